@@ -1,0 +1,66 @@
+"""Create the Switchboard web app (Flask application factory).
+
+Nothing here touches the network or the database at import time: `create_app` reads settings,
+binds extensions and registers blueprints; connections open on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Settings
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    instance_path = (instance_path or os.environ.get("SWITCHBOARD_INSTANCE_PATH")
+                     or str(Path(__file__).resolve().parent.parent / "instance"))
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    settings = Settings.from_env(Path(app.instance_path))
+    app.config.update(settings.flask_config())
+    app.config.update(overrides or {})
+    _configure_logging()
+
+    from app import auth, errors, models  # noqa: F401  (models registers the tables)
+    from app.cli import register_cli
+    from app.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    register_cli(app)
+
+    from app.blueprints import api, auth as auth_views, health, hooks, ui
+
+    for blueprint in (health.bp, auth_views.bp, ui.bp, api.bp, hooks.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """Let the web process and workers share one SQLite file safely (WAL, waits instead of errors)."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

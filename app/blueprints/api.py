@@ -1,0 +1,233 @@
+"""The JSON management API under /api/v1 (API key or logged-in session).
+
+Every view: authenticate, load the object within the caller's workspaces (404 otherwise), check
+the role, allow-list the body's fields, call one service, commit, answer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+import flows
+from app.auth import api_principal
+from app.errors import ApiError, request_id
+from app.extensions import csrf, db
+from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
+from app.services import publishing, runs
+from app.services.invoke import invoke
+from app.services.presenters import flow_dict, trigger_dict, version_dict
+from app.services.trigger_body import BodyError, parse_json_object
+from app.services.trigger_sync import set_new_secret
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
+
+MAX_LIST = 200
+
+
+def _body(allowed: set[str], required: set[str] = frozenset()) -> dict:
+    try:
+        data = parse_json_object(request.get_data(cache=True))
+    except BodyError as exc:
+        raise ApiError(400, exc.code, exc.message) from None
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+                       [{"field": name, "reason": "unknown field"} for name in unknown])
+    missing = sorted(required - set(data))
+    if missing:
+        raise ApiError(400, "missing_field", f"Missing required field(s): {', '.join(missing)}.",
+                       [{"field": name, "reason": "required"} for name in missing])
+    return data
+
+
+def _load_flow(flow_id: str) -> Flow:
+    principal = api_principal()
+    flow = db.session.execute(
+        db.select(Flow).where(Flow.id == flow_id, Flow.workspace_id.in_(principal.workspace_ids))
+    ).scalar_one_or_none() if len(flow_id) <= 32 else None
+    if flow is None:
+        raise ApiError(404, "flow_not_found", "No flow with this id exists in your workspaces.")
+    return flow
+
+
+def _load_trigger(flow: Flow, node_id: str) -> Trigger:
+    trigger = db.session.execute(
+        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
+                                 Trigger.status != TriggerStatus.DELETED)
+    ).scalar_one_or_none() if len(node_id) <= 64 else None
+    if trigger is None:
+        raise ApiError(404, "trigger_not_found", "This flow's latest version has no trigger node with this id.")
+    return trigger
+
+
+def _invalid(exc: publishing.InvalidFlow):
+    return ApiError(400, "invalid_flow", f"The flow was not saved: {len(exc.problems)} problem(s) to fix.",
+                    exc.problems)
+
+
+def _conflict(exc: publishing.VersionConflict):
+    return ApiError(409, "version_conflict", str(exc), {"latest_version": exc.latest})
+
+
+def _published(result: publishing.PublishResult, status: int):
+    body = flow_dict(result.flow, result.version)
+    body["published"] = result.published
+    if result.secrets:
+        body["secrets"] = result.secrets
+        body["secrets_note"] = "Trigger secrets are shown only now; store them safely."
+    return jsonify(body), status
+
+
+@bp.get("/node-types")
+def node_types():
+    api_principal()
+    return jsonify({"node_types": flows.registry.palette()})
+
+
+@bp.get("/flows")
+def list_flows():
+    principal = api_principal()
+    rows = db.session.execute(
+        db.select(Flow).where(Flow.workspace_id.in_(principal.workspace_ids)).order_by(Flow.updated_at.desc())
+    ).scalars()
+    return jsonify({"flows": [{"id": f.id, "workspace_id": f.workspace_id, "name": f.name, "version": f.latest_version}
+                              for f in rows]})
+
+
+@bp.post("/flows")
+def create_flow():
+    principal = api_principal()
+    data = _body({"document", "name", "workspace_id"}, {"document"})
+    workspace_id = data.get("workspace_id") or principal.default_workspace_id
+    if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
+        raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
+    principal.require_edit(workspace_id)
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ApiError(400, "invalid_name", "name must be a non-empty string.", [{"field": "name", "reason": "invalid"}])
+    try:
+        result = publishing.create_flow(db.session.get(Workspace, workspace_id), data["document"], principal.user, name)
+    except publishing.InvalidFlow as exc:
+        raise _invalid(exc) from None
+    except publishing.VersionConflict as exc:
+        raise _conflict(exc) from None
+    db.session.commit()
+    return _published(result, 201)
+
+
+@bp.get("/flows/<flow_id>")
+def get_flow(flow_id: str):
+    flow = _load_flow(flow_id)
+    return jsonify(flow_dict(flow, publishing.latest_version(flow)))
+
+
+@bp.put("/flows/<flow_id>")
+def save_flow(flow_id: str):
+    flow = _load_flow(flow_id)
+    principal = api_principal()
+    principal.require_edit(flow.workspace_id)
+    data = _body({"document", "base_version"}, {"document"})
+    base = data.get("base_version")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
+        raise ApiError(400, "invalid_base_version", "base_version must be an integer version number.")
+    try:
+        result = publishing.save_flow(flow, data["document"], principal.user, base)
+    except publishing.InvalidFlow as exc:
+        raise _invalid(exc) from None
+    except publishing.VersionConflict as exc:
+        raise _conflict(exc) from None
+    db.session.commit()
+    return _published(result, 200)
+
+
+@bp.get("/flows/<flow_id>/versions")
+def list_versions(flow_id: str):
+    flow = _load_flow(flow_id)
+    return jsonify({"versions": [version_dict(v) for v in reversed(flow.versions)]})
+
+
+@bp.get("/flows/<flow_id>/versions/<int:number>")
+def get_version(flow_id: str, number: int):
+    flow = _load_flow(flow_id)
+    version = publishing.get_version(flow, number)
+    if version is None:
+        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
+    return jsonify(version_dict(version, with_document=True))
+
+
+@bp.post("/flows/<flow_id>/rollback")
+def rollback(flow_id: str):
+    flow = _load_flow(flow_id)
+    principal = api_principal()
+    principal.require_edit(flow.workspace_id)
+    number = _body({"version"}, {"version"})["version"]
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise ApiError(400, "invalid_version", "version must be an integer.", [{"field": "version", "reason": "not an integer"}])
+    try:
+        result = publishing.rollback(flow, number, principal.user)
+    except LookupError:
+        raise ApiError(404, "version_not_found", f"This flow has no version {number}.") from None
+    except publishing.InvalidFlow as exc:
+        raise _invalid(exc) from None
+    except publishing.VersionConflict as exc:
+        raise _conflict(exc) from None
+    db.session.commit()
+    return _published(result, 201)
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/rotate-secret")
+def rotate_secret(flow_id: str, node_id: str):
+    flow = _load_flow(flow_id)
+    api_principal().require_edit(flow.workspace_id)
+    _body(set())
+    trigger = _load_trigger(flow, node_id)
+    if trigger.type != "api_trigger":
+        raise ApiError(400, "no_secret", "Only REST API triggers have a secret.")
+    secret = set_new_secret(trigger)
+    db.session.commit()
+    return jsonify({"trigger": trigger_dict(trigger), "secret": secret,
+                    "secret_note": "Shown only now; the previous secret no longer works."})
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/run")
+def run_trigger(flow_id: str, node_id: str):
+    """Run now: start the latest version from a manual trigger node with the given inputs."""
+    flow = _load_flow(flow_id)
+    api_principal().require_edit(flow.workspace_id)
+    trigger = _load_trigger(flow, node_id)
+    if trigger.type != "manual_trigger":
+        raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
+    try:
+        body = parse_json_object(request.get_data(cache=True))
+        run = invoke(flow, trigger, body, request_id(), source="manual")
+    except BodyError as exc:
+        raise ApiError(400, exc.code, exc.message, exc.details) from None
+    except runs.QueueUnavailable:
+        raise ApiError(503, "queue_unavailable", "The run queue is unavailable; retry shortly.",
+                       headers={"Retry-After": "5"}) from None
+    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+                    "request_id": request_id()}), 202
+
+
+@bp.get("/flows/<flow_id>/runs")
+def list_runs(flow_id: str):
+    flow = _load_flow(flow_id)
+    limit = request.args.get("limit", default=50, type=int)
+    if limit is None or not 1 <= limit <= MAX_LIST:
+        raise ApiError(400, "invalid_limit", f"limit must be between 1 and {MAX_LIST}.")
+    rows = db.session.execute(
+        db.select(Run).where(Run.flow_id == flow.id).order_by(Run.created_at.desc()).limit(limit)
+    ).scalars()
+    return jsonify({"runs": [runs.run_summary(r) for r in rows]})
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id: str):
+    principal = api_principal()
+    run = db.session.execute(
+        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
+    ).scalar_one_or_none() if len(run_id) <= 32 else None
+    if run is None:
+        raise ApiError(404, "run_not_found", "No run with this id exists in your workspaces.")
+    return jsonify(runs.run_detail(run))

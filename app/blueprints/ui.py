@@ -1,0 +1,209 @@
+"""The pages people use: flows, a flow with its versions, triggers and runs, and a run's steps.
+
+Views stay thin; htmx requests get the partial alone (a run's status fragment polls itself
+until the run ends, then stops).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+import flows
+from app.auth import user_principal
+from app.errors import request_id
+from app.extensions import db
+from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
+from app.services import publishing, runs
+from app.services.invoke import invoke
+from app.services.presenters import live_triggers, trigger_url
+from app.services.trigger_body import BodyError
+from app.services.trigger_sync import set_new_secret
+
+bp = Blueprint("ui", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here needs a logged-in user (the decorator does the redirect)."""
+
+
+def _principal():
+    return user_principal(current_user)
+
+
+def _flow_or_404(flow_id: str) -> Flow:
+    principal = _principal()
+    flow = db.session.execute(
+        db.select(Flow).where(Flow.id == flow_id, Flow.workspace_id.in_(principal.workspace_ids))
+    ).scalar_one_or_none()
+    if flow is None:
+        abort(404, "No flow with this id exists in your workspaces.")
+    return flow
+
+
+def _trigger_or_404(flow: Flow, node_id: str) -> Trigger:
+    trigger = db.session.execute(
+        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
+                                 Trigger.status != TriggerStatus.DELETED)
+    ).scalar_one_or_none()
+    if trigger is None:
+        abort(404, "This flow has no such trigger.")
+    return trigger
+
+
+def _require_edit(flow: Flow) -> None:
+    role = _principal().role(flow.workspace_id)
+    if role is None or not role.can_edit:
+        abort(403, "Your role in this workspace can view but not change this flow.")
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("ui.flows"))
+
+
+def flows_list():
+    principal = _principal()
+    workspace = db.session.get(Workspace, principal.default_workspace_id) if principal.default_workspace_id else None
+    rows = db.session.execute(
+        db.select(Flow).where(Flow.workspace_id == workspace.id).order_by(Flow.updated_at.desc())
+    ).scalars().all() if workspace else []
+    workspaces = [db.session.get(Workspace, ws_id) for ws_id in principal.workspace_ids]
+    return render_template("flows/list.html", flows=rows, workspace=workspace, workspaces=workspaces,
+                           role=principal.role(workspace.id) if workspace else None)
+
+
+bp.add_url_rule("/flows", endpoint="flows", view_func=flows_list)
+
+
+@bp.post("/workspace")
+def switch_workspace():
+    workspace_id = request.form.get("workspace_id", "")
+    if _principal().role(workspace_id) is None:
+        abort(404, "No such workspace among yours.")
+    session["workspace_id"] = workspace_id
+    return redirect(url_for("ui.flows"))
+
+
+@bp.get("/flows/<flow_id>")
+def flow_detail(flow_id: str):
+    flow = _flow_or_404(flow_id)
+    version = publishing.latest_version(flow)
+    start = flows.Graph(version.document).start_node() if version else None
+    role = _principal().role(flow.workspace_id)
+    return render_template(
+        "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
+        recent_runs=_recent_runs(flow), inputs=((start or {}).get("config") or {}).get("inputs", []),
+        can_edit=bool(role and role.can_edit),
+        new_secrets=session.pop("new_secrets", {}),
+    )
+
+
+def _recent_runs(flow: Flow, limit: int = 25) -> list[Run]:
+    return db.session.execute(
+        db.select(Run).where(Run.flow_id == flow.id).order_by(Run.created_at.desc()).limit(limit)
+    ).scalars().all()
+
+
+@bp.get("/flows/<flow_id>/runs")
+def flow_runs(flow_id: str):
+    """The runs table alone, polled by htmx so new runs appear without a reload."""
+    flow = _flow_or_404(flow_id)
+    return render_template("partials/_runs_table.html", flow=flow, recent_runs=_recent_runs(flow))
+
+
+@bp.get("/flows/<flow_id>/versions/<int:number>")
+def version_detail(flow_id: str, number: int):
+    flow = _flow_or_404(flow_id)
+    version = publishing.get_version(flow, number)
+    if version is None:
+        abort(404, f"This flow has no version {number}.")
+    return render_template("flows/version.html", flow=flow, version=version,
+                           document_json=json.dumps(version.document, indent=2, ensure_ascii=False))
+
+
+@bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
+def rollback(flow_id: str, number: int):
+    flow = _flow_or_404(flow_id)
+    _require_edit(flow)
+    try:
+        result = publishing.rollback(flow, number, current_user)
+    except LookupError:
+        abort(404, f"This flow has no version {number}.")
+    except (publishing.InvalidFlow, publishing.VersionConflict) as exc:
+        flash(f"Rollback refused: {exc}", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    db.session.commit()
+    session["new_secrets"] = result.secrets
+    flash(f"Version {number} was republished as version {result.version.number}.")
+    return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/rotate")
+def rotate_secret(flow_id: str, node_id: str):
+    flow = _flow_or_404(flow_id)
+    _require_edit(flow)
+    trigger = _trigger_or_404(flow, node_id)
+    if trigger.type != "api_trigger":
+        abort(400, "Only REST API triggers have a secret.")
+    session["new_secrets"] = {trigger.node_id: set_new_secret(trigger)}
+    db.session.commit()
+    flash("A new secret was made; the old one no longer works. Copy it now: it is shown only once.")
+    return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/run")
+def run_now(flow_id: str, node_id: str):
+    flow = _flow_or_404(flow_id)
+    _require_edit(flow)
+    trigger = _trigger_or_404(flow, node_id)
+    start = flows.Graph(publishing.latest_version(flow).document).start_node() or {}
+    try:
+        body = _form_inputs((start.get("config") or {}).get("inputs", []))
+        run = invoke(flow, trigger, body, request_id(), source="manual")
+    except BodyError as exc:
+        flash(f"Not run: {exc.message}", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    except runs.QueueUnavailable:
+        flash("Not run: the run queue is unavailable. Try again in a few seconds.", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    return redirect(url_for("ui.run_detail", run_id=run.id))
+
+
+def _form_inputs(declared: list[dict]) -> dict:
+    """Read the Run-now form: blank fields are left out (defaults apply); typed fields are parsed."""
+    body = {}
+    for item in declared:
+        name = item.get("name")
+        raw = request.form.get(f"input-{name}", "")
+        if item.get("type") == "boolean":
+            if f"input-{name}" in request.form:
+                body[name] = raw in ("on", "true", "1")
+            continue
+        if raw == "":
+            continue
+        if item.get("type") in ("number", "integer", "object", "array"):
+            try:
+                body[name] = json.loads(raw)
+            except ValueError:
+                raise BodyError("invalid_inputs", f"{name}: '{raw}' is not a valid {item['type']}.") from None
+        else:
+            body[name] = raw
+    return body
+
+
+@bp.get("/runs/<run_id>")
+def run_detail(run_id: str):
+    principal = _principal()
+    run = db.session.execute(
+        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
+    ).scalar_one_or_none()
+    if run is None:
+        abort(404, "No run with this id exists in your workspaces.")
+    template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
+    return render_template(template, run=run, flow=run.flow,
+                           output_json=json.dumps(run.output, indent=2, ensure_ascii=False) if run.output else None)

@@ -1,0 +1,99 @@
+"""Command-line tools: `flask --app wsgi create-user | create-api-key | import-flow | bootstrap-demo`.
+
+Commands that produce something a script needs (a key, a flow id) print it alone on the last
+line, so `… | tail -1` captures it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from app.auth import find_workspace_by_name
+from app.extensions import db
+from app.models import Role
+from app.services import publishing
+from app.services.accounts import create_or_update_user
+from app.services.api_keys import create_api_key
+from app.services.presenters import trigger_dict
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _workspace_or_fail(name: str):
+    workspace = find_workspace_by_name(name)
+    if workspace is None:
+        raise click.ClickException(f"No workspace named {name!r}. Create it with create-user --workspace.")
+    return workspace
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--password", required=True, help="at least 8 characters")
+    @click.option("--workspace", "workspace_name", required=True, help="created if it does not exist")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
+    def create_user(email: str, password: str, workspace_name: str, role: str):
+        """Create a user (or reset their password) as a member of WORKSPACE."""
+        if not EMAIL.match(email):
+            raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
+        if len(password) < 8:
+            raise click.BadParameter("use at least 8 characters", param_hint="--password")
+        if not workspace_name.strip():
+            raise click.BadParameter("must not be empty", param_hint="--workspace")
+        user, created = create_or_update_user(email, password, workspace_name.strip(), Role(role))
+        db.session.commit()
+        click.echo(f"{'Created' if created else 'Updated'} user {user.email}, {role} of workspace {workspace_name!r}.")
+
+    @app.cli.command("create-api-key")
+    @click.option("--workspace", "workspace_name", required=True)
+    @click.option("--name", "label", required=True, help="a label to recognise the key by")
+    def create_key(workspace_name: str, label: str):
+        """Create a workspace API key and print it (alone on the last line); it is shown only once."""
+        workspace = _workspace_or_fail(workspace_name)
+        _, token = create_api_key(workspace, label)
+        db.session.commit()
+        click.echo(f"API key {label!r} for workspace {workspace.name!r} (shown only now, store it safely):")
+        click.echo(token)
+
+    @app.cli.command("import-flow")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--workspace", "workspace_name", required=True)
+    def import_flow(file: Path, workspace_name: str):
+        """Import and publish a flow document; print its trigger URLs and secrets, then its id."""
+        workspace = _workspace_or_fail(workspace_name)
+        try:
+            document = json.loads(file.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+        try:
+            result = publishing.create_flow(workspace, document, None)
+        except publishing.InvalidFlow as exc:
+            lines = [f"  {p.get('node_id') or '-'}: {p['message']}" for p in exc.problems]
+            raise click.ClickException("the flow was not imported:\n" + "\n".join(lines)) from None
+        db.session.commit()
+        echo_triggers(result)
+        click.echo(result.flow.id)
+
+    @app.cli.command("bootstrap-demo")
+    def bootstrap_demo_command():
+        """Create the demo workspace, user and example flows if missing, and say how to log in."""
+        from app.demo import bootstrap_demo
+
+        for line in bootstrap_demo(app):
+            click.echo(line)
+
+
+def echo_triggers(result: publishing.PublishResult) -> None:
+    click.echo(f"Published flow {result.flow.name!r} version {result.version.number}.")
+    for trigger in result.flow.triggers:
+        info = trigger_dict(trigger)
+        if info["url"]:
+            click.echo(f"  trigger {info['node_id']} ({info['type']}): {info['url']}")
+        secret = result.secrets.get(trigger.node_id)
+        if secret:
+            click.echo(f"    secret (shown only now): {secret}")

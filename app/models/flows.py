@@ -1,0 +1,82 @@
+"""Flows, their immutable published versions, and their triggers.
+
+A `FlowVersion` is never updated: saving publishes a new one, rollback republishes an old
+document as a new one. A `Trigger` row exists per trigger node and outlives versions, so its URL
+and secret stay the same while the flow changes around it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import JSONType, UTCDateTime, enum_column, new_id, utcnow
+
+
+class Flow(db.Model):
+    __tablename__ = "flows"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list["FlowVersion"]] = relationship(
+        back_populates="flow", order_by="FlowVersion.number", cascade="all, delete-orphan"
+    )
+    triggers: Mapped[list["Trigger"]] = relationship(back_populates="flow", cascade="all, delete-orphan")
+
+
+class FlowVersion(db.Model):
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "number", name="uq_flow_versions_flow_number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict] = mapped_column(JSONType)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    flow: Mapped[Flow] = relationship(back_populates="versions")
+    created_by = relationship("User")
+
+
+class TriggerStatus(str, enum.Enum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DELETED = "deleted"
+
+
+class Trigger(db.Model):
+    __tablename__ = "triggers"
+    __table_args__ = (
+        UniqueConstraint("flow_id", "node_id", name="uq_triggers_flow_node"),
+        # Keys are case-insensitive and unique in a workspace; deleted triggers free their key (NULL).
+        UniqueConstraint("workspace_id", "key_lower", name="uq_triggers_workspace_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_lower: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    secret_hint: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    status: Mapped[TriggerStatus] = mapped_column(enum_column(TriggerStatus), default=TriggerStatus.ACTIVE)
+    config: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    flow: Mapped[Flow] = relationship(back_populates="triggers")

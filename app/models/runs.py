@@ -1,0 +1,102 @@
+"""Runs and their steps: the record of everything a flow did.
+
+The run row is the truth (Redis only carries its id), so it holds everything needed to execute
+or resume it: the version it runs, its inputs and trigger metadata. One `RunStep` per node attempt.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import JSONType, UTCDateTime, enum_column, new_id, utcnow
+
+
+class RunStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class StepStatus(str, enum.Enum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Run(db.Model):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_flow_created", "flow_id", "created_at"),
+        Index("ix_runs_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    flow_version_id: Mapped[str] = mapped_column(ForeignKey("flow_versions.id", ondelete="CASCADE"))
+    version_number: Mapped[int] = mapped_column(Integer)
+    trigger_id: Mapped[str | None] = mapped_column(ForeignKey("triggers.id", ondelete="SET NULL"), nullable=True)
+    trigger_node_id: Mapped[str] = mapped_column(String(64))
+    trigger_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus), default=RunStatus.QUEUED)
+    inputs: Mapped[dict] = mapped_column(JSONType, default=dict)
+    trigger_payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    output: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_node_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    steps: Mapped[list["RunStep"]] = relationship(
+        back_populates="run", order_by="(RunStep.seq, RunStep.attempt)", cascade="all, delete-orphan"
+    )
+    flow = relationship("Flow")
+    version = relationship("FlowVersion")
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None
+
+
+class RunStep(db.Model):
+    __tablename__ = "run_steps"
+    __table_args__ = (UniqueConstraint("run_id", "seq", "attempt", name="uq_run_steps_run_seq_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    node_id: Mapped[str] = mapped_column(String(64))
+    node_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[StepStatus] = mapped_column(enum_column(StepStatus))
+    input: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    output: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    port: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    run: Mapped[Run] = relationship(back_populates="steps")
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds() * 1000, 1)
+        return None

@@ -1,0 +1,29 @@
+"""Start a run of a flow's published version from one of its trigger nodes.
+
+Shared by the REST trigger endpoint and "Run now", so both validate inputs the same way and
+both commit the run before queueing it.
+"""
+
+from __future__ import annotations
+
+import flows
+from app.models import Flow, Run, Trigger
+from app.models.types import utcnow
+from app.services.publishing import latest_version
+from app.services.runs import start_run
+from app.services.trigger_body import inputs_from_body
+
+
+def invoke(flow: Flow, trigger: Trigger, body: dict, request_id: str, source: str) -> Run:
+    """Validate `body` against the latest version's start node, then commit and queue a run.
+
+    Raises `BodyError` for bad inputs and `QueueUnavailable` when Redis refuses the job.
+    """
+    version = latest_version(flow)
+    graph = flows.Graph(version.document)
+    start = graph.start_node() or {}
+    inputs = inputs_from_body(body, start.get("config") or {})
+    payload = {"type": source, "node_id": trigger.node_id, "key": trigger.key,
+               "received_at": utcnow().isoformat(), "request_id": request_id}
+    return start_run(flow=flow, version=version, trigger=trigger, node=graph.node(trigger.node_id),
+                     inputs=inputs, trigger_payload=payload, request_id=request_id)

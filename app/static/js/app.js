@@ -1,0 +1,13 @@
+// Copy buttons: any element with data-copy puts that text on the clipboard and says so.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const label = button.textContent;
+  try {
+    await navigator.clipboard.writeText(button.dataset.copy);
+    button.textContent = "Copied";
+  } catch (err) {
+    window.prompt("Copy this:", button.dataset.copy);
+  }
+  setTimeout(() => { button.textContent = label; }, 1500);
+});

@@ -1,0 +1,40 @@
+"""Switchboard's flow engine: flow documents, node types, validation, templating and the runner.
+
+Pure Python on purpose (jinja2 and jsonschema only): the web app, the RQ workers and the tests
+all use the same engine, and nothing here may import Flask, RQ, Redis or SQLAlchemy. The names
+below are the engine's public API; everything else is an implementation detail.
+"""
+
+from __future__ import annotations
+
+from flows.document import canonical_json
+from flows.graph import Graph
+from flows.inputs import input_schema, message_input, validate_inputs
+from flows.nodes import NodeContext, NodeError, NodeRegistry, NodeResult, NodeType, registry
+from flows.problems import Problem
+from flows.runner import Journal, RunOutcome, StepRecord, run_graph
+from flows.templating import TemplateError, render_template
+from flows.validation import PROBLEM_CODES, validate
+
+__all__ = [
+    "Graph",
+    "Journal",
+    "NodeContext",
+    "NodeError",
+    "NodeRegistry",
+    "NodeResult",
+    "NodeType",
+    "PROBLEM_CODES",
+    "Problem",
+    "RunOutcome",
+    "StepRecord",
+    "TemplateError",
+    "canonical_json",
+    "input_schema",
+    "message_input",
+    "registry",
+    "render_template",
+    "run_graph",
+    "validate",
+    "validate_inputs",
+]

@@ -1,0 +1,140 @@
+"""Check the data a trigger sends against the inputs the start node declares.
+
+The start node is the flow's contract with the outside world (seed 004: "Data must match the
+start node's declared inputs"). The same check runs in the web app, so a bad request is refused
+with a 400 before a run exists, and in the engine's start node, so a run can never see inputs the
+flow did not declare. Unknown fields are errors rather than silently dropped: a caller's typo
+should surface at once instead of producing a puzzling answer.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from jsonschema import Draft202012Validator
+
+INPUT_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+MESSAGE_INPUT_TYPES = ("string", "object")
+
+_TYPE_REASONS = {
+    "string": "must be a string",
+    "number": "must be a number",
+    "integer": "must be an integer",
+    "boolean": "must be true or false",
+    "object": "must be an object",
+    "array": "must be an array",
+}
+
+
+def declared_inputs(start_config: dict) -> list[dict]:
+    """Return the well-formed input declarations of a start node config, in order."""
+    inputs = start_config.get("inputs") if isinstance(start_config, dict) else None
+    if not isinstance(inputs, list):
+        return []
+    return [
+        item for item in inputs
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item.get("type") in INPUT_TYPES
+    ]
+
+
+def input_schema(start_config: dict) -> dict:
+    """Return the JSON Schema that a run's inputs must satisfy.
+
+    Useful beyond validation: the app can publish it so callers know what to send.
+    """
+    properties: dict[str, dict] = {}
+    required: list[str] = []
+    for item in declared_inputs(start_config):
+        prop: dict = {"type": item["type"]}
+        if isinstance(item.get("description"), str):
+            prop["description"] = item["description"]
+        if "default" in item:
+            prop["default"] = item["default"]
+        properties[item["name"]] = prop
+        if item.get("required") is True and "default" not in item:
+            required.append(item["name"])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def message_input(start_config: dict) -> str | None:
+    """Return the input that a request's `user_message` / `text` / `instruction` fills, if any.
+
+    Only a declared string or object input qualifies; anything else means "no message input",
+    which lets the caller refuse a message instead of guessing where to put it.
+    """
+    name = start_config.get("message_input") if isinstance(start_config, dict) else None
+    if not isinstance(name, str):
+        return None
+    for item in declared_inputs(start_config):
+        if item["name"] == name and item["type"] in MESSAGE_INPUT_TYPES:
+            return name
+    return None
+
+
+def validate_inputs(start_config: dict, data: object) -> tuple[dict, list[dict]]:
+    """Validate `data` against the declared inputs and fill in defaults.
+
+    Returns (values, errors). Every declared input is present in `values`: the sent value, else
+    its default, else None, so templates can test ``inputs.x`` without tripping over an
+    undefined variable. A declared input sent as null counts as not sent; that keeps the check
+    idempotent (the app validates a request, stores the values, and the start node validates
+    them again). An input with a default is never reported as missing. Errors are
+    ``{"field": name_or_None, "reason": ...}`` in declaration order, unknown fields last.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return {}, [{"field": None, "reason": f"inputs must be a JSON object, not {_json_type(data)}"}]
+
+    declared = declared_inputs(start_config)
+    names = {item["name"] for item in declared}
+    values: dict = {}
+    for item in declared:
+        if "default" in item:
+            values[item["name"]] = copy.deepcopy(item["default"])
+    values.update((key, value) for key, value in data.items() if value is not None or key not in names)
+
+    errors = _errors(Draft202012Validator(input_schema(start_config)), values, declared)
+    for item in declared:
+        values.setdefault(item["name"], None)
+    return values, errors
+
+
+def _errors(validator: Draft202012Validator, values: dict, declared: list[dict]) -> list[dict]:
+    names = [item["name"] for item in declared]
+    found: dict[str, str] = {}
+    unknown: list[str] = []
+    for error in validator.iter_errors(values):
+        if error.validator == "required":
+            for name in error.validator_value:
+                if name not in values:
+                    found.setdefault(name, "is required")
+        elif error.validator == "additionalProperties":
+            unknown.extend(str(key) for key in values if key not in names and str(key) not in unknown)
+        elif error.absolute_path:
+            name = str(error.absolute_path[0])
+            reason = _TYPE_REASONS.get(error.validator_value, error.message) \
+                if error.validator == "type" else error.message
+            found.setdefault(name, reason)
+    errors = [{"field": name, "reason": found[name]} for name in names if name in found]
+    hint = f"declared inputs: {', '.join(names)}" if names else "this flow declares no inputs"
+    errors += [{"field": name, "reason": f"is not a declared input; {hint}"} for name in sorted(unknown)]
+    return errors
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__

@@ -1,0 +1,23 @@
+"""Build the default node-type registry used by validation, the runner and the editor.
+
+The registration order is the palette order: triggers first, then start, logic and outputs,
+matching how a flow reads from left to right.
+"""
+
+from __future__ import annotations
+
+from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.condition import ConditionNode
+from flows.nodes.registry import NodeRegistry
+from flows.nodes.reply import EndNode, ReplyNode
+from flows.nodes.start import StartNode
+from flows.nodes.template import TemplateNode
+from flows.nodes.triggers import ApiTrigger, ManualTrigger
+
+registry = NodeRegistry()
+for _node_type in (ApiTrigger(), ManualTrigger(), StartNode(), TemplateNode(), ConditionNode(),
+                   ReplyNode(), EndNode()):
+    registry.register(_node_type)
+del _node_type
+
+__all__ = ["NodeContext", "NodeError", "NodeRegistry", "NodeResult", "NodeType", "registry"]

@@ -1,0 +1,144 @@
+"""Define the condition node, which routes a run down the first branch whose tests pass.
+
+Branches are ordered and the first match wins, like an if / elif / else chain, because that is
+the model non-programmers already know from spreadsheets and other flow tools. The implicit
+"else" port guarantees that every run takes exactly one way out.
+"""
+
+from __future__ import annotations
+
+from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.operators import OPERATORS, UNARY, compare
+from flows.patterns import BRANCH_PORT
+from flows.problems import Problem
+
+ELSE_PORT = "else"
+
+_CONDITION_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["value", "operator"],
+    "properties": {
+        "value": {
+            "type": "string",
+            "title": "Value",
+            "description": "Template for the value to test, e.g. {{ inputs.user_message }}.",
+        },
+        "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
+        "compare_to": {
+            "type": "string",
+            "title": "Compare to",
+            "description": "Template for the value to compare with; not used by is_empty, "
+                           "is_not_empty, is_true and is_false.",
+        },
+    },
+}
+
+_BRANCH_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["port", "conditions"],
+    "properties": {
+        "port": {
+            "type": "string",
+            "pattern": BRANCH_PORT,
+            "title": "Port",
+            "description": "Name of the output port this branch leaves from.",
+        },
+        "label": {"type": "string", "maxLength": 200, "title": "Label", "description": "Shown on the canvas."},
+        "match": {
+            "enum": ["all", "any"],
+            "default": "all",
+            "title": "Match",
+            "description": "Whether all conditions or any one of them must hold.",
+        },
+        "conditions": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 20,
+            "items": _CONDITION_SCHEMA,
+            "title": "Conditions",
+        },
+    },
+}
+
+
+class ConditionNode(NodeType):
+    """Route the run to the first branch whose conditions hold, else to "else"."""
+
+    type = "condition"
+    category = "logic"
+    title = "Condition"
+    description = ("Sends the run down the first branch whose conditions hold; when none does, "
+                   "down 'else'.")
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["branches"],
+        "properties": {
+            "branches": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 20,
+                "items": _BRANCH_SCHEMA,
+                "default": [{"port": "yes", "label": "Yes", "match": "all",
+                             "conditions": [{"value": "", "operator": "is_not_empty"}]}],
+                "title": "Branches",
+                "description": "Checked in order; the first branch that matches wins.",
+            },
+        },
+    }
+
+    def output_ports(self, config: dict) -> list[str]:
+        return [branch["port"] for branch in config.get("branches", [])] + [ELSE_PORT]
+
+    def check(self, node: dict) -> list[Problem]:
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for b_index, branch in enumerate((node.get("config") or {})["branches"]):
+            port, path = branch["port"], f"config.branches[{b_index}]"
+            if port == ELSE_PORT:
+                problems.append(self.problem(
+                    node, "duplicate_port",
+                    "The port name 'else' is reserved for runs that match no branch; choose "
+                    "another name.", f"{path}.port"))
+            elif port in seen:
+                problems.append(self.problem(
+                    node, "duplicate_port",
+                    f"Two branches use the port '{port}'; give each branch its own port name.",
+                    f"{path}.port"))
+            seen.add(port)
+            for c_index, condition in enumerate(branch["conditions"]):
+                if condition["operator"] not in UNARY and "compare_to" not in condition:
+                    problems.append(self.problem(
+                        node, "missing_compare_to",
+                        f"Condition {c_index + 1} of branch '{port}' uses '{condition['operator']}' "
+                        f"but has nothing to compare to; fill in 'Compare to'.",
+                        f"{path}.conditions[{c_index}].compare_to"))
+        return problems
+
+    def run(self, ctx: NodeContext) -> NodeResult:
+        for b_index, branch in enumerate(ctx.config["branches"]):
+            if self._matches(ctx, branch, f"config.branches[{b_index}]"):
+                return NodeResult(output={"port": branch["port"], "label": branch.get("label") or branch["port"]},
+                                  port=branch["port"])
+        return NodeResult(output={"port": ELSE_PORT, "label": ELSE_PORT}, port=ELSE_PORT)
+
+    def _matches(self, ctx: NodeContext, branch: dict, path: str) -> bool:
+        """Evaluate the branch's conditions lazily: stop as soon as the outcome is known."""
+        results = (self._holds(ctx, branch, index, f"{path}.conditions[{index}]")
+                   for index in range(len(branch["conditions"])))
+        return any(results) if branch.get("match", "all") == "any" else all(results)
+
+    @staticmethod
+    def _holds(ctx: NodeContext, branch: dict, index: int, path: str) -> bool:
+        condition = branch["conditions"][index]
+        operator = condition["operator"]
+        value = ctx.render(condition["value"], f"{path}.value")
+        compare_to = condition.get("compare_to")
+        if compare_to is not None and operator not in UNARY:
+            compare_to = ctx.render(compare_to, f"{path}.compare_to")
+        try:
+            return compare(operator, value, compare_to)
+        except NodeError as exc:
+            raise NodeError(f"Branch '{branch['port']}', condition {index + 1}: {exc}") from None

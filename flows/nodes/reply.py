@@ -1,0 +1,65 @@
+"""Define the output nodes: reply (the flow's answer) and end (stop this branch).
+
+A reply does not stop the run: a flow may answer and then carry on (log, notify). The answer
+the caller receives is the output of the last reply node executed, which keeps the rule simple
+to explain and deterministic with the runner's breadth-first order.
+"""
+
+from __future__ import annotations
+
+from flows.nodes.base import NodeContext, NodeResult, NodeType
+
+
+class ReplyNode(NodeType):
+    """Produce the flow's answer: a text plus optional named data fields."""
+
+    type = "reply"
+    category = "output"
+    title = "Reply"
+    description = "Sets the flow's answer. If several replies run, the caller gets the last one."
+    replies = True
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {
+            "text": {
+                "type": "string",
+                "default": "",
+                "title": "Text",
+                "description": "Template for the answer, e.g. {{ nodes.check.text }}.",
+            },
+            "data": {
+                "type": "object",
+                "maxProperties": 50,
+                "propertyNames": {"minLength": 1, "maxLength": 64, "title": "Data field name"},
+                "additionalProperties": {"type": "string", "title": "Data field template"},
+                "title": "Data",
+                "description": "Extra named fields for API callers; each value is a template.",
+            },
+        },
+    }
+
+    def run(self, ctx: NodeContext) -> NodeResult:
+        output: dict = {"text": ctx.render(ctx.config["text"], "config.text")}
+        if "data" in ctx.config:
+            output["data"] = {
+                name: ctx.render(source, f"config.data.{name}") for name, source in ctx.config["data"].items()
+            }
+        return NodeResult(output=output, port="out", reply=True)
+
+
+class EndNode(NodeType):
+    """End the branch explicitly, so a canvas reader sees where the flow stops on purpose."""
+
+    type = "end"
+    category = "output"
+    title = "End"
+    description = "Ends this branch of the flow."
+    config_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+
+    def output_ports(self, config: dict) -> list[str]:
+        return []
+
+    def run(self, ctx: NodeContext) -> NodeResult:
+        return NodeResult(output={}, port=None)

@@ -1,0 +1,115 @@
+"""Define the start node, which declares the flow's inputs and checks them on every run.
+
+The declared inputs are a contract: the app validates requests against them before a run is
+created, and the start node validates again when the run executes, so the rest of the flow can
+rely on ``inputs.*`` having the declared types whoever started the run.
+"""
+
+from __future__ import annotations
+
+from jsonschema import Draft202012Validator
+
+from flows.inputs import INPUT_TYPES, MESSAGE_INPUT_TYPES, validate_inputs
+from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.patterns import INPUT_NAME
+from flows.problems import Problem
+
+_INPUT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "type"],
+    "properties": {
+        "name": {
+            "type": "string",
+            "pattern": INPUT_NAME,
+            "title": "Name",
+            "description": "How templates refer to the input: inputs.<name>.",
+        },
+        "type": {"enum": list(INPUT_TYPES), "title": "Type", "description": "The JSON type callers must send."},
+        "required": {
+            "type": "boolean",
+            "default": False,
+            "title": "Required",
+            "description": "Refuse requests that leave this input out (unless it has a default).",
+        },
+        "default": {"title": "Default", "description": "Value used when the request leaves the input out."},
+        "description": {"type": "string", "title": "Description", "description": "Shown to API callers."},
+    },
+}
+
+
+class StartNode(NodeType):
+    """Declare the flow's inputs; every run passes through here first."""
+
+    type = "start"
+    category = "start"
+    title = "Start"
+    description = "Declares the inputs the flow accepts. Every flow has exactly one start node."
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "inputs": {
+                "type": "array",
+                "maxItems": 100,
+                "items": _INPUT_SCHEMA,
+                "default": [],
+                "title": "Inputs",
+                "description": "The values callers send to this flow.",
+            },
+            "message_input": {
+                "type": "string",
+                "title": "Message input",
+                "description": "The input that a request's user_message, text or instruction "
+                               "fills. Must be a string or object input.",
+            },
+        },
+    }
+
+    def check(self, node: dict) -> list[Problem]:
+        config = node.get("config") or {}
+        inputs = config.get("inputs", [])
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for index, item in enumerate(inputs):
+            name, path = item["name"], f"config.inputs[{index}]"
+            if name in seen:
+                problems.append(self.problem(
+                    node, "duplicate_input",
+                    f"The input name '{name}' is used twice; give each input a different name.",
+                    f"{path}.name"))
+            seen.add(name)
+            if "default" in item and not Draft202012Validator({"type": item["type"]}).is_valid(item["default"]):
+                problems.append(self.problem(
+                    node, "invalid_default",
+                    f"The default of input '{name}' is not of type {item['type']}; change the "
+                    f"default or the type.", f"{path}.default"))
+        problems += self._check_message_input(node, config, inputs)
+        return problems
+
+    def _check_message_input(self, node: dict, config: dict, inputs: list[dict]) -> list[Problem]:
+        name = config.get("message_input")
+        if name is None:
+            return []
+        types = {item["name"]: item["type"] for item in inputs}
+        if name not in types:
+            reason = (f"declare an input named '{name}' or pick one of: {', '.join(types)}" if types
+                      else f"declare an input named '{name}' first")
+            message = f"The message input '{name}' is not a declared input; {reason}."
+        elif types[name] not in MESSAGE_INPUT_TYPES:
+            message = (f"The message input '{name}' has type {types[name]}, but a message must go "
+                       f"into a string or object input.")
+        else:
+            return []
+        return [self.problem(node, "invalid_message_input", message, "config.message_input")]
+
+    def step_input(self, ctx: NodeContext) -> dict:
+        """Record the inputs as received, so the run view shows what the caller really sent."""
+        return {"inputs": ctx.payload.get("inputs")}
+
+    def run(self, ctx: NodeContext) -> NodeResult:
+        values, errors = validate_inputs(ctx.config, ctx.payload.get("inputs"))
+        if errors:
+            listed = "; ".join(f"{e['field']} {e['reason']}" if e["field"] else e["reason"] for e in errors)
+            raise NodeError(f"The inputs do not match the start node: {listed}.")
+        return NodeResult(output=values, port="out")

@@ -1,0 +1,173 @@
+"""Render the Jinja templates that flow authors write in node settings.
+
+Templates are user-authored and therefore untrusted (DESIGN.md, decision 8): they render in an
+immutable sandbox, so a template can neither reach Python internals nor modify the run's data.
+Undefined variables raise instead of rendering as empty text, because a typo such as
+``inputs.servce`` should fail the step with a message naming the variable rather than silently
+send an empty answer. Compiled templates are cached: the same published flow renders the same
+sources over and over.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import missing
+
+_MAX_LISTED_KEYS = 12
+
+
+class TemplateError(Exception):
+    """Explain why a template could not be rendered, naming the template and the culprit.
+
+    `name` is where the template lives in the node (``config.template``) so the author knows
+    which field to fix; `message` is the reason (``'inputs' has no attribute 'servce'``).
+    """
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"Template {name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class _PathDict(dict):
+    """Carry the template path of a dict (``nodes.check``) so errors can name it.
+
+    Children are wrapped lazily on access, which keeps rendering cheap for large outputs.
+    The copy is shallow; the immutable sandbox prevents writes through it anyway.
+    """
+
+    def __init__(self, data: dict, path: str):
+        super().__init__(data)
+        self._path = path
+
+    def __getitem__(self, key: Any) -> Any:
+        return _with_path(super().__getitem__(key), f"{self._path}.{key}")
+
+
+class _PathList(list):
+    """Carry the template path of a list, like `_PathDict`."""
+
+    def __init__(self, data: list, path: str):
+        super().__init__(data)
+        self._path = path
+
+    def __getitem__(self, index: Any) -> Any:
+        value = super().__getitem__(index)
+        if isinstance(index, int):
+            return _with_path(value, f"{self._path}[{index}]")
+        return value
+
+
+def _with_path(value: Any, path: str) -> Any:
+    if isinstance(value, dict) and not isinstance(value, _PathDict):
+        return _PathDict(value, path)
+    if isinstance(value, list) and not isinstance(value, _PathList):
+        return _PathList(value, path)
+    return value
+
+
+class _FlowUndefined(StrictUndefined):
+    """Fail on undefined values with a message in the author's terms.
+
+    Jinja would say "'dict object' has no attribute 'servce'"; we say which variable
+    (``'inputs'``) lacks it and list what is available, which usually reveals the typo.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, hint: str | None = None, obj: Any = missing, name: str | None = None,
+                 exc: type[Exception] = UndefinedError):
+        path = getattr(obj, "_path", None) if obj is not missing else None
+        if hint is None and path is not None:
+            hint = _missing_member_message(obj, path, name)
+        super().__init__(hint=hint, obj=obj, name=name, exc=exc)
+
+
+def _missing_member_message(obj: Any, path: str, name: Any) -> str:
+    if isinstance(obj, dict):
+        keys = sorted(str(key) for key in obj)
+        if not keys:
+            available = "it is empty"
+        else:
+            shown = ", ".join(keys[:_MAX_LISTED_KEYS]) + (", ..." if len(keys) > _MAX_LISTED_KEYS else "")
+            available = f"available: {shown}"
+        return f"{path!r} has no attribute {name!r} ({available})"
+    count = len(obj)
+    items = f"{count} item{'' if count == 1 else 's'}"
+    if isinstance(name, str):
+        return f"{path!r} is a list ({items}) and has no attribute {name!r}"
+    return f"{path!r} has no element {name!r} (it has {items})"
+
+
+class _FlowEnvironment(ImmutableSandboxedEnvironment):
+    """Look up dict keys before dict methods for dotted access.
+
+    Plain Jinja resolves ``inputs.items`` to the dict method ``items``; a flow author who
+    declared an input called "items" means the input, so keys win over methods here.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and isinstance(attribute, str) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def _finalize(value: Any) -> Any:
+    """Render None as empty text: an optional input that was not sent must not print "None"."""
+    return "" if value is None else value
+
+
+def _json_default(value: Any) -> Any:
+    """Make ``{{ x | tojson }}`` report an undefined x like any other use of it."""
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises UndefinedError with the helpful message
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENV = _FlowEnvironment(
+    undefined=_FlowUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+    finalize=_finalize,
+)
+_ENV.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+
+
+def _public_names(message: str) -> str:
+    """Hide the wrapper classes from messages: the author only ever sees dicts and lists."""
+    return message.replace(f"'{_PathDict.__name__}'", "'dict'").replace(f"'{_PathList.__name__}'", "'list'")
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str) -> Template:
+    return _ENV.from_string(source)
+
+
+def render_template(source: str, context: dict, name: str) -> str:
+    """Render `source` with the variables in `context`; raise `TemplateError` on any failure.
+
+    Every top-level variable is wrapped so that a missing member deep inside it is reported
+    with its full path (``'nodes.check' has no attribute 'txt'``).
+    """
+    if not isinstance(source, str):
+        raise TemplateError(name, f"must be text, not {type(source).__name__}")
+    try:
+        template = _compile(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+    variables = {key: _with_path(value, key) for key, value in context.items()}
+    try:
+        return template.render(variables)
+    except UndefinedError as exc:
+        raise TemplateError(name, str(exc.message)) from None
+    except SecurityError as exc:
+        raise TemplateError(name, f"not allowed in templates: {_public_names(str(exc))}") from None
+    except TemplateSyntaxError as exc:  # raised lazily, e.g. by an unknown filter in a branch
+        raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure inside user code is the author's to fix
+        raise TemplateError(name, f"{type(exc).__name__}: {exc}") from None

@@ -1,0 +1,66 @@
+"""Small flow documents for app tests, built in code so each test states what differs."""
+
+from __future__ import annotations
+
+import copy
+
+
+def greeting_flow(key: str = "hello", name: str = "Greeter", **trigger_config) -> dict:
+    """api + manual trigger → start(message, name) → template → condition → reply."""
+    api_config = {"key": key, **trigger_config}
+    return {
+        "schema_version": 1,
+        "name": name,
+        "description": "Greets people, and reports status when asked.",
+        "nodes": [
+            {"id": "api", "type": "api_trigger", "name": "REST", "config": api_config, "position": {"x": 0, "y": 0}},
+            {"id": "manual", "type": "manual_trigger", "name": "Run now", "config": {}, "position": {"x": 0, "y": 120}},
+            {"id": "start", "type": "start", "name": "Start", "position": {"x": 200, "y": 60}, "config": {
+                "message_input": "message",
+                "inputs": [
+                    {"name": "message", "type": "string", "required": True, "description": "what the user said"},
+                    {"name": "person", "type": "string", "default": "friend"},
+                    {"name": "count", "type": "integer", "default": 1},
+                ]}},
+            {"id": "greet", "type": "template", "name": "Compose", "position": {"x": 400, "y": 60},
+             "config": {"template": "Hello {{ inputs.person }} x{{ inputs.count }}: {{ inputs.message }}"}},
+            {"id": "route", "type": "condition", "name": "Status?", "position": {"x": 600, "y": 60}, "config": {
+                "branches": [{"port": "status", "label": "asks for status", "match": "any", "conditions": [
+                    {"value": "{{ inputs.message }}", "operator": "contains", "compare_to": "status"}]}]}},
+            {"id": "status_reply", "type": "reply", "name": "Status", "position": {"x": 800, "y": 0},
+             "config": {"text": "All systems operational. ({{ nodes.greet.text }})"}},
+            {"id": "reply", "type": "reply", "name": "Answer", "position": {"x": 800, "y": 120},
+             "config": {"text": "{{ nodes.greet.text }}"}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e2", "source": "manual", "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e3", "source": "start", "source_port": "out", "target": "greet", "target_port": "in"},
+            {"id": "e4", "source": "greet", "source_port": "out", "target": "route", "target_port": "in"},
+            {"id": "e5", "source": "route", "source_port": "status", "target": "status_reply", "target_port": "in"},
+            {"id": "e6", "source": "route", "source_port": "else", "target": "reply", "target_port": "in"},
+        ],
+    }
+
+
+def with_reply_text(document: dict, text: str) -> dict:
+    changed = copy.deepcopy(document)
+    for node in changed["nodes"]:
+        if node["id"] == "reply":
+            node["config"]["text"] = text
+    return changed
+
+
+def without_node(document: dict, node_id: str) -> dict:
+    changed = copy.deepcopy(document)
+    changed["nodes"] = [n for n in changed["nodes"] if n["id"] != node_id]
+    changed["edges"] = [e for e in changed["edges"] if node_id not in (e["source"], e["target"])]
+    return changed
+
+
+def with_trigger_config(document: dict, **config) -> dict:
+    changed = copy.deepcopy(document)
+    for node in changed["nodes"]:
+        if node["id"] == "api":
+            node["config"].update(config)
+    return changed

@@ -1,0 +1,28 @@
+"""Probes: /healthz says the process is up; /readyz says whether the database and Redis answer."""
+
+from __future__ import annotations
+
+
+def test_healthz_and_readyz_when_everything_is_up(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_readyz_names_redis_when_it_is_unreachable(stack, monkeypatch):
+    for key, value in stack.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    from app import create_app
+
+    response = create_app({"TESTING": True}, instance_path=str(stack.instance_path)).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"] == "ok"
+    assert response.json["checks"]["redis"].startswith("unavailable")
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.is_json
+    assert response.json["request_id"]

