@@ -102,6 +102,10 @@ class Settings:
             "JOB_TIMEOUT": self.job_timeout,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
+            # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.
+            "SESSION_COOKIE_SECURE": bool(self.public_base_url and self.public_base_url.startswith("https://")),
+            "REMEMBER_COOKIE_SECURE": bool(self.public_base_url and self.public_base_url.startswith("https://")),
+            "REMEMBER_COOKIE_HTTPONLY": True,
             "WTF_CSRF_TIME_LIMIT": None,
             "JSON_SORT_KEYS": False,
         }

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.extensions import db
-from app.models import Flow
+from app.models import Flow, Trigger, TriggerStatus
 from app.services import publishing
 from app.services.accounts import create_or_update_user, get_or_create_workspace
 from app.services.presenters import trigger_url
@@ -45,22 +45,33 @@ def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
     create_or_update_user(DEMO_EMAIL, password, DEMO_WORKSPACE)
     workspace = get_or_create_workspace(DEMO_WORKSPACE)
     existing = {name for (name,) in db.session.execute(db.select(Flow.name).where(Flow.workspace_id == workspace.id))}
+    new_secrets: dict[str, str] = {}  # trigger id -> secret, for flows imported just now
     for path in sorted(EXAMPLES.glob("*.json")):
         document = json.loads(path.read_text())
         if document.get("name") in existing:
             continue
         result = publishing.create_flow(workspace, document, None)
-        for trigger in result.flow.triggers:
-            secret = result.secrets.get(trigger.node_id)
-            if secret:
-                url = trigger_url(trigger)
-                lines += [
-                    f"Example flow {result.flow.name!r}: REST trigger {url}",
-                    f"  secret (shown only this once): {secret}",
-                    "  try it:",
-                    f"  curl -s -X POST '{url}' -H 'Authorization: Bearer {secret}' "
-                    "-H 'Content-Type: application/json' -d '{\"user_message\": \"What is the status of db?\"}'",
-                ]
+        new_secrets.update({t.id: result.secrets[t.node_id] for t in result.flow.triggers if t.node_id in result.secrets})
+    db.session.flush()
+    triggers = db.session.execute(
+        db.select(Trigger, Flow.name).join(Flow, Flow.id == Trigger.flow_id)
+        .where(Trigger.workspace_id == workspace.id, Trigger.type == "api_trigger",
+               Trigger.status == TriggerStatus.ACTIVE).order_by(Flow.name)
+    ).all()
+    for trigger, flow_name in triggers:
+        url = trigger_url(trigger)
+        secret = new_secrets.get(trigger.id)
+        lines.append(f"Example flow {flow_name!r}: REST trigger {url}")
+        if secret:
+            lines += [
+                f"  secret (shown only this once): {secret}",
+                "  try it:",
+                f"  curl -s -X POST '{url}' -H 'Authorization: Bearer {secret}' "
+                "-H 'Content-Type: application/json' -d '{\"user_message\": \"What is the status of db?\"}'",
+            ]
+        else:
+            lines.append("  its secret was shown on first start; rotate it on the flow's page, or call it with an "
+                         "API key (flask --app wsgi create-api-key --workspace Demo --name me)")
     db.session.commit()
     lines.insert(0, f"Log in at {base_url or 'http://127.0.0.1:5000'}/login as {DEMO_EMAIL} with password {password}")
     return lines

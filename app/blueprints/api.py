@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 
 import flows
 from app.auth import api_principal
+from app.blueprints.common import invoke_errors, publish_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
@@ -61,15 +62,6 @@ def _load_trigger(flow: Flow, node_id: str) -> Trigger:
     return trigger
 
 
-def _invalid(exc: publishing.InvalidFlow):
-    return ApiError(400, "invalid_flow", f"The flow was not saved: {len(exc.problems)} problem(s) to fix.",
-                    exc.problems)
-
-
-def _conflict(exc: publishing.VersionConflict):
-    return ApiError(409, "version_conflict", str(exc), {"latest_version": exc.latest})
-
-
 def _published(result: publishing.PublishResult, status: int):
     body = flow_dict(result.flow, result.version)
     body["published"] = result.published
@@ -106,12 +98,8 @@ def create_flow():
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ApiError(400, "invalid_name", "name must be a non-empty string.", [{"field": "name", "reason": "invalid"}])
-    try:
+    with publish_errors():
         result = publishing.create_flow(db.session.get(Workspace, workspace_id), data["document"], principal.user, name)
-    except publishing.InvalidFlow as exc:
-        raise _invalid(exc) from None
-    except publishing.VersionConflict as exc:
-        raise _conflict(exc) from None
     db.session.commit()
     return _published(result, 201)
 
@@ -131,12 +119,8 @@ def save_flow(flow_id: str):
     base = data.get("base_version")
     if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
         raise ApiError(400, "invalid_base_version", "base_version must be an integer version number.")
-    try:
+    with publish_errors():
         result = publishing.save_flow(flow, data["document"], principal.user, base)
-    except publishing.InvalidFlow as exc:
-        raise _invalid(exc) from None
-    except publishing.VersionConflict as exc:
-        raise _conflict(exc) from None
     db.session.commit()
     return _published(result, 200)
 
@@ -164,14 +148,10 @@ def rollback(flow_id: str):
     number = _body({"version"}, {"version"})["version"]
     if not isinstance(number, int) or isinstance(number, bool):
         raise ApiError(400, "invalid_version", "version must be an integer.", [{"field": "version", "reason": "not an integer"}])
-    try:
+    if publishing.get_version(flow, number) is None:
+        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
+    with publish_errors():
         result = publishing.rollback(flow, number, principal.user)
-    except LookupError:
-        raise ApiError(404, "version_not_found", f"This flow has no version {number}.") from None
-    except publishing.InvalidFlow as exc:
-        raise _invalid(exc) from None
-    except publishing.VersionConflict as exc:
-        raise _conflict(exc) from None
     db.session.commit()
     return _published(result, 201)
 
@@ -198,14 +178,9 @@ def run_trigger(flow_id: str, node_id: str):
     trigger = _load_trigger(flow, node_id)
     if trigger.type != "manual_trigger":
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
-    try:
+    with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
         run = invoke(flow, trigger, body, request_id(), source="manual")
-    except BodyError as exc:
-        raise ApiError(400, exc.code, exc.message, exc.details) from None
-    except runs.QueueUnavailable:
-        raise ApiError(503, "queue_unavailable", "The run queue is unavailable; retry shortly.",
-                       headers={"Retry-After": "5"}) from None
     return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
                     "request_id": request_id()}), 202
 

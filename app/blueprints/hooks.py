@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
+from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, RunStatus, Trigger, TriggerStatus
@@ -19,7 +20,7 @@ from app.services import runs
 from app.services.api_keys import find_api_key
 from app.services.invoke import invoke as invoke_flow
 from app.services.tokens import bearer_token, matches
-from app.services.trigger_body import BodyError, parse_json_object
+from app.services.trigger_body import parse_json_object
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -59,14 +60,9 @@ def invoke(workspace_id: str, key: str):
     trigger = _find_trigger(workspace_id, key)
     _authenticate(trigger)
     flow = db.session.get(Flow, trigger.flow_id)
-    try:
+    with invoke_errors():
         body = parse_json_object(request.get_data(cache=False))
         run = invoke_flow(flow, trigger, body, request_id(), source="api")
-    except BodyError as exc:
-        raise ApiError(400, exc.code, exc.message, exc.details) from None
-    except runs.QueueUnavailable:
-        raise ApiError(503, "queue_unavailable", "The run queue is unavailable, so the run was not accepted. "
-                       "Retry shortly.", headers={"Retry-After": "5"}) from None
 
     config = trigger.config
     if not config.get("wait_for_response", True):

@@ -205,5 +205,6 @@ def run_detail(run_id: str):
     if run is None:
         abort(404, "No run with this id exists in your workspaces.")
     template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
-    return render_template(template, run=run, flow=run.flow,
+    node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
+    return render_template(template, run=run, flow=run.flow, node_names=node_names,
                            output_json=json.dumps(run.output, indent=2, ensure_ascii=False) if run.output else None)

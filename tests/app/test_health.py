@@ -26,3 +26,21 @@ def test_unknown_api_path_is_json_404(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.is_json
     assert response.json["request_id"]
+
+
+def test_database_down_is_503_json_on_triggers_and_in_readyz(stack, monkeypatch):
+    for key, value in stack.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://switchboard@127.0.0.1:1/nothing")  # nothing listens there
+    from app import create_app
+
+    client = create_app({"TESTING": True}, instance_path=str(stack.instance_path)).test_client()
+    response = client.post("/hooks/abc/some-key", json={"user_message": "x"})
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_unavailable"
+    assert response.headers["Retry-After"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["checks"]["database"].startswith("unavailable")
+    assert ready.json["checks"]["redis"] == "ok"
+    assert client.get("/healthz").status_code == 200

@@ -209,3 +209,18 @@ def _run_count(app) -> int:
 
     with app.app_context():
         return db.session.execute(db.select(db.func.count()).select_from(Run)).scalar_one()
+
+
+def test_run_now_through_the_api_validates_inputs_and_runs(client, published, api_key):
+    flow, _, _ = published()
+    url = f"/api/v1/flows/{flow['id']}/triggers/manual/run"
+    bad = client.post(url, json={"count": 2}, headers=bearer(api_key))
+    assert bad.status_code == 400 and bad.json["error"]["details"][0]["field"] == "message"
+    response = client.post(url, json={"message": "manual", "count": 3}, headers=bearer(api_key))
+    assert response.status_code == 202
+    run = wait_for(lambda: (r := client.get(f"/api/v1/runs/{response.json['run_id']}", headers=bearer(api_key)).json)
+                   ["status"] == "succeeded" and r)
+    assert run["trigger_type"] == "manual_trigger"
+    assert run["output"]["text"] == "Hello friend x3: manual"
+    not_manual = client.post(f"/api/v1/flows/{flow['id']}/triggers/api/run", json={}, headers=bearer(api_key))
+    assert not_manual.status_code == 400
