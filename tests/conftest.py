@@ -191,6 +191,16 @@ def api_key(app, make_account):
     return token
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Print each distinct skip reason once, with a count, instead of one line per skipped test."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"skipped {count}: {reason}")
+
+
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05):
     """Poll `predicate` until it returns something truthy; bounded so a broken worker fails the test."""
     deadline = time.monotonic() + timeout

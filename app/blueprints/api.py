@@ -71,10 +71,23 @@ def _published(result: publishing.PublishResult, status: int):
     return jsonify(body), status
 
 
+def _accepted(run):
+    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+                    "request_id": request_id()}), 202
+
+
 @bp.get("/node-types")
 def node_types():
     api_principal()
     return jsonify({"node_types": flows.registry.palette()})
+
+
+@bp.post("/flows/validate")
+def validate_flow():
+    """Check a document without saving it: the canvas shows these problems as the user draws."""
+    api_principal()
+    document = _body({"document"}, {"document"})["document"]
+    return jsonify({"problems": [p.to_dict() for p in flows.validate(document)]})
 
 
 @bp.get("/flows")
@@ -181,8 +194,18 @@ def run_trigger(flow_id: str, node_id: str):
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
         run = invoke(flow, trigger, body, request_id(), source="manual")
-    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
-                    "request_id": request_id()}), 202
+    return _accepted(run)
+
+
+@bp.post("/flows/<flow_id>/run")
+def run_flow(flow_id: str):
+    """Run now from the canvas: start the latest version at its start node with the given inputs."""
+    flow = _load_flow(flow_id)
+    api_principal().require_edit(flow.workspace_id)
+    with invoke_errors():
+        body = parse_json_object(request.get_data(cache=True))
+        run = invoke(flow, None, body, request_id(), source="manual")
+    return _accepted(run)
 
 
 @bp.get("/flows/<flow_id>/runs")

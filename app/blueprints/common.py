@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from app.errors import ApiError
 from app.services import publishing
+from app.services.invoke import NotPublished
 from app.services.runs import QueueUnavailable
 from app.services.trigger_body import BodyError
 
@@ -33,6 +34,8 @@ def invoke_errors():
         yield
     except BodyError as exc:
         raise ApiError(400, exc.code, exc.message, exc.details) from None
+    except NotPublished:
+        raise ApiError(409, "not_published", "This flow has no published version yet; save it first.") from None
     except QueueUnavailable:
         raise ApiError(503, "queue_unavailable", "The run queue is unavailable, so the run was not accepted. "
                        "Retry shortly.", headers={"Retry-After": "5"}) from None

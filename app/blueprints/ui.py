@@ -18,9 +18,12 @@ from app.extensions import db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
 from app.services import publishing, runs
 from app.services.invoke import invoke
+from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
+from app.services.trigger_examples import examples
 from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
+from app.services.version_diff import diff_versions
 
 bp = Blueprint("ui", __name__)
 
@@ -89,17 +92,40 @@ def switch_workspace():
     return redirect(url_for("ui.flows"))
 
 
+@bp.post("/flows/new")
+def new_flow():
+    """Create an empty flow in the current workspace and open its canvas."""
+    principal = _principal()
+    workspace_id = principal.default_workspace_id
+    role = principal.role(workspace_id) if workspace_id else None
+    if role is None or not role.can_edit:
+        abort(403, "Your role in this workspace cannot create flows.")
+    name = (request.form.get("name") or "").strip()
+    if not name or len(name) > 200:
+        flash("Give the flow a name (at most 200 characters).", "error")
+        return redirect(url_for("ui.flows"))
+    flow = publishing.create_empty_flow(db.session.get(Workspace, workspace_id), name)
+    db.session.commit()
+    return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+
+
+def _can_edit(flow: Flow) -> bool:
+    role = _principal().role(flow.workspace_id)
+    return bool(role and role.can_edit)
+
+
 @bp.get("/flows/<flow_id>")
 def flow_detail(flow_id: str):
+    """The canvas of the flow's latest version, with its triggers, runs and versions below."""
     flow = _flow_or_404(flow_id)
     version = publishing.latest_version(flow)
     start = flows.Graph(version.document).start_node() if version else None
-    role = _principal().role(flow.workspace_id)
+    can_edit = _can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
         recent_runs=_recent_runs(flow), inputs=((start or {}).get("config") or {}).get("inputs", []),
-        can_edit=bool(role and role.can_edit),
-        new_secrets=session.pop("new_secrets", {}),
+        can_edit=can_edit, readonly=False, new_secrets=session.pop("new_secrets", {}),
+        canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
     )
 
 
@@ -122,8 +148,40 @@ def version_detail(flow_id: str, number: int):
     version = publishing.get_version(flow, number)
     if version is None:
         abort(404, f"This flow has no version {number}.")
-    return render_template("flows/version.html", flow=flow, version=version,
-                           document_json=json.dumps(version.document, indent=2, ensure_ascii=False))
+    return render_template("flows/version.html", flow=flow, version=version, can_edit=_can_edit(flow),
+                           document_json=json.dumps(version.document, indent=2, ensure_ascii=False),
+                           canvas=canvas_data(flow, version, readonly=True, can_edit=_can_edit(flow)))
+
+
+@bp.get("/flows/<flow_id>/versions")
+def versions_panel(flow_id: str):
+    """The version history (who, when, what changed), as a fragment for the canvas side panel."""
+    flow = _flow_or_404(flow_id)
+    return render_template("partials/_versions.html", flow=flow, can_edit=_can_edit(flow),
+                           history=_history(flow))
+
+
+def _history(flow: Flow) -> list[tuple]:
+    versions = list(flow.versions)
+    previous = [None] + [v.document for v in versions[:-1]]
+    return [(v, diff_versions(before, v.document).describe()) for v, before in zip(versions, previous)][::-1]
+
+
+@bp.get("/flows/<flow_id>/triggers/<node_id>/panel")
+def trigger_panel(flow_id: str, node_id: str):
+    """A trigger's URL, copy button and ready-to-paste calls, as a fragment for the side panel."""
+    flow = _flow_or_404(flow_id)
+    return _render_trigger_panel(flow, _trigger_or_404(flow, node_id), secret=None)
+
+
+def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None):
+    url = trigger_url(trigger)
+    version = publishing.latest_version(flow)
+    snippets = examples(url, version.document if version else None,
+                        authenticate=trigger.type == "api_trigger" and trigger.config.get("authenticate", True),
+                        secret=secret) if trigger.type == "api_trigger" else None
+    return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
+                           snippets=snippets, can_edit=_can_edit(flow))
 
 
 @bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
@@ -150,8 +208,11 @@ def rotate_secret(flow_id: str, node_id: str):
     trigger = _trigger_or_404(flow, node_id)
     if trigger.type != "api_trigger":
         abort(400, "Only REST API triggers have a secret.")
-    session["new_secrets"] = {trigger.node_id: set_new_secret(trigger)}
+    secret = set_new_secret(trigger)
     db.session.commit()
+    if request.headers.get("HX-Request"):
+        return _render_trigger_panel(flow, trigger, secret=secret)
+    session["new_secrets"] = {trigger.node_id: secret}
     flash("A new secret was made; the old one no longer works. Copy it now: it is shown only once.")
     return redirect(url_for("ui.flow_detail", flow_id=flow.id))
 

@@ -63,6 +63,14 @@ def create_flow(workspace: Workspace, document, user: User | None, name: str | N
     return _publish(flow, document, user, note="created")
 
 
+def create_empty_flow(workspace: Workspace, name: str) -> Flow:
+    """Create a flow with nothing published yet: the canvas starts empty, the first save is version 1."""
+    flow = Flow(workspace_id=workspace.id, name=name.strip()[:200] or "Untitled flow", latest_version=0)
+    db.session.add(flow)
+    db.session.flush()
+    return flow
+
+
 def save_flow(flow: Flow, document, user: User | None, base_version: int | None = None) -> PublishResult:
     """Publish `document` as version N+1 unless it equals the latest version."""
     _check(document)
@@ -71,7 +79,7 @@ def save_flow(flow: Flow, document, user: User | None, base_version: int | None 
     latest = latest_version(flow)
     if latest is not None and latest.fingerprint == fingerprint(document):
         return PublishResult(flow=flow, version=latest, published=False)
-    return _publish(flow, document, user, note="")
+    return _publish(flow, document, user, note="" if latest else "created")
 
 
 def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:

@@ -29,7 +29,7 @@ def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node
     run = Run(
         workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
         version_number=version.number, trigger_id=trigger.id if trigger else None,
-        trigger_node_id=node["id"], trigger_type=node["type"], status=RunStatus.QUEUED,
+        trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
         inputs=inputs, trigger_payload=trigger_payload, request_id=request_id,
     )
     db.session.add(run)

@@ -1,0 +1,61 @@
+"""Summarise what changed between two versions of a flow, for the version history.
+
+Nodes are compared by id (ids are stable; names are labels), so renaming a node shows as
+"changed", moving one only as "moved", and replacing one as "removed" plus "added".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class VersionDiff:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)
+    edges_added: int = 0
+    edges_removed: int = 0
+
+    def describe(self) -> str:
+        parts = []
+        for label, ids in (("added", self.added), ("removed", self.removed), ("changed", self.changed)):
+            if ids:
+                parts.append(f"{len(ids)} node{'s' if len(ids) > 1 else ''} {label} ({', '.join(ids)})")
+        if self.edges_added or self.edges_removed:
+            parts.append(f"connections +{self.edges_added} −{self.edges_removed}")
+        if self.moved and not parts:
+            parts.append(f"{len(self.moved)} node{'s' if len(self.moved) > 1 else ''} moved")
+        return "; ".join(parts) or "no change to the graph"
+
+
+def _nodes(document: dict | None) -> dict[str, dict]:
+    return {n.get("id"): n for n in (document or {}).get("nodes", []) if isinstance(n, dict)}
+
+
+def _edges(document: dict | None) -> set[tuple]:
+    return {(e.get("source"), e.get("source_port"), e.get("target"), e.get("target_port"))
+            for e in (document or {}).get("edges", []) if isinstance(e, dict)}
+
+
+def _without_position(node: dict) -> dict:
+    return {key: value for key, value in node.items() if key != "position"}
+
+
+def diff_versions(old: dict | None, new: dict) -> VersionDiff:
+    """Compare `old` (None for the first version) with `new`."""
+    before, after = _nodes(old), _nodes(new)
+    diff = VersionDiff(
+        added=[nid for nid in after if nid not in before],
+        removed=[nid for nid in before if nid not in after],
+    )
+    for nid in after:
+        if nid in before and after[nid] != before[nid]:
+            if _without_position(after[nid]) != _without_position(before[nid]):
+                diff.changed.append(nid)
+            else:
+                diff.moved.append(nid)
+    old_edges, new_edges = _edges(old), _edges(new)
+    diff.edges_added, diff.edges_removed = len(new_edges - old_edges), len(old_edges - new_edges)
+    return diff
