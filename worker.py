@@ -8,14 +8,18 @@ its 60-second default). Run as many workers as the load needs, on any machines t
 Why no fork per job by default: RQ's forking worker spends ~40 ms forking and reconnecting for
 every job, which would be most of a trigger's answer time. Our jobs are engine runs that keep
 no state between runs, so the worker runs them in-process and keeps its database connections;
-`--fork` restores RQ's work-horse isolation for deployments that want it.
+`--fork` restores RQ's work-horse isolation for deployments that want it. SIGTERM (or Ctrl-C)
+lets the current run finish, then exits; a run whose worker is killed outright is picked up
+by another worker once its lease expires (see `app.run_lease`, `app.sweeper`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 
 from app import create_app
@@ -37,16 +41,25 @@ def main(argv: list[str] | None = None) -> int:
         connection = get_redis()
         queue = Queue(app.config["QUEUE_NAME"], connection=connection)
         if args.scheduler:
-            from rq_scheduler import Scheduler
+            from app.clock import run_clock
 
-            log.info("scheduler starting queue=%s interval=1s", queue.name)
-            Scheduler(queue=queue, connection=connection, interval=1).run()
+            run_clock(app)
             return 0
         worker_class = Worker if args.fork else SimpleWorker
-        worker = worker_class([queue], connection=connection, name=args.name)
-        log.info("worker starting name=%s queue=%s", worker.name, queue.name)
-        worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
-    return 0
+        while True:
+            worker = worker_class([queue], connection=connection, name=args.name)
+            worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute
+            log.info("worker starting name=%s queue=%s", worker.name, queue.name)
+            try:
+                worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
+            except RedisError as exc:
+                log.warning("worker lost Redis while starting (%s); retrying", exc)
+            if args.burst or worker._stop_requested:
+                return 0
+            # RQ leaves its loop on errors it does not retry itself (e.g. Redis restarting mid-job);
+            # a worker that stops for that would strand the queue, so start a fresh one.
+            log.warning("worker %s stopped unexpectedly; starting again in 1 s", worker.name)
+            time.sleep(1)
 
 
 if __name__ == "__main__":

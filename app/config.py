@@ -66,6 +66,10 @@ class Settings:
     queue_name: str
     max_steps: int
     job_timeout: int
+    lease_seconds: int
+    sweep_interval_seconds: int
+    sweep_queued_grace_seconds: int
+    max_node_attempts: int
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -83,6 +87,10 @@ class Settings:
             queue_name=env.get("QUEUE_NAME") or "runs",
             max_steps=_int(env, "MAX_STEPS", 1000, minimum=1),
             job_timeout=_int(env, "JOB_TIMEOUT", 600, minimum=1),
+            lease_seconds=_int(env, "RUN_LEASE_SECONDS", 30, minimum=2),
+            sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5, minimum=1),
+            sweep_queued_grace_seconds=_int(env, "SWEEP_QUEUED_GRACE_SECONDS", 5, minimum=0),
+            max_node_attempts=_int(env, "MAX_NODE_ATTEMPTS", 3, minimum=1),
         )
 
     def flask_config(self) -> dict:
@@ -100,6 +108,10 @@ class Settings:
             "QUEUE_NAME": self.queue_name,
             "MAX_STEPS": self.max_steps,
             "JOB_TIMEOUT": self.job_timeout,
+            "RUN_LEASE_SECONDS": self.lease_seconds,
+            "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
+            "SWEEP_QUEUED_GRACE_SECONDS": self.sweep_queued_grace_seconds,
+            "MAX_NODE_ATTEMPTS": self.max_node_attempts,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

@@ -1,8 +1,8 @@
-"""Run the engine inside an RQ job: load the run, execute its version node by node, record it all.
+"""Run the engine inside an RQ job: claim the run, execute it node by node, record it all.
 
-This is the only bridge between the pure engine (`flows`) and the database: `SqlJournal` stores
-each step as the engine reports it, committing as it goes, so a run can be continued from its
-persisted steps by any worker.
+This is the only bridge between the pure engine (`flows`) and the database. `SqlJournal` stores
+each step as the engine reports it, fenced on the run's lease, so a run can be continued from
+its persisted steps by any worker and a worker that lost the run cannot write into it.
 """
 
 from __future__ import annotations
@@ -11,23 +11,30 @@ import logging
 import os
 
 from flask import current_app
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import update
 
 import flows
 from app.extensions import db
 from app.models import Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import announce_finished
+from app.run_lease import Heartbeat, LeaseLost, claim, fence
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
+INTERRUPTED = "Interrupted: the worker executing this step stopped before it finished."
+OUTCOME_STATUS = {"succeeded": RunStatus.SUCCEEDED, "failed": RunStatus.FAILED,
+                  "canceled": RunStatus.CANCELED, "timed_out": RunStatus.TIMED_OUT}
 
 
 class SqlJournal:
     """Persist the engine's steps as `RunStep` rows (the engine's `Journal` protocol)."""
 
-    def __init__(self, run: Run):
-        self.run = run
+    def __init__(self, run: Run, token: str, lease_seconds: int):
+        self.run, self.token, self.lease_seconds = run, token, lease_seconds
         self._open: dict[int, RunStep] = {}
+        self.current_node: str | None = None
 
     def completed_steps(self) -> list[flows.StepRecord]:
         rows = db.session.execute(
@@ -43,6 +50,8 @@ class SqlJournal:
         ]
 
     def step_started(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict) -> None:
+        self.current_node = node_id
+        fence(self.run.id, self.token, self.lease_seconds)
         step = RunStep(run_id=self.run.id, seq=seq, attempt=attempt, node_id=node_id, node_type=node_type,
                        status=StepStatus.RUNNING, input=input, started_at=utcnow())
         db.session.add(step)
@@ -50,6 +59,7 @@ class SqlJournal:
         self._open[seq] = step
 
     def step_finished(self, seq: int, status: str, output: dict | None, port: str | None, error: str | None) -> None:
+        fence(self.run.id, self.token, self.lease_seconds)
         step = self._open.pop(seq)
         step.status = StepStatus(status)
         step.output = output
@@ -60,7 +70,7 @@ class SqlJournal:
 
 
 def _fresh_connections() -> None:
-    """Drop database connections inherited from the parent after RQ forks a work horse."""
+    """Drop database connections inherited from a parent process (RQ's forking worker)."""
     global _pool_pid
     if _pool_pid != os.getpid():
         db.engine.dispose(close=False)
@@ -68,7 +78,7 @@ def _fresh_connections() -> None:
 
 
 def execute_run(run_id: str) -> str:
-    """Execute run `run_id` to a final status; safe to call again for a run that already ended."""
+    """Execute run `run_id` to a final status; safe to call again, and from several workers."""
     _fresh_connections()
     try:
         return _execute(run_id)
@@ -77,6 +87,37 @@ def execute_run(run_id: str) -> str:
 
 
 def _execute(run_id: str) -> str:
+    config = current_app.config
+    lease_seconds = config["RUN_LEASE_SECONDS"]
+    token = claim(run_id, lease_seconds)
+    if token is None:
+        return _not_claimed(run_id)
+    run = db.session.get(Run, run_id)
+    log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
+    journal = SqlJournal(run, token, lease_seconds)
+    document, payload = run.version.document, {"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}}
+    run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
+                "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
+    try:
+        with Heartbeat(current_app._get_current_object(), run_id, token, lease_seconds) as heartbeat:
+            try:
+                outcome = flows.run_graph(
+                    document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
+                    run_info=run_info, max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
+                    interrupt=lambda: _interrupt(run_id, heartbeat),
+                )
+            except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
+                db.session.rollback()
+                outcome = flows.RunOutcome("timed_out", None, "The run exceeded the flow's time limit.",
+                                           journal.current_node, 0)
+        return finish(run_id, token, outcome)
+    except LeaseLost:
+        db.session.rollback()
+        log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
+        return "lease-lost"
+
+
+def _not_claimed(run_id: str) -> str:
     run = db.session.get(Run, run_id)
     if run is None:
         log.warning("run_id=%s state=missing (deleted before it ran)", run_id)
@@ -85,28 +126,50 @@ def _execute(run_id: str) -> str:
         log.info("run_id=%s state=%s (already final, nothing to do)", run_id, run.status.value)
         announce_finished(run_id, run.status.value)
         return run.status.value
+    log.info("run_id=%s state=%s (owned by another worker; this job is a duplicate)", run_id, run.status.value)
+    return "duplicate"
 
-    run.status = RunStatus.RUNNING
-    run.started_at = run.started_at or utcnow()
-    run.attempts += 1
-    db.session.commit()
-    log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
 
-    outcome = flows.run_graph(
-        run.version.document,
-        entry_node_id=run.trigger_node_id,
-        payload={"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}},
-        journal=SqlJournal(run),
-        run_info={"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
-                  "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()},
-        max_steps=current_app.config["MAX_STEPS"],
+def _interrupt(run_id: str, heartbeat: Heartbeat) -> tuple[str, str] | None:
+    """Stop between steps when the run was canceled, ran out of time, or its lease was lost."""
+    if heartbeat.lost.is_set():
+        raise LeaseLost(run_id)
+    cancel, deadline = db.session.execute(
+        db.select(Run.cancel_requested, Run.deadline_at).where(Run.id == run_id)).one()
+    if cancel:
+        return "canceled", "Canceled on request."
+    if deadline is not None and utcnow() >= deadline:
+        return "timed_out", "The run exceeded the flow's time limit."
+    return None
+
+
+def finish(run_id: str, token: str | None, outcome: flows.RunOutcome) -> str:
+    """Write the final status (fenced on `token` when given) and wake whoever waits for it."""
+    status = OUTCOME_STATUS[outcome.status]
+    now = utcnow()
+    conditions = [Run.id == run_id, Run.status == RunStatus.RUNNING]
+    if token is not None:
+        conditions.append(Run.lease_token == token)
+    result = db.session.execute(
+        update(Run).where(*conditions).values(
+            status=status, output=outcome.output, error=outcome.error, error_node_id=outcome.error_node_id,
+            finished_at=now, lease_token=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
     )
-    run.status = RunStatus.SUCCEEDED if outcome.status == "succeeded" else RunStatus.FAILED
-    run.output = outcome.output
-    run.error = outcome.error
-    run.error_node_id = outcome.error_node_id
-    run.finished_at = utcnow()
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise LeaseLost(run_id)
+    close_interrupted_steps(run_id, now)
     db.session.commit()
-    log.info("run_id=%s state=%s steps=%s", run_id, run.status.value, outcome.steps)
-    announce_finished(run_id, run.status.value)
-    return run.status.value
+    log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
+    announce_finished(run_id, status.value)
+    return status.value
+
+
+def close_interrupted_steps(run_id: str, now) -> None:
+    """Mark attempts left `running` by stopped workers as failed, so no step stays open forever."""
+    db.session.execute(
+        update(RunStep).where(RunStep.run_id == run_id, RunStep.status == StepStatus.RUNNING)
+        .values(status=StepStatus.FAILED, error=INTERRUPTED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )

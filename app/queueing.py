@@ -8,8 +8,10 @@ The database stays the truth; the list only says "look now".
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Queue
 
 from app.redis_conn import get_redis
@@ -25,12 +27,17 @@ def get_queue() -> Queue:
     return Queue(current_app.config["QUEUE_NAME"], connection=get_redis())
 
 
-def enqueue_run(run_id: str) -> None:
+def new_job_id(run_id: str) -> str:
+    """Name each enqueue of a run uniquely, so RQ's clean-up of an abandoned job never touches a new one."""
+    return f"run-{run_id}-{uuid.uuid4().hex[:8]}"
+
+
+def enqueue_run(run_id: str, job_id: str, timeout_seconds: int | None = None) -> None:
     """Put the run's id on the queue; the job reloads everything else from the database."""
     get_queue().enqueue(
         JOB_FUNCTION, run_id,
-        job_id=f"run-{run_id}",
-        job_timeout=current_app.config["JOB_TIMEOUT"],
+        job_id=job_id,
+        job_timeout=(timeout_seconds or current_app.config["JOB_TIMEOUT"]) + 30,
         result_ttl=60,
         failure_ttl=24 * 3600,
         description=f"run {run_id}",
@@ -41,10 +48,13 @@ def enqueue_run(run_id: str) -> None:
 def announce_finished(run_id: str, status: str) -> None:
     """Wake any request waiting for this run (after its final status is committed)."""
     key = DONE_KEY.format(run_id)
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.rpush(key, status)
-    pipe.expire(key, DONE_TTL_SECONDS)
-    pipe.execute()
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.rpush(key, status)
+        pipe.expire(key, DONE_TTL_SECONDS)
+        pipe.execute()
+    except RedisError as exc:  # the status is committed; a waiting request falls back to 408 + status URL
+        log.warning("run_id=%s could not announce status=%s: %s", run_id, status, exc)
 
 
 def wait_finished(run_id: str, timeout: float) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
@@ -59,7 +59,7 @@ class Journal(Protocol):
 class RunOutcome:
     """Report how a call to run_graph() ended."""
 
-    status: str  # "succeeded" | "failed"
+    status: str  # "succeeded" | "failed" | "canceled" | "timed_out" (the last two only via `interrupt`)
     output: dict | None  # the last reply node's output, or None
     error: str | None
     error_node_id: str | None
@@ -104,13 +104,19 @@ class _State:
 
 
 def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
-              max_steps: int = 1000, registry: NodeRegistry | None = None) -> RunOutcome:
+              max_steps: int = 1000, registry: NodeRegistry | None = None, max_attempts: int = 3,
+              interrupt: Callable[[], tuple[str, str] | None] | None = None) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
     `payload` is ``{"inputs": {...}, "trigger": {...}}``; `run_info` is exposed to templates as
     ``run``. Exceptions from the journal itself propagate: if steps cannot be recorded, the
     caller must retry later rather than run nodes whose results would be lost. `registry`
     defaults to the engine's node types.
+
+    A step left in flight by a stopped worker is retried until it has had `max_attempts`
+    attempts; then the run fails, rather than retrying a node that keeps killing its worker.
+    `interrupt`, called before each step, may return ``(status, message)`` to stop the run
+    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``: the engine keeps no clock itself.
     """
     graph = Graph(document, registry)
     payload = payload if isinstance(payload, dict) else {}
@@ -126,6 +132,10 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
             if retry is not None:  # the step in flight when the previous worker stopped
                 if node_id != retry.node_id:
                     raise _mismatch(retry, node_id)
+                if retry.attempt >= max_attempts:
+                    raise _RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
+                                     f"because its worker stopped; giving up after {max_attempts} attempts.",
+                                     node_id)
                 seq, attempt, retry = retry.seq, retry.attempt + 1, None
             elif node_id is None:
                 return RunOutcome("succeeded", state.reply, None, None, steps)
@@ -133,6 +143,9 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
                 seq, attempt = seq + 1, 1
             if seq > max_steps:
                 raise _RunFailed(f"step limit of {max_steps} reached", node_id)
+            stop = interrupt() if interrupt else None
+            if stop is not None:
+                return RunOutcome(stop[0], state.reply, stop[1], node_id, steps)
             steps += 1
             _execute(graph, state, frontier, journal, node_id, seq, attempt)
     except _RunFailed as failure:

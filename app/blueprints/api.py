@@ -138,6 +138,20 @@ def save_flow(flow_id: str):
     return _published(result, 200)
 
 
+@bp.patch("/flows/<flow_id>")
+def update_flow_settings(flow_id: str):
+    """Change a flow's name, description or run time limit (not its graph: that is a save)."""
+    flow = _load_flow(flow_id)
+    api_principal().require_edit(flow.workspace_id)
+    data = _body({"name", "description", "run_timeout_seconds"})
+    try:
+        runs.apply_flow_settings(flow, data)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_settings", str(exc)) from None
+    db.session.commit()
+    return jsonify(flow_dict(flow, publishing.latest_version(flow)))
+
+
 @bp.get("/flows/<flow_id>/versions")
 def list_versions(flow_id: str):
     flow = _load_flow(flow_id)
@@ -220,12 +234,28 @@ def list_runs(flow_id: str):
     return jsonify({"runs": [runs.run_summary(r) for r in rows]})
 
 
-@bp.get("/runs/<run_id>")
-def get_run(run_id: str):
+def _load_run(run_id: str) -> Run:
     principal = api_principal()
     run = db.session.execute(
         db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
     ).scalar_one_or_none() if len(run_id) <= 32 else None
     if run is None:
         raise ApiError(404, "run_not_found", "No run with this id exists in your workspaces.")
-    return jsonify(runs.run_detail(run))
+    return run
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id: str):
+    return jsonify(runs.run_detail(_load_run(run_id)))
+
+
+@bp.post("/runs/<run_id>/cancel")
+def cancel_run(run_id: str):
+    """Cancel a run: at once if it is still queued, else before its next step."""
+    run = _load_run(run_id)
+    api_principal().require_edit(run.workspace_id)
+    _body(set())
+    if not runs.request_cancel(run):
+        raise ApiError(409, "run_finished", f"The run already ended as {run.status.value}; nothing to cancel.")
+    db.session.refresh(run)
+    return jsonify(runs.run_summary(run)), 202

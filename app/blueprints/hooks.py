@@ -15,7 +15,6 @@ from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, RunStatus, Trigger, TriggerStatus
-from app.queueing import wait_finished
 from app.services import runs
 from app.services.api_keys import find_api_key
 from app.services.invoke import invoke as invoke_flow
@@ -67,9 +66,7 @@ def invoke(workspace_id: str, key: str):
     config = trigger.config
     if not config.get("wait_for_response", True):
         return _answer(run, 202, headers={"Location": runs.status_url(run)})
-    finished = wait_finished(run.id, float(config.get("timeout_seconds", 30)))
-    db.session.refresh(run)
-    if finished or run.status.is_final:
+    if runs.wait_until_final(run, float(config.get("timeout_seconds", 30))):
         return _answer(run, 200)
     return _answer(run, 408, message="The flow did not answer within the trigger's wait time; the run goes on. "
                                      "Poll status_url for its result.")

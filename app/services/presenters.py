@@ -61,6 +61,7 @@ def flow_dict(flow: Flow, version: FlowVersion | None) -> dict:
         "name": flow.name,
         "description": flow.description,
         "version": flow.latest_version,
+        "run_timeout_seconds": flow.run_timeout_seconds,
         "created_at": iso(flow.created_at),
         "updated_at": iso(flow.updated_at),
         "document": version.document if version else None,

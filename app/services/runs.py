@@ -7,14 +7,16 @@ that a caller was told about always exists, even if Redis fails right after.
 from __future__ import annotations
 
 import logging
+import time
 
 from app.urls import public_url
 from redis.exceptions import RedisError
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Flow, FlowVersion, Run, RunStatus, Trigger
-from app.models.types import iso, utcnow
-from app.queueing import enqueue_run
+from app.models.types import iso, new_id, utcnow
+from app.queueing import announce_finished, enqueue_run, new_job_id, wait_finished
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +34,12 @@ def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node
         trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
         inputs=inputs, trigger_payload=trigger_payload, request_id=request_id,
     )
+    run.id = run.id or new_id()
+    run.job_id = new_job_id(run.id)
     db.session.add(run)
     db.session.commit()
     try:
-        enqueue_run(run.id)
+        enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
         log.error("run_id=%s state=canceled reason=queue-unavailable error=%s", run.id, exc)
         run.status = RunStatus.CANCELED
@@ -44,6 +48,68 @@ def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node
         db.session.commit()
         raise QueueUnavailable(str(exc)) from exc
     return run
+
+
+MAX_RUN_TIMEOUT_SECONDS = 24 * 3600
+POLL_SECONDS = 0.1
+
+
+def wait_until_final(run: Run, timeout: float) -> bool:
+    """Wait up to `timeout` s for the run to end; True when it did (the run is refreshed).
+
+    The worker's announcement in Redis wakes us at once; if Redis fails while we wait, the
+    database (the truth) is polled for the rest of the time, so an accepted run is never
+    answered with an error just because the wake-up channel broke.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        wait_finished(run.id, timeout)
+    except RedisError as exc:
+        log.warning("run_id=%s wait channel failed (%s); polling the database", run.id, exc)
+    while True:
+        db.session.expire(run)
+        if run.status.is_final:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+
+
+def apply_flow_settings(flow: Flow, data: dict) -> None:
+    """Validate and apply flow settings; raise ValueError naming the field to fix."""
+    if "name" in data:
+        name = data["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValueError("name must be a non-empty string of at most 200 characters.")
+        flow.name = name.strip()
+    if "description" in data:
+        if not isinstance(data["description"], str) or len(data["description"]) > 2000:
+            raise ValueError("description must be a string of at most 2000 characters.")
+        flow.description = data["description"]
+    if "run_timeout_seconds" in data:
+        value = data["run_timeout_seconds"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RUN_TIMEOUT_SECONDS:
+            raise ValueError(f"run_timeout_seconds must be a whole number from 1 to {MAX_RUN_TIMEOUT_SECONDS}.")
+        flow.run_timeout_seconds = value
+    flow.updated_at = utcnow()
+
+
+def request_cancel(run: Run) -> bool:
+    """Cancel a queued run now, or ask a running one to stop before its next step; False if it ended."""
+    now = utcnow()
+    queued = db.session.execute(
+        update(Run).where(Run.id == run.id, Run.status == RunStatus.QUEUED)
+        .values(status=RunStatus.CANCELED, cancel_requested=True, finished_at=now, error="Canceled on request.")
+        .execution_options(synchronize_session=False))
+    if queued.rowcount == 1:
+        db.session.commit()
+        announce_finished(run.id, RunStatus.CANCELED.value)
+        return True
+    running = db.session.execute(
+        update(Run).where(Run.id == run.id, Run.status == RunStatus.RUNNING).values(cancel_requested=True)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return running.rowcount == 1
 
 
 def status_url(run: Run) -> str:

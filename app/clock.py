@@ -1,0 +1,72 @@
+"""The scheduler process: rq-scheduler's clock every second, and the sweeper every few seconds.
+
+Why our own loop around rq-scheduler: its `run()` owns the process and its 60-second default
+poll is far too slow; here it polls every second, and the same loop keeps runs from being
+stranded (see `app.sweeper`). Redis or database outages are logged and retried, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+from flask import Flask
+from redis.exceptions import RedisError
+from rq import Queue
+from rq_scheduler import Scheduler
+from sqlalchemy.exc import OperationalError
+
+from app.extensions import db
+from app.redis_conn import get_redis
+from app.sweeper import sweep
+
+log = logging.getLogger("switchboard.clock")
+TICK_SECONDS = 1.0
+
+
+def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
+    """Tick until `stop` is set (SIGTERM and SIGINT set it when run as a process)."""
+    stop = stop or _stop_on_signals()
+    connection = get_redis(app)
+    scheduler = Scheduler(queue=Queue(app.config["QUEUE_NAME"], connection=connection), connection=connection,
+                          interval=TICK_SECONDS)
+    next_sweep = 0.0
+    registered = False
+    log.info("clock starting queue=%s tick=%ss sweep=%ss", app.config["QUEUE_NAME"], TICK_SECONDS,
+             app.config["SWEEP_INTERVAL_SECONDS"])
+    while not stop.is_set():
+        try:
+            if not registered:
+                scheduler.register_birth()
+                registered = True
+            scheduler.heartbeat()
+            if scheduler.acquire_lock():
+                try:
+                    scheduler.enqueue_jobs()
+                finally:
+                    scheduler.remove_lock()
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + app.config["SWEEP_INTERVAL_SECONDS"]
+                with app.app_context():
+                    try:
+                        sweep()
+                    finally:
+                        db.session.remove()
+        except (RedisError, OperationalError) as exc:
+            log.warning("clock tick failed, retrying: %s", exc)
+            registered = registered and not isinstance(exc, RedisError)
+        stop.wait(TICK_SECONDS)
+    try:
+        scheduler.register_death()
+    except RedisError:
+        pass
+    log.info("clock stopped")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop

@@ -1,0 +1,131 @@
+"""Find runs that nothing is working on and put them back to work (or end them).
+
+Two ways a run can be stranded, both of which RQ alone would miss for minutes or forever:
+- queued in the database but its job is gone from Redis (Redis restarted and lost its data,
+  or the job failed before the run was claimed) -> enqueue it again under a new job id;
+- running, but its worker stopped renewing the lease (kill -9, machine gone) -> queue it again so
+  another worker continues from the last completed step, or end it `timed_out` past its deadline.
+Every change is a conditional UPDATE, so two sweepers, or a sweeper racing a worker, cannot both
+act on one run; a Redis lock keeps normally one sweeper active at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.job import Job
+from rq.utils import utcformat
+from sqlalchemy import update
+
+import flows
+from app.execution import finish
+from app.extensions import db
+from app.models import Flow, Run, RunStatus
+from app.models.types import utcnow
+from app.queueing import enqueue_run, new_job_id
+from app.redis_conn import get_redis
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "switchboard:sweeper-lock"
+ALIVE_JOB_STATES = {"queued", "scheduled", "deferred", "started"}
+BATCH = 500
+
+
+@dataclass
+class SweepReport:
+    requeued_lost: int = 0
+    requeued_expired: int = 0
+    timed_out: int = 0
+    skipped_locked: bool = False
+
+
+def sweep() -> SweepReport:
+    """Run one sweep if no other sweeper holds the lock."""
+    redis = get_redis()
+    token = uuid.uuid4().hex
+    interval = current_app.config["SWEEP_INTERVAL_SECONDS"]
+    if not redis.set(LOCK_KEY, token, nx=True, ex=max(10, interval * 4)):
+        return SweepReport(skipped_locked=True)
+    try:
+        report = SweepReport()
+        _expired_leases(report)
+        _lost_jobs(report)
+        if report.requeued_lost or report.requeued_expired or report.timed_out:
+            log.info("sweep requeued_lost=%s requeued_expired=%s timed_out=%s",
+                     report.requeued_lost, report.requeued_expired, report.timed_out)
+        return report
+    finally:
+        if redis.get(LOCK_KEY) == token.encode():
+            redis.delete(LOCK_KEY)
+
+
+def _expired_leases(report: SweepReport) -> None:
+    now = utcnow()
+    rows = db.session.execute(
+        db.select(Run.id, Run.deadline_at, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
+        .where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now).limit(BATCH)
+    ).all()
+    for run_id, deadline, timeout in rows:
+        still_expired = [Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_expires_at < now]
+        if deadline is not None and deadline <= now:
+            try:
+                finish(run_id, None, flows.RunOutcome("timed_out", None, "The run exceeded the flow's time limit "
+                                                      "while its worker was gone.", None, 0))
+                report.timed_out += 1
+            except Exception:  # another sweeper or a returning worker got there first
+                db.session.rollback()
+            continue
+        job_id = new_job_id(run_id)
+        result = db.session.execute(
+            update(Run).where(*still_expired)
+            .values(status=RunStatus.QUEUED, lease_token=None, lease_expires_at=None, job_id=job_id)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if result.rowcount == 1:
+            log.warning("run_id=%s state=requeued reason=lease-expired", run_id)
+            _enqueue(run_id, job_id, timeout)
+            report.requeued_expired += 1
+
+
+def _lost_jobs(report: SweepReport) -> None:
+    # A run is enqueued right after its commit: leave young queued runs alone so we do not race that.
+    cutoff = utcnow() - timedelta(seconds=current_app.config["SWEEP_QUEUED_GRACE_SECONDS"])
+    rows = db.session.execute(
+        db.select(Run.id, Run.job_id, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
+        .where(Run.status == RunStatus.QUEUED, Run.created_at < cutoff).order_by(Run.created_at).limit(BATCH)
+    ).all()
+    if not rows:
+        return
+    pipe = get_redis().pipeline(transaction=False)
+    for _, job_id, _ in rows:
+        pipe.hmget(Job.key_for(job_id or "none"), "status", "started_at")
+    states = pipe.execute()
+    stale_start = utcformat((utcnow() - timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])).replace(tzinfo=None))
+    for (run_id, old_job_id, timeout), (status, started_at) in zip(rows, states):
+        status = status.decode() if status else None
+        started = started_at.decode() if started_at else ""
+        # "started" but never claimed for a whole lease: its worker died between dequeue and claim.
+        if status in ALIVE_JOB_STATES and not (status == "started" and started and started < stale_start):
+            continue
+        job_id = new_job_id(run_id)
+        result = db.session.execute(
+            update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED, Run.job_id == old_job_id)
+            .values(job_id=job_id).execution_options(synchronize_session=False))
+        db.session.commit()
+        if result.rowcount == 1:
+            log.warning("run_id=%s state=requeued reason=job-%s", run_id, status or "missing")
+            _enqueue(run_id, job_id, timeout)
+            report.requeued_lost += 1
+
+
+def _enqueue(run_id: str, job_id: str, timeout: int) -> None:
+    try:
+        enqueue_run(run_id, job_id, timeout)
+    except RedisError as exc:  # the next sweep finds the job missing and tries again
+        log.warning("run_id=%s requeue failed: %s", run_id, exc)

@@ -1,0 +1,229 @@
+"""Runs survive what kills workers and empties Redis: the sweeper, leases, fencing, limits, cancel.
+
+These build the exact database state a crashed worker leaves behind (with the same code a worker
+runs), then let the real sweeper and a real worker process take it from there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+
+import flows
+from tests.app.flowdocs import greeting_flow
+from tests.conftest import wait_for
+
+
+@contextmanager
+def worker_paused(stack):
+    """Freeze the session's worker (as if every worker were busy or gone) and thaw it after."""
+    os.kill(stack.worker.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(stack.worker.pid, signal.SIGCONT)
+
+
+def _setup(app, document=None):
+    from app.extensions import db
+    from app.services import publishing
+    from app.services.accounts import get_or_create_workspace
+
+    with app.app_context():
+        result = publishing.create_flow(get_or_create_workspace("Durable"), document or greeting_flow(), None)
+        db.session.commit()
+        return result.flow.id
+
+
+def _start(app, flow_id, message="hi"):
+    from app.extensions import db
+    from app.models import Flow, Trigger
+    from app.services.invoke import invoke
+
+    with app.test_request_context():
+        flow = db.session.get(Flow, flow_id)
+        trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id,
+                                                              Trigger.node_id == "manual")).scalar_one()
+        return invoke(flow, trigger, {"message": message}, "req_test", source="manual").id
+
+
+def _run(app, run_id):
+    from app.extensions import db
+    from app.models import Run
+
+    with app.app_context():
+        run = db.session.get(Run, run_id)
+        db.session.refresh(run)
+        steps = [(s.seq, s.attempt, s.node_id, s.status.value, s.error) for s in run.steps]
+        snapshot = (run.status.value, run.attempts, steps, run.error)
+        db.session.remove()
+        return snapshot
+
+
+def _sweep(app):
+    from app.extensions import db
+    from app.sweeper import sweep
+
+    with app.app_context():
+        try:
+            return sweep()
+        finally:
+            db.session.remove()
+
+
+def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_in_flight: int = 1):
+    """Leave the run as a worker killed during step `completed + 1` would: claimed, steps written."""
+    from app.execution import SqlJournal
+    from app.extensions import db
+    from app.models import Run
+    from app.run_lease import claim
+
+    with app.app_context():
+        token = claim(run_id, 30)
+        run = db.session.get(Run, run_id)
+        journal = SqlJournal(run, token, 30)
+        outcome = flows.run_graph(run.version.document, entry_node_id=run.trigger_node_id,
+                                  payload={"inputs": run.inputs, "trigger": run.trigger_payload},
+                                  journal=journal, run_info={"id": run_id}, max_steps=completed)
+        assert outcome.status == "failed" and "step limit" in outcome.error  # stopped where we asked
+        next_node = outcome.error_node_id
+        if in_flight:
+            for attempt in range(1, attempts_in_flight + 1):
+                journal.step_started(completed + 1, next_node, "template", attempt, {})
+        run = db.session.get(Run, run_id)
+        run.lease_expires_at = run.lease_expires_at - timedelta(seconds=60)  # the owner stopped renewing
+        db.session.commit()
+        db.session.remove()
+        return token
+
+
+def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
+    from rq.job import Job
+
+    from app.redis_conn import get_redis
+
+    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        with app.app_context():
+            redis = get_redis()
+            from app.models import Run
+            from app.extensions import db
+            job_id = db.session.get(Run, run_id).job_id
+            redis.delete(f"rq:queue:{app.config['QUEUE_NAME']}", Job.key_for(job_id))  # Redis lost its data
+            db.session.remove()
+        assert _sweep(app).requeued_lost == 1
+    wait_for(lambda: _run(app, run_id)[0] == "succeeded")
+
+
+def test_a_run_whose_worker_died_resumes_after_its_last_completed_step(app, stack):
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=3)  # manual, start, greet done; route in flight
+        report = _sweep(app)
+    assert report.requeued_expired == 1
+    status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] == "succeeded" and r)
+    assert attempts == 2
+    assert [(s[0], s[1], s[2]) for s in steps if s[3] == "succeeded"] == [
+        (1, 1, "manual"), (2, 1, "start"), (3, 1, "greet"), (4, 2, "route"), (5, 1, "reply")]
+    interrupted = [s for s in steps if s[3] == "failed"]
+    assert [(s[0], s[1]) for s in interrupted] == [(4, 1)] and "Interrupted" in interrupted[0][4]
+
+
+def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limit(app, stack):
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=2, attempts_in_flight=3)
+        _sweep(app)
+    status, _, steps, error = wait_for(lambda: (r := _run(app, run_id))[0] == "failed" and r)
+    assert "interrupted 3 times" in error
+    assert [s for s in steps if s[2] == "greet" and s[3] == "succeeded"] == []
+
+
+def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
+    from app.execution import SqlJournal
+    from app.extensions import db
+    from app.models import Run, RunStep
+    from app.run_lease import LeaseLost, claim
+
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        old_token = _crash_after(app, run_id, completed=1, in_flight=False)
+        with app.app_context():
+            new_token = claim(run_id, 30)  # another worker took the expired run over
+            assert new_token and new_token != old_token
+            stale = SqlJournal(db.session.get(Run, run_id), old_token, 30)
+            with pytest.raises(LeaseLost):
+                stale.step_started(2, "start", "start", 1, {})
+            db.session.rollback()
+            assert db.session.execute(db.select(db.func.count()).select_from(RunStep)
+                                      .where(RunStep.run_id == run_id)).scalar_one() == 1
+            db.session.remove()
+
+
+def test_cancel_a_queued_run_and_it_never_executes(app, stack, client, api_key):
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        from app.extensions import db
+        from app.models import Run, Workspace
+        with app.app_context():  # the API key belongs to another workspace; move the flow's run there
+            run = db.session.get(Run, run_id)
+            key_workspace = db.session.execute(db.select(Workspace).where(Workspace.name == "Acme")).scalar_one()
+            run.workspace_id = key_workspace.id
+            db.session.commit()
+            db.session.remove()
+        response = client.post(f"/api/v1/runs/{run_id}/cancel", headers={"Authorization": f"Bearer {api_key}"})
+        assert response.status_code == 202 and response.json["status"] == "canceled"
+    again = client.post(f"/api/v1/runs/{run_id}/cancel", headers={"Authorization": f"Bearer {api_key}"})
+    assert again.status_code == 409
+    assert _run(app, run_id)[2] == []
+
+
+def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key):
+    slow = greeting_flow()
+    for node in slow["nodes"]:
+        if node["id"] == "greet":  # ~2 s of template work, then the limit is checked before the next step
+            node["config"]["template"] = ("{% for i in range(100000) %}{% for j in range(400) %}{% endfor %}"
+                                          "{% endfor %}done")
+    created = client.post("/api/v1/flows", json={"document": slow}, headers={"Authorization": f"Bearer {api_key}"})
+    flow_id = created.json["id"]
+    patched = client.patch(f"/api/v1/flows/{flow_id}", json={"run_timeout_seconds": 1},
+                           headers={"Authorization": f"Bearer {api_key}"})
+    assert patched.status_code == 200 and patched.json["run_timeout_seconds"] == 1
+    bad = client.patch(f"/api/v1/flows/{flow_id}", json={"run_timeout_seconds": 0},
+                       headers={"Authorization": f"Bearer {api_key}"})
+    assert bad.status_code == 400
+    response = client.post(f"/api/v1/flows/{flow_id}/triggers/manual/run", json={"message": "x"},
+                           headers={"Authorization": f"Bearer {api_key}"})
+    status, _, steps, error = wait_for(lambda: (r := _run(app, response.json["run_id"]))[0] not in
+                                       ("queued", "running") and r, timeout=30)
+    assert status == "timed_out" and "time limit" in error
+    assert "reply" not in [s[2] for s in steps]
+
+
+def test_a_dead_workers_run_past_its_deadline_is_ended_by_the_sweeper(app, stack):
+    from app.extensions import db
+    from app.models import Run
+    from app.models.types import utcnow
+
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=2)
+        with app.app_context():
+            db.session.get(Run, run_id).deadline_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            db.session.remove()
+        assert _sweep(app).timed_out == 1
+    status, _, steps, _ = _run(app, run_id)
+    assert status == "timed_out"
+    assert all(s[3] != "running" for s in steps)

