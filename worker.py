@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 worker.work(burst=args.burst, logging_level="INFO", with_scheduler=False)
             except RedisError as exc:
                 log.warning("worker lost Redis while starting (%s); retrying", exc)
-            if args.burst or worker._stop_requested:
+            if args.burst or worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT, idle or busy
                 return 0
             # RQ leaves its loop on errors it does not retry itself (e.g. Redis restarting mid-job);
             # a worker that stops for that would strand the queue, so start a fresh one.

@@ -61,6 +61,17 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(10)
 
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL in the path, a query argument or a form field can never be stored or looked up
+        (PostgreSQL refuses it); say so up front instead of failing deep inside a query."""
+        if "\x00" in request.path or any(
+                "\x00" in value for source in (request.args, request.form) for value in source.values()):
+            if wants_json():
+                return error_response(400, "invalid_text", "Text must not contain the NUL character (\\u0000).")
+            return render_template("error.html", status=400,
+                                   message="Text must not contain the NUL character."), 400
+
     @app.after_request
     def expose_request_id(response):
         response.headers["X-Request-Id"] = request_id()

@@ -12,6 +12,7 @@ import json
 import flows
 
 MESSAGE_ALIASES = ("user_message", "text", "instruction")
+MAX_DEPTH = 64
 
 
 class BodyError(Exception):
@@ -30,12 +31,32 @@ def parse_json_object(raw: bytes) -> dict:
         value = json.loads(raw)
     except UnicodeDecodeError:
         raise BodyError("invalid_json", "The body is not valid UTF-8 JSON.") from None
+    except RecursionError:
+        raise BodyError("invalid_json", f"The body is nested more than {MAX_DEPTH} levels deep.") from None
     except json.JSONDecodeError as exc:
         raise BodyError("invalid_json",
                         f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
     if not isinstance(value, dict):
         raise BodyError("invalid_body", f"The body must be a JSON object, not {type(value).__name__}.")
+    _check_storable(value, 0)
     return value
+
+
+def _check_storable(value, depth: int) -> None:
+    """Refuse what no database column can keep: NUL characters (PostgreSQL) and absurd nesting."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BodyError("invalid_text", "Text in the body must not contain the NUL character (\\u0000).")
+        return
+    if depth > MAX_DEPTH:
+        raise BodyError("invalid_json", f"The body is nested more than {MAX_DEPTH} levels deep.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, depth + 1)
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
 
 
 def inputs_from_body(body: dict, start_config: dict) -> dict:

@@ -1,0 +1,122 @@
+"""Generated garbage at every public endpoint: always a clear 4xx JSON answer, never a 5xx.
+
+Hypothesis builds thousands of requests (odd JSON, wrong types, broken encodings, unknown fields,
+invalid ids, hostile headers) and sends them through the real app with real storage.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.app.flowdocs import greeting_flow
+
+SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40)
+           | st.sampled_from(["a\x00b", "\ud7ff", "💥", "x" * 300]))
+json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=5)
+                           | st.dictionaries(st.text(max_size=12), children, max_size=5), max_leaves=20)
+flowish = st.fixed_dictionaries({}, optional={
+    "schema_version": json_values, "name": json_values,
+    "nodes": st.lists(st.fixed_dictionaries({}, optional={
+        "id": st.text(max_size=8) | json_values,
+        "type": st.sampled_from(["start", "api_trigger", "template", "condition", "reply", "end", "nope"]) | json_values,
+        "config": json_values, "position": json_values, "name": json_values}), max_size=6) | json_values,
+    "edges": st.lists(st.fixed_dictionaries({}, optional={
+        "id": json_values, "source": st.text(max_size=8), "source_port": st.text(max_size=5),
+        "target": st.text(max_size=8), "target_port": st.text(max_size=5)}), max_size=6) | json_values,
+})
+raw_bodies = (st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
+              | st.integers(1, 100_000).map(lambda n: b"[" * n + b"]" * n))
+ids = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="/?#"), min_size=1, max_size=80)
+
+
+def _no_server_error(response) -> None:
+    assert response.status_code < 500, (response.status_code, response.get_data(as_text=True)[:500])
+    if response.status_code >= 400:
+        assert response.is_json and response.json["error"]["message"], response.get_data(as_text=True)[:300]
+
+
+def _setup(client, api_key):
+    headers = {"Authorization": f"Bearer {api_key}"}
+    flow = client.post("/api/v1/flows", json={"document": greeting_flow(wait_for_response=False)},
+                       headers=headers).json
+    trigger = next(t for t in flow["triggers"] if t["type"] == "api_trigger")
+    path = "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
+    return flow, path, headers
+
+
+def test_trigger_endpoint_never_fails_on_any_body_or_header(client, api_key):
+    flow, path, headers = _setup(client, api_key)
+
+    @SETTINGS
+    @given(body=raw_bodies, content_type=st.sampled_from(["application/json", "text/plain", "", "application/x-www-form-urlencoded"]),
+           authorization=st.sampled_from([headers["Authorization"], "", "Bearer", "Bearer  x", "Basic Zm9v"])
+           | st.text(max_size=30).filter(lambda t: "\n" not in t and "\r" not in t))
+    def check(body, content_type, authorization):
+        response = client.post(path, data=body, headers={"Authorization": authorization, "Content-Type": content_type})
+        _no_server_error(response)
+
+    check()
+
+
+def test_trigger_inputs_of_every_shape_are_validated(client, api_key):
+    flow, path, headers = _setup(client, api_key)
+
+    @SETTINGS
+    @given(body=st.dictionaries(st.sampled_from(["user_message", "text", "instruction", "message", "person", "count", "x"]),
+                                json_values, max_size=4))
+    def check(body):
+        _no_server_error(client.post(path, json=body, headers=headers))
+
+    check()
+
+
+def test_flow_documents_of_every_shape_are_refused_or_saved_cleanly(client, api_key):
+    flow, _, headers = _setup(client, api_key)
+
+    @SETTINGS
+    @given(document=flowish | json_values, base=st.none() | json_values)
+    def check(document, base):
+        body = {"document": document} if base is None else {"document": document, "base_version": base}
+        _no_server_error(client.post("/api/v1/flows/validate", json={"document": document}, headers=headers))
+        _no_server_error(client.put(f"/api/v1/flows/{flow['id']}", json=body, headers=headers))
+        _no_server_error(client.post("/api/v1/flows", json={"document": document}, headers=headers))
+
+    check()
+
+
+def test_ids_and_settings_of_every_shape_answer_4xx(client, api_key):
+    flow, _, headers = _setup(client, api_key)
+
+    @SETTINGS
+    @given(some_id=ids, settings_body=st.dictionaries(st.sampled_from(["name", "description", "run_timeout_seconds", "x"]),
+                                                      json_values, max_size=3), raw=raw_bodies)
+    def check(some_id, settings_body, raw):
+        for method, path in [("get", f"/api/v1/runs/{some_id}"), ("post", f"/api/v1/runs/{some_id}/cancel"),
+                             ("get", f"/api/v1/flows/{some_id}"), ("get", f"/api/v1/flows/{some_id}/versions"),
+                             ("post", f"/api/v1/flows/{flow['id']}/triggers/{some_id}/run"),
+                             ("post", f"/hooks/{some_id}/{some_id}")]:
+            _no_server_error(getattr(client, method)(path, data=raw, headers=headers))
+        _no_server_error(client.patch(f"/api/v1/flows/{flow['id']}", json=settings_body, headers=headers))
+        _no_server_error(client.post(f"/api/v1/flows/{flow['id']}/rollback", data=raw, headers=headers))
+
+    check()
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client, api_key, auth):
+    flow, path, headers = _setup(client, api_key)
+    for response in (
+        client.post(path, json={"user_message": "a\x00b"}, headers=headers),
+        client.patch(f"/api/v1/flows/{flow['id']}", json={"name": "a\x00b"}, headers=headers),
+        client.post("/api/v1/flows", json={"document": {**greeting_flow(key="k2"), "name": "x\x00"}}, headers=headers),
+        client.get(f"/api/v1/flows/{flow['id']}/runs?limit=1\x00"),
+    ):
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert "NUL" in response.json["error"]["message"]
+    form = client.post("/flows/new", data={"name": "a\x00b"})
+    assert form.status_code == 400
