@@ -227,3 +227,20 @@ def test_a_dead_workers_run_past_its_deadline_is_ended_by_the_sweeper(app, stack
     status, _, steps, _ = _run(app, run_id)
     assert status == "timed_out"
     assert all(s[3] != "running" for s in steps)
+
+
+def test_cancel_a_running_run_stops_it_before_its_next_step(app, stack, client, api_key):
+    slow = greeting_flow()
+    for node in slow["nodes"]:
+        if node["id"] == "greet":
+            node["config"]["template"] = "{% for i in range(100000) %}{% for j in range(400) %}{% endfor %}{% endfor %}x"
+    headers = {"Authorization": f"Bearer {api_key}"}
+    flow_id = client.post("/api/v1/flows", json={"document": slow}, headers=headers).json["id"]
+    run_id = client.post(f"/api/v1/flows/{flow_id}/triggers/manual/run", json={"message": "x"},
+                         headers=headers).json["run_id"]
+    wait_for(lambda: any(s[2] == "greet" for s in _run(app, run_id)[2]))  # the slow step has started
+    response = client.post(f"/api/v1/runs/{run_id}/cancel", headers=headers)
+    assert response.status_code == 202
+    status, _, steps, error = wait_for(lambda: (r := _run(app, run_id))[0] not in ("queued", "running") and r)
+    assert status == "canceled" and error == "Canceled on request."
+    assert [s[2] for s in steps] == ["manual", "start", "greet"]
