@@ -52,16 +52,27 @@ def claim(run_id: str, lease_seconds: int) -> str | None:
     return token
 
 
-def fence(run_id: str, token: str, lease_seconds: int) -> None:
-    """Renew the lease inside the caller's transaction, or raise LeaseLost (the caller rolls back)."""
-    result = db.session.execute(
+def fence(run_id: str, token: str, lease_seconds: int) -> tuple[bool, object]:
+    """Renew the lease inside the caller's transaction, or raise LeaseLost (the caller rolls back).
+
+    Returns the run's (cancel_requested, deadline_at) as of this write, read in the same round
+    trip where the database supports UPDATE … RETURNING, so checking for a cancel costs nothing.
+    """
+    statement = (
         update(Run)
         .where(Run.id == run_id, Run.lease_token == token, Run.status == RunStatus.RUNNING)
         .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if db.engine.dialect.update_returning:
+        row = db.session.execute(statement.returning(Run.cancel_requested, Run.deadline_at)).first()
+        if row is None:
+            raise LeaseLost(run_id)
+        return bool(row[0]), row[1]
+    if db.session.execute(statement).rowcount != 1:
         raise LeaseLost(run_id)
+    row = db.session.execute(db.select(Run.cancel_requested, Run.deadline_at).where(Run.id == run_id)).one()
+    return bool(row[0]), row[1]
 
 
 class Heartbeat:

@@ -14,6 +14,7 @@ replay verify that the recorded steps still match the graph.
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -53,6 +54,11 @@ class Journal(Protocol):
     def step_finished(self, seq: int, status: str, output: dict | None, port: str | None,
                       error: str | None) -> None:
         """Persist how step `seq` ended."""
+
+    def step_recorded(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict,
+                      started_at: float, status: str, output: dict | None, port: str | None,
+                      error: str | None) -> None:
+        """Persist a whole step at once (nodes without a checkpoint); `started_at` is epoch seconds."""
 
 
 @dataclass
@@ -229,13 +235,25 @@ def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal
         nodes=state.nodes,
         run=state.run_info,
     )
-    journal.step_started(seq, node_id, type_name, attempt, _step_input(node_type, ctx))
+    step_input = _step_input(node_type, ctx)
+    checkpoint = node_type is None or node_type.checkpoint_before_run
+    started_at = time.time()
+    if checkpoint:
+        journal.step_started(seq, node_id, type_name, attempt, step_input)
+
+    def record(status: str, output: dict | None, port: str | None, error: str | None) -> None:
+        if checkpoint:
+            journal.step_finished(seq, status, output, port, error)
+        else:
+            journal.step_recorded(seq, node_id, type_name, attempt, step_input, started_at, status, output,
+                                  port, error)
+
     try:
         result = _run_node(node_type, type_name, ctx)
     except _NodeFailure as failure:
-        journal.step_finished(seq, "failed", None, None, failure.message)
+        record("failed", None, None, failure.message)
         raise _RunFailed(failure.message, node_id) from None
-    journal.step_finished(seq, "succeeded", result.output, result.port, None)
+    record("succeeded", result.output, result.port, None)
     state.record(node_id, node_type, result.output, result.reply)
     if result.port is not None:
         frontier.extend(graph.successors(node_id, result.port))

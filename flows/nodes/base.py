@@ -90,6 +90,10 @@ class NodeType:
     # Whether this type's output is the flow's answer. The runner needs it when it replays
     # persisted steps, where no NodeResult exists to carry the `reply` flag.
     replies: ClassVar[bool] = False
+    # Whether to record a "running" step before executing, so a worker that dies inside the node
+    # leaves a trace and the retry is counted as attempt 2. Pure nodes (no side effects, no waiting)
+    # skip it and record the finished step in one write; re-running them after a crash is harmless.
+    checkpoint_before_run: ClassVar[bool] = False
 
     @cached_property
     def config_validator(self) -> Draft202012Validator:
@@ -136,7 +140,7 @@ class NodeType:
             "category": self.category,
             "title": self.title,
             "description": self.description,
-            "config_schema": copy.deepcopy(self.config_schema),
+            "config_schema": _with_property_order(copy.deepcopy(self.config_schema)),
             "is_trigger": self.is_trigger,
             "default_config": defaults,
             "input_ports": self.input_ports(defaults),
@@ -146,3 +150,20 @@ class NodeType:
     def problem(self, node: dict, code: str, message: str, path: str | None = None) -> Problem:
         """Build a Problem located on `node`, for use in check()."""
         return Problem(code=code, message=message, node_id=node.get("id"), path=path)
+
+
+def _with_property_order(schema: object) -> object:
+    """Add "x-order" (the properties in the order they are written) to every object schema.
+
+    JSON objects may be re-sorted on their way to the browser (Flask sorts keys), but the
+    generated form should list settings in the order the node type declares them.
+    """
+    if isinstance(schema, dict):
+        for value in schema.values():
+            _with_property_order(value)
+        if isinstance(schema.get("properties"), dict):
+            schema["x-order"] = list(schema["properties"])
+    elif isinstance(schema, list):
+        for item in schema:
+            _with_property_order(item)
+    return schema

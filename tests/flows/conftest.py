@@ -63,6 +63,13 @@ class MemoryJournal:
         record.status, record.output, record.port = status, copy.deepcopy(output), port
         self.errors[seq] = error
 
+    def step_recorded(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict,
+                      started_at: float, status: str, output: dict | None, port: str | None,
+                      error: str | None) -> None:
+        assert isinstance(started_at, float)
+        self.step_started(seq, node_id, node_type, attempt, input)
+        self.step_finished(seq, status, output, port, error)
+
     @property
     def executed(self) -> list[str]:
         """Node ids whose execution started during this journal's lifetime, in order."""

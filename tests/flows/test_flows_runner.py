@@ -202,6 +202,9 @@ def test_journal_failures_propagate_instead_of_failing_the_run(fixture_json):
         def step_finished(self, *args):
             raise AssertionError("never reached")
 
+        def step_recorded(self, *args):
+            raise ConnectionError("database is down")
+
     with pytest.raises(ConnectionError):
         flows.run_graph(fixture_json("valid/minimal.json"), entry_node_id="manual",
                         payload={"inputs": {"user_message": "x"}}, journal=BrokenJournal(), run_info={})
