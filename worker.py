@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 import time
 
 from redis.exceptions import RedisError
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="worker name (default: a random id)")
     parser.add_argument("--fork", action="store_true", help="fork a work horse per job (RQ's default)")
     args = parser.parse_args(argv)
+    # Until RQ installs its own handlers (warm shutdown), a stop request simply ends the process:
+    # nothing has been taken from the queue yet.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     app = create_app()
     with app.app_context():

@@ -119,14 +119,28 @@ def flow_detail(flow_id: str):
     """The canvas of the flow's latest version, with its triggers, runs and versions below."""
     flow = _flow_or_404(flow_id)
     version = publishing.latest_version(flow)
-    start = flows.Graph(version.document).start_node() if version else None
     can_edit = _can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
-        recent_runs=_recent_runs(flow), inputs=((start or {}).get("config") or {}).get("inputs", []),
+        recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=can_edit, readonly=False, new_secrets=session.pop("new_secrets", {}),
         canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
     )
+
+
+@bp.get("/flows/<flow_id>/triggers")
+def triggers_section(flow_id: str):
+    """The triggers list alone, reloaded by htmx after the canvas publishes a new version."""
+    flow = _flow_or_404(flow_id)
+    return render_template("partials/_triggers.html", flow=flow, triggers=live_triggers(flow), trigger_url=trigger_url,
+                           inputs=_start_inputs(publishing.latest_version(flow)), can_edit=_can_edit(flow),
+                           new_secrets={})
+
+
+def _start_inputs(version) -> list[dict]:
+    """The start node's declared inputs, which the Run-now forms are built from."""
+    start = flows.Graph(version.document).start_node() if version else None
+    return ((start or {}).get("config") or {}).get("inputs", [])
 
 
 def _recent_runs(flow: Flow, limit: int = 25) -> list[Run]:

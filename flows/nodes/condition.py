@@ -22,12 +22,14 @@ _CONDITION_SCHEMA = {
         "value": {
             "type": "string",
             "title": "Value",
+            "x-widget": "template-inline",
             "description": "Template for the value to test, e.g. {{ inputs.user_message }}.",
         },
         "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
         "compare_to": {
             "type": "string",
             "title": "Compare to",
+            "x-widget": "template-inline",
             "description": "Template for the value to compare with; not used by is_empty, "
                            "is_not_empty, is_true and is_false.",
         },
@@ -91,6 +93,12 @@ class ConditionNode(NodeType):
 
     def output_ports(self, config: dict) -> list[str]:
         return [branch["port"] for branch in config.get("branches", [])] + [ELSE_PORT]
+
+    def palette_entry(self) -> dict:
+        """Tell the editor that the output ports follow the branches, so it redraws them as they change."""
+        entry = super().palette_entry()
+        entry["dynamic_output_ports"] = {"array": "branches", "field": "port", "append": [ELSE_PORT]}
+        return entry
 
     def check(self, node: dict) -> list[Problem]:
         problems: list[Problem] = []

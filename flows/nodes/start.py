@@ -60,6 +60,7 @@ class StartNode(NodeType):
             "message_input": {
                 "type": "string",
                 "title": "Message input",
+                "x-widget": "input-select",
                 "description": "The input that a request's user_message, text or instruction "
                                "fills. Must be a string or object input.",
             },

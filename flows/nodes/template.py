@@ -31,6 +31,7 @@ class TemplateNode(NodeType):
                 "type": "string",
                 "default": "",
                 "title": "Template",
+                "x-widget": "template",
                 "description": "Jinja template, e.g. 'Hello {{ inputs.name }}'. Available: "
                                "inputs, nodes, trigger, run.",
             },

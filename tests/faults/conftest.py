@@ -76,6 +76,16 @@ class FaultStack:
         self.workers.append(worker)
         return worker
 
+    def wait_workers_ready(self, timeout: float = 60) -> None:
+        """Wait until every live worker listens on the queue (each logs RQ's "Listening on")."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            logs = [(self.workdir / f"worker-{n}.log") for n, w in enumerate(self.workers) if w.poll() is None]
+            if all(log.exists() and "Listening on" in log.read_text(errors="replace") for log in logs):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("workers did not start listening")
+
     def start(self) -> None:
         self.start_redis()
         for _ in range(self.worker_count):
@@ -88,10 +98,12 @@ class FaultStack:
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1):
-                    return
+                    break
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("web did not start")
+        else:
+            raise RuntimeError("web did not start")
+        self.wait_workers_ready()
 
     def live_workers(self) -> list[subprocess.Popen]:
         return [w for w in self.workers if w.poll() is None]

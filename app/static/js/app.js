@@ -11,3 +11,9 @@ document.addEventListener("click", async (event) => {
   }
   setTimeout(() => { button.textContent = label; }, 1500);
 });
+
+// After the canvas publishes, the page header shows the live version (the sections reload via htmx).
+document.addEventListener("canvas:saved", (event) => {
+  const badge = document.getElementById("version-badge");
+  if (badge && event.detail && event.detail.version) badge.textContent = `v${event.detail.version}`;
+});

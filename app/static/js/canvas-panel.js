@@ -1,0 +1,203 @@
+// The side panel: what is selected (node form, connection, several items), a trigger's
+// URL/examples/secret panel and the version history (both HTML fragments from the server).
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const { el, clone } = SB.forms;
+
+  let side = null;
+  let shown = null; // {kind: "node", node, form, baseline} | {kind: "other"}
+
+  const S = () => SB.canvas;
+
+  function init() {
+    side = document.getElementById("side-panel");
+    side.dataset.emptyHtml = side.innerHTML;
+    document.getElementById("btn-versions").addEventListener("click", showVersions);
+  }
+
+  function header(title, ...extra) {
+    return el("div", { class: "side-head" }, el("h2", { text: title }), ...extra);
+  }
+
+  function closeButton() {
+    return el("button", { type: "button", class: "icon side-close", title: "Close", "aria-label": "Close panel",
+      onclick: () => { S().selection.clean(); showEmpty(); } }, "✕");
+  }
+
+  function showEmpty() {
+    flush();
+    shown = null;
+    side.innerHTML = side.dataset.emptyHtml;
+    side.dataset.showing = "";
+  }
+
+  // Live edits skip the undo history; when the user is done with a field (or leaves the
+  // form) they are recorded as one undoable step, together with any port changes.
+  function flush() {
+    if (!shown || shown.kind !== "node" || !S().graph.hasCell(shown.node)) return;
+    const node = shown.node;
+    const after = clone(node.getData());
+    const before = shown.baseline;
+    if (JSON.stringify(after) === JSON.stringify(before)) return;
+    const graph = S().graph;
+    graph.startBatch("edit-node");
+    node.setData(clone(before), { overwrite: true, silent: true });
+    node.setData(after, { overwrite: true, fromForm: true });
+    S().syncPorts(node, { fromForm: true, rewire: true });
+    graph.stopBatch("edit-node");
+    shown.baseline = clone(after);
+  }
+
+  function nodeData(node, config, name) {
+    const data = { ...clone(node.getData()), config };
+    if (name && name.trim()) data.name = name; else delete data.name;
+    return data;
+  }
+
+  function showNode(node) {
+    flush();
+    const entry = S().entry(node.getData().type);
+    const data = node.getData();
+    const formBox = el("div", { class: "side-form" });
+    const parts = [
+      header(data.name || entry.title, closeButton()),
+      el("p", { class: "side-meta" },
+        el("span", { class: `badge cat-${entry.category}`, text: entry.title }), " ",
+        el("code", { title: "Node id: other nodes' templates use nodes.<id>", text: node.id })),
+      el("p", { class: "side-desc small muted", text: entry.description }),
+    ];
+    const step = SB.run.stepDetails(node.id);
+    if (step) parts.push(step);
+    if (entry.is_trigger) parts.push(triggerSummary(node));
+    parts.push(formBox);
+    if (!S().readOnly) {
+      parts.push(el("div", { class: "side-actions" },
+        el("button", { type: "button", class: "danger", id: "btn-delete-node",
+          onclick: () => { S().selection.reset(node); S().deleteSelection(); } }, "Delete node")));
+    }
+    side.replaceChildren(...parts);
+    side.dataset.showing = `node:${node.id}`;
+    const form = SB.forms.render(formBox, {
+      schema: entry.config_schema, config: data.config || {}, name: data.name || "",
+      namePlaceholder: entry.title, readOnly: S().readOnly,
+      onInput: (config, name) => {
+        node.setData(nodeData(node, config, name), { overwrite: true, skipHistory: true, fromForm: true });
+        side.querySelector(".side-head h2").textContent = name || entry.title;
+      },
+      onCommit: () => flush(),
+    });
+    shown = { kind: "node", node, form, baseline: clone(node.getData()) };
+    form.showProblems(S().problems.filter((p) => p.node_id === node.id));
+  }
+
+  function triggerSummary(node) {
+    const trigger = S().triggers[node.id];
+    const type = node.getData().type;
+    if (!trigger || !trigger.url) {
+      return el("div", { class: "side-trigger muted small" },
+        type === "api_trigger" ? "Save the flow to get this trigger's URL and secret."
+          : "Save the flow to run it from this trigger.");
+    }
+    const buttons = [];
+    if (type === "manual_trigger" && !S().readOnly) {
+      buttons.push(el("button", { type: "button", class: "primary", onclick: () => SB.run.open(node.id) }, `▶ ${(node.getData().config || {}).label || "Run now"}`));
+    }
+    buttons.push(el("button", { type: "button", "data-action": "trigger-panel", onclick: () => showTrigger(node.id) },
+      type === "api_trigger" ? "Examples and secret…" : "Details…"));
+    return el("div", { class: "side-trigger" },
+      el("div", { class: "copyrow" }, el("code", { class: "url", "data-trigger-url": node.id, text: trigger.url }),
+        el("button", { type: "button", "data-copy": trigger.url }, "Copy URL")),
+      el("div", { class: "side-actions" }, ...buttons));
+  }
+
+  function showEdge(edge) {
+    flush();
+    const name = (id) => {
+      const node = S().graph.getCellById(id);
+      return node ? (node.getData().name || S().entry(node.getData().type).title) : id;
+    };
+    const from = `${name(edge.getSourceCellId())} (${edge.getSourcePortId().replace(/^out:/, "")})`;
+    side.replaceChildren(header("Connection", closeButton()),
+      el("p", {}, "From ", el("strong", { text: from }), " to ", el("strong", { text: name(edge.getTargetCellId()) }), "."),
+      el("p", { class: "small muted", text: "Runs continue along every connection that leaves the port a node took." }),
+      S().readOnly ? "" : el("div", { class: "side-actions" },
+        el("button", { type: "button", class: "danger", onclick: () => S().deleteSelection() }, "Delete connection")));
+    side.dataset.showing = `edge:${edge.id}`;
+    shown = { kind: "other" };
+  }
+
+  function showMany(cells) {
+    flush();
+    const nodes = cells.filter((c) => c.isNode()).length;
+    side.replaceChildren(header(`${cells.length} items selected`, closeButton()),
+      el("p", { class: "small muted", text: `${nodes} node(s), ${cells.length - nodes} connection(s). Drag one to move them all.` }),
+      S().readOnly ? "" : el("div", { class: "side-actions" },
+        el("button", { type: "button", onclick: () => S().copySelection() }, "Copy"),
+        el("button", { type: "button", class: "danger", onclick: () => S().deleteSelection() }, "Delete")));
+    side.dataset.showing = "many";
+    shown = { kind: "other" };
+  }
+
+  function selectionChanged(cells) {
+    if (cells.length === 1 && cells[0].isNode()) showNode(cells[0]);
+    else if (cells.length === 1) showEdge(cells[0]);
+    else if (cells.length > 1) showMany(cells);
+    else if (shown && (shown.kind === "node" || side.dataset.showing === "many" || side.dataset.showing.startsWith("edge:"))) showEmpty();
+  }
+
+  // The node changed from elsewhere (undo, redo): redraw its form from the new data. No
+  // flush here: recording the difference as a new edit would undo the undo.
+  function nodeChanged(node) {
+    if (shown && shown.kind === "node" && shown.node === node) {
+      shown = null;
+      showNode(node);
+    }
+  }
+
+  function problemsChanged() {
+    if (shown && shown.kind === "node") shown.form.showProblems(S().problems.filter((p) => p.node_id === shown.node.id));
+  }
+
+  function refresh() {
+    if (shown && shown.kind === "node" && S().graph.hasCell(shown.node)) showNode(shown.node);
+  }
+
+  // Server fragments (trigger panel, versions) use htmx for their own buttons.
+  async function showFragment(url, title, showing, back) {
+    flush();
+    shown = { kind: "other" };
+    side.dataset.showing = showing;
+    const head = () => header(title, el("span", { class: "side-head-tools" }, back || "", closeButton()));
+    side.replaceChildren(head(), el("p", { class: "muted", text: "Loading…" }));
+    let html;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } });
+      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+      html = await response.text();
+    } catch (err) {
+      side.replaceChildren(head(), el("p", { class: "field-error", text: `Could not load this panel: ${err.message}` }));
+      return;
+    }
+    if (side.dataset.showing !== showing) return; // the user moved on meanwhile
+    const body = el("div", { class: "side-fragment" });
+    body.innerHTML = html;
+    side.replaceChildren(head(), body);
+    if (window.htmx) window.htmx.process(body);
+  }
+
+  function showTrigger(nodeId) {
+    const node = S().graph.getCellById(nodeId);
+    const title = node ? (node.getData().name || S().entry(node.getData().type).title) : "Trigger";
+    const back = node ? el("button", { type: "button", class: "icon", title: "Back to this node's settings",
+      onclick: () => showNode(node) }, "← Settings") : null;
+    return showFragment(S().data.urls.trigger_panel.replace("__NODE__", encodeURIComponent(nodeId)), title, `trigger:${nodeId}`, back);
+  }
+
+  function showVersions() {
+    S().selection.clean();
+    return showFragment(S().data.urls.versions_panel, "Version history", "versions");
+  }
+
+  SB.panel = { init, flush, selectionChanged, nodeChanged, problemsChanged, refresh, showTrigger, showVersions, showEmpty };
+})();

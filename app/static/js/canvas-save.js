@@ -1,0 +1,170 @@
+// Saving (= publishing a new version), the problems the server finds, new trigger secrets
+// and the "someone else published first" conflict. The server's validate() is the only
+// judge of a flow: the canvas shows its problems as they are reported, live and on save.
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const { el } = SB.forms;
+  const S = () => SB.canvas;
+
+  let validateTimer = null;
+  let validateSeq = 0;
+  let firstPending = 0; // when the oldest change not yet validated happened
+  let saving = false;
+  let userExpanded = null; // problems list opened/closed by the user (null: not yet)
+  let refusedJSON = null; // the document of the last save the server refused
+
+  function init() {
+    document.getElementById("btn-save").addEventListener("click", () => save());
+    document.getElementById("conflict-keep").addEventListener("click", () => document.getElementById("conflict-dialog").close());
+    document.getElementById("conflict-reload").addEventListener("click", () => { S().leaving = true; window.location.reload(); });
+    document.getElementById("secret-close").addEventListener("click", () => document.getElementById("secret-dialog").close());
+    S().savedDocument = S().data.version ? S().data.document : null;
+    if (!S().readOnly) validateSoon(0);
+  }
+
+  // Ask the server for problems shortly after the user stops changing things, and at
+  // least every few seconds while they keep going.
+  function validateSoon(delay) {
+    if (S().readOnly) return;
+    clearTimeout(validateTimer);
+    const now = Date.now();
+    if (!firstPending) firstPending = now;
+    const wait = delay !== undefined ? delay : now - firstPending > 1500 ? 0 : 400;
+    validateTimer = setTimeout(validateNow, wait);
+  }
+
+  async function validateNow() {
+    firstPending = 0;
+    const seq = ++validateSeq;
+    const doc = S().toDocument();
+    const result = await S().api("POST", S().data.urls.validate, { document: doc });
+    if (seq !== validateSeq || result.status !== 200 || !result.body) return; // a newer check is on its way
+    // Until the user changes something, the list keeps saying why the save was refused.
+    setProblems(result.body.problems || [], JSON.stringify(doc) === refusedJSON);
+  }
+
+  function setProblems(problems, fromSave) {
+    S().problems = problems;
+    // Amber while drawing (a hint), red once a save was refused because of them.
+    document.getElementById("canvas-app").classList.toggle("save-refused", !!fromSave && problems.length > 0);
+    S().refreshAll();
+    SB.panel.problemsChanged();
+    renderProblems(fromSave);
+  }
+
+  function label(nodeId) {
+    const node = nodeId && S().graph.getCellById(nodeId);
+    if (!node || !node.isNode()) return nodeId || null;
+    return node.getData().name || `${S().entry(node.getData().type).title} (${node.id})`;
+  }
+
+  function renderProblems(fromSave) {
+    const box = document.getElementById("problems");
+    const problems = S().problems;
+    box.hidden = problems.length === 0;
+    box.classList.toggle("after-save", !!fromSave);
+    if (!problems.length) { box.replaceChildren(); return; }
+    const n = problems.length;
+    const title = fromSave
+      ? `Not published: fix ${n} problem${n > 1 ? "s" : ""} first. Nothing on the canvas was lost.`
+      : `${n} thing${n > 1 ? "s" : ""} to fix before publishing`;
+    // A long list hides the canvas: collapsed while drawing, open after a refused save,
+    // and the user's own choice wins once they have made one.
+    const open = userExpanded !== null ? userExpanded : !!fromSave;
+    const toggle = el("button", { type: "button", class: "link-like small", "aria-expanded": String(open),
+      onclick: () => { userExpanded = !open; renderProblems(fromSave); } }, open ? "Hide" : "Show");
+    const list = el("ul", { hidden: !open });
+    for (const problem of problems) {
+      const where = label(problem.node_id) || (problem.edge_id ? `Connection ${problem.edge_id}` : "Flow");
+      const item = el("li", { "data-code": problem.code, "data-node-id": problem.node_id || null },
+        el("button", { type: "button", class: "link-like", onclick: () => focusProblem(problem) }, where), ": ", problem.message);
+      list.append(item);
+    }
+    box.replaceChildren(el("div", { class: "problems-head" }, el("h2", { text: title }), toggle), list);
+  }
+
+  function focusProblem(problem) {
+    const graph = S().graph;
+    const cell = graph.getCellById(problem.node_id || problem.edge_id || "");
+    if (!cell) return;
+    S().selection.reset(cell);
+    if (cell.isNode()) graph.centerCell(cell);
+  }
+
+  async function save(options) {
+    if (S().readOnly || saving) return;
+    SB.panel.flush();
+    saving = true;
+    const button = document.getElementById("btn-save");
+    const state = document.getElementById("save-state");
+    button.disabled = true;
+    state.textContent = "Saving…";
+    const doc = S().toDocument();
+    const base = (options && options.baseVersion) || S().latestVersion;
+    clearTimeout(validateTimer); // the save answers with the same problems a check would
+    validateSeq += 1;
+    try {
+      const result = await S().api("PUT", S().data.urls.save, { document: doc, base_version: base });
+      if (result.status === 200) saved(doc, result.body);
+      else if (result.status === 400 && result.body && result.body.error && result.body.error.code === "invalid_flow") {
+        userExpanded = null;
+        refusedJSON = JSON.stringify(doc);
+        setProblems(result.body.error.details || [], true);
+        S().toast("Not published: the flow has problems (listed below the canvas).", "error");
+      } else if (result.status === 409) conflict(result.body.error);
+      else S().toast(`Not saved: ${S().errorMessage(result)}`, "error");
+    } finally {
+      saving = false;
+      button.disabled = false;
+      S().updateDirty();
+    }
+  }
+
+  function saved(doc, body) {
+    const canvas = S();
+    canvas.latestVersion = body.version;
+    canvas.savedDocument = body.document || doc;
+    canvas.savedJSON = JSON.stringify(doc);
+    refusedJSON = null;
+    canvas.triggers = {};
+    (body.triggers || []).forEach((t) => { canvas.triggers[t.node_id] = t; });
+    setProblems([], false);
+    SB.panel.refresh();
+    canvas.toast(body.published ? `Published version ${body.version}. Trigger URLs now run it.`
+      : `No changes: version ${body.version} is already live.`, "ok");
+    if (body.secrets && Object.keys(body.secrets).length) showSecrets(body.secrets);
+    // Other parts of the page (runs, versions) can refresh on this, e.g. hx-trigger="canvas:saved from:document".
+    document.dispatchEvent(new CustomEvent("canvas:saved", { detail: { version: body.version, published: body.published } }));
+  }
+
+  // Secrets of new triggers exist only in this answer: show each once, with a copy button.
+  function showSecrets(secrets) {
+    const list = document.getElementById("secret-list");
+    list.replaceChildren(...Object.entries(secrets).map(([nodeId, secret]) => {
+      const trigger = S().triggers[nodeId] || {};
+      return el("div", { class: "secret", "data-secret-for": nodeId },
+        el("p", {}, el("strong", { text: label(nodeId) }), trigger.url ? el("code", { class: "small url", text: ` POST ${trigger.url}` }) : null),
+        el("div", { class: "copyrow" }, el("code", { "data-secret": nodeId, text: secret }),
+          el("button", { type: "button", "data-copy": secret }, "Copy secret")));
+    }));
+    document.getElementById("secret-dialog").showModal();
+  }
+
+  function conflict(error) {
+    const latest = error && error.details && error.details.latest_version;
+    document.getElementById("conflict-message").textContent =
+      `${(error && error.message) || "This flow was changed by someone else."} ` +
+      (latest ? `Version ${latest} is now live; you started from version ${S().latestVersion}.` : "");
+    const overwrite = document.getElementById("conflict-overwrite");
+    overwrite.hidden = !latest;
+    overwrite.onclick = () => {
+      document.getElementById("conflict-dialog").close();
+      save({ baseVersion: latest });
+    };
+    document.getElementById("conflict-dialog").showModal();
+    S().toast("Not saved: someone else published a newer version.", "error");
+  }
+
+  SB.save = { init, save, validateSoon, setProblems };
+})();

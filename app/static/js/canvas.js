@@ -1,0 +1,319 @@
+// The canvas editor: an X6 graph that edits a flow document (docs/flow-format.md).
+// The graph is the single source of truth while editing; toDocument() turns it back into
+// the JSON the server validates and publishes. Node ids = X6 cell ids, edge ids likewise.
+// Other files: canvas-forms.js (config forms), canvas-nodes.js (node looks and ports),
+// canvas-edit.js (commands, toolbar, keyboard), canvas-panel.js (side panel), canvas-save.js
+// (save, problems, secrets), canvas-run.js (run now + live run status).
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const { el, clone } = SB.forms;
+
+  const GROUPS = [["trigger", "Triggers"], ["start", "Start"], ["logic", "Logic"], ["action", "Actions"], ["output", "Output"]];
+
+  const S = (SB.canvas = Object.assign(SB.canvas || {}, {
+    data: null, graph: null, palette: {}, readOnly: false, latestVersion: 0,
+    triggers: {}, // node_id -> trigger dict from the server (URL etc.), for saved triggers
+    problems: [], // current validation problems (server format)
+    savedJSON: "", // the document as last loaded / saved, to know whether there are changes
+    dirty: false,
+  }));
+
+  // ---- server calls -------------------------------------------------------------------
+
+  S.csrf = () => (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  // JSON in, {status, body} out; network failures become status 0 with a readable message.
+  S.api = async function (method, url, body) {
+    const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-CSRFToken"] = S.csrf();
+      init.body = JSON.stringify(body === undefined ? {} : body);
+    }
+    try {
+      const response = await fetch(url, init);
+      let json = null;
+      try { json = await response.json(); } catch (err) { json = null; }
+      return { status: response.status, body: json };
+    } catch (err) {
+      return { status: 0, body: { error: { message: "The server could not be reached. Check your connection and try again." } } };
+    }
+  };
+
+  S.errorMessage = (result) =>
+    (result.body && result.body.error && result.body.error.message) || `The server answered ${result.status}.`;
+
+  let toastTimer = null;
+  S.toast = function (message, kind) {
+    const box = document.getElementById("canvas-toast");
+    box.textContent = message;
+    box.className = `canvas-toast ${kind || ""}`;
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 8000 : 3500);
+  };
+
+  // ---- document <-> graph -------------------------------------------------------------
+
+  S.toDocument = function () {
+    const base = S.data.document || {};
+    const doc = { schema_version: 1, name: base.name || S.data.flow.name };
+    if (base.description) doc.description = base.description;
+    doc.nodes = S.graph.getNodes().map((node) => {
+      const data = node.getData() || {};
+      const out = { id: node.id, type: data.type };
+      if (data.type_version !== undefined) out.type_version = data.type_version;
+      if (data.name) out.name = data.name;
+      out.config = clone(data.config || {});
+      const p = node.getPosition();
+      out.position = { x: Math.round(p.x), y: Math.round(p.y) };
+      return out;
+    });
+    // Edges still being drawn have no target node yet; they are not part of the flow.
+    doc.edges = S.graph.getEdges().filter((e) => e.getSourceCellId() && e.getTargetCellId()).map((edge) => ({
+      id: edge.id, source: edge.getSourceCellId(), source_port: S.portName(edge.getSourcePortId()),
+      target: edge.getTargetCellId(), target_port: S.portName(edge.getTargetPortId()),
+    }));
+    return doc;
+  };
+
+  function load(doc) {
+    const graph = S.graph;
+    S.history.disable();
+    graph.resetCells([]);
+    const nodes = doc.nodes || [];
+    nodes.forEach((n) => graph.addNode(S.nodeMetadata(n)));
+    (doc.edges || []).forEach((e) => {
+      if (graph.getCellById(e.source) && graph.getCellById(e.target)) graph.addEdge(S.edgeMetadata(e));
+    });
+    // Documents made elsewhere (API, CLI) may lack positions or crowd nodes drawn at this size.
+    graph.getNodes().forEach((n) => S.syncPorts(n)); // shows ports that edges use but the type lacks
+    if (nodes.length && (nodes.some((n) => !n.position) || overlapping(graph.getNodes()))) S.tidy({ skipHistory: true });
+    S.history.enable();
+    S.history.clean();
+    S.refreshAll();
+    S.markSaved();
+  }
+
+  function overlapping(nodes) {
+    const boxes = nodes.map((n) => n.getBBox());
+    return boxes.some((a, i) => boxes.slice(i + 1).some((b) => a.isIntersectWithRect(b)));
+  }
+
+  S.markSaved = function () {
+    S.savedJSON = JSON.stringify(S.toDocument());
+    S.updateDirty();
+  };
+
+  S.updateDirty = function () {
+    const dirty = !S.readOnly && JSON.stringify(S.toDocument()) !== S.savedJSON;
+    S.dirty = dirty;
+    document.getElementById("canvas-app").classList.toggle("is-dirty", dirty);
+    const state = document.getElementById("save-state");
+    if (!S.readOnly) {
+      state.textContent = dirty ? "Unsaved changes"
+        : S.latestVersion ? `Saved · version ${S.latestVersion}` : "Not published yet";
+    }
+    document.getElementById("canvas-empty").hidden = S.graph.getNodes().length > 0;
+  };
+
+  // ---- palette ------------------------------------------------------------------------
+
+  function buildPalette() {
+    const root = document.getElementById("palette");
+    const dnd = new X6.Dnd({
+      target: S.graph, scaled: false, dndContainer: root,
+      getDragNode: (sourceNode) => sourceNode.clone(),
+      // The dropped node gets its final id and config here; Dnd positions it under the cursor.
+      getDropNode: (dragging) => S.graph.createNode(S.newNodeMetadata(dragging.getData().type, { x: 0, y: 0 })),
+    });
+    for (const [category, label] of GROUPS) {
+      const entries = S.data.palette.filter((e) => e.category === category);
+      if (!entries.length) continue;
+      const group = el("div", { class: "palette-group", "data-category": category }, el("h3", { text: label }));
+      for (const entry of entries) {
+        const item = el("button", {
+          type: "button", class: `palette-item cat-${category}`, "data-type": entry.type, title: entry.description,
+          onmousedown: (e) => {
+            if (e.button !== 0 || S.readOnly) return;
+            dnd.start(S.graph.createNode(S.newNodeMetadata(entry.type, { x: 0, y: 0 })), e);
+          },
+          // A click (no drag) adds the node in the middle of the visible canvas.
+          onclick: () => S.readOnly || S.addNodeAtCenter(entry.type),
+        }, el("span", { class: "palette-title", text: entry.title }), el("span", { class: "palette-desc", text: entry.description }));
+        group.append(item);
+      }
+      root.append(group);
+    }
+  }
+
+  S.addNodeAtCenter = function (type) {
+    const graph = S.graph;
+    const area = graph.getGraphArea();
+    const nodes = graph.getNodes().length;
+    const position = { x: Math.round(area.x + area.width / 2 - S.NODE_WIDTH / 2 + (nodes % 5) * 20),
+      y: Math.round(area.y + area.height / 2 - 40 + (nodes % 5) * 20) };
+    const node = graph.addNode(S.newNodeMetadata(type, position));
+    S.selection.reset(node);
+    return node;
+  };
+
+  // ---- graph setup --------------------------------------------------------------------
+
+  function validConnection({ sourceCell, targetCell, sourcePort, targetPort, sourceMagnet, targetMagnet, edge }) {
+    if (!sourceCell || !targetCell || !sourcePort || !targetPort || sourceCell === targetCell) return false;
+    if (!sourcePort.startsWith("out:") || !targetPort.startsWith("in:")) return false;
+    if (!sourceMagnet || !targetMagnet) return false;
+    // No duplicate edges between the same two ports.
+    return !S.graph.getEdges().some((e) => e !== edge && e.getSourceCellId() === sourceCell.id &&
+      e.getSourcePortId() === sourcePort && e.getTargetCellId() === targetCell.id && e.getTargetPortId() === targetPort);
+  }
+
+  function createGraph() {
+    const container = document.getElementById("canvas-graph");
+    const readOnly = S.readOnly;
+    const graph = new X6.Graph({
+      container, autoResize: true,
+      grid: { size: 10, visible: true, type: "dot", args: { color: "#d5dae5" } },
+      background: { color: "#f8f9fc" },
+      panning: { enabled: true, eventTypes: ["leftMouseDown", "mouseWheel"] },
+      mousewheel: { enabled: true, modifiers: ["ctrl", "meta"], minScale: 0.2, maxScale: 2.5, zoomAtMousePosition: true },
+      interacting: readOnly ? { nodeMovable: false, edgeMovable: false, magnetConnectable: false, arrowheadMovable: false, vertexMovable: false, vertexAddable: false }
+        : { edgeLabelMovable: false, vertexAddable: false },
+      connecting: {
+        snap: { radius: 24 }, allowBlank: false, allowLoop: false, allowNode: false, allowEdge: false,
+        allowMulti: "withPort", highlight: true,
+        connector: { name: "smooth" },
+        createEdge() { return this.createEdge({ id: S.uniqueId("e"), shape: "sb-edge" }); },
+        validateMagnet: ({ magnet }) => !S.readOnly && magnet.getAttribute("port-group") === "out",
+        validateConnection: validConnection,
+      },
+      highlighting: {
+        magnetAvailable: { name: "className", args: { className: "sb-port-available" } },
+        magnetAdsorbed: { name: "className", args: { className: "sb-port-adsorbed" } },
+      },
+    });
+    graph.use(new X6.History({
+      enabled: true,
+      // Only the flow itself is undoable: looks (attrs), hover tools, stacking order and the
+      // ports and size derived from a node's config (syncPorts) are not.
+      beforeAddCommand: (event, args) => {
+        if (args && args.options && args.options.skipHistory) return false;
+        return !(args && ["attrs", "tools", "zIndex", "ports", "size"].includes(args.key));
+      },
+    }));
+    graph.use(new X6.Selection({
+      enabled: true, multiple: true, rubberband: !readOnly, modifiers: "shift", movable: !readOnly,
+      showNodeSelectionBox: true, showEdgeSelectionBox: false, pointerEvents: "none",
+    }));
+    graph.use(new X6.Snapline({ enabled: !readOnly }));
+    graph.use(new X6.MiniMap({ container: document.getElementById("minimap"), width: 200, height: 130, padding: 10, scalable: false }));
+    S.minimap = graph.getPlugin("minimap");
+    // The UMD build leaves out the Graph.prototype shortcuts, so talk to the plugins directly.
+    S.history = graph.getPlugin("history");
+    S.selection = graph.getPlugin("selection");
+    return graph;
+  }
+
+  function wireGraphEvents() {
+    const graph = S.graph;
+    graph.on("view:mounted", ({ view }) => { if (view.cell.isNode()) S.decorate(view.cell); });
+    graph.on("node:added", ({ node }) => S.refreshNode(node));
+    graph.on("node:change:data", ({ node, options }) => {
+      if (!options.fromForm) {
+        S.syncPorts(node);
+        if (SB.panel) SB.panel.nodeChanged(node);
+      }
+      S.refreshNode(node);
+    });
+    // After undo / redo every edge is back in place: drop ports that only edges kept alive.
+    ["history:undo", "history:redo"].forEach((name) => graph.on(name, () => graph.getNodes().forEach((n) => S.syncPorts(n))));
+    graph.on("node:change:size", ({ node }) => S.refreshNode(node));
+    graph.on("edge:mouseenter", ({ edge }) => {
+      if (!S.readOnly) edge.addTools([{ name: "button-remove", args: { distance: "50%" } }], { skipHistory: true });
+    });
+    graph.on("edge:mouseleave", ({ edge }) => edge.removeTools({ skipHistory: true }));
+    graph.on("cell:selected", ({ cell }) => { if (cell.isEdge()) S.refreshEdge(cell); });
+    graph.on("cell:unselected", ({ cell }) => { if (cell.isEdge()) S.refreshEdge(cell); });
+    graph.on("selection:changed", () => SB.panel && SB.panel.selectionChanged(S.selection.getSelectedCells()));
+    // Node buttons fire on mousedown; selecting the node first keeps the click that follows
+    // from replacing the panel the button opens.
+    graph.on("node:pill-a", ({ node }) => {
+      S.selection.reset(node);
+      const data = node.getData();
+      if (data.type === "manual_trigger") SB.run.open(node.id);
+      else copyText(S.triggers[node.id].url, "Trigger URL copied.");
+    });
+    graph.on("node:pill-b", ({ node }) => { S.selection.reset(node); SB.panel.showTrigger(node.id); });
+    graph.on("scale", ({ sx }) => { document.getElementById("zoom-level").textContent = `${Math.round(sx * 100)}%`; });
+    ["scale", "translate", "resize", "model:updated"].forEach((name) => graph.on(name, syncMinimap));
+    // Any change to the flow: recompute "unsaved", ask the server for problems (debounced).
+    let timer = null;
+    const changed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { S.updateDirty(); if (SB.save) SB.save.validateSoon(); }, 120);
+    };
+    ["cell:added", "cell:removed", "cell:change:data", "cell:change:position", "cell:change:source", "cell:change:target", "edge:connected"]
+      .forEach((name) => graph.on(name, changed));
+  }
+
+  // Without the Scroller plugin the minimap only follows mouse zooms and maps clicks with a
+  // stale ratio; keep its ratio equal to its real scale and redraw the viewport on any move.
+  function syncMinimap() {
+    const minimap = S.minimap;
+    if (!minimap || !minimap.targetGraph) return;
+    setTimeout(() => {
+      minimap.ratio = minimap.targetGraph.transform.getScale().sx;
+      minimap.updateViewport();
+    }, 0);
+  }
+
+  async function copyText(text, message) {
+    try { await navigator.clipboard.writeText(text); S.toast(message || "Copied."); } catch (err) { window.prompt("Copy this:", text); }
+  }
+  S.copyText = copyText;
+
+  // ---- boot ---------------------------------------------------------------------------
+
+  function showBanner() {
+    const banner = document.getElementById("canvas-banner");
+    if (!S.readOnly) return;
+    banner.hidden = false;
+    banner.replaceChildren(S.data.can_edit
+      ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
+        el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
+        " to edit, or roll back to this one from Versions.")
+      : el("span", { text: `Viewing version ${S.data.version} (read-only): your role in this workspace cannot change flows.` }));
+  }
+
+  function boot() {
+    const script = document.getElementById("canvas-data");
+    if (!script || !window.X6) return;
+    S.data = JSON.parse(script.textContent);
+    S.readOnly = !!S.data.readonly || !S.data.can_edit;
+    S.latestVersion = S.data.latest_version || 0;
+    S.data.palette.forEach((entry) => { S.palette[entry.type] = entry; });
+    (S.data.triggers || []).forEach((t) => { S.triggers[t.node_id] = t; });
+    const app = document.getElementById("canvas-app");
+    app.classList.toggle("is-readonly", S.readOnly);
+    S.registerShapes();
+    S.graph = createGraph();
+    wireGraphEvents();
+    if (!S.readOnly) buildPalette();
+    S.wireEditing();
+    showBanner();
+    SB.panel.init();
+    SB.save.init();
+    SB.run.init();
+    load(S.data.document || { nodes: [], edges: [] });
+    requestAnimationFrame(() => S.fit());
+    window.addEventListener("beforeunload", (e) => {
+      if (S.dirty && !S.leaving) { e.preventDefault(); e.returnValue = ""; }
+    });
+    app.dataset.ready = "true"; // tests and tools wait for this
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();

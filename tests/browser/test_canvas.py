@@ -1,0 +1,398 @@
+"""A person with a mouse on the canvas editor: draw a flow, save it, call it, run it, undo, roll back.
+
+Every editing step is a real mouse or keyboard action (palette drag, port-to-port drag, clicks,
+shortcuts); only the setup (publishing a flow, "someone else" saving) and the assertions use the
+services, the database or the published trigger URL directly.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+from tests.app.flowdocs import greeting_flow, with_reply_text
+from tests.browser.conftest import ARTIFACTS
+
+# ---- helpers: what a user does ----------------------------------------------------------
+
+
+def log_in(page, base, account):
+    page.set_viewport_size({"width": 1440, "height": 900})  # room to draw beside palette and side panel
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", account.email)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+
+
+def new_flow(page, base, name):
+    """Create an empty flow from the flows list and wait for its canvas."""
+    page.goto(f"{base}/flows")
+    page.fill("input[name=name]", name)
+    page.click("button:has-text('Create flow')")
+    wait_for_canvas(page)
+
+
+def wait_for_canvas(page):
+    page.wait_for_selector("#canvas-app[data-ready=true]")
+
+
+def node(page, node_id):
+    return page.locator(f'#canvas-graph g[data-node-id="{node_id}"]')
+
+
+def node_ids(page):
+    return sorted(page.eval_on_selector_all("#canvas-graph g[data-node-id]", "els => els.map(e => e.dataset.nodeId)"))
+
+
+def assert_nodes(page, expected):
+    """The canvas draws asynchronously: wait (briefly) until exactly these nodes are on it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported here: without it the fixtures skip
+
+    expected = sorted(expected)
+    script = ("expected => JSON.stringify(Array.from(document.querySelectorAll('#canvas-graph g[data-node-id]'),"
+              " e => e.dataset.nodeId).sort()) === JSON.stringify(expected)")
+    try:
+        page.wait_for_function(script, arg=expected, timeout=5000)
+    except PlaywrightTimeout:
+        pass
+    assert node_ids(page) == expected
+
+
+def center(box):
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_from_palette(page, node_type, x, y):
+    """Drag a palette item onto the canvas; (x, y) is relative to the canvas' top-left corner."""
+    item = page.locator(f'#palette [data-type="{node_type}"]')
+    item.scroll_into_view_if_needed()
+    page.mouse.move(*center(item.bounding_box()))
+    page.mouse.down()
+    stage = page.locator("#canvas-graph").bounding_box()
+    page.mouse.move(stage["x"] + x, stage["y"] + y, steps=10)
+    page.mouse.up()
+
+
+def port(page, node_id, name, direction):
+    return node(page, node_id).locator(f'[data-port="{name}"][data-direction="{direction}"]')
+
+
+def connect(page, source, source_port, target, target_port="in"):
+    """Drag from an output port to an input port, as a user draws an edge."""
+    page.mouse.move(*center(port(page, source, source_port, "out").bounding_box()))
+    page.mouse.down()
+    page.mouse.move(*center(port(page, target, target_port, "in").bounding_box()), steps=12)
+    page.mouse.up()
+
+
+def click_node(page, node_id):
+    node(page, node_id).locator(".sb-title").click()
+    page.wait_for_selector(f'#side-panel[data-showing="node:{node_id}"]')
+
+
+def field(page, path):
+    return page.locator(f'#side-panel [data-field="{path}"]')
+
+
+def fill(page, path, value):
+    """Type into a generated form field and leave it, which records one undoable change."""
+    field(page, path).fill(value)
+    field(page, path).press("Tab")
+
+
+def latest_version(app, flow_id):
+    from app.extensions import db
+    from app.models import Flow
+
+    with app.app_context():
+        return db.session.get(Flow, flow_id).latest_version
+
+
+def flow_id_of(page):
+    return page.url.rstrip("/").split("/")[-1]
+
+
+def publish(app, account, document):
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services import publishing
+
+    with app.app_context():
+        result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document, None)
+        db.session.commit()
+        return result.flow.id
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(Path(ARTIFACTS) / f"canvas-{name}.png"))
+
+
+# ---- scenarios --------------------------------------------------------------------------
+
+
+def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_server, page):
+    account = make_account()
+    elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else elsewhere.append(r.url))
+    log_in(page, live_server, account)
+    new_flow(page, live_server, "Drawn ops flow")
+    flow_id = flow_id_of(page)
+
+    for node_type, x, y in (("api_trigger", 110, 110), ("start", 370, 140), ("template", 110, 360),
+                            ("condition", 370, 360), ("reply", 630, 300), ("reply", 630, 470)):
+        drag_from_palette(page, node_type, x, y)
+    assert_nodes(page, ["api_trigger_1", "start_1", "template_1", "condition_1", "reply_1", "reply_2"])
+
+    connect(page, "api_trigger_1", "out", "start_1")
+    connect(page, "start_1", "out", "template_1")
+    connect(page, "template_1", "out", "condition_1")
+    connect(page, "condition_1", "yes", "reply_1")
+    connect(page, "condition_1", "else", "reply_2")
+
+    click_node(page, "api_trigger_1")
+    fill(page, "config.key", "drawn-ops")
+    click_node(page, "start_1")
+    page.click("#side-panel [data-action=add-item]")
+    fill(page, "config.inputs[0].name", "message")
+    field(page, "config.inputs[0].required").check()
+    field(page, "config.message_input").select_option("message")
+    click_node(page, "template_1")
+    fill(page, "config.template", "Service {{ inputs.message | lower }}")
+    click_node(page, "condition_1")
+    fill(page, "config.branches[0].port", "status")  # renaming the branch renames the port; its edge stays
+    fill(page, "config.branches[0].conditions[0].value", "{{ inputs.message | lower }}")
+    field(page, "config.branches[0].conditions[0].operator").select_option("contains")
+    fill(page, "config.branches[0].conditions[0].compare_to", "status")
+    assert port(page, "condition_1", "status", "out").count() == 1
+    click_node(page, "reply_1")
+    fill(page, "config.text", "Status: {{ nodes.template_1.text }}")
+    click_node(page, "reply_2")
+    fill(page, "config.text", "Ask me about the status.")
+    shot(page, "drawn")
+
+    page.click("#btn-save")
+    page.wait_for_selector("#secret-dialog[open]")
+    secret = page.inner_text('#secret-dialog [data-secret="api_trigger_1"]')
+    shot(page, "secret")
+    page.click("#secret-close")
+    assert latest_version(app, flow_id) == 1
+    assert "Saved · version 1" in page.inner_text("#save-state")
+    assert page.inner_text("#version-badge") == "v1"  # the page around the canvas follows the save
+    page.wait_for_function("document.querySelector('#triggers-section').innerText.includes('/hooks/')")
+
+    click_node(page, "api_trigger_1")
+    url = page.inner_text('#side-panel [data-trigger-url="api_trigger_1"]')
+    assert url.endswith(f"/hooks/{account.workspace_id}/drawn-ops")
+    request = urllib.request.Request(url, data=json.dumps({"user_message": "What is the STATUS?"}).encode(),
+                                     method="POST", headers={"Authorization": f"Bearer {secret}",
+                                                             "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+        assert json.load(response)["output"]["text"] == "Status: Service what is the status?"
+
+    page.click("#btn-run")
+    page.fill('#run-fields [data-input="message"]', "hello canvas")
+    page.click("#run-submit")
+    page.wait_for_selector("#run-bar[data-run-status=succeeded]", timeout=20000)
+    for node_id in ("start_1", "template_1", "condition_1", "reply_2"):
+        assert node(page, node_id).get_attribute("data-status") == "succeeded"
+    assert node(page, "reply_1").get_attribute("data-status") == "skipped"
+    assert "Ask me about the status." in page.inner_text("#run-bar")
+    click_node(page, "template_1")
+    assert "Service hello canvas" in page.inner_text("#side-panel .run-step")
+    shot(page, "ran")
+    assert elsewhere == []
+
+
+def test_an_invalid_flow_is_not_published_and_the_problems_point_at_the_nodes(app, make_account, live_server, page):
+    account = make_account()
+    log_in(page, live_server, account)
+    new_flow(page, live_server, "Broken flow")
+    flow_id = flow_id_of(page)
+    drag_from_palette(page, "api_trigger", 110, 110)
+    drag_from_palette(page, "start", 370, 110)
+    drag_from_palette(page, "template", 370, 330)  # never connected: unreachable
+    connect(page, "api_trigger_1", "out", "start_1")
+    click_node(page, "start_1")
+    page.click("#side-panel [data-action=add-item]")
+    fill(page, "config.inputs[0].name", "1st")  # not a valid input name
+
+    page.click("#btn-save")
+    page.wait_for_selector("#problems.after-save")
+    codes = page.eval_on_selector_all("#problems li", "els => els.map(e => [e.dataset.nodeId, e.dataset.code])")
+    assert ["template_1", "unreachable_node"] in codes
+    assert ["start_1", "invalid_config"] in codes
+    assert "has-problem" in node(page, "template_1").get_attribute("class")
+    assert "unreachable_node" in node(page, "template_1").get_attribute("data-problem")
+    # The side panel shows the input-name problem next to that field.
+    click_node(page, "start_1")
+    assert page.locator('#side-panel [data-path="config.inputs[0].name"] .field-problem').count() == 1
+    shot(page, "problems")
+
+    assert latest_version(app, flow_id) == 0  # nothing published
+    assert_nodes(page, ["api_trigger_1", "start_1", "template_1"])  # nothing lost
+    # Clicking a problem selects its node.
+    page.locator('#problems li[data-node-id="template_1"] button').click()
+    page.wait_for_selector('#side-panel[data-showing="node:template_1"]')
+
+
+def test_undo_and_redo_adding_and_deleting_a_node(make_account, live_server, page):
+    account = make_account()
+    log_in(page, live_server, account)
+    new_flow(page, live_server, "Undo flow")
+    assert page.is_disabled("#btn-undo")
+
+    drag_from_palette(page, "template", 300, 200)
+    assert_nodes(page, ["template_1"])
+    page.click("#btn-undo")
+    assert_nodes(page, [])
+    page.click("#btn-redo")
+    assert_nodes(page, ["template_1"])
+
+    click_node(page, "template_1")
+    page.click("#btn-delete")
+    assert_nodes(page, [])
+    page.locator("#canvas-graph").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    assert_nodes(page, ["template_1"])
+    page.keyboard.press("Control+Shift+z")
+    assert_nodes(page, [])
+    page.keyboard.press("Control+z")
+
+    # Tidy up moves nodes; undo puts them back.
+    from playwright.sync_api import expect
+
+    drag_from_palette(page, "reply", 120, 420)
+    where = node(page, "reply_1").get_attribute("transform")
+    page.click("#btn-tidy")
+    expect(node(page, "reply_1")).not_to_have_attribute("transform", where)
+    page.click("#btn-undo")
+    expect(node(page, "reply_1")).to_have_attribute("transform", where)
+    page.click("#btn-undo")  # the reply itself
+    assert_nodes(page, ["template_1"])
+
+    # Copy / paste gives new ids; the config comes along.
+    click_node(page, "template_1")
+    fill(page, "config.template", "copied text")
+    page.click("#btn-copy")
+    page.click("#btn-paste")
+    assert_nodes(page, ["template_1", "template_2"])
+    click_node(page, "template_2")
+    assert field(page, "config.template").input_value() == "copied text"
+    # Undoing the edit of the template restores the previous text in the form.
+    page.click("#btn-undo")  # the paste
+    page.click("#btn-undo")  # the edit
+    assert_nodes(page, ["template_1"])
+    click_node(page, "template_1")
+    assert field(page, "config.template").input_value() == ""
+    assert "Unsaved changes" in page.inner_text("#save-state")
+
+
+def test_roll_back_from_the_versions_panel_and_view_an_old_version(app, make_account, live_server, page):
+    account = make_account()
+    document = greeting_flow(key="rollback-me")
+    flow_id = publish(app, account, document)
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+
+    click_node(page, "reply")
+    fill(page, "config.text", "Changed on the canvas")
+    page.click("#btn-save")
+    page.wait_for_selector("#save-state:has-text('Saved · version 2')")
+    assert latest_version(app, flow_id) == 2
+
+    page.click("#btn-versions")
+    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
+    shot(page, "versions")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Publish version 1 again as a new version?"
+    with page.expect_navigation():
+        page.click('#side-panel tr[data-version="1"] button:has-text("Roll back")')
+    wait_for_canvas(page)
+    assert page.eval_on_selector("#canvas-data", "e => JSON.parse(e.textContent).latest_version") == 3
+    assert latest_version(app, flow_id) == 3
+    click_node(page, "reply")
+    assert field(page, "config.text").input_value() == "{{ nodes.greet.text }}"
+
+    # An old version opens read-only: a banner, no palette, no save.
+    page.goto(f"{live_server}/flows/{flow_id}/versions/2")
+    wait_for_canvas(page)
+    assert "Viewing version 2 (read-only)" in page.inner_text("#canvas-banner")
+    assert not page.is_visible("#palette")
+    assert not page.is_visible("#btn-save")
+    click_node(page, "reply")
+    assert field(page, "config.text").is_disabled()
+    assert field(page, "config.text").input_value() == "Changed on the canvas"
+
+
+def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app, make_account, live_server, page):
+    account = make_account()
+    document = greeting_flow(key="conflict-me")
+    flow_id = publish(app, account, document)
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+
+    # Someone else publishes version 2 meanwhile.
+    from app.extensions import db
+    from app.models import Flow
+    from app.services import publishing
+
+    with app.app_context():
+        publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(document, "Theirs"), None)
+        db.session.commit()
+
+    click_node(page, "reply")
+    fill(page, "config.text", "Mine")
+    page.click("#btn-save")
+    page.wait_for_selector("#conflict-dialog[open]")
+    assert "Version 2 is now live" in page.inner_text("#conflict-dialog")
+    assert latest_version(app, flow_id) == 2
+    page.click("#conflict-keep")
+    assert "Unsaved changes" in page.inner_text("#save-state")
+    assert field(page, "config.text").input_value() == "Mine"
+
+
+def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account, live_server, page):
+    account = make_account()
+    document = greeting_flow(key="fails")
+    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.nope }}"
+    flow_id = publish(app, account, document)
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+
+    node(page, "manual").locator('[event="node:pill-a"]').click()  # the "▶ Run" button on the node
+    page.wait_for_selector("#run-dialog[open]")
+    assert page.is_visible('#run-fields [data-input="person"]')  # every declared input has a field
+    page.click("#run-submit")  # message is required: the server names the field
+    page.wait_for_selector('#run-fields [data-error-for="message"]:not([hidden])')
+    page.fill('#run-fields [data-input="message"]', "hi")
+    page.click("#run-submit")
+    page.wait_for_selector("#run-bar[data-run-status=failed]", timeout=20000)
+    assert node(page, "manual").get_attribute("data-status") == "succeeded"
+    assert node(page, "greet").get_attribute("data-status") == "failed"
+    assert node(page, "reply").get_attribute("data-status") == "skipped"
+    click_node(page, "greet")
+    assert "nope" in page.inner_text("#side-panel .run-step .step-error")
+    shot(page, "failed-run")
+
+
+def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page):
+    owner = make_account()
+    flow_id = publish(app, owner, greeting_flow(key="viewed"))
+    viewer = make_account(email="viewer@example.com", role="viewer")
+    log_in(page, live_server, viewer)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+
+    assert "read-only" in page.inner_text("#canvas-banner")
+    for hidden in ("#palette", "#btn-save", "#btn-run", "#btn-delete"):
+        assert not page.is_visible(hidden)
+    click_node(page, "greet")
+    assert field(page, "config.template").is_disabled()
+    assert page.locator("#btn-delete-node").count() == 0
+    page.keyboard.press("Delete")
+    assert_nodes(page, ["api", "manual", "start", "greet", "route", "status_reply", "reply"])
