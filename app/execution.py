@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 import flows
 from app.extensions import db
-from app.models import Run, RunStatus, RunStep, StepStatus
+from app.models import FlowVersion, Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import announce_finished
 from app.run_lease import Heartbeat, LeaseLost, claim, fence
@@ -25,6 +26,7 @@ from app.run_lease import Heartbeat, LeaseLost, claim, fence
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
 INTERRUPTED = "Interrupted: the worker executing this step stopped before it finished."
+_INSERT_STEP = RunStep.__table__.insert()
 OUTCOME_STATUS = {"succeeded": RunStatus.SUCCEEDED, "failed": RunStatus.FAILED,
                   "canceled": RunStatus.CANCELED, "timed_out": RunStatus.TIMED_OUT}
 
@@ -43,6 +45,8 @@ class SqlJournal:
         self.cancel_requested, self.deadline_at = fence(self.run.id, self.token, self.lease_seconds)
 
     def completed_steps(self) -> list[flows.StepRecord]:
+        if self.run.attempts == 1:
+            return []  # first claim of this run: no worker has written a step yet
         rows = db.session.execute(
             db.select(RunStep).where(RunStep.run_id == self.run.id).order_by(RunStep.seq, RunStep.attempt)
         ).scalars()
@@ -69,10 +73,10 @@ class SqlJournal:
         """Write a finished step in one fenced transaction (nodes that need no checkpoint)."""
         self.current_node = node_id
         self._fence()
-        db.session.execute(insert(RunStep).values(
-            run_id=self.run.id, seq=seq, attempt=attempt, node_id=node_id, node_type=node_type,
-            status=StepStatus(status), input=input, output=output, port=port, error=error,
-            started_at=datetime.fromtimestamp(started_at, timezone.utc), finished_at=utcnow()))
+        db.session.execute(_INSERT_STEP, {
+            "run_id": self.run.id, "seq": seq, "attempt": attempt, "node_id": node_id, "node_type": node_type,
+            "status": StepStatus(status), "input": input, "output": output, "port": port, "error": error,
+            "started_at": datetime.fromtimestamp(started_at, timezone.utc), "finished_at": utcnow()})
         db.session.commit()
 
     def step_finished(self, seq: int, status: str, output: dict | None, port: str | None, error: str | None) -> None:
@@ -112,16 +116,17 @@ def _execute(run_id: str) -> str:
     run = db.session.get(Run, run_id)
     log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
     journal = SqlJournal(run, token, lease_seconds)
-    document, payload = run.version.document, {"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}}
+    document, payload = _graph(run.flow_version_id), {"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}}
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
     try:
-        with Heartbeat(current_app._get_current_object(), run_id, token, lease_seconds) as heartbeat:
+        heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
+        with heartbeat.watch(run_id, token) as lease_lost:
             try:
                 outcome = flows.run_graph(
                     document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
                     run_info=run_info, max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
-                    interrupt=lambda: _interrupt(journal, heartbeat),
+                    interrupt=lambda: _interrupt(journal, lease_lost),
                 )
             except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
                 db.session.rollback()
@@ -132,6 +137,13 @@ def _execute(run_id: str) -> str:
         db.session.rollback()
         log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
         return "lease-lost"
+
+
+@lru_cache(maxsize=256)
+def _graph(version_id: str) -> flows.Graph:
+    """Parse each published version once per process: versions never change after publishing."""
+    document = db.session.execute(db.select(FlowVersion.document).where(FlowVersion.id == version_id)).scalar_one()
+    return flows.Graph(document)
 
 
 def _not_claimed(run_id: str) -> str:
@@ -147,13 +159,13 @@ def _not_claimed(run_id: str) -> str:
     return "duplicate"
 
 
-def _interrupt(journal: SqlJournal, heartbeat: Heartbeat) -> tuple[str, str] | None:
+def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
     """Stop between steps when the run was canceled, ran out of time, or its lease was lost.
 
     The cancel flag and deadline come from the previous step's fenced write (no extra query);
     the heartbeat refreshes nothing here, it only reports a lost lease.
     """
-    if heartbeat.lost.is_set():
+    if lease_lost.is_set():
         raise LeaseLost(journal.run.id)
     if journal.cancel_requested:
         return "canceled", "Canceled on request."

@@ -19,7 +19,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Objects keep their loaded values after a commit instead of reloading on next access: views
+# commit and then answer from what they just wrote, and the worker's hot path saves a query per
+# commit. Code that must see another process's writes refreshes explicitly (db.session.refresh).
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

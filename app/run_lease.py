@@ -9,40 +9,57 @@ which lost its lease — paused, partitioned, or simply slow — can no longer c
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, select
 
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
 from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
+RUNS = Run.__table__
 
 
 class LeaseLost(Exception):
     """Another worker owns the run now; stop without writing anything more."""
 
 
+# Statements built once: the worker's hot path runs them for every step, and building the
+# expression tree each time cost more than executing it (see BENCHMARKS.md).
+_CLAIM = (
+    RUNS.update()
+    .where(RUNS.c.id == bindparam("run_id"),
+           or_(RUNS.c.status == RunStatus.QUEUED,
+               (RUNS.c.status == RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now"))))
+    .values(status=RunStatus.RUNNING, lease_token=bindparam("token"), lease_expires_at=bindparam("expires"),
+            attempts=RUNS.c.attempts + 1)
+)
+_FENCE = (
+    RUNS.update()
+    .where(RUNS.c.id == bindparam("run_id"), RUNS.c.lease_token == bindparam("token"),
+           RUNS.c.status == RunStatus.RUNNING)
+    .values(lease_expires_at=bindparam("expires"))
+)
+_FENCE_RETURNING = _FENCE.returning(RUNS.c.cancel_requested, RUNS.c.deadline_at)
+_RUN_FLAGS = select(RUNS.c.cancel_requested, RUNS.c.deadline_at).where(RUNS.c.id == bindparam("run_id"))
+
+
 def claim(run_id: str, lease_seconds: int) -> str | None:
     """Take the run if it is queued or its owner's lease expired; return our token, or None."""
     now = utcnow()
     token = uuid.uuid4().hex
-    result = db.session.execute(
-        update(Run)
-        .where(Run.id == run_id, or_(Run.status == RunStatus.QUEUED,
-                                     (Run.status == RunStatus.RUNNING) & (Run.lease_expires_at < now)))
-        .values(status=RunStatus.RUNNING, lease_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=Run.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_CLAIM, {"run_id": run_id, "now": now, "token": token,
+                                         "expires": now + timedelta(seconds=lease_seconds)})
     if result.rowcount != 1:
         db.session.rollback()
         return None
     run = db.session.get(Run, run_id)
-    db.session.refresh(run)
     if run.started_at is None:
         run.started_at = now
     if run.deadline_at is None:
@@ -58,56 +75,69 @@ def fence(run_id: str, token: str, lease_seconds: int) -> tuple[bool, object]:
     Returns the run's (cancel_requested, deadline_at) as of this write, read in the same round
     trip where the database supports UPDATE … RETURNING, so checking for a cancel costs nothing.
     """
-    statement = (
-        update(Run)
-        .where(Run.id == run_id, Run.lease_token == token, Run.status == RunStatus.RUNNING)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
+    params = {"run_id": run_id, "token": token, "expires": utcnow() + timedelta(seconds=lease_seconds)}
     if db.engine.dialect.update_returning:
-        row = db.session.execute(statement.returning(Run.cancel_requested, Run.deadline_at)).first()
+        row = db.session.execute(_FENCE_RETURNING, params).first()
         if row is None:
             raise LeaseLost(run_id)
         return bool(row[0]), row[1]
-    if db.session.execute(statement).rowcount != 1:
+    if db.session.execute(_FENCE, params).rowcount != 1:
         raise LeaseLost(run_id)
-    row = db.session.execute(db.select(Run.cancel_requested, Run.deadline_at).where(Run.id == run_id)).one()
+    row = db.session.execute(_RUN_FLAGS, {"run_id": run_id}).one()
     return bool(row[0]), row[1]
 
 
 class Heartbeat:
-    """Renew the lease from a background thread while a long node runs.
+    """Renew the current run's lease from one background thread per worker process.
 
-    It uses its own connection so it never touches the job's session, and it stops renewing
-    (and records the loss) as soon as the token no longer matches.
+    Steps renew the lease as they are written; this covers a single node that runs longer than
+    a lease. One long-lived thread (not one per run) keeps short runs free of thread start-up
+    costs. It uses its own connection, never the job's session, and records a lost lease as soon
+    as the token no longer matches.
     """
 
-    def __init__(self, app, run_id: str, token: str, lease_seconds: int):
-        self.app, self.run_id, self.token, self.lease_seconds = app, run_id, token, lease_seconds
-        self.lost = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lease-{run_id[:8]}", daemon=True)
+    _shared: "Heartbeat | None" = None
+    _shared_pid: int | None = None
+    _lock = threading.Lock()
 
-    def __enter__(self):
+    def __init__(self, app, lease_seconds: int):
+        self.app, self.lease_seconds = app, lease_seconds
+        self._current: tuple[str, str, threading.Event] | None = None
+        self._thread = threading.Thread(target=self._loop, name="lease-heartbeat", daemon=True)
         self._thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=5)
+    @classmethod
+    def shared(cls, app, lease_seconds: int) -> "Heartbeat":
+        with cls._lock:
+            if cls._shared is None or cls._shared_pid != os.getpid():  # a forked work horse needs its own thread
+                cls._shared, cls._shared_pid = cls(app, lease_seconds), os.getpid()
+            return cls._shared
+
+    @contextmanager
+    def watch(self, run_id: str, token: str):
+        """Keep (run_id, token) alive while the block runs; yields an Event set if the lease is lost."""
+        lost = threading.Event()
+        self._current = (run_id, token, lost)
+        try:
+            yield lost
+        finally:
+            self._current = None
 
     def _loop(self) -> None:
         interval = max(1.0, self.lease_seconds / 3)
-        while not self._stop.wait(interval):
+        while True:
+            time.sleep(interval)
+            current = self._current
+            if current is None:
+                continue
+            run_id, token, lost = current
             try:
                 with self.app.app_context(), db.engine.begin() as conn:
                     result = conn.execute(
-                        update(Run)
-                        .where(Run.id == self.run_id, Run.lease_token == self.token, Run.status == RunStatus.RUNNING)
-                        .values(lease_expires_at=utcnow() + timedelta(seconds=self.lease_seconds))
-                    )
+                        _FENCE, {"run_id": run_id, "token": token,
+                                 "expires": utcnow() + timedelta(seconds=self.lease_seconds)})
                 if result.rowcount != 1:
-                    self.lost.set()
-                    return
+                    lost.set()
             except Exception as exc:  # a database blip: the next beat tries again before the lease ends
-                log.warning("run_id=%s lease renewal failed: %s", self.run_id, exc)
+                log.warning("run_id=%s lease renewal failed: %s", run_id, exc)
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flows.schema_errors import describe_errors
 from flows.nodes import NodeRegistry, NodeType, registry as default_registry
 
 _EDGE_FIELDS = ("id", "source", "source_port", "target", "target_port")
@@ -38,6 +39,26 @@ class Graph:
         self._targets: dict[tuple[str, str], list[str]] = defaultdict(list)
         for edge in self.edges:
             self._targets[(edge["source"], edge["source_port"])].append(edge["target"])
+        self._config_errors: dict[str, str | None] = {}
+
+    def config_error(self, node_id: str) -> str | None:
+        """Return the first problem with a node's config against its type's schema, or None.
+
+        Memoised per Graph: a worker that keeps one Graph per published (immutable) version
+        checks each node once, not at every step of every run.
+        """
+        if node_id not in self._config_errors:
+            node, node_type = self.node(node_id), self.node_type(node_id)
+            config = (node or {}).get("config", {})
+            if node_type is None:
+                error = None
+            elif not isinstance(config, dict):
+                error = "the settings must be an object"
+            else:
+                errors = describe_errors(node_type.config_validator.iter_errors(config))
+                error = errors[0][1] if errors else None
+            self._config_errors[node_id] = error
+        return self._config_errors[node_id]
 
     def node(self, node_id: object) -> dict | None:
         """Return the node with id `node_id`, or None."""

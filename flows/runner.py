@@ -22,7 +22,6 @@ from typing import Callable, Protocol
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
-from flows.schema_errors import describe_errors
 from flows.templating import TemplateError
 
 
@@ -114,6 +113,9 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
               interrupt: Callable[[], tuple[str, str] | None] | None = None) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
+    `document` may also be a `Graph` built earlier: callers that run the same published
+    version many times keep one Graph per version and skip re-parsing and re-checking it.
+
     `payload` is ``{"inputs": {...}, "trigger": {...}}``; `run_info` is exposed to templates as
     ``run``. Exceptions from the journal itself propagate: if steps cannot be recorded, the
     caller must retry later rather than run nodes whose results would be lost. `registry`
@@ -124,7 +126,7 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
     `interrupt`, called before each step, may return ``(status, message)`` to stop the run
     there, e.g. ``("canceled", …)`` or ``("timed_out", …)``: the engine keeps no clock itself.
     """
-    graph = Graph(document, registry)
+    graph = document if isinstance(document, Graph) else Graph(document, registry)
     payload = payload if isinstance(payload, dict) else {}
     state = _State(payload=payload, run_info=dict(run_info or {}))
     frontier: deque[str] = deque()
@@ -249,7 +251,7 @@ def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal
                                   port, error)
 
     try:
-        result = _run_node(node_type, type_name, ctx)
+        result = _run_node(graph, node_type, type_name, ctx)
     except _NodeFailure as failure:
         record("failed", None, None, failure.message)
         raise _RunFailed(failure.message, node_id) from None
@@ -268,15 +270,13 @@ def _step_input(node_type: NodeType | None, ctx: NodeContext) -> dict:
     return step_input if isinstance(step_input, dict) else {}
 
 
-def _run_node(node_type: NodeType | None, type_name: str, ctx: NodeContext) -> NodeResult:
+def _run_node(graph: Graph, node_type: NodeType | None, type_name: str, ctx: NodeContext) -> NodeResult:
     """Call the node and check what it returned; turn every failure into a readable message."""
     if node_type is None:
         raise _NodeFailure(f"Unknown node type '{type_name}'; this server cannot run it.")
-    config = ctx.node.get("config", {})
-    errors = describe_errors(node_type.config_validator.iter_errors(config)) if isinstance(config, dict) \
-        else [([], "the settings must be an object")]
-    if errors:
-        raise _NodeFailure(f"The node's settings are invalid ({errors[0][1]}); open the flow and save it "
+    error = graph.config_error(ctx.node["id"])
+    if error:
+        raise _NodeFailure(f"The node's settings are invalid ({error}); open the flow and save it "
                            f"again to see every problem.")
     try:
         result = node_type.run(ctx)
