@@ -25,5 +25,10 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Not part of `make test`: starts the whole stack per backend and loads it with wrk (see BENCHMARKS.md).
+# Options: make bench BENCH_ARGS='--rounds 3 --backlog 2000 --duration 5 --backends sqlite,postgres'
+bench: $(VENV)/.run-installed
+	$(PY) bench/stack_bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,108 @@
+"""Turn per-round measurements into one markdown table with the issue's targets marked.
+
+Why a median with the spread: this 2-core machine is shared, so a single round can be thrown
+off by a neighbour; the median says what is typical and min–max says how much to trust it.
+A target is judged on the median.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str  # "<=" or ">="
+    limit: float
+
+    def met(self, value: float) -> bool:
+        return value <= self.limit if self.op == "<=" else value >= self.limit
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    unit: str  # "ms", "s", "/s", "x", "MB", "" (a count)
+    target: Target | None = None
+
+
+def rows(backlog: int) -> list[Row]:
+    """Every row of the table, in order; keys are what `stack_bench` records values under."""
+    memory = [Row(f"rss_{role}", f"RSS {role}: idle → after load", "MB") for role in
+              ("web (gunicorn master + 2 workers)", "worker 1", "worker 2", "scheduler", "redis-server")]
+    return [
+        Row("start", "start → first correct trigger answer", "s", Target("<=", 3)),
+        Row("c1_rps", "wait for response, c=1: runs/s", "/s"),
+        Row("c1_p50", "wait for response, c=1: p50", "ms", Target("<=", 5)),
+        Row("c1_p99", "wait for response, c=1: p99", "ms", Target("<=", 20)),
+        Row("c16_rps", "wait for response, c=16: runs/s", "/s", Target(">=", 300)),
+        Row("c16_p50", "wait for response, c=16: p50", "ms"),
+        Row("c16_p99", "wait for response, c=16: p99", "ms"),
+        Row("async_rps", "async (202), c=16: accepted/s", "/s", Target(">=", 1000)),
+        Row("async_p50", "async (202), c=16: p50", "ms"),
+        Row("async_p99", "async (202), c=16: p99", "ms", Target("<=", 30)),
+        Row("async_runs", "async (202), c=16: runs accepted per round", ""),
+        Row("async_drain", "async: drain time after the load stopped", "s"),
+        Row("async_done_rps", "async: runs/s finished (first accepted → last finished)", "/s"),
+        Row("backlog1", f"backlog of {backlog} queued runs, 1 worker: runs/s", "/s"),
+        Row("backlog2", f"backlog of {backlog} queued runs, 2 workers: runs/s", "/s", Target(">=", 400)),
+        Row("backlog_ratio", "backlog scaling: 2 workers / 1 worker", "x"),
+        *memory,
+        Row("rss_total", "RSS whole stack (sum of the above): idle → after load", "MB", Target("<=", 250)),
+        Row("pss_total", "PSS whole stack (shared pages counted once): idle → after load", "MB"),
+    ]
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+    if unit == "s":
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+    if unit == "x":
+        return f"{value:.2f}"
+    return f"{value:.0f}"
+
+
+def _suffix(unit: str) -> str:
+    return {"ms": " ms", "s": " s", "/s": "/s", "x": "×", "MB": " MB", "": ""}[unit]
+
+
+def cell(values, unit: str) -> str:
+    """Median (min–max) of a list of rounds; memory is a pair (idle, after load); text passes through."""
+    if values is None:
+        return "—"
+    if isinstance(values, str):
+        return values
+    if isinstance(values, tuple):
+        idle, after = values
+        return f"{_number(idle, unit)} → {_number(after, unit)}{_suffix(unit)}"
+    median = statistics.median(values)
+    if len(values) == 1:
+        return f"{_number(median, unit)}{_suffix(unit)}"
+    return (f"{_number(median, unit)}{_suffix(unit)} "
+            f"({_number(min(values), unit)}–{_number(max(values), unit)})")
+
+
+def verdict(row: Row, values) -> str:
+    if row.target is None or values is None or isinstance(values, str):
+        return ""
+    value = values[0] if isinstance(values, tuple) else statistics.median(values)  # memory: judge idle
+    return "met" if row.target.met(value) else "**not met**"
+
+
+def table(results: dict[str, dict], backlog: int) -> str:
+    """`results` maps a backend's title to {row key: list of rounds | (idle, after) | text}."""
+    titles = list(results)
+    header = "| measure | target | " + " | ".join(f"{title} | met?" for title in titles) + " |"
+    lines = [header, "|---|---|" + "---|---|" * len(titles)]
+    for row in rows(backlog):
+        target = f"{row.target.op.replace('<=', '≤').replace('>=', '≥')} {row.target.limit:g}" \
+                 f"{_suffix(row.unit)}" if row.target else ""
+        cells = []
+        for title in titles:
+            values = results[title].get(row.key)
+            cells += [cell(values, row.unit), verdict(row, values)]
+        lines.append(f"| {row.label} | {target} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

