@@ -26,6 +26,8 @@ from app.run_lease import Heartbeat, LeaseLost, claim, fence
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
 INTERRUPTED = "Interrupted: the worker executing this step stopped before it finished."
+CANCELED = "Canceled on request."
+TIME_LIMIT = "The run exceeded the flow's time limit."
 _INSERT_STEP = RunStep.__table__.insert()
 OUTCOME_STATUS = {"succeeded": RunStatus.SUCCEEDED, "failed": RunStatus.FAILED,
                   "canceled": RunStatus.CANCELED, "timed_out": RunStatus.TIMED_OUT}
@@ -40,6 +42,11 @@ class SqlJournal:
         self.current_node: str | None = None
         # What the last fenced write saw; checked between steps (cancel, time limit).
         self.cancel_requested, self.deadline_at = run.cancel_requested, run.deadline_at
+
+    @property
+    def has_open_steps(self) -> bool:
+        """Whether a checkpointed step was started and never finished (e.g. RQ's hard time limit hit)."""
+        return bool(self._open)
 
     def _fence(self) -> None:
         self.cancel_requested, self.deadline_at = fence(self.run.id, self.token, self.lease_seconds)
@@ -130,9 +137,9 @@ def _execute(run_id: str) -> str:
                 )
             except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
                 db.session.rollback()
-                outcome = flows.RunOutcome("timed_out", None, "The run exceeded the flow's time limit.",
-                                           journal.current_node, 0)
-        return finish(run_id, token, outcome)
+                outcome = flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
+        # Only a resumed run or an interrupted checkpoint can leave a step marked running.
+        return finish(run_id, token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps)
     except LeaseLost:
         db.session.rollback()
         log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
@@ -168,14 +175,18 @@ def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
     if lease_lost.is_set():
         raise LeaseLost(journal.run.id)
     if journal.cancel_requested:
-        return "canceled", "Canceled on request."
+        return "canceled", CANCELED
     if journal.deadline_at is not None and utcnow() >= journal.deadline_at:
-        return "timed_out", "The run exceeded the flow's time limit."
+        return "timed_out", TIME_LIMIT
     return None
 
 
-def finish(run_id: str, token: str | None, outcome: flows.RunOutcome) -> str:
-    """Write the final status (fenced on `token` when given) and wake whoever waits for it."""
+def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True) -> str:
+    """Write the final status (fenced on `token` when given) and wake whoever waits for it.
+
+    `close_steps` marks attempts left running by stopped workers as failed; a first, uninterrupted
+    attempt has none, and skips that statement.
+    """
     status = OUTCOME_STATUS[outcome.status]
     now = utcnow()
     conditions = [Run.id == run_id, Run.status == RunStatus.RUNNING]
@@ -190,7 +201,8 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome) -> str:
     if result.rowcount != 1:
         db.session.rollback()
         raise LeaseLost(run_id)
-    close_interrupted_steps(run_id, now)
+    if close_steps:
+        close_interrupted_steps(run_id, now)
     db.session.commit()
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
     announce_finished(run_id, status.value)

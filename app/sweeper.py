@@ -23,7 +23,8 @@ from rq.utils import utcformat
 from sqlalchemy import update
 
 import flows
-from app.execution import finish
+from app.execution import TIME_LIMIT, finish
+from app.run_lease import LeaseLost
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
 from app.models.types import utcnow
@@ -72,24 +73,17 @@ def _expired_leases(report: SweepReport) -> None:
         .where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now).limit(BATCH)
     ).all()
     for run_id, deadline, timeout in rows:
-        still_expired = [Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_expires_at < now]
         if deadline is not None and deadline <= now:
             try:
-                finish(run_id, None, flows.RunOutcome("timed_out", None, "The run exceeded the flow's time limit "
-                                                      "while its worker was gone.", None, 0))
+                finish(run_id, None, flows.RunOutcome("timed_out", None, f"{TIME_LIMIT} Its worker was gone.",
+                                                      None, 0))
                 report.timed_out += 1
-            except Exception:  # another sweeper or a returning worker got there first
-                db.session.rollback()
+            except LeaseLost:  # another sweeper or a returning worker got there first
+                pass
             continue
-        job_id = new_job_id(run_id)
-        result = db.session.execute(
-            update(Run).where(*still_expired)
-            .values(status=RunStatus.QUEUED, lease_token=None, lease_expires_at=None, job_id=job_id)
-            .execution_options(synchronize_session=False))
-        db.session.commit()
-        if result.rowcount == 1:
-            log.warning("run_id=%s state=requeued reason=lease-expired", run_id)
-            _enqueue(run_id, job_id, timeout)
+        if _requeue(run_id, timeout, "lease-expired",
+                    [Run.status == RunStatus.RUNNING, Run.lease_expires_at < now],
+                    {"status": RunStatus.QUEUED, "lease_token": None, "lease_expires_at": None}):
             report.requeued_expired += 1
 
 
@@ -113,15 +107,23 @@ def _lost_jobs(report: SweepReport) -> None:
         # "started" but never claimed for a whole lease: its worker died between dequeue and claim.
         if status in ALIVE_JOB_STATES and not (status == "started" and started and started < stale_start):
             continue
-        job_id = new_job_id(run_id)
-        result = db.session.execute(
-            update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED, Run.job_id == old_job_id)
-            .values(job_id=job_id).execution_options(synchronize_session=False))
-        db.session.commit()
-        if result.rowcount == 1:
-            log.warning("run_id=%s state=requeued reason=job-%s", run_id, status or "missing")
-            _enqueue(run_id, job_id, timeout)
+        if _requeue(run_id, timeout, f"job-{status or 'missing'}",
+                    [Run.status == RunStatus.QUEUED, Run.job_id.is_not_distinct_from(old_job_id)], {}):
             report.requeued_lost += 1
+
+
+def _requeue(run_id: str, timeout: int, reason: str, still_stranded: list, values: dict) -> bool:
+    """Give the run a new job id if it is still stranded (conditional UPDATE), then enqueue it."""
+    job_id = new_job_id(run_id)
+    result = db.session.execute(
+        update(Run).where(Run.id == run_id, *still_stranded).values(job_id=job_id, **values)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount != 1:
+        return False
+    log.warning("run_id=%s state=requeued reason=%s", run_id, reason)
+    _enqueue(run_id, job_id, timeout)
+    return True
 
 
 def _enqueue(run_id: str, job_id: str, timeout: int) -> None:

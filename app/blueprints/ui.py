@@ -123,7 +123,7 @@ def flow_detail(flow_id: str):
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
-        can_edit=can_edit, readonly=False, new_secrets=session.pop("new_secrets", {}),
+        can_edit=can_edit, new_secrets=session.pop("new_secrets", {}),
         canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
     )
 
@@ -162,9 +162,10 @@ def version_detail(flow_id: str, number: int):
     version = publishing.get_version(flow, number)
     if version is None:
         abort(404, f"This flow has no version {number}.")
-    return render_template("flows/version.html", flow=flow, version=version, can_edit=_can_edit(flow),
+    can_edit = _can_edit(flow)
+    return render_template("flows/version.html", flow=flow, version=version, can_edit=can_edit,
                            document_json=json.dumps(version.document, indent=2, ensure_ascii=False),
-                           canvas=canvas_data(flow, version, readonly=True, can_edit=_can_edit(flow)))
+                           canvas=canvas_data(flow, version, readonly=True, can_edit=can_edit))
 
 
 @bp.get("/flows/<flow_id>/versions")
@@ -192,7 +193,7 @@ def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None):
     url = trigger_url(trigger)
     version = publishing.latest_version(flow)
     snippets = examples(url, version.document if version else None,
-                        authenticate=trigger.type == "api_trigger" and trigger.config.get("authenticate", True),
+                        authenticate=trigger.config.get("authenticate", True),
                         secret=secret) if trigger.type == "api_trigger" else None
     return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
                            snippets=snippets, can_edit=_can_edit(flow))

@@ -13,6 +13,7 @@ from app.urls import public_url
 from redis.exceptions import RedisError
 from sqlalchemy import update
 
+from app.execution import CANCELED
 from app.extensions import db
 from app.models import Flow, FlowVersion, Run, RunStatus, Trigger
 from app.models.types import iso, new_id, utcnow
@@ -99,7 +100,7 @@ def request_cancel(run: Run) -> bool:
     now = utcnow()
     queued = db.session.execute(
         update(Run).where(Run.id == run.id, Run.status == RunStatus.QUEUED)
-        .values(status=RunStatus.CANCELED, cancel_requested=True, finished_at=now, error="Canceled on request.")
+        .values(status=RunStatus.CANCELED, cancel_requested=True, finished_at=now, error=CANCELED)
         .execution_options(synchronize_session=False))
     if queued.rowcount == 1:
         db.session.commit()

@@ -28,13 +28,13 @@ def worker_paused(stack):
         os.kill(stack.worker.pid, signal.SIGCONT)
 
 
-def _setup(app, document=None):
+def _setup(app, document=None, workspace="Durable"):
     from app.extensions import db
     from app.services import publishing
     from app.services.accounts import get_or_create_workspace
 
     with app.app_context():
-        result = publishing.create_flow(get_or_create_workspace("Durable"), document or greeting_flow(), None)
+        result = publishing.create_flow(get_or_create_workspace(workspace), document or greeting_flow(), None)
         db.session.commit()
         return result.flow.id
 
@@ -91,9 +91,10 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
                                   journal=journal, run_info={"id": run_id}, max_steps=completed)
         assert outcome.status == "failed" and "step limit" in outcome.error  # stopped where we asked
         next_node = outcome.error_node_id
-        if in_flight:
+        node_type = next(n["type"] for n in run.version.document["nodes"] if n["id"] == next_node)
+        if in_flight:  # as a node type with a checkpoint leaves it
             for attempt in range(1, attempts_in_flight + 1):
-                journal.step_started(completed + 1, next_node, "template", attempt, {})
+                journal.step_started(completed + 1, next_node, node_type, attempt, {})
         run = db.session.get(Run, run_id)
         run.lease_expires_at = run.lease_expires_at - timedelta(seconds=60)  # the owner stopped renewing
         db.session.commit()
@@ -170,17 +171,9 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
 
 
 def test_cancel_a_queued_run_and_it_never_executes(app, stack, client, api_key):
-    flow_id = _setup(app)
+    flow_id = _setup(app, workspace="Acme")  # the API key's workspace
     with worker_paused(stack):
         run_id = _start(app, flow_id)
-        from app.extensions import db
-        from app.models import Run, Workspace
-        with app.app_context():  # the API key belongs to another workspace; move the flow's run there
-            run = db.session.get(Run, run_id)
-            key_workspace = db.session.execute(db.select(Workspace).where(Workspace.name == "Acme")).scalar_one()
-            run.workspace_id = key_workspace.id
-            db.session.commit()
-            db.session.remove()
         response = client.post(f"/api/v1/runs/{run_id}/cancel", headers={"Authorization": f"Bearer {api_key}"})
         assert response.status_code == 202 and response.json["status"] == "canceled"
     again = client.post(f"/api/v1/runs/{run_id}/cancel", headers={"Authorization": f"Bearer {api_key}"})

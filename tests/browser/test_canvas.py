@@ -33,6 +33,13 @@ def new_flow(page, base, name):
     wait_for_canvas(page)
 
 
+def open_canvas(page, base, account, flow_id):
+    """Log in as `account` and open the canvas of `flow_id`, ready for the mouse."""
+    log_in(page, base, account)
+    page.goto(f"{base}/flows/{flow_id}")
+    wait_for_canvas(page)
+
+
 def wait_for_canvas(page):
     page.wait_for_selector("#canvas-app[data-ready=true]")
 
@@ -294,9 +301,7 @@ def test_roll_back_from_the_versions_panel_and_view_an_old_version(app, make_acc
     account = make_account()
     document = greeting_flow(key="rollback-me")
     flow_id = publish(app, account, document)
-    log_in(page, live_server, account)
-    page.goto(f"{live_server}/flows/{flow_id}")
-    wait_for_canvas(page)
+    open_canvas(page, live_server, account, flow_id)
 
     click_node(page, "reply")
     fill(page, "config.text", "Changed on the canvas")
@@ -331,9 +336,7 @@ def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app
     account = make_account()
     document = greeting_flow(key="conflict-me")
     flow_id = publish(app, account, document)
-    log_in(page, live_server, account)
-    page.goto(f"{live_server}/flows/{flow_id}")
-    wait_for_canvas(page)
+    open_canvas(page, live_server, account, flow_id)
 
     # Someone else publishes version 2 meanwhile.
     from app.extensions import db
@@ -360,9 +363,7 @@ def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account
     document = greeting_flow(key="fails")
     next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.nope }}"
     flow_id = publish(app, account, document)
-    log_in(page, live_server, account)
-    page.goto(f"{live_server}/flows/{flow_id}")
-    wait_for_canvas(page)
+    open_canvas(page, live_server, account, flow_id)
 
     node(page, "manual").locator('[event="node:pill-a"]').click()  # the "▶ Run" button on the node
     page.wait_for_selector("#run-dialog[open]")
@@ -384,9 +385,7 @@ def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page
     owner = make_account()
     flow_id = publish(app, owner, greeting_flow(key="viewed"))
     viewer = make_account(email="viewer@example.com", role="viewer")
-    log_in(page, live_server, viewer)
-    page.goto(f"{live_server}/flows/{flow_id}")
-    wait_for_canvas(page)
+    open_canvas(page, live_server, viewer, flow_id)
 
     assert "read-only" in page.inner_text("#canvas-banner")
     for hidden in ("#palette", "#btn-save", "#btn-run", "#btn-delete"):
