@@ -1,10 +1,11 @@
 """The database models; importing this package registers every table on `db.metadata`."""
 
+from app.models.conversations import BodyFingerprint, ConversationSession, IdempotencyKey
 from app.models.flows import Flow, FlowVersion, Trigger, TriggerStatus
-from app.models.identity import ApiKey, Membership, Role, User, Workspace
+from app.models.identity import ALL_SCOPES, ApiKey, Membership, Role, Scope, User, Workspace
 from app.models.runs import Run, RunStatus, RunStep, StepStatus
 
 __all__ = [
-    "ApiKey", "Flow", "FlowVersion", "Membership", "Role", "Run", "RunStatus", "RunStep",
+    "ALL_SCOPES", "ApiKey", "BodyFingerprint", "ConversationSession", "Flow", "IdempotencyKey", "Scope", "FlowVersion", "Membership", "Role", "Run", "RunStatus", "RunStep",
     "StepStatus", "Trigger", "TriggerStatus", "User", "Workspace",
 ]

@@ -75,6 +75,11 @@ class Trigger(db.Model):
     key_lower: Mapped[str | None] = mapped_column(String(64), nullable=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     secret_hint: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Standard Webhooks signing secret, encrypted (HMAC needs the secret itself, not a hash). The
+    # previous one stays valid for a grace period after rotation, so senders can switch over.
+    signing_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_signing_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    previous_signing_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[TriggerStatus] = mapped_column(enum_column(TriggerStatus), default=TriggerStatus.ACTIVE)
     config: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -66,8 +66,34 @@ class Membership(db.Model):
     workspace: Mapped[Workspace] = relationship(back_populates="memberships")
 
 
+class Scope(str, enum.Enum):
+    """What an API key may do. `flows:manage` implies `flows:read`."""
+
+    TRIGGER = "runs:trigger"
+    READ_RUNS = "runs:read"
+    READ_FLOWS = "flows:read"
+    MANAGE_FLOWS = "flows:manage"
+
+    @property
+    def description(self) -> str:
+        return SCOPE_DESCRIPTIONS[self]
+
+
+SCOPE_DESCRIPTIONS = {
+    Scope.TRIGGER: "Call trigger URLs and start runs (Run now, invoke).",
+    Scope.READ_RUNS: "Read runs, their steps, and conversations.",
+    Scope.READ_FLOWS: "Read flows, versions and triggers.",
+    Scope.MANAGE_FLOWS: "Create, change and delete flows, triggers and API keys.",
+}
+ALL_SCOPES = [scope.value for scope in Scope]
+
+
 class ApiKey(db.Model):
-    """A workspace key for the JSON API and triggers; only its SHA-256 is stored."""
+    """A workspace key for the JSON API and triggers; only its SHA-256 is stored.
+
+    `scopes` limits what it may do and `flow_ids` (None = every flow) which flows it may touch,
+    so a key pasted into one external system can be no more powerful than that system needs.
+    """
 
     __tablename__ = "api_keys"
 
@@ -78,5 +104,16 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scopes: Mapped[list] = mapped_column(JSON, default=lambda: list(ALL_SCOPES))
+    flow_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
     workspace: Mapped[Workspace] = relationship()
+
+    def allows(self, scope: Scope) -> bool:
+        granted = set(self.scopes or [])
+        return scope.value in granted or (scope is Scope.READ_FLOWS and Scope.MANAGE_FLOWS.value in granted)
+
+    def allows_flow(self, flow_id: str) -> bool:
+        return self.flow_ids is None or flow_id in self.flow_ids

@@ -23,6 +23,7 @@ class RunStatus(str, enum.Enum):
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     CANCELED = "canceled"
+    DISCARDED = "discarded"  # not started before the caller's discard time; never executed
 
     @property
     def is_final(self) -> bool:
@@ -40,6 +41,9 @@ class Run(db.Model):
     __table_args__ = (
         Index("ix_runs_flow_created", "flow_id", "created_at"),
         Index("ix_runs_status", "status"),
+        Index("ix_runs_workspace_out_id", "workspace_id", "out_id"),
+        Index("ix_runs_workspace_idempotency_key", "workspace_id", "idempotency_key"),
+        Index("ix_runs_session_created", "session_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -57,6 +61,12 @@ class Run(db.Model):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_node_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("conversation_sessions.id", ondelete="SET NULL"),
+                                                   nullable=True)
+    out_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # claimTimeMillis
+    discard_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # discardTimeMillis
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Lease: the worker holding `lease_token` owns the run until `lease_expires_at`; every write it
     # makes is fenced on the token, so a worker that lost the run cannot write into it any more.
@@ -74,6 +84,7 @@ class Run(db.Model):
     )
     flow = relationship("Flow")
     version = relationship("FlowVersion")
+    session = relationship("ConversationSession")
 
     @property
     def duration_ms(self) -> int | None:

@@ -131,6 +131,12 @@ def run_summary(run: Run) -> dict:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "duration_ms": run.duration_ms,
+        "session_id": run.session.key if run.session_id else None,
+        "conversation_id": run.session_id,
+        "out_id": run.out_id,
+        "idempotency_key": run.idempotency_key,
+        "event_at": iso(run.event_at),
+        "discard_at": iso(run.discard_at),
     }
 
 
