@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from app.errors import ApiError
 from app.extensions import csrf, db, login_manager
-from app.models import ApiKey, Membership, Role, User, Workspace
+from app.models import ApiKey, Membership, Role, Scope, User, Workspace
 from app.services.api_keys import find_api_key
 from app.services.tokens import bearer_token
 
@@ -38,6 +38,22 @@ class Principal:
         if role is None or not role.can_edit:
             raise ApiError(403, "forbidden", "Your role in this workspace can view but not change flows.")
 
+    def require_scope(self, scope: Scope) -> None:
+        """Refuse an API key without `scope` (403 naming it); logged-in users have their role instead."""
+        if self.api_key is not None and not self.api_key.allows(scope):
+            raise ApiError(403, "insufficient_scope", f"This API key lacks the '{scope.value}' scope "
+                           f"({scope.description}). Create a key with that scope.",
+                           {"required_scope": scope.value})
+
+    def may_use_flow(self, flow_id: str) -> bool:
+        """Whether the caller may touch this flow at all (an API key may be limited to some flows)."""
+        return self.api_key is None or self.api_key.allows_flow(flow_id)
+
+    @property
+    def flow_ids(self) -> list[str] | None:
+        """The flows an API key is limited to, or None for no limit."""
+        return self.api_key.flow_ids if self.api_key is not None else None
+
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
@@ -59,11 +75,19 @@ def user_principal(user: User) -> Principal:
     return Principal(roles=roles, user=user, default_workspace_id=default)
 
 
-def api_principal() -> Principal:
+def api_principal(scope: Scope | None = None) -> Principal:
     """Authenticate a JSON API request by API key or session; raise 401 otherwise.
 
-    Session callers must send the CSRF token on writes; API-key callers need none.
+    Session callers must send the CSRF token on writes; API-key callers need none. With `scope`,
+    an API key without it is refused (403).
     """
+    principal = _principal()
+    if scope is not None:
+        principal.require_scope(scope)
+    return principal
+
+
+def _principal() -> Principal:
     cached = getattr(g, "principal", None)
     if cached is not None:
         return cached

@@ -15,10 +15,10 @@ from flask import Flask
 
 from app.auth import find_workspace_by_name
 from app.extensions import db
-from app.models import Role
+from app.models import ALL_SCOPES, Role
 from app.services import publishing
 from app.services.accounts import create_or_update_user
-from app.services.api_keys import create_api_key
+from app.services.api_keys import KeyRequestError, checked_key_settings, create_api_key
 from app.services.presenters import trigger_dict
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -52,12 +52,22 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-api-key")
     @click.option("--workspace", "workspace_name", required=True)
     @click.option("--name", "label", required=True, help="a label to recognise the key by")
-    def create_key(workspace_name: str, label: str):
+    @click.option("--scope", "scopes", multiple=True, type=click.Choice(ALL_SCOPES),
+                  help="what the key may do (repeatable); default: every scope")
+    @click.option("--flow", "flow_ids", multiple=True, help="limit the key to this flow id (repeatable)")
+    def create_key(workspace_name: str, label: str, scopes: tuple[str, ...], flow_ids: tuple[str, ...]):
         """Create a workspace API key and print it (alone on the last line); it is shown only once."""
         workspace = _workspace_or_fail(workspace_name)
-        _, token = create_api_key(workspace, label)
+        try:
+            name, scope_list, flows = checked_key_settings(workspace, label, list(scopes) or None,
+                                                           list(flow_ids) or None)
+        except KeyRequestError as exc:
+            raise click.ClickException(str(exc)) from None
+        _, token = create_api_key(workspace, name, scope_list, flows)
         db.session.commit()
-        click.echo(f"API key {label!r} for workspace {workspace.name!r} (shown only now, store it safely):")
+        limits = f"scopes: {', '.join(scope_list)}" + (f"; flows: {', '.join(flows)}" if flows else "; every flow")
+        click.echo(f"API key {label!r} for workspace {workspace.name!r} ({limits}).")
+        click.echo("Shown only now, store it safely:")
         click.echo(token)
 
     @app.cli.command("import-flow")

@@ -70,6 +70,7 @@ class Settings:
     sweep_interval_seconds: int
     sweep_queued_grace_seconds: int
     max_node_attempts: int
+    idempotency_ttl_hours: int
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -91,6 +92,7 @@ class Settings:
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5, minimum=1),
             sweep_queued_grace_seconds=_int(env, "SWEEP_QUEUED_GRACE_SECONDS", 5, minimum=0),
             max_node_attempts=_int(env, "MAX_NODE_ATTEMPTS", 3, minimum=1),
+            idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
         )
 
     def flask_config(self) -> dict:
@@ -112,6 +114,7 @@ class Settings:
             "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
             "SWEEP_QUEUED_GRACE_SECONDS": self.sweep_queued_grace_seconds,
             "MAX_NODE_ATTEMPTS": self.max_node_attempts,
+            "IDEMPOTENCY_TTL_HOURS": self.idempotency_ttl_hours,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

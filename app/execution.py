@@ -22,6 +22,7 @@ from app.models import FlowVersion, Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import announce_finished
 from app.run_lease import Heartbeat, LeaseLost, claim, fence
+from app.services.sessions import history
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
@@ -124,6 +125,7 @@ def _execute(run_id: str) -> str:
     log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
     journal = SqlJournal(run, token, lease_seconds)
     document, payload = _graph(run.flow_version_id), {"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}}
+    _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
     try:
@@ -144,6 +146,13 @@ def _execute(run_id: str) -> str:
         db.session.rollback()
         log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
         return "lease-lost"
+
+
+def _add_session_history(run: Run, graph: flows.Graph, payload: dict) -> None:
+    """Give nodes the conversation so far as `trigger.session.history` (skipped on a first turn)."""
+    session = payload["trigger"].get("session")
+    if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1:
+        payload["trigger"] = {**payload["trigger"], "session": {**session, "history": history(run, graph)}}
 
 
 @lru_cache(maxsize=256)

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, or_, select
 
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
+from app.models.runs import DISCARD_MESSAGE
 from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,13 @@ def claim(run_id: str, lease_seconds: int) -> str | None:
         db.session.rollback()
         return None
     run = db.session.get(Run, run_id)
+    if run.started_at is None and run.discard_at is not None and run.discard_at <= now:
+        # The caller said the event is worthless after this time: never execute it.
+        run.status, run.error, run.finished_at = RunStatus.DISCARDED, DISCARD_MESSAGE, now
+        run.lease_token = run.lease_expires_at = None
+        db.session.commit()
+        log.info("run_id=%s state=discarded reason=discard-time-passed-in-queue", run_id)
+        return None
     if run.started_at is None:
         run.started_at = now
     if run.deadline_at is None:

@@ -27,8 +27,10 @@ from app.execution import TIME_LIMIT, finish
 from app.run_lease import LeaseLost
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
+from app.models.runs import DISCARD_MESSAGE
+from app.services import idempotency
 from app.models.types import utcnow
-from app.queueing import enqueue_run, new_job_id
+from app.queueing import announce_finished, enqueue_run, new_job_id
 from app.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class SweepReport:
     requeued_lost: int = 0
     requeued_expired: int = 0
     timed_out: int = 0
+    discarded: int = 0
     skipped_locked: bool = False
 
 
@@ -56,10 +59,12 @@ def sweep() -> SweepReport:
     try:
         report = SweepReport()
         _expired_leases(report)
+        _discard_expired(report)
         _lost_jobs(report)
-        if report.requeued_lost or report.requeued_expired or report.timed_out:
-            log.info("sweep requeued_lost=%s requeued_expired=%s timed_out=%s",
-                     report.requeued_lost, report.requeued_expired, report.timed_out)
+        idempotency.purge_expired()
+        if report.requeued_lost or report.requeued_expired or report.timed_out or report.discarded:
+            log.info("sweep requeued_lost=%s requeued_expired=%s timed_out=%s discarded=%s",
+                     report.requeued_lost, report.requeued_expired, report.timed_out, report.discarded)
         return report
     finally:
         if redis.get(LOCK_KEY) == token.encode():
@@ -85,6 +90,23 @@ def _expired_leases(report: SweepReport) -> None:
                     [Run.status == RunStatus.RUNNING, Run.lease_expires_at < now],
                     {"status": RunStatus.QUEUED, "lease_token": None, "lease_expires_at": None}):
             report.requeued_expired += 1
+
+
+def _discard_expired(report: SweepReport) -> None:
+    """End queued runs whose caller's discard time passed (no worker got to them in time)."""
+    now = utcnow()
+    ids = db.session.execute(
+        db.select(Run.id).where(Run.status == RunStatus.QUEUED, Run.discard_at <= now).limit(BATCH)).scalars().all()
+    if not ids:
+        return
+    result = db.session.execute(
+        update(Run).where(Run.id.in_(ids), Run.status == RunStatus.QUEUED)
+        .values(status=RunStatus.DISCARDED, error=DISCARD_MESSAGE, finished_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    report.discarded += result.rowcount
+    for run_id in ids:
+        announce_finished(run_id, RunStatus.DISCARDED.value)
 
 
 def _lost_jobs(report: SweepReport) -> None:

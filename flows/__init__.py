@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flows.document import canonical_json
 from flows.graph import Graph
-from flows.inputs import input_schema, message_input, validate_inputs
+from flows.inputs import declared_inputs, input_schema, message_input, validate_inputs
 from flows.nodes import NodeContext, NodeError, NodeRegistry, NodeResult, NodeType, registry
 from flows.problems import Problem
 from flows.runner import Journal, RunOutcome, StepRecord, run_graph
@@ -32,6 +32,7 @@ __all__ = [
     "canonical_json",
     "input_schema",
     "message_input",
+    "declared_inputs",
     "registry",
     "render_template",
     "run_graph",

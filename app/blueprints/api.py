@@ -10,46 +10,21 @@ from flask import Blueprint, jsonify, request
 
 import flows
 from app.auth import api_principal
+from app.blueprints.api_support import flow_filter, json_body as _body, load_flow, load_run
 from app.blueprints.common import invoke_errors, publish_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
+from app.models import Flow, Run, Scope, Trigger, TriggerStatus, Workspace
 from app.services import publishing, runs
 from app.services.invoke import invoke
 from app.services.presenters import flow_dict, trigger_dict, version_dict
-from app.services.trigger_body import BodyError, parse_json_object
+from app.services.trigger_body import parse_json_object
 from app.services.trigger_sync import set_new_secret
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
 
 MAX_LIST = 200
-
-
-def _body(allowed: set[str], required: set[str] = frozenset()) -> dict:
-    try:
-        data = parse_json_object(request.get_data(cache=True))
-    except BodyError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
-                       [{"field": name, "reason": "unknown field"} for name in unknown])
-    missing = sorted(required - set(data))
-    if missing:
-        raise ApiError(400, "missing_field", f"Missing required field(s): {', '.join(missing)}.",
-                       [{"field": name, "reason": "required"} for name in missing])
-    return data
-
-
-def _load_flow(flow_id: str) -> Flow:
-    principal = api_principal()
-    flow = db.session.execute(
-        db.select(Flow).where(Flow.id == flow_id, Flow.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none() if len(flow_id) <= 32 else None
-    if flow is None:
-        raise ApiError(404, "flow_not_found", "No flow with this id exists in your workspaces.")
-    return flow
 
 
 def _load_trigger(flow: Flow, node_id: str) -> Trigger:
@@ -92,17 +67,19 @@ def validate_flow():
 
 @bp.get("/flows")
 def list_flows():
-    principal = api_principal()
-    rows = db.session.execute(
+    principal = api_principal(Scope.READ_FLOWS)
+    rows = db.session.execute(flow_filter(
         db.select(Flow).where(Flow.workspace_id.in_(principal.workspace_ids)).order_by(Flow.updated_at.desc())
-    ).scalars()
+    )).scalars()
     return jsonify({"flows": [{"id": f.id, "workspace_id": f.workspace_id, "name": f.name, "version": f.latest_version}
                               for f in rows]})
 
 
 @bp.post("/flows")
 def create_flow():
-    principal = api_principal()
+    principal = api_principal(Scope.MANAGE_FLOWS)
+    if principal.flow_ids is not None:
+        raise ApiError(403, "forbidden", "This API key is limited to some flows, so it cannot create flows.")
     data = _body({"document", "name", "workspace_id"}, {"document"})
     workspace_id = data.get("workspace_id") or principal.default_workspace_id
     if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
@@ -119,13 +96,13 @@ def create_flow():
 
 @bp.get("/flows/<flow_id>")
 def get_flow(flow_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id)
     return jsonify(flow_dict(flow, publishing.latest_version(flow)))
 
 
 @bp.put("/flows/<flow_id>")
 def save_flow(flow_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal()
     principal.require_edit(flow.workspace_id)
     data = _body({"document", "base_version"}, {"document"})
@@ -141,7 +118,7 @@ def save_flow(flow_id: str):
 @bp.patch("/flows/<flow_id>")
 def update_flow_settings(flow_id: str):
     """Change a flow's name, description or run time limit (not its graph: that is a save)."""
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(flow.workspace_id)
     data = _body({"name", "description", "run_timeout_seconds"})
     try:
@@ -154,13 +131,13 @@ def update_flow_settings(flow_id: str):
 
 @bp.get("/flows/<flow_id>/versions")
 def list_versions(flow_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id)
     return jsonify({"versions": [version_dict(v) for v in reversed(flow.versions)]})
 
 
 @bp.get("/flows/<flow_id>/versions/<int:number>")
 def get_version(flow_id: str, number: int):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id)
     version = publishing.get_version(flow, number)
     if version is None:
         raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
@@ -169,7 +146,7 @@ def get_version(flow_id: str, number: int):
 
 @bp.post("/flows/<flow_id>/rollback")
 def rollback(flow_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal()
     principal.require_edit(flow.workspace_id)
     number = _body({"version"}, {"version"})["version"]
@@ -185,7 +162,7 @@ def rollback(flow_id: str):
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/rotate-secret")
 def rotate_secret(flow_id: str, node_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(flow.workspace_id)
     _body(set())
     trigger = _load_trigger(flow, node_id)
@@ -200,7 +177,7 @@ def rotate_secret(flow_id: str, node_id: str):
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")
 def run_trigger(flow_id: str, node_id: str):
     """Run now: start the latest version from a manual trigger node with the given inputs."""
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require_edit(flow.workspace_id)
     trigger = _load_trigger(flow, node_id)
     if trigger.type != "manual_trigger":
@@ -214,7 +191,7 @@ def run_trigger(flow_id: str, node_id: str):
 @bp.post("/flows/<flow_id>/run")
 def run_flow(flow_id: str):
     """Run now from the canvas: start the latest version at its start node with the given inputs."""
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require_edit(flow.workspace_id)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
@@ -224,7 +201,7 @@ def run_flow(flow_id: str):
 
 @bp.get("/flows/<flow_id>/runs")
 def list_runs(flow_id: str):
-    flow = _load_flow(flow_id)
+    flow = load_flow(flow_id, Scope.READ_RUNS)
     limit = request.args.get("limit", default=50, type=int)
     if limit is None or not 1 <= limit <= MAX_LIST:
         raise ApiError(400, "invalid_limit", f"limit must be between 1 and {MAX_LIST}.")
@@ -234,25 +211,15 @@ def list_runs(flow_id: str):
     return jsonify({"runs": [runs.run_summary(r) for r in rows]})
 
 
-def _load_run(run_id: str) -> Run:
-    principal = api_principal()
-    run = db.session.execute(
-        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none() if len(run_id) <= 32 else None
-    if run is None:
-        raise ApiError(404, "run_not_found", "No run with this id exists in your workspaces.")
-    return run
-
-
 @bp.get("/runs/<run_id>")
 def get_run(run_id: str):
-    return jsonify(runs.run_detail(_load_run(run_id)))
+    return jsonify(runs.run_detail(load_run(run_id)))
 
 
 @bp.post("/runs/<run_id>/cancel")
 def cancel_run(run_id: str):
     """Cancel a run: at once if it is still queued, else before its next step."""
-    run = _load_run(run_id)
+    run = load_run(run_id, Scope.TRIGGER)
     api_principal().require_edit(run.workspace_id)
     _body(set())
     if not runs.request_cancel(run):

@@ -9,9 +9,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from app.errors import ApiError
-from app.services import publishing
+from app.services import idempotency, publishing
 from app.services.invoke import NotPublished
+from app.services.rate_limit import RateLimited
 from app.services.runs import QueueUnavailable
+from app.services.trigger_accept import DuplicateBody
 from app.services.trigger_body import BodyError
 
 
@@ -29,11 +31,27 @@ def publish_errors():
 
 @contextmanager
 def invoke_errors():
-    """400 with the field and reason for bad inputs; 503 with Retry-After when the queue is down."""
+    """Map every way a trigger request can be refused onto its status code and a message that helps.
+
+    400 bad inputs or a dropped event, 409 unpublished / duplicate / still being accepted, 422 an
+    idempotency key reused with another body, 429 over the rate limit, 503 queue down.
+    """
     try:
         yield
     except BodyError as exc:
         raise ApiError(400, exc.code, exc.message, exc.details) from None
+    except RateLimited as exc:
+        raise ApiError(429, "rate_limited", f"This trigger's rate limit is reached; retry in {exc.retry_after} s.",
+                       headers={"Retry-After": str(exc.retry_after)}) from None
+    except idempotency.KeyInFlight:
+        raise ApiError(409, "idempotency_key_in_use", "A request with this idempotency key is still being accepted; "
+                       "retry in a moment to get its run.", headers={"Retry-After": "1"}) from None
+    except idempotency.KeyReused:
+        raise ApiError(422, "idempotency_key_reused", "This idempotency key was already used with a different body; "
+                       "use a new key for a new request.") from None
+    except DuplicateBody as exc:
+        raise ApiError(409, "duplicate_body", f"Dropped: this trigger ignores duplicate bodies and the same body "
+                       f"already started run {exc.run_id}.", {"run_id": exc.run_id}) from None
     except NotPublished:
         raise ApiError(409, "not_published", "This flow has no published version yet; save it first.") from None
     except QueueUnavailable:

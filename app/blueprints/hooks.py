@@ -1,8 +1,10 @@
 """The REST trigger endpoint: `POST /hooks/<workspace id>/<trigger key>`.
 
-Thin by design: find the trigger (404 when missing, paused or deleted), authenticate, turn the
-body into inputs, commit a run, enqueue it, then answer at once (202) or wait for the flow's
-answer (200, or 408 when the wait time runs out while the run goes on).
+Thin by design: find the trigger (404 when missing, paused or deleted), authenticate (secret,
+API key with the `runs:trigger` scope, and/or a Standard Webhooks signature), apply the rate
+limit, hand the body to `trigger_accept`, then answer at once (202) or wait for the flow's
+answer (200, or 408 when the wait time runs out while the run goes on). Every answer carries
+the request id and, when there is one, the conversation's session id.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from flask import Blueprint, jsonify, request
 from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, RunStatus, Trigger, TriggerStatus
-from app.services import runs
+from app.models import Flow, RunStatus, Scope, Trigger, TriggerStatus
+from app.services import rate_limit, runs
 from app.services.api_keys import find_api_key
-from app.services.invoke import invoke as invoke_flow
 from app.services.tokens import bearer_token, matches
+from app.services.trigger_accept import Accepted, accept
 from app.services.trigger_body import parse_json_object
+from app.services.webhook_signing import SignatureError, verify
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -33,22 +36,38 @@ def _find_trigger(workspace_id: str, key: str) -> Trigger:
     if trigger is None or trigger.type != "api_trigger":
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
     if trigger.status is TriggerStatus.PAUSED:
-        raise ApiError(404, "trigger_paused", "This trigger is paused; enable it in the flow and save.")
+        raise ApiError(404, "trigger_paused", "This trigger is paused; resume it (or enable it in the flow and save).")
     if trigger.status is not TriggerStatus.ACTIVE:
         raise ApiError(404, "trigger_not_found", "This trigger has been deleted.")
     return trigger
 
 
-def _authenticate(trigger: Trigger) -> None:
-    if not trigger.config.get("authenticate", True):
-        return
+def _authenticate(trigger: Trigger, raw_body: bytes) -> str | None:
+    """Check the caller; return the Standard Webhooks message id when the request was signed."""
+    config = trigger.config
+    message_id = None
+    if config.get("verify_signature"):
+        try:
+            message_id = verify(trigger, request.headers, raw_body, int(config.get("signature_tolerance_seconds", 300)))
+        except SignatureError as exc:
+            raise ApiError(401, "invalid_signature", str(exc)) from None
+    if config.get("authenticate", True):
+        _check_bearer(trigger)
+    return message_id
+
+
+def _check_bearer(trigger: Trigger) -> None:
     token = bearer_token(request.headers.get("Authorization"))
     if token and matches(token, trigger.secret_hash):
         return
-    if token:
-        key = find_api_key(token)
-        if key is not None and key.workspace_id == trigger.workspace_id:
-            return
+    key = find_api_key(token) if token else None
+    if key is not None and key.workspace_id == trigger.workspace_id:
+        if not key.allows(Scope.TRIGGER):
+            raise ApiError(403, "insufficient_scope", "This API key lacks the 'runs:trigger' scope needed to call "
+                           "triggers.", {"required_scope": Scope.TRIGGER.value})
+        if not key.allows_flow(trigger.flow_id):
+            raise ApiError(403, "forbidden", "This API key is not allowed to use this trigger's flow.")
+        return
     raise ApiError(401, "unauthorized",
                    "Send 'Authorization: Bearer <secret>' with this trigger's secret or a workspace API key.",
                    headers={"WWW-Authenticate": "Bearer"})
@@ -57,34 +76,49 @@ def _authenticate(trigger: Trigger) -> None:
 @bp.post("/<workspace_id>/<key>")
 def invoke(workspace_id: str, key: str):
     trigger = _find_trigger(workspace_id, key)
-    _authenticate(trigger)
-    flow = db.session.get(Flow, trigger.flow_id)
+    raw_body = request.get_data(cache=False)
+    message_id = _authenticate(trigger, raw_body)
     with invoke_errors():
-        body = parse_json_object(request.get_data(cache=False))
-        run = invoke_flow(flow, trigger, body, request_id(), source="api")
+        rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
+        body = parse_json_object(raw_body)
+        flow = db.session.get(Flow, trigger.flow_id)
+        # A signed request's webhook-id is the sender's own idempotency key (Standard Webhooks).
+        accepted = accept(flow, trigger, body, request_id=request_id(), source="api",
+                          idempotency_header=request.headers.get("Idempotency-Key") or message_id)
+    return respond(accepted, trigger.config)
 
-    config = trigger.config
+
+def respond(accepted: Accepted, config: dict):
+    """Answer 202 at once, or wait for the run: 200 with the answer, 408 when the wait runs out."""
+    run = accepted.run
     if not config.get("wait_for_response", True):
-        return _answer(run, 202, headers={"Location": runs.status_url(run)})
+        return _answer(accepted, 202, headers={"Location": runs.status_url(run)})
     if runs.wait_until_final(run, float(config.get("timeout_seconds", 30))):
-        return _answer(run, 200)
-    return _answer(run, 408, message="The flow did not answer within the trigger's wait time; the run goes on. "
-                                     "Poll status_url for its result.")
+        return _answer(accepted, 200)
+    return _answer(accepted, 408, message="The flow did not answer within the trigger's wait time; the run goes on. "
+                                          "Poll status_url for its result.")
 
 
-def _answer(run, status: int, headers: dict | None = None, message: str | None = None):
+def _answer(accepted: Accepted, status: int, headers: dict | None = None, message: str | None = None):
+    run = accepted.run
     body = {"run_id": run.id, "status": run.status.value, "request_id": request_id()}
+    if accepted.session_key:
+        body["session_id"] = accepted.session_key
     if status == 200:
         body["output"] = run.output
         if run.status is not RunStatus.SUCCEEDED:
             body["error"] = {"node_id": run.error_node_id, "message": run.error}
     else:
         body["status_url"] = runs.status_url(run)
+    if accepted.replayed:
+        body["replayed"] = True
+        body["original_request_id"] = run.request_id
     if message:
         body["message"] = message
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
-

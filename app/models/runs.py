@@ -30,6 +30,9 @@ class RunStatus(str, enum.Enum):
         return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
+
+
 class StepStatus(str, enum.Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"

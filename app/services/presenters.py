@@ -25,6 +25,8 @@ def live_triggers(flow: Flow) -> list[Trigger]:
 
 def trigger_dict(trigger: Trigger) -> dict:
     data = {
+        "id": trigger.id,
+        "flow_id": trigger.flow_id,
         "node_id": trigger.node_id,
         "type": trigger.type,
         "key": trigger.key,
@@ -38,7 +40,9 @@ def trigger_dict(trigger: Trigger) -> dict:
             "wait_for_response": trigger.config.get("wait_for_response", True),
             "timeout_seconds": trigger.config.get("timeout_seconds", 30),
             "secret_hint": f"…{trigger.secret_hint}" if trigger.secret_hint else None,
+            "signing_secret_set": bool(trigger.signing_secret),
         })
+    data.update({"config": trigger.config, "created_at": iso(trigger.created_at), "updated_at": iso(trigger.updated_at)})
     return data
 
 

@@ -71,7 +71,8 @@ def create_empty_flow(workspace: Workspace, name: str) -> Flow:
     return flow
 
 
-def save_flow(flow: Flow, document, user: User | None, base_version: int | None = None) -> PublishResult:
+def save_flow(flow: Flow, document, user: User | None, base_version: int | None = None,
+              note: str = "") -> PublishResult:
     """Publish `document` as version N+1 unless it equals the latest version."""
     _check(document)
     if base_version is not None and base_version != flow.latest_version:
@@ -79,7 +80,7 @@ def save_flow(flow: Flow, document, user: User | None, base_version: int | None 
     latest = latest_version(flow)
     if latest is not None and latest.fingerprint == fingerprint(document):
         return PublishResult(flow=flow, version=latest, published=False)
-    return _publish(flow, document, user, note="" if latest else "created")
+    return _publish(flow, document, user, note=note if latest else "created")
 
 
 def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:

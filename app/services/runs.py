@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Callable
 
 from app.urls import public_url
 from redis.exceptions import RedisError
@@ -16,6 +17,7 @@ from sqlalchemy import update
 from app.execution import CANCELED
 from app.extensions import db
 from app.models import Flow, FlowVersion, Run, RunStatus, Trigger
+from app.models.runs import DISCARD_MESSAGE
 from app.models.types import iso, new_id, utcnow
 from app.queueing import announce_finished, enqueue_run, new_job_id, wait_finished
 
@@ -26,19 +28,39 @@ class QueueUnavailable(Exception):
     """Redis refused the job; the run was marked canceled so nobody waits for it."""
 
 
+
+
 def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
-              inputs: dict, trigger_payload: dict, request_id: str | None) -> Run:
-    """Commit a queued run of `version` started by trigger `node`, then enqueue it."""
+              inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
+              before_commit: Callable[[Run], None] | None = None) -> Run:
+    """Commit a queued run of `version` started by trigger `node`, then enqueue it.
+
+    `fields` sets the run's request columns (session_id, out_id, idempotency_key, event_at,
+    discard_at); `before_commit` adds rows that must commit with the run or not at all (an
+    idempotency claim's link, a body fingerprint). A run whose discard time has already passed
+    is recorded as `discarded` and never queued.
+    """
     run = Run(
         workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
         version_number=version.number, trigger_id=trigger.id if trigger else None,
         trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
-        inputs=inputs, trigger_payload=trigger_payload, request_id=request_id,
+        inputs=inputs, trigger_payload=trigger_payload, request_id=request_id, **(fields or {}),
     )
     run.id = run.id or new_id()
     run.job_id = new_job_id(run.id)
+    now = utcnow()
+    run.created_at = now
+    discarded = run.discard_at is not None and run.discard_at <= now
+    if discarded:
+        run.status, run.error, run.finished_at = RunStatus.DISCARDED, DISCARD_MESSAGE, now
+        log.info("run_id=%s state=discarded reason=discard-time-passed", run.id)
     db.session.add(run)
+    if before_commit is not None:
+        db.session.flush()  # the run row first: companions refer to it
+        before_commit(run)
     db.session.commit()
+    if discarded:
+        return run
     try:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
@@ -146,6 +168,7 @@ def run_detail(run: Run) -> dict:
         "inputs": run.inputs,
         "output": run.output,
         "request_id": run.request_id,
+        "trigger": run.trigger_payload,
         "attempts": run.attempts,
         "steps": [
             {

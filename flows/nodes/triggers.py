@@ -8,8 +8,14 @@ trigger's key becomes the URL people paste into other systems.
 
 from __future__ import annotations
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
 from flows.nodes.base import NodeContext, NodeResult, NodeType
 from flows.patterns import TRIGGER_KEY
+from flows.problems import Problem
+
+MAX_FILTER_BYTES = 20_000
 
 
 class _Trigger(NodeType):
@@ -72,6 +78,65 @@ class ApiTrigger(_Trigger):
                 "description": "A disabled trigger refuses requests (404) without deleting its "
                                "URL or secret.",
             },
+            "default_text": {
+                "type": "string",
+                "maxLength": 20000,
+                "title": "Default text",
+                "x-widget": "template",
+                "description": "When set, this text is the message of every request and the "
+                               "caller's user_message / text / instruction is ignored: the trigger "
+                               "then works as a fixed prompt.",
+            },
+            "session_duration_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 31_536_000,
+                "default": 3600,
+                "title": "Session duration (seconds)",
+                "description": "A request with the same sessionId (or contact) continues the "
+                               "conversation while it has been active within this time; after "
+                               "that a new conversation starts.",
+            },
+            "ignore_duplicate_bodies": {
+                "type": "boolean",
+                "default": False,
+                "title": "Ignore duplicate bodies",
+                "description": "Drop a request whose body is identical to an earlier one (409, "
+                               "naming the earlier run) instead of running the flow again.",
+            },
+            "filter": {
+                "type": "object",
+                "title": "Filter (JSON Schema)",
+                "description": "Requests whose body does not match this JSON Schema are dropped "
+                               "with a 400 that gives the reason, e.g. "
+                               "{\"required\": [\"order_id\"]}.",
+            },
+            "rate_limit_per_minute": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100000,
+                "default": 0,
+                "title": "Rate limit (requests per minute)",
+                "description": "More requests than this in a minute get 429 with Retry-After; "
+                               "0 means no limit.",
+            },
+            "verify_signature": {
+                "type": "boolean",
+                "default": False,
+                "title": "Verify Standard Webhooks signatures",
+                "description": "Require webhook-id, webhook-timestamp and webhook-signature "
+                               "headers signed with this trigger's signing secret (generate it "
+                               "on the trigger panel). For senders that sign instead of sending a "
+                               "bearer secret; turn 'Require a secret' off for them.",
+            },
+            "signature_tolerance_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 3600,
+                "default": 300,
+                "title": "Signature age tolerance (seconds)",
+                "description": "How far webhook-timestamp may be from our clock.",
+            },
             "description": {
                 "type": "string",
                 "title": "Notes",
@@ -79,6 +144,36 @@ class ApiTrigger(_Trigger):
             },
         },
     }
+
+    def check(self, node: dict) -> list[Problem]:
+        """Refuse a filter that is not a usable JSON Schema, so no request meets a broken filter."""
+        schema = (node.get("config") or {}).get("filter")
+        if schema is None:
+            return []
+        if len(str(schema)) > MAX_FILTER_BYTES:
+            return [self.problem(node, "invalid_filter", f"The filter is larger than {MAX_FILTER_BYTES} "
+                                 "characters; keep it to the fields you need to check.", "config.filter")]
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            where = "/".join(str(p) for p in exc.path) or "the top level"
+            return [self.problem(node, "invalid_filter",
+                                 f"The filter is not a valid JSON Schema: {exc.message} (at {where}).", "config.filter")]
+        if _has_remote_ref(schema):
+            return [self.problem(node, "invalid_filter", "The filter may only use local references ($ref "
+                                 "starting with '#'); remote schemas are never fetched.", "config.filter")]
+        return []
+
+
+def _has_remote_ref(value: object) -> bool:
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return True
+        return any(_has_remote_ref(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_remote_ref(item) for item in value)
+    return False
 
 
 class ManualTrigger(_Trigger):

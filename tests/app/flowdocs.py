@@ -64,3 +64,23 @@ def with_trigger_config(document: dict, **config) -> dict:
         if node["id"] == "api":
             node["config"].update(config)
     return changed
+
+
+def echo_flow(key: str = "echo", reply: str = "{{ inputs.message }}", inputs: list | None = None,
+              **trigger_config) -> dict:
+    """api trigger → start(message) → reply(`reply`): shows what a request made of the run."""
+    return {
+        "schema_version": 1,
+        "name": "Echo",
+        "nodes": [
+            {"id": "api", "type": "api_trigger", "config": {"key": key, **trigger_config}, "position": {"x": 0, "y": 0}},
+            {"id": "start", "type": "start", "position": {"x": 200, "y": 0}, "config": {
+                "message_input": "message",
+                "inputs": inputs or [{"name": "message", "type": "string", "default": ""}]}},
+            {"id": "reply", "type": "reply", "position": {"x": 400, "y": 0}, "config": {"text": reply}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e2", "source": "start", "source_port": "out", "target": "reply", "target_port": "in"},
+        ],
+    }

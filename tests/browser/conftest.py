@@ -32,33 +32,6 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def live_server(stack):
-    """Serve the app with gunicorn on a free loopback port, against the session's stack."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = open(stack.instance_path / "web.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-         "--worker-class", "gthread", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("the web server did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
-
-
-@pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
         _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium)")

@@ -50,7 +50,9 @@ def test_effective_config_fills_in_defaults():
     api = registry.get("api_trigger")
 
     assert api.effective_config({"key": "k", "timeout_seconds": 5}) == {
-        "key": "k", "authenticate": True, "wait_for_response": True, "timeout_seconds": 5, "enabled": True}
+        "key": "k", "authenticate": True, "wait_for_response": True, "timeout_seconds": 5, "enabled": True,
+        "session_duration_seconds": 3600, "ignore_duplicate_bodies": False, "rate_limit_per_minute": 0,
+        "verify_signature": False, "signature_tolerance_seconds": 300}
 
 
 def test_ports():

@@ -64,7 +64,10 @@ def test_steps_are_recorded_with_input_output_and_port(fixture_json, run_flow):
         (1, "api", "api_trigger", 1), (2, "start", "start", 1),
         (3, "route", "condition", 1), (4, "small_reply", "reply", 1)]
     assert journal.started[0]["input"] == {"key": "router", "wait_for_response": False, "authenticate": True,
-                                           "timeout_seconds": 30, "enabled": True}
+                                           "timeout_seconds": 30, "enabled": True,
+                                           "session_duration_seconds": 3600, "ignore_duplicate_bodies": False,
+                                           "rate_limit_per_minute": 0, "verify_signature": False,
+                                           "signature_tolerance_seconds": 300}
     assert journal.started[1]["input"] == {"inputs": {"amount": 3}}
     assert [(r.status, r.port) for r in journal.completed_steps()] == [
         ("succeeded", "out"), ("succeeded", "out"), ("succeeded", "else"), ("succeeded", "out")]

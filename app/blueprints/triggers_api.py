@@ -1,0 +1,242 @@
+"""Triggers as managed objects under /api/v1/triggers (the seeds' trigger integration API).
+
+Create, update, pause, resume and delete each publish a new version of the flow (see
+`app.services.trigger_admin`); rotate, invoke and setup do not change the graph.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import and_, or_
+
+from app.auth import api_principal
+from app.blueprints.api_support import json_body, load_flow
+from app.blueprints.common import invoke_errors, publish_errors
+from app.errors import ApiError, request_id
+from app.extensions import csrf, db
+from app.models import Flow, Scope, Trigger, TriggerStatus
+from app.services import runs, trigger_admin
+from app.services.presenters import trigger_dict
+from app.services.trigger_accept import accept
+from app.services.trigger_sync import set_new_secret
+from app.services.webhook_signing import new_signing_secret
+
+bp = Blueprint("triggers_api", __name__, url_prefix="/api/v1/triggers")
+csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()
+
+DEFAULT_TAKE, MAX_TAKE = 20, 100
+
+
+def _load(trigger_id: str, scope: Scope) -> Trigger:
+    principal = api_principal(scope)
+    trigger = db.session.execute(
+        db.select(Trigger).where(Trigger.id == trigger_id, Trigger.workspace_id.in_(principal.workspace_ids),
+                                 Trigger.status != TriggerStatus.DELETED)
+    ).scalar_one_or_none() if len(trigger_id) <= 32 else None
+    if trigger is None or not principal.may_use_flow(trigger.flow_id):
+        raise ApiError(404, "trigger_not_found", "No trigger with this id exists in your workspaces.")
+    return trigger
+
+
+def _editable(trigger_id: str) -> Trigger:
+    trigger = _load(trigger_id, Scope.MANAGE_FLOWS)
+    api_principal().require_edit(trigger.workspace_id)
+    return trigger
+
+
+def _changed(result, trigger: Trigger, status: int = 200, secret: str | None = None):
+    db.session.commit()
+    db.session.refresh(trigger)
+    body = {"trigger": trigger_dict(trigger), "version": result.version.number, "published": result.published}
+    if secret:
+        body["secret"] = secret
+        body["secret_note"] = "Shown only now; store it safely."
+    return jsonify(body), status
+
+
+def _config(data: dict) -> dict:
+    config = data.get("config", {})
+    if not isinstance(config, dict):
+        raise ApiError(400, "invalid_config", "config must be an object of trigger settings.",
+                       [{"field": "config", "reason": "must be an object"}])
+    return config
+
+
+def _name(data: dict) -> str | None:
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
+        raise ApiError(400, "invalid_name", "name must be a non-empty string of at most 200 characters.",
+                       [{"field": "name", "reason": "invalid"}])
+    return name
+
+
+@bp.get("")
+def list_triggers():
+    """List with cursor pagination (`cursor`, `take`, `order` = desc|asc) and an optional `flow_id`."""
+    principal = api_principal(Scope.READ_FLOWS)
+    take = request.args.get("take", default=DEFAULT_TAKE, type=int)
+    if take is None or not 1 <= take <= MAX_TAKE:
+        raise ApiError(400, "invalid_take", f"take must be a whole number from 1 to {MAX_TAKE}.")
+    order = request.args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "invalid_order", "order must be 'asc' or 'desc'.")
+    query = db.select(Trigger).where(Trigger.workspace_id.in_(principal.workspace_ids),
+                                     Trigger.status != TriggerStatus.DELETED)
+    if principal.flow_ids is not None:
+        query = query.where(Trigger.flow_id.in_(principal.flow_ids))
+    flow_id = request.args.get("flow_id")
+    if flow_id:
+        query = query.where(Trigger.flow_id == load_flow(flow_id).id)
+    cursor = request.args.get("cursor")
+    if cursor:
+        created, last_id = _decode_cursor(cursor)
+        after = (Trigger.created_at > created) if order == "asc" else (Trigger.created_at < created)
+        same = and_(Trigger.created_at == created, (Trigger.id > last_id) if order == "asc" else (Trigger.id < last_id))
+        query = query.where(or_(after, same))
+    ordering = (Trigger.created_at.asc(), Trigger.id.asc()) if order == "asc" else (Trigger.created_at.desc(),
+                                                                                     Trigger.id.desc())
+    rows = db.session.execute(query.order_by(*ordering).limit(take + 1)).scalars().all()
+    page, more = rows[:take], len(rows) > take
+    return jsonify({"triggers": [trigger_dict(t) for t in page],
+                    "next_cursor": _encode_cursor(page[-1]) if more else None})
+
+
+def _encode_cursor(trigger: Trigger) -> str:
+    raw = json.dumps([trigger.created_at.isoformat(), trigger.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(last_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned; "
+                       "pass next_cursor from the previous page unchanged.") from None
+
+
+@bp.post("")
+def create_trigger():
+    data = json_body({"flow_id", "type", "name", "config"}, {"flow_id"})
+    if not isinstance(data["flow_id"], str):
+        raise ApiError(400, "invalid_flow_id", "flow_id must be a string.")
+    flow = load_flow(data["flow_id"], Scope.MANAGE_FLOWS)
+    principal = api_principal()
+    principal.require_edit(flow.workspace_id)
+    node_type = data.get("type", "api_trigger")
+    try:
+        with publish_errors():
+            result, node_id = trigger_admin.create(flow, node_type, _config(data), _name(data), principal.user)
+    except trigger_admin.TriggerChangeError as exc:
+        raise ApiError(400, "invalid_trigger", str(exc)) from None
+    db.session.flush()
+    trigger = db.session.execute(
+        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id)).scalar_one()
+    return _changed(result, trigger, 201, result.secrets.get(node_id))
+
+
+@bp.get("/<trigger_id>")
+def get_trigger(trigger_id: str):
+    return jsonify(trigger_dict(_load(trigger_id, Scope.READ_FLOWS)))
+
+
+@bp.patch("/<trigger_id>")
+def update_trigger(trigger_id: str):
+    trigger = _editable(trigger_id)
+    data = json_body({"name", "config"})
+    try:
+        with publish_errors():
+            result = trigger_admin.update(trigger, _config(data), _name(data), api_principal().user)
+    except trigger_admin.TriggerChangeError as exc:
+        raise ApiError(409, "trigger_changed", str(exc)) from None
+    return _changed(result, trigger)
+
+
+@bp.post("/<trigger_id>/pause")
+@bp.post("/<trigger_id>/resume")
+def pause_or_resume(trigger_id: str):
+    trigger = _editable(trigger_id)
+    json_body(set())
+    enabled = request.path.endswith("/resume")
+    try:
+        with publish_errors():
+            result = trigger_admin.set_enabled(trigger, enabled, api_principal().user)
+    except trigger_admin.TriggerChangeError as exc:
+        raise ApiError(400, "cannot_pause", str(exc)) from None
+    return _changed(result, trigger)
+
+
+@bp.delete("/<trigger_id>")
+def delete_trigger(trigger_id: str):
+    trigger = _editable(trigger_id)
+    try:
+        with publish_errors():
+            result = trigger_admin.delete(trigger, api_principal().user)
+    except trigger_admin.TriggerChangeError as exc:
+        raise ApiError(409, "trigger_changed", str(exc)) from None
+    db.session.commit()
+    return jsonify({"id": trigger.id, "deleted": True, "version": result.version.number})
+
+
+@bp.post("/<trigger_id>/rotate-secret")
+def rotate_secret(trigger_id: str):
+    trigger = _editable(trigger_id)
+    json_body(set())
+    if trigger.type != "api_trigger":
+        raise ApiError(400, "no_secret", "Only REST API triggers have a secret.")
+    secret = set_new_secret(trigger)
+    db.session.commit()
+    return jsonify({"trigger": trigger_dict(trigger), "secret": secret,
+                    "secret_note": "Shown only now; the previous secret no longer works."})
+
+
+@bp.post("/<trigger_id>/signing-secret")
+def rotate_signing_secret(trigger_id: str):
+    """Create (or rotate) the Standard Webhooks signing secret; the previous one works 24 h more."""
+    trigger = _editable(trigger_id)
+    json_body(set())
+    if trigger.type != "api_trigger":
+        raise ApiError(400, "no_secret", "Only REST API triggers verify signatures.")
+    secret = new_signing_secret(trigger)
+    db.session.commit()
+    return jsonify({"trigger": trigger_dict(trigger), "signing_secret": secret,
+                    "secret_note": "Shown only now. A previous signing secret stays valid for 24 hours."})
+
+
+@bp.post("/<trigger_id>/invoke")
+def invoke_trigger(trigger_id: str):
+    """Queue a run now, for testing: the body's `body` is processed as a request to the trigger's URL."""
+    trigger = _load(trigger_id, Scope.TRIGGER)
+    api_principal().require_edit(trigger.workspace_id)
+    if trigger.status is TriggerStatus.PAUSED:
+        raise ApiError(409, "trigger_paused", "The trigger is paused; resume it first.")
+    data = json_body({"body"})
+    body = data.get("body", {})
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "body must be an object, as a request to the trigger would send.",
+                       [{"field": "body", "reason": "must be an object"}])
+    with invoke_errors():
+        accepted = accept(db.session.get(Flow, trigger.flow_id), trigger, body, request_id=request_id(),
+                          source="invoke", idempotency_header=request.headers.get("Idempotency-Key"),
+                          with_session=trigger.type == "api_trigger")
+    run = accepted.run
+    answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+              "request_id": request_id()}
+    if accepted.session_key:
+        answer["session_id"] = accepted.session_key
+    return jsonify(answer), 202
+
+
+@bp.post("/<trigger_id>/setup")
+def setup_trigger(trigger_id: str):
+    """Check the trigger and its flow; safe to call any time, changes nothing."""
+    trigger = _load(trigger_id, Scope.READ_FLOWS)
+    json_body(set())
+    problems = trigger_admin.setup_problems(trigger)
+    return jsonify({"id": trigger.id, "ready": not any(p["severity"] == "error" for p in problems),
+                    "problems": problems})

@@ -1,0 +1,167 @@
+"""Accept one trigger request: filter, contract fields, inputs, duplicates, session, run.
+
+The order is the contract: a request the trigger's filter drops, or whose fields are invalid,
+never touches the idempotency table or creates a session; a request whose idempotency key was
+seen returns the earlier run before anything else happens; only then is a run committed (with
+its session, idempotency link and body fingerprint in the same transaction) and queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from sqlalchemy.exc import IntegrityError
+
+import flows
+from app.extensions import db
+from app.models import BodyFingerprint, Flow, Run, Trigger
+from app.models.types import utcnow
+from app.services import idempotency, sessions, trigger_request
+from app.services.invoke import NotPublished
+from app.services.publishing import latest_version
+from app.services.runs import QueueUnavailable, start_run
+from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
+
+
+class DuplicateBody(Exception):
+    """The trigger ignores duplicate bodies and this body was accepted before (by `run_id`)."""
+
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+@dataclass
+class Accepted:
+    run: Run
+    replayed: bool = False  # an earlier request with the same idempotency key started `run`
+    session_key: str | None = None
+
+
+def body_hash(body: dict) -> str:
+    """Fingerprint a body independently of key order and whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_filter(trigger: Trigger, body: dict) -> None:
+    """Drop the event (400) when the body does not match the trigger's filter schema."""
+    schema = trigger.config.get("filter")
+    if not schema:
+        return
+    error = best_match(Draft202012Validator(schema).iter_errors(body))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the body"
+        raise BodyError("event_dropped", f"The event was dropped: the body does not match the trigger's filter "
+                        f"({error.message} at {where}).",
+                        [{"field": where, "reason": error.message}])
+
+
+def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source: str,
+           idempotency_header: str | None = None, with_session: bool = True) -> Accepted:
+    """Turn an authenticated request into a committed, queued run (or the earlier one).
+
+    Raises BodyError (400), NotPublished (409), idempotency.KeyInFlight (409),
+    idempotency.KeyReused (422), DuplicateBody (409) and QueueUnavailable (503).
+    """
+    config = trigger.config
+    check_filter(trigger, body)
+    version = latest_version(flow)
+    if version is None:
+        raise NotPublished(flow.id)
+    graph = flows.Graph(version.document)
+    start_config = (graph.start_node() or {}).get("config") or {}
+    declared = {item["name"] for item in flows.declared_inputs(start_config)}
+    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=declared)
+    inputs_body = _apply_default_text(request.inputs_body, config.get("default_text"), start_config)
+    inputs = inputs_from_body(inputs_body, start_config)
+    fingerprint = body_hash(body)
+
+    claim = None
+    if request.idempotency_key:
+        found = idempotency.claim(trigger.id, request.idempotency_key, fingerprint)
+        if isinstance(found, Run):
+            return Accepted(found, replayed=True, session_key=found.session.key if found.session_id else None)
+        claim = found
+    try:
+        return _start(flow, version, trigger, graph, request, inputs, fingerprint if body else None, claim,
+                      request_id, source, with_session)
+    except (DuplicateBody, QueueUnavailable):
+        if claim is not None:
+            claim.release()
+        raise
+
+
+def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, request_id, source,
+           with_session) -> Accepted:
+    config = trigger.config
+    # Only requests with a body are checked (Chathive): empty pings are never "duplicates".
+    dedupe = bool(config.get("ignore_duplicate_bodies")) and fingerprint is not None
+    if dedupe:
+        earlier = _fingerprint_run(trigger.id, fingerprint)
+        if earlier:
+            raise DuplicateBody(earlier)
+    session = None
+    if with_session:
+        key, generated = sessions.session_key(request.session_key, request.contact)
+        session = sessions.resolve(trigger, key, generated, request.contact,
+                                   int(config.get("session_duration_seconds", 3600)))
+    payload = {"type": source, "node_id": trigger.node_id, "key": trigger.key,
+               "received_at": utcnow().isoformat(), "request_id": request_id, **request.metadata()}
+    if session is not None:
+        payload["session"] = sessions.session_payload(session)
+    fields = {"session_id": session.id if session else None, "out_id": request.out_id,
+              "idempotency_key": request.idempotency_key, "event_at": request.event_at,
+              "discard_at": request.discard_at}
+
+    def companions(run: Run) -> None:
+        if claim is not None:
+            claim.link(run)
+        if dedupe:
+            db.session.add(BodyFingerprint(trigger_id=trigger.id, body_hash=fingerprint, run_id=run.id))
+
+    try:
+        run = start_run(flow=flow, version=version, trigger=trigger, node=graph.node(trigger.node_id),
+                        inputs=inputs, trigger_payload=payload, request_id=request_id, fields=fields,
+                        before_commit=companions)
+    except IntegrityError:
+        db.session.rollback()
+        earlier = _fingerprint_run(trigger.id, fingerprint) if dedupe else None
+        if earlier:
+            raise DuplicateBody(earlier) from None
+        raise
+    return Accepted(run, session_key=session.key if session else None)
+
+
+def _fingerprint_run(trigger_id: str, fingerprint: str) -> str | None:
+    return db.session.execute(
+        db.select(BodyFingerprint.run_id).where(BodyFingerprint.trigger_id == trigger_id,
+                                                BodyFingerprint.body_hash == fingerprint)
+    ).scalar_one_or_none()
+
+
+def _apply_default_text(body: dict, default_text: str | None, start_config: dict) -> dict:
+    """Replace the caller's message with the trigger's default text, when it has one."""
+    message_name = flows.message_input(start_config)
+    if not default_text or message_name is None:
+        return _object_message_as_text(body, start_config)
+    data = {name: value for name, value in body.items() if name not in MESSAGE_ALIASES and name != message_name}
+    data[message_name] = default_text
+    return data
+
+
+def _object_message_as_text(body: dict, start_config: dict) -> dict:
+    """Let `instruction` be an object (Chathive) for a text message input: send it as JSON text."""
+    message_name = flows.message_input(start_config)
+    declared = {item["name"]: item["type"] for item in flows.declared_inputs(start_config)}
+    if message_name is None or declared.get(message_name) != "string":
+        return body
+    data = dict(body)
+    for name in (*MESSAGE_ALIASES, message_name):
+        if isinstance(data.get(name), (dict, list)):
+            data[name] = json.dumps(data[name], ensure_ascii=False, sort_keys=True)
+    return data

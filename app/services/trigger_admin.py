@@ -1,0 +1,149 @@
+"""Manage triggers as objects (ChatBotKit's create / update / delete / setup) on top of flows.
+
+A trigger *is* a node of the flow's published graph (DESIGN.md decision 5), so every change
+made here is a change to the graph: it is applied to the latest version's document and published
+as the next version, exactly as if the user had made it on the canvas. The canvas, the version
+history and the API therefore never disagree about what a trigger is.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import flows
+from app.extensions import db
+from app.models import Flow, Trigger, TriggerStatus, User
+from app.services import publishing
+from app.services.publishing import PublishResult, latest_version
+
+MANAGED_TYPES = ("api_trigger", "manual_trigger")
+
+
+class TriggerChangeError(ValueError):
+    """The requested change cannot be made; the message says why."""
+
+
+def _document(flow: Flow) -> dict:
+    version = latest_version(flow)
+    if version is None:
+        raise TriggerChangeError("The flow has no published version yet; save it on the canvas first.")
+    return copy.deepcopy(version.document)
+
+
+def _new_node_id(document: dict, node_type: str) -> str:
+    taken = {node.get("id") for node in document.get("nodes", [])}
+    base = re.sub(r"_trigger$", "", node_type)
+    number = 1
+    while f"{base}_{number}" in taken:
+        number += 1
+    return f"{base}_{number}"
+
+
+def _new_edge_id(document: dict) -> str:
+    taken = {edge.get("id") for edge in document.get("edges", [])}
+    number = len(taken) + 1
+    while f"e{number}" in taken:
+        number += 1
+    return f"e{number}"
+
+
+def create(flow: Flow, node_type: str, config: dict, name: str | None, user: User | None) -> tuple[PublishResult, str]:
+    """Add a trigger node wired to the start node and publish; return the result and the node id."""
+    if node_type not in MANAGED_TYPES:
+        raise TriggerChangeError(f"type must be one of {', '.join(MANAGED_TYPES)}.")
+    document = _document(flow)
+    node_id = _new_node_id(document, node_type)
+    start = flows.Graph(document).start_node()
+    if start is None:
+        raise TriggerChangeError("The flow has no start node to connect the trigger to.")
+    triggers = [n for n in document["nodes"] if (flows.registry.get(n.get("type")) or _NoType).is_trigger]
+    lowest = max((n.get("position", {}).get("y", 0) for n in triggers), default=-120)
+    document["nodes"].append({
+        "id": node_id, "type": node_type, "name": name or flows.registry.get(node_type).title,
+        "config": config, "position": {"x": start.get("position", {}).get("x", 200) - 240, "y": lowest + 120},
+    })
+    document["edges"].append({"id": _new_edge_id(document), "source": node_id, "source_port": "out",
+                              "target": start["id"], "target_port": "in"})
+    result = publishing.save_flow(flow, document, user, note=f"trigger {node_id} added")
+    return result, node_id
+
+
+def update(trigger: Trigger, changes: dict, name: str | None, user: User | None) -> PublishResult:
+    """Change settings of the trigger's node (a JSON merge: null removes a setting) and publish."""
+    flow = db.session.get(Flow, trigger.flow_id)
+    document = _document(flow)
+    node = _node(document, trigger)
+    config = dict(node.get("config") or {})
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    node["config"] = config
+    if name is not None:
+        node["name"] = name
+    what = ", ".join(sorted(changes)) or "name"
+    return publishing.save_flow(flow, document, user, note=f"trigger {trigger.node_id}: {what} changed")
+
+
+def set_enabled(trigger: Trigger, enabled: bool, user: User | None) -> PublishResult:
+    """Pause or resume: a paused trigger answers 404 on its URL and keeps its URL and secret."""
+    if trigger.type not in ("api_trigger",):
+        raise TriggerChangeError("Only REST API triggers can be paused.")
+    return update(trigger, {"enabled": enabled}, None, user)
+
+
+def delete(trigger: Trigger, user: User | None) -> PublishResult:
+    """Remove the trigger's node and its edges and publish; its URL and secret stop working."""
+    flow = db.session.get(Flow, trigger.flow_id)
+    document = _document(flow)
+    _node(document, trigger)
+    document["nodes"] = [n for n in document["nodes"] if n.get("id") != trigger.node_id]
+    document["edges"] = [e for e in document["edges"] if trigger.node_id not in (e.get("source"), e.get("target"))]
+    return publishing.save_flow(flow, document, user, note=f"trigger {trigger.node_id} deleted")
+
+
+def _node(document: dict, trigger: Trigger) -> dict:
+    for node in document.get("nodes", []):
+        if node.get("id") == trigger.node_id:
+            return node
+    raise TriggerChangeError("The flow's latest version no longer has this trigger's node.")
+
+
+def setup_problems(trigger: Trigger) -> list[dict]:
+    """Say what stops the trigger from working, or what will surprise its callers ([] = ready)."""
+    problems: list[dict] = []
+    flow = db.session.get(Flow, trigger.flow_id)
+    version = latest_version(flow)
+    if trigger.status is TriggerStatus.PAUSED:
+        problems.append({"code": "trigger_paused", "message": "The trigger is paused; its URL answers 404 until "
+                         "you resume it."})
+    if version is None:
+        return problems + [{"code": "not_published", "message": "The flow has no published version."}]
+    problems += [p.to_dict() for p in flows.validate(version.document)]
+    start = (flows.Graph(version.document).start_node() or {}).get("config") or {}
+    config = trigger.config
+    if config.get("default_text") and flows.message_input(start) is None:
+        problems.append({"code": "default_text_unused", "node_id": trigger.node_id, "path": "config.default_text",
+                         "message": "The trigger has a default text but the start node declares no message input, "
+                                    "so the text is never used."})
+    if config.get("verify_signature") and not trigger.signing_secret:
+        problems.append({"code": "no_signing_secret", "node_id": trigger.node_id,
+                         "message": "Signature verification is on but no signing secret exists yet: generate one, "
+                                    "or every request is refused with 401."})
+    if not config.get("authenticate", True) and not config.get("verify_signature"):
+        problems.append({"code": "unauthenticated", "node_id": trigger.node_id, "severity": "warning",
+                         "message": "Anyone who knows the URL can start this flow (no secret, no signature)."})
+    required = [item["name"] for item in flows.declared_inputs(start)
+                if item.get("required") and "default" not in item and item["name"] != flows.message_input(start)]
+    if required:
+        problems.append({"code": "required_inputs", "severity": "info",
+                         "message": f"Callers must send: {', '.join(required)}."})
+    for problem in problems:
+        problem.setdefault("severity", "error")
+    return problems
+
+
+class _NoType:
+    is_trigger = False
