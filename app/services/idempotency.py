@@ -82,6 +82,7 @@ def _forget(row: IdempotencyKey) -> None:
                                                     IdempotencyKey.created_at == row.created_at)
                        .execution_options(synchronize_session=False))
     db.session.commit()
+    db.session.expunge(row)  # its id may be reused by the next insert (SQLite)
 
 
 def purge_expired(limit: int = 1000) -> int:
