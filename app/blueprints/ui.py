@@ -24,6 +24,7 @@ from app.services.trigger_examples import examples
 from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
 from app.services.version_diff import diff_versions
+from app.services.webhook_signing import new_signing_secret
 
 bp = Blueprint("ui", __name__)
 
@@ -189,14 +190,15 @@ def trigger_panel(flow_id: str, node_id: str):
     return _render_trigger_panel(flow, _trigger_or_404(flow, node_id), secret=None)
 
 
-def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None):
+def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = None,
+                          signing_secret: str | None = None):
     url = trigger_url(trigger)
     version = publishing.latest_version(flow)
     snippets = examples(url, version.document if version else None,
                         authenticate=trigger.config.get("authenticate", True),
                         secret=secret) if trigger.type == "api_trigger" else None
     return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
-                           snippets=snippets, can_edit=_can_edit(flow))
+                           signing_secret=signing_secret, snippets=snippets, can_edit=_can_edit(flow))
 
 
 @bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
@@ -230,6 +232,19 @@ def rotate_secret(flow_id: str, node_id: str):
     session["new_secrets"] = {trigger.node_id: secret}
     flash("A new secret was made; the old one no longer works. Copy it now: it is shown only once.")
     return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/signing-secret")
+def rotate_signing_secret(flow_id: str, node_id: str):
+    """Make (or rotate) the Standard Webhooks signing secret; the panel shows it once."""
+    flow = _flow_or_404(flow_id)
+    _require_edit(flow)
+    trigger = _trigger_or_404(flow, node_id)
+    if trigger.type != "api_trigger":
+        abort(400, "Only REST API triggers verify signatures.")
+    secret = new_signing_secret(trigger)
+    db.session.commit()
+    return _render_trigger_panel(flow, trigger, signing_secret=secret)
 
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")

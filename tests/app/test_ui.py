@@ -99,3 +99,26 @@ def test_another_workspaces_pages_are_404(client, app, auth, make_account):
     flow_id, _ = _publish(app, other)
     assert client.get(f"/flows/{flow_id}").status_code == 404
     assert "Greeter" not in client.get("/flows").get_data(as_text=True)
+
+
+def test_the_trigger_panel_generates_a_signing_secret_shown_once_that_verifies(client, app, auth):
+    import time
+
+    from app.services.webhook_signing import sign
+
+    flow_id, _ = _publish(app, auth, greeting_flow(verify_signature=True, authenticate=False))
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    panel = client.get(f"/flows/{flow_id}/triggers/api/panel").get_data(as_text=True)
+    assert "no signing secret yet" in panel and "Generate signing secret" in panel
+    response = client.post(f"/flows/{flow_id}/triggers/api/signing-secret",
+                           headers={"HX-Request": "true", "X-CSRFToken": csrf_from(page)})
+    html = response.get_data(as_text=True)
+    secret = html.split("data-signing-secret>")[1].split("<")[0]
+    assert secret.startswith("whsec_") and "Rotate signing secret" in html
+    assert secret not in client.get(f"/flows/{flow_id}/triggers/api/panel").get_data(as_text=True)
+    body, now = b'{"user_message": "signed"}', int(time.time())
+    url = f"/hooks/{auth.workspace_id}/hello"
+    answer = client.post(url, data=body, headers={"webhook-id": "m1", "webhook-timestamp": str(now),
+                                                  "webhook-signature": sign(secret, "m1", now, body),
+                                                  "Content-Type": "application/json"})
+    assert answer.status_code == 200 and answer.json["output"]["text"].endswith("signed")
