@@ -151,7 +151,8 @@ def _execute(run_id: str) -> str:
 def _add_session_history(run: Run, graph: flows.Graph, payload: dict) -> None:
     """Give nodes the conversation so far as `trigger.session.history` (skipped on a first turn)."""
     session = payload["trigger"].get("session")
-    if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1:
+    if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1 \
+            and not session.get("history_from_request"):
         payload["trigger"] = {**payload["trigger"], "session": {**session, "history": history(run, graph)}}
 
 

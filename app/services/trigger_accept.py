@@ -68,28 +68,43 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
     Raises BodyError (400), NotPublished (409), idempotency.KeyInFlight (409),
     idempotency.KeyReused (422), DuplicateBody (409) and QueueUnavailable (503).
     """
-    config = trigger.config
     check_filter(trigger, body)
+    version, graph, start_config = published_graph(flow)
+    declared = {item["name"] for item in flows.declared_inputs(start_config)}
+    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=declared)
+    inputs_body = _apply_default_text(request.inputs_body, trigger.config.get("default_text"), start_config)
+    inputs = inputs_from_body(inputs_body, start_config)
+    return accept_parsed(flow, trigger, version, graph, request, inputs, body_hash(body) if body else None,
+                         request_id=request_id, source=source, with_session=with_session)
+
+
+def published_graph(flow: Flow):
+    """Return (version, graph, start node config) of the latest version; NotPublished if none."""
     version = latest_version(flow)
     if version is None:
         raise NotPublished(flow.id)
     graph = flows.Graph(version.document)
-    start_config = (graph.start_node() or {}).get("config") or {}
-    declared = {item["name"] for item in flows.declared_inputs(start_config)}
-    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=declared)
-    inputs_body = _apply_default_text(request.inputs_body, config.get("default_text"), start_config)
-    inputs = inputs_from_body(inputs_body, start_config)
-    fingerprint = body_hash(body)
+    return version, graph, (graph.start_node() or {}).get("config") or {}
 
+
+def accept_parsed(flow: Flow, trigger: Trigger, version, graph, request: trigger_request.TriggerRequest,
+                  inputs: dict, fingerprint: str | None, *, request_id: str, source: str, with_session: bool = True,
+                  payload_extra: dict | None = None, history: list | None = None) -> Accepted:
+    """Accept a request already split into contract fields and validated inputs.
+
+    `fingerprint` identifies the body for idempotency and duplicate checks (None: empty body).
+    `history` gives the conversation so far when the caller sends it (OpenAI-style messages)
+    instead of the session remembering it.
+    """
     claim = None
     if request.idempotency_key:
-        found = idempotency.claim(trigger.id, request.idempotency_key, fingerprint)
+        found = idempotency.claim(trigger.id, request.idempotency_key, fingerprint or body_hash({}))
         if isinstance(found, Run):
             return Accepted(found, replayed=True, session_key=found.session.key if found.session_id else None)
         claim = found
     try:
-        return _start(flow, version, trigger, graph, request, inputs, fingerprint if body else None, claim,
-                      request_id, source, with_session)
+        return _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, request_id, source,
+                      with_session, payload_extra or {}, history)
     except (DuplicateBody, QueueUnavailable):
         if claim is not None:
             claim.release()
@@ -97,7 +112,7 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
 
 
 def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, request_id, source,
-           with_session) -> Accepted:
+           with_session, payload_extra, history) -> Accepted:
     config = trigger.config
     # Only requests with a body are checked (Chathive): empty pings are never "duplicates".
     dedupe = bool(config.get("ignore_duplicate_bodies")) and fingerprint is not None
@@ -111,9 +126,12 @@ def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, r
         session = sessions.resolve(trigger, key, generated, request.contact,
                                    int(config.get("session_duration_seconds", 3600)))
     payload = {"type": source, "node_id": trigger.node_id, "key": trigger.key,
-               "received_at": utcnow().isoformat(), "request_id": request_id, **request.metadata()}
+               "received_at": utcnow().isoformat(), "request_id": request_id, **request.metadata(), **payload_extra}
     if session is not None:
         payload["session"] = sessions.session_payload(session)
+        if history is not None:
+            payload["session"]["history"] = history
+            payload["session"]["history_from_request"] = True
     fields = {"session_id": session.id if session else None, "out_id": request.out_id,
               "idempotency_key": request.idempotency_key, "event_at": request.event_at,
               "discard_at": request.discard_at}
