@@ -18,6 +18,7 @@ from app.models import Flow, RunStatus, Trigger, TriggerStatus
 from app.services import runs
 from app.services.api_keys import find_api_key
 from app.services.invoke import invoke as invoke_flow
+from app.services.replay import safe_headers
 from app.services.tokens import bearer_token, matches
 from app.services.trigger_body import parse_json_object
 
@@ -61,7 +62,8 @@ def invoke(workspace_id: str, key: str):
     flow = db.session.get(Flow, trigger.flow_id)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=False))
-        run = invoke_flow(flow, trigger, body, request_id(), source="api")
+        run = invoke_flow(flow, trigger, body, request_id(), source="api",
+                          meta={"headers": safe_headers(request.headers), "body": body})
 
     config = trigger.config
     if not config.get("wait_for_response", True):
