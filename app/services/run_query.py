@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -24,6 +25,7 @@ FILTER_NAMES = ("status", "flow", "trigger", "trigger_type", "version", "session
                 "idempotency_key", "since", "until")
 PAGING_NAMES = ("cursor", "take", "order", "limit")
 TEXT_LIMIT = 255
+_LOST_PLUS = re.compile(r"^(\S+T\S+) (\d{2}:?\d{2})$")
 
 
 class FilterError(ValueError):
@@ -183,6 +185,8 @@ def _time(args, name: str) -> datetime | None:
     raw = _text(args, name, 40)
     if raw is None:
         return None
+    # An unencoded "+01:00" in a query string arrives as " 01:00": read it as the offset it was.
+    raw = _LOST_PLUS.sub(r"\1+\2", raw)
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
     except ValueError:
