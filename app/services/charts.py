@@ -46,19 +46,21 @@ def durations(overview: Overview) -> Markup:
     slot = (WIDTH - PAD) / len(overview.hours)
     parts = [_frame("Median and p95 duration per hour, last 24 h", _ms(peak))]
     for name, color, pick in (("median", "#2f6df6", lambda b: b.median_ms), ("p95", "#d64545", lambda b: b.p95_ms)):
-        points = []
+        segments: list[list[tuple[float, float]]] = [[]]
         for i, bucket in enumerate(overview.hours):
             value = pick(bucket)
             if value is None:
+                segments.append([])  # no finished run that hour: leave a gap, do not draw through it
                 continue
             x = PAD + i * slot + slot / 2
             y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * value / peak
-            points.append((x, y))
+            segments[-1].append((x, y))
             parts.append(f'<circle class="point" data-series="{name}" cx="{x:.1f}" cy="{y:.1f}" r="2.5" '
                          f'fill="{color}"><title>{bucket.start:%H}:00 UTC {name} {_ms(value)}</title></circle>')
-        if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.5"/>')
+        for points in segments:
+            if len(points) > 1:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.5"/>')
     parts.append(_hour_axis(overview))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -27,7 +27,7 @@ def safe_headers(headers) -> dict:
         if lower in SECRET_HEADERS or any(word in lower for word in SECRET_WORDS):
             kept[name] = "[redacted]"
         else:
-            kept[name] = value[:MAX_HEADER_VALUE]
+            kept[name] = value.replace("\x00", "")[:MAX_HEADER_VALUE]  # PostgreSQL's JSON refuses NUL
         if len(kept) >= KEPT_HEADERS:
             break
     return kept

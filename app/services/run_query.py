@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import ConversationSession, Run, RunStatus
@@ -153,6 +154,7 @@ def find(query: RunQuery, workspace_ids: list[str]) -> RunPage:
         else:
             stmt = stmt.where(or_(Run.created_at > at, and_(Run.created_at == at, Run.id > run_id)))
     ordering = (Run.created_at.desc(), Run.id.desc()) if descending else (Run.created_at.asc(), Run.id.asc())
+    stmt = stmt.options(selectinload(Run.session))  # the session key is shown per row
     rows = db.session.execute(stmt.order_by(*ordering).limit(query.take + 1)).scalars().all()
     more = len(rows) > query.take
     rows = rows[:query.take]

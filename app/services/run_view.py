@@ -28,6 +28,8 @@ class Bar:
 class Timeline:
     bars: list[Bar]
     span_ms: float
+    run_left_pct: float = 0.0  # the run itself (start to end), drawn above its steps
+    run_width_pct: float = 100.0
 
     @property
     def ticks(self) -> list[tuple[float, str]]:
@@ -44,6 +46,8 @@ def timeline(run: Run, now: datetime | None = None) -> Timeline:
     origin = min([s.started_at for s in steps] + ([run.started_at] if run.started_at else []))
     ends = [s.finished_at or now for s in steps] + ([run.finished_at] if run.finished_at else [])
     span = max((max(ends) - origin).total_seconds() * 1000, 1.0)
+    run_start = ((run.started_at - origin).total_seconds() * 1000) if run.started_at else 0.0
+    run_end = ((run.finished_at or now) - origin).total_seconds() * 1000
     bars = []
     for step in steps:
         start = (step.started_at - origin).total_seconds() * 1000
@@ -51,8 +55,12 @@ def timeline(run: Run, now: datetime | None = None) -> Timeline:
         left = min(max(start / span * 100, 0.0), 100 - MIN_WIDTH_PCT)
         width = min(max((end - start) / span * 100, MIN_WIDTH_PCT), 100 - left)
         bars.append(Bar(step, round(left, 2), round(width, 2), step.duration_ms, step.finished_at is None))
-    return Timeline(bars, span)
+    run_left = min(max(run_start / span * 100, 0.0), 100 - MIN_WIDTH_PCT)
+    run_width = min(max((run_end - run_start) / span * 100, MIN_WIDTH_PCT), 100 - run_left)
+    return Timeline(bars, span, round(run_left, 2), round(run_width, 2))
 
 
 def _ms(value: float) -> str:
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.app.flowdocs import greeting_flow, with_reply_text
 from tests.app.runsetup import Flows, ago, attach, bearer, make_session
@@ -149,3 +153,23 @@ def test_replay_refuses_inputs_the_current_version_no_longer_declares(client, ap
     assert response.status_code == 400
     assert "person" in response.json["error"]["message"]
     assert len(_ids(client, api_key, "")) == 1
+
+
+def test_generated_filter_values_get_a_list_or_a_clear_400_never_a_500(client, api_key, flows_api):
+    flows_api.call(flows_api.publish(), "x")
+    names = st.sampled_from(["status", "flow", "trigger", "trigger_type", "version", "session", "conversation",
+                             "out_id", "idempotency_key", "since", "until", "take", "order", "cursor", "limit"])
+    values = st.text(max_size=60) | st.sampled_from(["a\x00b", "2026-11-21T10:02", "1", "0", "-1", "x" * 300,
+                                                      "2026-13-40T99:99", "+01:00", "asc"])
+
+    @settings(max_examples=150, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(params=st.dictionaries(names, values, max_size=4))
+    def check(params):
+        for path in ("/api/v1/runs",):
+            response = client.get(f"{path}?{urlencode(params)}", headers=bearer(api_key))
+            assert response.status_code in (200, 400), (params, response.status_code)
+            if response.status_code == 400 and response.json["error"]["code"] != "invalid_text":  # NUL: refused app-wide
+                assert response.json["error"]["details"][0]["field"] in params
+
+    check()
