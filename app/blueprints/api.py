@@ -16,7 +16,7 @@ from app.extensions import csrf, db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
 from app.services import publishing, run_query, runs
 from app.services.invoke import invoke
-from app.services.replay import replay
+from app.services.replay import replay, trigger_request
 from app.services.presenters import flow_dict, trigger_dict, version_dict
 from app.services.trigger_body import BodyError, parse_json_object
 from app.services.trigger_sync import set_new_secret
@@ -263,7 +263,10 @@ def _load_run(run_id: str) -> Run:
 
 @bp.get("/runs/<run_id>")
 def get_run(run_id: str):
-    return jsonify(runs.run_detail(_load_run(run_id)))
+    run = _load_run(run_id)
+    data = runs.run_detail(run)
+    data["trigger_request"] = trigger_request(run)
+    return jsonify(data)
 
 
 @bp.post("/runs/<run_id>/cancel")

@@ -138,6 +138,21 @@ def test_replay_runs_the_same_inputs_on_the_current_version(client, api_key, flo
     assert replayed["inputs"] == {"message": "again please", "person": "Ada", "count": 1}
     assert replayed["output"]["text"] == "v2: again please"
     assert replayed["trigger_node_id"] == "api"
+    assert replayed["trigger_request"]["type"] == "replay"
+    assert replayed["trigger_request"]["replay_of"] == original["run_id"]
+
+
+def test_a_run_records_its_trigger_request_without_credentials(client, api_key, flows_api):
+    flow = flows_api.publish()
+    run_id = flows_api.call(flow, "hi", headers={"X-Caller": "crm-east", "X-Api-Key": "k-123",
+                                                  "X-Request-Id": "my-req-7"})["run_id"]
+    run = client.get(f"/api/v1/runs/{run_id}", headers=bearer(api_key)).json
+    request = run["trigger_request"]
+    assert request["type"] == "api" and request["request_id"] == "my-req-7" == run["request_id"]
+    assert request["headers"]["X-Caller"] == "crm-east"
+    assert request["headers"]["Authorization"] == "[redacted]" and request["headers"]["X-Api-Key"] == "[redacted]"
+    assert flow["secret"] not in str(run) and "k-123" not in str(run)
+    assert request["body"] == {"user_message": "hi"}
 
 
 def test_replay_refuses_inputs_the_current_version_no_longer_declares(client, api_key, flows_api):
