@@ -72,10 +72,6 @@ class RunQuery:
             values["order"] = self.order
         return {name: value for name, value in values.items() if value not in (None, "")}
 
-    @property
-    def filtered(self) -> bool:
-        return any(name in self.args() for name in FILTER_NAMES)
-
 
 @dataclass
 class RunPage:

@@ -162,3 +162,10 @@ def test_other_workspaces_runs_and_conversations_are_not_found(app, client, auth
     token = csrf_from(client.get("/runs").get_data(as_text=True))
     assert client.post(f"/runs/{run_id}/replay", data={"csrf_token": token}).status_code == 404
     assert client.post(f"/runs/{run_id}/cancel", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_flow_without_runs_says_so_rather_than_blaming_filters(client, auth, flows_api):
+    flow = flows_api.publish()
+    assert "No runs yet." in client.get(f"/flows/{flow['id']}/runs").get_data(as_text=True)
+    assert "No runs yet." in client.get("/runs").get_data(as_text=True)
+    assert "No runs match these filters." in client.get(f"/flows/{flow['id']}/runs?version=3").get_data(as_text=True)
