@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.redis_conn import get_redis
+from app.services import retention
 from app.sweeper import sweep
 
 log = logging.getLogger("switchboard.clock")
@@ -54,6 +55,7 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
                         sweep()
                     finally:
                         db.session.remove()
+            retention.maybe_purge(app)
         except (RedisError, OperationalError) as exc:
             log.warning("clock tick failed, retrying: %s", exc)
             registered = registered and not isinstance(exc, RedisError)

@@ -71,6 +71,10 @@ class Settings:
     sweep_queued_grace_seconds: int
     max_node_attempts: int
     idempotency_ttl_hours: int
+    run_retention_days: int
+    retention_batch_size: int
+    retention_interval_seconds: int
+    metrics_token: str | None
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -93,6 +97,10 @@ class Settings:
             sweep_queued_grace_seconds=_int(env, "SWEEP_QUEUED_GRACE_SECONDS", 5, minimum=0),
             max_node_attempts=_int(env, "MAX_NODE_ATTEMPTS", 3, minimum=1),
             idempotency_ttl_hours=_int(env, "IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
+            run_retention_days=_int(env, "RUN_RETENTION_DAYS", 30, minimum=0),
+            retention_batch_size=_int(env, "RETENTION_BATCH_SIZE", 500, minimum=1),
+            retention_interval_seconds=_int(env, "RETENTION_INTERVAL_SECONDS", 3600, minimum=1),
+            metrics_token=env.get("METRICS_TOKEN") or None,
         )
 
     def flask_config(self) -> dict:
@@ -115,6 +123,10 @@ class Settings:
             "SWEEP_QUEUED_GRACE_SECONDS": self.sweep_queued_grace_seconds,
             "MAX_NODE_ATTEMPTS": self.max_node_attempts,
             "IDEMPOTENCY_TTL_HOURS": self.idempotency_ttl_hours,
+            "RUN_RETENTION_DAYS": self.run_retention_days,
+            "RETENTION_BATCH_SIZE": self.retention_batch_size,
+            "RETENTION_INTERVAL_SECONDS": self.retention_interval_seconds,
+            "METRICS_TOKEN": self.metrics_token,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

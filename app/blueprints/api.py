@@ -14,9 +14,10 @@ from app.blueprints.api_support import flow_filter, json_body as _body, load_flo
 from app.blueprints.common import invoke_errors, publish_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Run, Scope, Trigger, TriggerStatus, Workspace
-from app.services import publishing, runs
+from app.models import Flow, Scope, Trigger, TriggerStatus, Workspace
+from app.services import publishing, run_query, runs
 from app.services.invoke import invoke
+from app.services.replay import replay, trigger_request
 from app.services.presenters import flow_dict, trigger_dict, version_dict
 from app.services.trigger_body import parse_json_object
 from app.services.trigger_sync import set_new_secret
@@ -24,7 +25,6 @@ from app.services.trigger_sync import set_new_secret
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
 
-MAX_LIST = 200
 
 
 def _load_trigger(flow: Flow, node_id: str) -> Trigger:
@@ -199,21 +199,41 @@ def run_flow(flow_id: str):
     return _accepted(run)
 
 
+def _run_page(workspace_ids: list[str], flow: Flow | None = None):
+    """Answer a runs query: filters and paging as in the runs page, 400 naming a bad parameter."""
+    args = request.args.to_dict()
+    if flow is not None:
+        if args.get("flow") not in (None, "", flow.id):
+            raise ApiError(400, "invalid_filter", "flow must be left out here: this list is already one flow's.",
+                           [{"field": "flow", "reason": "conflicts with the URL"}])
+        args["flow"] = flow.id
+    try:
+        query = run_query.parse(args)
+        page = run_query.find(query, workspace_ids, api_principal().flow_ids)
+    except run_query.FilterError as exc:
+        raise ApiError(400, "invalid_filter", exc.message, [{"field": exc.field, "reason": exc.message}]) from None
+    return jsonify({"runs": [runs.run_summary(r) for r in page.runs], "next_cursor": page.next_cursor,
+                    "has_more": page.next_cursor is not None})
+
+
+@bp.get("/runs")
+def list_all_runs():
+    """Runs across the caller's workspaces, filtered (status, trigger, version, session, out_id...)."""
+    return _run_page(api_principal(Scope.READ_RUNS).workspace_ids)
+
+
 @bp.get("/flows/<flow_id>/runs")
 def list_runs(flow_id: str):
     flow = load_flow(flow_id, Scope.READ_RUNS)
-    limit = request.args.get("limit", default=50, type=int)
-    if limit is None or not 1 <= limit <= MAX_LIST:
-        raise ApiError(400, "invalid_limit", f"limit must be between 1 and {MAX_LIST}.")
-    rows = db.session.execute(
-        db.select(Run).where(Run.flow_id == flow.id).order_by(Run.created_at.desc()).limit(limit)
-    ).scalars()
-    return jsonify({"runs": [runs.run_summary(r) for r in rows]})
+    return _run_page([flow.workspace_id], flow)
 
 
 @bp.get("/runs/<run_id>")
 def get_run(run_id: str):
-    return jsonify(runs.run_detail(load_run(run_id)))
+    run = load_run(run_id)
+    data = runs.run_detail(run)
+    data["trigger_request"] = trigger_request(run)
+    return jsonify(data)
 
 
 @bp.post("/runs/<run_id>/cancel")
@@ -226,3 +246,14 @@ def cancel_run(run_id: str):
         raise ApiError(409, "run_finished", f"The run already ended as {run.status.value}; nothing to cancel.")
     db.session.refresh(run)
     return jsonify(runs.run_summary(run)), 202
+
+
+@bp.post("/runs/<run_id>/replay")
+def replay_run(run_id: str):
+    """Start a new run with this run's inputs on the flow's current version (400 if they no longer fit)."""
+    run = load_run(run_id, Scope.TRIGGER)
+    api_principal().require_edit(run.workspace_id)
+    _body(set())
+    with invoke_errors():
+        new_run = replay(run, request_id())
+    return _accepted(new_run)

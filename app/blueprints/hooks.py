@@ -19,6 +19,7 @@ from app.extensions import csrf, db
 from app.models import Flow, RunStatus, Scope, Trigger, TriggerStatus
 from app.services import rate_limit, runs
 from app.services.api_keys import find_api_key
+from app.services.replay import safe_headers
 from app.services.tokens import bearer_token, matches
 from app.services.trigger_accept import Accepted, accept
 from app.services.trigger_body import parse_json_object
@@ -84,7 +85,8 @@ def invoke(workspace_id: str, key: str):
         flow = db.session.get(Flow, trigger.flow_id)
         # A signed request's webhook-id is the sender's own idempotency key (Standard Webhooks).
         accepted = accept(flow, trigger, body, request_id=request_id(), source="api",
-                          idempotency_header=request.headers.get("Idempotency-Key") or message_id)
+                          idempotency_header=request.headers.get("Idempotency-Key") or message_id,
+                          meta={"headers": safe_headers(request.headers), "body": body})
     return respond(accepted, trigger.config)
 
 

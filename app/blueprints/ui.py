@@ -150,13 +150,6 @@ def _recent_runs(flow: Flow, limit: int = 25) -> list[Run]:
     ).scalars().all()
 
 
-@bp.get("/flows/<flow_id>/runs")
-def flow_runs(flow_id: str):
-    """The runs table alone, polled by htmx so new runs appear without a reload."""
-    flow = _flow_or_404(flow_id)
-    return render_template("partials/_runs_table.html", flow=flow, recent_runs=_recent_runs(flow))
-
-
 @bp.get("/flows/<flow_id>/versions/<int:number>")
 def version_detail(flow_id: str, number: int):
     flow = _flow_or_404(flow_id)
@@ -287,15 +280,5 @@ def _form_inputs(declared: list[dict]) -> dict:
     return body
 
 
-@bp.get("/runs/<run_id>")
-def run_detail(run_id: str):
-    principal = _principal()
-    run = db.session.execute(
-        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none()
-    if run is None:
-        abort(404, "No run with this id exists in your workspaces.")
-    template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
-    node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
-    return render_template(template, run=run, flow=run.flow, node_names=node_names,
-                           output_json=json.dumps(run.output, indent=2, ensure_ascii=False) if run.output else None)
+# The run, conversation and overview pages live in their own module, on this blueprint.
+from app.blueprints import ui_runs  # noqa: E402,F401

@@ -47,6 +47,9 @@ class Run(db.Model):
         Index("ix_runs_workspace_out_id", "workspace_id", "out_id"),
         Index("ix_runs_workspace_idempotency_key", "workspace_id", "idempotency_key"),
         Index("ix_runs_session_created", "session_id", "created_at"),
+        # The workspace-wide runs list pages by (created_at, id); retention scans by created_at.
+        Index("ix_runs_workspace_created", "workspace_id", "created_at"),
+        Index("ix_runs_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

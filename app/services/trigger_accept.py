@@ -62,10 +62,11 @@ def check_filter(trigger: Trigger, body: dict) -> None:
 
 
 def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source: str,
-           idempotency_header: str | None = None, with_session: bool = True) -> Accepted:
+           idempotency_header: str | None = None, with_session: bool = True, meta: dict | None = None) -> Accepted:
     """Turn an authenticated request into a committed, queued run (or the earlier one).
 
-    Raises BodyError (400), NotPublished (409), idempotency.KeyInFlight (409),
+    `meta` (the request's headers, minus secrets, and body) is kept in the trigger payload for the
+    run's record. Raises BodyError (400), NotPublished (409), idempotency.KeyInFlight (409),
     idempotency.KeyReused (422), DuplicateBody (409) and QueueUnavailable (503).
     """
     check_filter(trigger, body)
@@ -75,7 +76,7 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
     inputs_body = _apply_default_text(request.inputs_body, trigger.config.get("default_text"), start_config)
     inputs = inputs_from_body(inputs_body, start_config)
     return accept_parsed(flow, trigger, version, graph, request, inputs, body_hash(body) if body else None,
-                         request_id=request_id, source=source, with_session=with_session)
+                         request_id=request_id, source=source, with_session=with_session, payload_extra=meta)
 
 
 def published_graph(flow: Flow):

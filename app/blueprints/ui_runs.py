@@ -1,0 +1,155 @@
+"""The pages about what happened: runs (filtered, live), a run's timeline, conversations, overview.
+
+Views stay thin (load within the user's workspaces, call a service, render); htmx requests get
+the partial alone, and a fragment polls itself only while something on it can still change.
+Routes are registered on the `ui` blueprint so every page keeps one endpoint namespace.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+import flows
+from app.blueprints.ui import _can_edit, _flow_or_404, _principal, bp
+from app.errors import request_id
+from app.extensions import db
+from app.models import Flow, Run, Trigger
+from app.services import charts, conversations, run_query, run_stats, runs
+from app.services.invoke import NotPublished
+from app.services.replay import replay, trigger_request
+from app.services.run_view import timeline
+from app.services.trigger_body import BodyError
+
+LIVE_POLL = "every 2s"
+
+
+def _run_or_404(run_id: str) -> Run:
+    run = db.session.execute(
+        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(_principal().workspace_ids))
+    ).scalar_one_or_none() if len(run_id) <= 32 else None
+    if run is None:
+        abort(404, "No run with this id exists in your workspaces.")
+    return run
+
+
+def _trigger_types() -> list[str]:
+    return sorted([entry["type"] for entry in flows.registry.palette() if entry.get("is_trigger")] + ["manual"])
+
+
+def _runs_page(flow: Flow | None):
+    """The filterable runs list, workspace-wide or for one flow; htmx gets the results alone."""
+    principal = _principal()
+    workspace_id = flow.workspace_id if flow else principal.default_workspace_id
+    args = request.args.to_dict()
+    if flow:
+        args["flow"] = flow.id
+    error, page = None, None
+    try:
+        query = run_query.parse(args, unknown_ok=True)
+        page = run_query.find(query, [workspace_id] if workspace_id else [])
+    except run_query.FilterError as exc:
+        query, error = run_query.RunQuery(), exc
+    template = "partials/_runs_results.html" if request.headers.get("HX-Request") else "runs/list.html"
+    flows_in_workspace = db.session.execute(
+        db.select(Flow).where(Flow.workspace_id == workspace_id).order_by(Flow.name)).scalars().all()
+    list_endpoint = ("ui.flow_runs", {"flow_id": flow.id}) if flow else ("ui.runs_list", {})
+    body = render_template(template, flow=flow, query=query, page=page, error=error, raw=args,
+                           flows=flows_in_workspace, flow_names={f.id: f.name for f in flows_in_workspace},
+                           trigger_types=_trigger_types(), statuses=[s.value for s in run_query.RunStatus],
+                           list_endpoint=list_endpoint, live_poll=LIVE_POLL)
+    return body, 400 if error else 200
+
+
+@bp.get("/runs")
+def runs_list():
+    return _runs_page(None)
+
+
+@bp.get("/flows/<flow_id>/runs")
+def flow_runs(flow_id: str):
+    """The flow's runs page; the flow page's own polling (htmx, no filters) still gets the small table."""
+    flow = _flow_or_404(flow_id)
+    if request.headers.get("HX-Request") and not request.args:
+        recent = db.session.execute(
+            db.select(Run).where(Run.flow_id == flow.id).order_by(Run.created_at.desc()).limit(25)).scalars().all()
+        return render_template("partials/_runs_table.html", flow=flow, recent_runs=recent)
+    return _runs_page(flow)
+
+
+@bp.get("/runs/<run_id>")
+def run_detail(run_id: str):
+    run = _run_or_404(run_id)
+    template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
+    node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
+    return render_template(template, run=run, flow=run.flow, node_names=node_names, timeline=timeline(run),
+                           trigger_request=trigger_request(run), can_edit=_can_edit(run.flow),
+                           live_poll="every 1s")
+
+
+@bp.post("/runs/<run_id>/cancel")
+def cancel_run(run_id: str):
+    run = _run_or_404(run_id)
+    if not _can_edit(run.flow):
+        abort(403, "Your role in this workspace can view but not cancel runs.")
+    if runs.request_cancel(run):
+        flash("Cancel requested: a queued run stops at once, a running one before its next step.")
+    else:
+        flash(f"The run already ended as {run.status.value}; nothing to cancel.", "error")
+    return redirect(url_for("ui.run_detail", run_id=run.id))
+
+
+@bp.post("/runs/<run_id>/replay")
+def replay_run(run_id: str):
+    """Run the same inputs again on the flow's current version and open the new run."""
+    run = _run_or_404(run_id)
+    if not _can_edit(run.flow):
+        abort(403, "Your role in this workspace can view but not start runs.")
+    try:
+        new_run = replay(run, request_id())
+    except BodyError as exc:
+        flash(f"Not replayed: the current version does not accept these inputs. {exc.message}", "error")
+    except NotPublished:
+        flash("Not replayed: the flow has no published version.", "error")
+    except runs.QueueUnavailable:
+        flash("Not replayed: the run queue is unavailable. Try again in a few seconds.", "error")
+    else:
+        flash(f"Replayed run {run.id[:8]} on version {new_run.version_number}.")
+        return redirect(url_for("ui.run_detail", run_id=new_run.id))
+    return redirect(url_for("ui.run_detail", run_id=run.id))
+
+
+@bp.get("/conversations")
+def conversations_list():
+    principal = _principal()
+    workspace_id = principal.default_workspace_id
+    flow_id = (request.args.get("flow") or "").strip()[:32] or None
+    search = (request.args.get("q") or "").strip()[:255] or None
+    rows = conversations.list_sessions([workspace_id] if workspace_id else [], flow_id, search)
+    flows_in_workspace = db.session.execute(
+        db.select(Flow).where(Flow.workspace_id == workspace_id).order_by(Flow.name)).scalars().all()
+    return render_template("conversations/list.html", rows=rows, flows=flows_in_workspace, flow_id=flow_id,
+                           search=search or "", is_expired=conversations.is_expired)
+
+
+@bp.get("/conversations/<session_id>")
+def conversation_detail(session_id: str):
+    session_row = conversations.get_session(_principal().workspace_ids, session_id)
+    if session_row is None:
+        abort(404, "No conversation with this id exists in your workspaces.")
+    turns = conversations.turns(session_row)
+    template = "partials/_conversation.html" if request.headers.get("HX-Request") else "conversations/detail.html"
+    return render_template(template, conversation=session_row, turns=turns,
+                           flow=db.session.get(Flow, session_row.flow_id),
+                           trigger=db.session.get(Trigger, session_row.trigger_id),
+                           expired=conversations.is_expired(session_row),
+                           live=any(not t.run.status.is_final for t in turns), live_poll=LIVE_POLL)
+
+
+@bp.get("/flows/<flow_id>/overview")
+def flow_overview(flow_id: str):
+    """Runs per hour by status and median / p95 duration over 24 h, as a fragment of small charts."""
+    flow = _flow_or_404(flow_id)
+    overview = run_stats.flow_overview(flow.id)
+    return render_template("partials/_overview.html", flow=flow, overview=overview,
+                           runs_chart=charts.runs_per_hour(overview), duration_chart=charts.durations(overview))
+

@@ -1,0 +1,219 @@
+"""Find runs: the filters and cursor pagination shared by the runs pages and the JSON API.
+
+Why one parser for both: the UI's filter form and `GET /api/v1/runs` take the same names, so a
+URL copied from the browser works against the API and a mistake gets the same explanation in both.
+Why a cursor and not page numbers: runs arrive all the time; an offset would skip or repeat rows
+while someone pages, a (created_at, id) cursor never does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import ConversationSession, Run, RunStatus
+
+DEFAULT_TAKE = 50
+MAX_TAKE = 200
+FILTER_NAMES = ("status", "flow", "trigger", "trigger_type", "version", "session", "conversation", "out_id",
+                "idempotency_key", "since", "until")
+PAGING_NAMES = ("cursor", "take", "order", "limit")
+TEXT_LIMIT = 255
+_LOST_PLUS = re.compile(r"^(\S+T\S+) (\d{2}:?\d{2})$")
+
+
+class FilterError(ValueError):
+    """A filter or paging parameter is unusable; `field` names it and the message says what to send."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class RunQuery:
+    """Parsed filters; empty fields do not filter."""
+
+    statuses: list[RunStatus] = field(default_factory=list)
+    flow_id: str | None = None
+    trigger_node_id: str | None = None
+    trigger_type: str | None = None
+    version: int | None = None
+    session_key: str | None = None
+    conversation_id: str | None = None
+    out_id: str | None = None
+    idempotency_key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    take: int = DEFAULT_TAKE
+    order: str = "desc"
+    cursor: tuple[datetime, str] | None = None
+
+    def args(self) -> dict:
+        """The filters as query-string arguments (for links: next page, live refresh)."""
+        values = {
+            "status": ",".join(s.value for s in self.statuses), "flow": self.flow_id,
+            "trigger": self.trigger_node_id, "trigger_type": self.trigger_type,
+            "version": self.version, "session": self.session_key, "conversation": self.conversation_id,
+            "out_id": self.out_id, "idempotency_key": self.idempotency_key,
+            "since": _format_time(self.since), "until": _format_time(self.until),
+        }
+        if self.take != DEFAULT_TAKE:
+            values["take"] = self.take
+        if self.order != "desc":
+            values["order"] = self.order
+        return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+@dataclass
+class RunPage:
+    runs: list[Run]
+    next_cursor: str | None
+
+    @property
+    def any_live(self) -> bool:
+        """True while a run on this page can still change status (the page keeps polling)."""
+        return any(not run.status.is_final for run in self.runs)
+
+
+def parse(args, unknown_ok: bool = False) -> RunQuery:
+    """Read filters from a request's query arguments; raise FilterError naming the first bad one."""
+    if not unknown_ok:
+        unknown = sorted(set(args) - set(FILTER_NAMES) - set(PAGING_NAMES))
+        if unknown:
+            raise FilterError(unknown[0], f"Unknown parameter '{unknown[0]}'. Filters: {', '.join(FILTER_NAMES)}; "
+                                          f"paging: cursor, take, order.")
+    query = RunQuery()
+    raw_status = _text(args, "status")
+    if raw_status:
+        for value in (part.strip().lower() for part in raw_status.split(",")):
+            try:
+                query.statuses.append(RunStatus(value))
+            except ValueError:
+                allowed = ", ".join(s.value for s in RunStatus)
+                raise FilterError("status", f"status '{value}' is not one of: {allowed}.") from None
+    query.flow_id = _text(args, "flow", 32)
+    query.trigger_node_id = _text(args, "trigger", 64)
+    query.trigger_type = _text(args, "trigger_type", 64)
+    query.session_key = _text(args, "session")
+    query.conversation_id = _text(args, "conversation", 32)
+    query.out_id = _text(args, "out_id")
+    query.idempotency_key = _text(args, "idempotency_key")
+    query.version = _positive_int(args, "version", None, maximum=10**9)
+    query.since = _time(args, "since")
+    query.until = _time(args, "until")
+    if query.since and query.until and query.since > query.until:
+        raise FilterError("since", "since must not be later than until.")
+    take_name = "take" if _text(args, "take") else "limit"
+    query.take = _positive_int(args, take_name, DEFAULT_TAKE, maximum=MAX_TAKE)
+    order = (_text(args, "order") or "desc").lower()
+    if order not in ("asc", "desc"):
+        raise FilterError("order", "order must be 'asc' (oldest first) or 'desc' (newest first).")
+    query.order = order
+    cursor = _text(args, "cursor", 200)
+    query.cursor = _decode_cursor(cursor) if cursor else None
+    return query
+
+
+def find(query: RunQuery, workspace_ids: list[str], flow_ids: list[str] | None = None) -> RunPage:
+    """One page of runs matching `query` inside the caller's workspaces (and flows, for limited keys)."""
+    stmt = db.select(Run).where(Run.workspace_id.in_(workspace_ids))
+    if flow_ids is not None:
+        stmt = stmt.where(Run.flow_id.in_(flow_ids))
+    if query.statuses:
+        stmt = stmt.where(Run.status.in_(query.statuses))
+    for column, value in ((Run.flow_id, query.flow_id), (Run.trigger_node_id, query.trigger_node_id),
+                          (Run.trigger_type, query.trigger_type), (Run.version_number, query.version),
+                          (Run.session_id, query.conversation_id), (Run.out_id, query.out_id),
+                          (Run.idempotency_key, query.idempotency_key)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if query.session_key is not None:
+        sessions = db.select(ConversationSession.id).where(ConversationSession.key == query.session_key,
+                                                           ConversationSession.workspace_id.in_(workspace_ids))
+        stmt = stmt.where(Run.session_id.in_(sessions))
+    if query.since:
+        stmt = stmt.where(Run.created_at >= query.since)
+    if query.until:
+        stmt = stmt.where(Run.created_at <= query.until)
+    descending = query.order == "desc"
+    if query.cursor:
+        at, run_id = query.cursor
+        if descending:
+            stmt = stmt.where(or_(Run.created_at < at, and_(Run.created_at == at, Run.id < run_id)))
+        else:
+            stmt = stmt.where(or_(Run.created_at > at, and_(Run.created_at == at, Run.id > run_id)))
+    ordering = (Run.created_at.desc(), Run.id.desc()) if descending else (Run.created_at.asc(), Run.id.asc())
+    stmt = stmt.options(selectinload(Run.session))  # the session key is shown per row
+    rows = db.session.execute(stmt.order_by(*ordering).limit(query.take + 1)).scalars().all()
+    more = len(rows) > query.take
+    rows = rows[:query.take]
+    return RunPage(rows, _encode_cursor(rows[-1]) if more and rows else None)
+
+
+def _text(args, name: str, limit: int = TEXT_LIMIT) -> str | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    if "\x00" in value:
+        raise FilterError(name, f"{name} must not contain NUL characters.")
+    if len(value) > limit:
+        raise FilterError(name, f"{name} must be at most {limit} characters.")
+    return value or None
+
+
+def _positive_int(args, name: str, default, maximum: int):
+    raw = _text(args, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise FilterError(name, f"{name} must be a whole number from 1 to {maximum}, got '{raw}'.")
+    return int(raw)
+
+
+def _time(args, name: str) -> datetime | None:
+    """Accept ISO 8601 (`2026-11-21T10:02`, with seconds, `Z` or an offset); no offset means UTC."""
+    raw = _text(args, name, 40)
+    if raw is None:
+        return None
+    # An unencoded "+01:00" in a query string arrives as " 01:00": read it as the offset it was.
+    raw = _LOST_PLUS.sub(r"\1+\2", raw)
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise FilterError(name, f"{name} must be a date and time like 2026-11-21T10:02 (UTC) "
+                                f"or 2026-11-21T10:02:00+01:00, got '{raw}'.") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _format_time(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S") if value else None
+
+
+def _encode_cursor(run: Run) -> str:
+    raw = f"{run.created_at.astimezone(timezone.utc).isoformat()}|{run.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, run_id = raw.split("|", 1)
+        value = datetime.fromisoformat(at)
+        if value.tzinfo is None or not run_id or len(run_id) > 32:
+            raise ValueError(raw)
+        return value, run_id
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise FilterError("cursor", "cursor is not one this server gave out; use next_cursor from a previous "
+                                    "answer, or leave it out for the first page.") from None

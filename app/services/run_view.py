@@ -1,0 +1,66 @@
+"""Shape a run for its page: the timeline bars, to scale, and the run's neighbours.
+
+Why computed here and not in the template: the arithmetic (offsets and widths as percentages of
+the run's span, a minimum width so a 1 ms step stays visible) is easier to read and test in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.models import Run, RunStep
+from app.models.types import utcnow
+
+MIN_WIDTH_PCT = 0.6
+
+
+@dataclass
+class Bar:
+    step: RunStep
+    left_pct: float
+    width_pct: float
+    duration_ms: float | None
+    running: bool
+
+
+@dataclass
+class Timeline:
+    bars: list[Bar]
+    span_ms: float
+    run_left_pct: float = 0.0  # the run itself (start to end), drawn above its steps
+    run_width_pct: float = 100.0
+
+    @property
+    def ticks(self) -> list[tuple[float, str]]:
+        """Four labelled marks along the axis (0 %, 25 %, 50 %, 75 %, 100 %)."""
+        return [(pct, _ms(self.span_ms * pct / 100)) for pct in (0, 25, 50, 75, 100)]
+
+
+def timeline(run: Run, now: datetime | None = None) -> Timeline:
+    """One bar per step attempt, placed on the run's own time axis (start to end, or now while it runs)."""
+    now = now or utcnow()
+    steps = list(run.steps)
+    if not steps:
+        return Timeline([], 0.0)
+    origin = min([s.started_at for s in steps] + ([run.started_at] if run.started_at else []))
+    ends = [s.finished_at or now for s in steps] + ([run.finished_at] if run.finished_at else [])
+    span = max((max(ends) - origin).total_seconds() * 1000, 1.0)
+    run_start = ((run.started_at - origin).total_seconds() * 1000) if run.started_at else 0.0
+    run_end = ((run.finished_at or now) - origin).total_seconds() * 1000
+    bars = []
+    for step in steps:
+        start = (step.started_at - origin).total_seconds() * 1000
+        end = ((step.finished_at or now) - origin).total_seconds() * 1000
+        left = min(max(start / span * 100, 0.0), 100 - MIN_WIDTH_PCT)
+        width = min(max((end - start) / span * 100, MIN_WIDTH_PCT), 100 - left)
+        bars.append(Bar(step, round(left, 2), round(width, 2), step.duration_ms, step.finished_at is None))
+    run_left = min(max(run_start / span * 100, 0.0), 100 - MIN_WIDTH_PCT)
+    run_width = min(max((run_end - run_start) / span * 100, MIN_WIDTH_PCT), 100 - run_left)
+    return Timeline(bars, span, round(run_left, 2), round(run_width, 2))
+
+
+def _ms(value: float) -> str:
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"

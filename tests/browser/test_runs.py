@@ -1,0 +1,117 @@
+"""An operator in a real browser: find a request by outId, watch a run go live, read its
+timeline, and follow a conversation turn by turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.flowdocs import greeting_flow
+from tests.app.runsetup import Flows
+
+
+@pytest.fixture
+def operator(app, client, make_account, api_key, live_server, page):
+    """Log the workspace owner in; return a helper that publishes flows and calls their triggers."""
+    account = make_account()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", account.email)
+    page.fill("input[name=password]", account.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/flows")
+    return Flows(client, api_key)
+
+
+def test_filter_the_runs_list_by_out_id_and_status(app, operator, live_server, page):
+    flow = operator.publish()
+    wanted = operator.call(flow, "where is order 1002?", outId="crm-1002")["run_id"]
+    other = operator.call(flow, "hello")["run_id"]
+
+    page.click("header >> text=Runs")
+    page.wait_for_selector(f'tr[data-run-id="{other}"]')
+    assert page.locator("tr[data-run-id]").count() == 2
+
+    page.fill("input[name=out_id]", "crm-1002")
+    page.click("#run-filters button[type=submit]")
+    page.wait_for_selector(f'tr[data-run-id="{other}"]', state="detached")
+    assert page.locator("tr[data-run-id]").count() == 1
+    assert "out_id=crm-1002" in page.url  # the filtered list is a link to share
+
+    page.select_option("select[name=status]", "failed")
+    page.click("#run-filters button[type=submit]")
+    page.wait_for_selector("text=No runs match these filters.")
+
+    page.click("text=Clear")
+    page.wait_for_selector(f'tr[data-run-id="{other}"]')
+    page.fill("input[name=since]", "2999-01-01T00:00:00")
+    page.click("#run-filters button[type=submit]")
+    page.wait_for_selector("text=No runs match these filters.")
+
+    page.click("text=Clear")
+    page.click(f'tr[data-run-id="{wanted}"] a')
+    page.wait_for_selector("#run-panel [data-run-status=succeeded]")
+    assert "crm-1002" in page.inner_text("#run-panel")
+
+
+def test_a_running_run_turns_succeeded_on_the_open_pages_without_a_reload(app, operator, live_server, page, browser, stack):
+    flow = operator.publish(greeting_flow(wait_for_response=False))
+    stack.stop_worker()  # no worker: the run stays queued until one starts
+    try:
+        run_id = operator.call(flow, "take your time")["run_id"]
+        page.goto(f"{live_server}/runs")
+        page.wait_for_selector(f'tr[data-run-id="{run_id}"] [data-run-status=queued]')
+        detail = page.context.new_page()
+        detail.goto(f"{live_server}/runs/{run_id}")
+        detail.wait_for_selector("#run-panel [data-run-status=queued]")
+        assert "Waiting for a worker" in detail.inner_text("#run-panel")
+    finally:
+        stack.start_worker()
+    page.wait_for_selector(f'tr[data-run-id="{run_id}"] [data-run-status=succeeded]', timeout=20000)
+    detail.wait_for_selector("#run-panel [data-run-status=succeeded]", timeout=20000)
+    assert detail.locator(".tl-bar").count() == 5
+    # Nothing on the page can change any more, so it stops polling.
+    assert page.get_attribute("#runs-results", "hx-trigger") is None
+    assert detail.get_attribute("#run-panel", "hx-trigger") is None
+
+
+def test_the_timeline_draws_each_step_to_scale_and_shows_what_it_did(app, operator, live_server, page):
+    flow = operator.publish()
+    run_id = operator.call(flow, "status of db?")["run_id"]
+    page.goto(f"{live_server}/runs/{run_id}")
+    page.wait_for_selector(".timeline")
+
+    bars = page.locator(".tl-bar")
+    assert [bars.nth(i).get_attribute("data-node") for i in range(bars.count())] == [
+        "api", "start", "greet", "route", "status_reply"]
+    track = page.locator(".tl-track").first.bounding_box()
+    boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
+    for box in boxes:
+        assert box["width"] > 0
+        assert track["x"] - 1 <= box["x"] and box["x"] + box["width"] <= track["x"] + track["width"] + 1
+    assert [b["x"] for b in boxes] == sorted(b["x"] for b in boxes)  # steps run one after another
+
+    route_row = page.locator('table.steps tr[data-step]').nth(3)
+    assert "status" in route_row.locator("td").nth(4).inner_text()  # the port taken
+    route_row.locator("summary", has_text="output").click()
+    assert "status" in route_row.inner_text()
+    request = page.inner_text("#trigger-request")
+    assert "api" in request and "req_" in request
+
+
+def test_a_conversation_reads_as_messages_with_the_runs_behind_each_turn(app, operator, live_server, page):
+    flow = operator.publish()
+    turns = [operator.call(flow, text, sessionId="chat-7", contact={"name": "Grace"})["run_id"]
+             for text in ("hi there", "any status news?")]
+
+    page.click("header >> text=Conversations")
+    page.click("text=chat-7")
+    page.wait_for_selector("#conversation .msg-user")
+    messages = page.locator("#conversation .msg")
+    texts = [messages.nth(i).inner_text().split("\n", 1)[-1].strip() for i in range(messages.count())]
+    assert texts == ["hi there", "Hello friend x1: hi there", "any status news?",
+                     "All systems operational. (Hello friend x1: any status news?)"]
+    assert page.inner_text("[data-session-state]") == "active"
+    assert "Grace" in page.inner_text("#conversation")
+
+    page.locator(".turn").nth(1).locator("a", has_text="run").click()
+    page.wait_for_selector("#run-panel [data-run-status=succeeded]")
+    assert turns[1][:8] in page.inner_text("#run-panel h1")
