@@ -9,6 +9,12 @@ twice), and the step that was in flight is retried.
 Order is breadth-first over a FIFO frontier, and a node runs at most once per run. Both make
 the execution order a pure function of the document and the ports taken, which is what lets a
 replay verify that the recorded steps still match the graph.
+
+A failing node may be tried again (its `retry` setting; each attempt is its own recorded step
+attempt) and may hand its failure to the `error` port instead of failing the run (`on_error`).
+Such a handled failure is recorded as a failed step that took a port, and replays like any
+other completed step. A delay node parks the run: run_graph() returns "waiting" with the time
+to resume, and a later call continues after the delay step.
 """
 
 from __future__ import annotations
@@ -21,8 +27,11 @@ from typing import Callable, Protocol
 
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
-from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.base import ERROR_PORT, NodeContext, NodeError, NodeResult, NodeType
+from flows.redaction import redact
 from flows.templating import TemplateError
+
+MAX_BACKOFF_SECONDS = 300.0
 
 
 @dataclass
@@ -64,11 +73,13 @@ class Journal(Protocol):
 class RunOutcome:
     """Report how a call to run_graph() ended."""
 
-    status: str  # "succeeded" | "failed" | "canceled" | "timed_out" (the last two only via `interrupt`)
+    # "succeeded" | "failed" | "waiting" | "canceled" | "timed_out" (the last two only via `interrupt`)
+    status: str
     output: dict | None  # the last reply node's output, or None
     error: str | None
     error_node_id: str | None
     steps: int  # steps executed in this call, not counting replayed ones
+    resume_at: float | None = None  # "waiting": when to call run_graph() again (epoch seconds)
 
 
 class _RunFailed(Exception):
@@ -98,6 +109,8 @@ class _State:
     nodes: dict = field(default_factory=dict)
     reply: dict | None = None
     executed: set = field(default_factory=set)
+    resume_at: float | None = None  # set when the last step parked the run
+    services: dict = field(default_factory=dict)  # emit, credentials, settings, clock, sleep
 
     def record(self, node_id: str, node_type: NodeType, output: dict, is_reply: bool) -> None:
         self.executed.add(node_id)
@@ -110,7 +123,11 @@ class _State:
 
 def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
               max_steps: int = 1000, registry: NodeRegistry | None = None, max_attempts: int = 3,
-              interrupt: Callable[[], tuple[str, str] | None] | None = None) -> RunOutcome:
+              interrupt: Callable[[], tuple[str, str] | None] | None = None,
+              emit: Callable[[dict], None] | None = None,
+              credentials: Callable[[str], dict | None] | None = None,
+              settings: dict | None = None, clock: Callable[[], float] = time.time,
+              sleep: Callable[[float], None] = time.sleep) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
     `document` may also be a `Graph` built earlier: callers that run the same published
@@ -124,23 +141,31 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
     A step left in flight by a stopped worker is retried until it has had `max_attempts`
     attempts; then the run fails, rather than retrying a node that keeps killing its worker.
     `interrupt`, called before each step, may return ``(status, message)`` to stop the run
-    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``: the engine keeps no clock itself.
+    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``.
+
+    `emit` receives partial results nodes publish (LLM tokens, replies); `credentials` resolves
+    a credential name for nodes that need one; `settings` are operator settings for nodes (e.g.
+    ``http_allowed_networks``). `clock` and `sleep` serve delays and retry back-off.
     """
     graph = document if isinstance(document, Graph) else Graph(document, registry)
     payload = payload if isinstance(payload, dict) else {}
-    state = _State(payload=payload, run_info=dict(run_info or {}))
+    state = _State(payload=payload, run_info=dict(run_info or {}), services={
+        "emit": emit or (lambda event: None), "credentials": credentials, "settings": dict(settings or {}),
+        "clock": clock, "sleep": sleep, "interrupt": interrupt})
     frontier: deque[str] = deque()
     steps = 0
     try:
         _check_entry(graph, entry_node_id)
         frontier.append(entry_node_id)
         seq, retry = _replay(graph, state, frontier, journal)
+        if retry is None and state.resume_at is not None and state.resume_at > clock():
+            return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
         while True:
             node_id = _next_node(frontier, state)
-            if retry is not None:  # the step in flight when the previous worker stopped
+            if retry is not None:  # the step in flight when the previous worker stopped, or a retry
                 if node_id != retry.node_id:
                     raise _mismatch(retry, node_id)
-                if retry.attempt >= max_attempts:
+                if retry.status == "running" and retry.attempt >= max_attempts:
                     raise _RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
                                      f"because its worker stopped; giving up after {max_attempts} attempts.",
                                      node_id)
@@ -156,6 +181,8 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
                 return RunOutcome(stop[0], state.reply, stop[1], node_id, steps)
             steps += 1
             _execute(graph, state, frontier, journal, node_id, seq, attempt)
+            if state.resume_at is not None:
+                return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
     except _RunFailed as failure:
         return RunOutcome("failed", state.reply, failure.message, failure.node_id, steps)
 
@@ -191,7 +218,10 @@ def _replay(graph: Graph, state: _State, frontier: deque[str],
         if record.seq != seq + 1:
             raise _RunFailed(f"Cannot resume the run: its recorded steps jump from step {seq} to "
                              f"step {record.seq}.", record.node_id)
-        if record.status == "failed":
+        state.resume_at = None
+        if record.status == "failed" and record.port != ERROR_PORT:
+            if position == len(records) - 1 and record.attempt < _attempts_allowed(graph, record.node_id):
+                return seq, record  # failed, with attempts left: the worker stopped before retrying
             raise _RunFailed(f"The run already failed at step {record.seq} (node '{record.node_id}').",
                              record.node_id)
         if record.status == "running":
@@ -199,7 +229,7 @@ def _replay(graph: Graph, state: _State, frontier: deque[str],
                 raise _RunFailed(f"Cannot resume the run: step {record.seq} is still marked running "
                                  f"but later steps exist.", record.node_id)
             return seq, record
-        if record.status != "succeeded":
+        if record.status not in ("succeeded", "failed"):
             raise _RunFailed(f"Cannot resume the run: step {record.seq} has the unknown status "
                              f"'{record.status}'.", record.node_id)
         node_id = _next_node(frontier, state)
@@ -209,11 +239,24 @@ def _replay(graph: Graph, state: _State, frontier: deque[str],
         if node_type is None:
             raise _mismatch(record, node_id)
         output = record.output if isinstance(record.output, dict) else {}
-        state.record(node_id, node_type, output, node_type.replies)
+        state.record(node_id, node_type, output, node_type.replies and record.status == "succeeded")
+        if node_type.waits and record.status == "succeeded" and isinstance(output.get("resume_at_epoch"), (int, float)):
+            state.resume_at = float(output["resume_at_epoch"])  # still waiting if nothing ran after it
         if record.port is not None:
             frontier.extend(graph.successors(node_id, record.port))
         seq = record.seq
     return seq, None
+
+
+def _attempts_allowed(graph: Graph, node_id: str) -> int:
+    """Return how many attempts the node's retry setting allows (1 without one)."""
+    node_type = graph.node_type(node_id)
+    config = (graph.node(node_id) or {}).get("config")
+    if node_type is None or not node_type.handles_errors or not isinstance(config, dict):
+        return 1
+    retry = config.get("retry")
+    attempts = retry.get("attempts", 1) if isinstance(retry, dict) else 1
+    return attempts if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1 else 1
 
 
 def _mismatch(record: StepRecord, expected: str | None) -> _RunFailed:
@@ -224,11 +267,43 @@ def _mismatch(record: StepRecord, expected: str | None) -> _RunFailed:
 
 def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal, node_id: str,
              seq: int, attempt: int) -> None:
-    """Run one node as step `seq` and record it; raise _RunFailed if the node fails."""
+    """Run one node as step `seq`, trying again as its retry setting allows, and record each attempt.
+
+    Raise _RunFailed if the last attempt fails and the node has no error port; with one, the
+    failure is recorded on the step and the run continues from `error`.
+    """
     node = graph.nodes[node_id]
     node_type = graph.node_type(node_id)
+    allowed = _attempts_allowed(graph, node_id)
+    services = state.services
+    while True:
+        result, error = _attempt(graph, state, journal, node, node_type, seq, attempt)
+        if error is None:
+            break
+        if attempt < allowed and not _stopping(services):
+            services["sleep"](_backoff(node, attempt))
+            attempt += 1
+            continue
+        if _error_port(node_type, node):
+            output = {"error": {"message": error, "attempts": attempt}}
+            state.record(node_id, node_type, output, False)
+            frontier.extend(graph.successors(node_id, ERROR_PORT))
+            return
+        raise _RunFailed(error, node_id)
+    state.record(node_id, node_type, result.output, result.reply)
+    if result.port is not None:
+        frontier.extend(graph.successors(node_id, result.port))
+    if result.resume_at is not None and result.resume_at > services["clock"]():
+        state.resume_at = result.resume_at
+
+
+def _attempt(graph: Graph, state: _State, journal: Journal, node: dict, node_type: NodeType | None,
+             seq: int, attempt: int) -> tuple[NodeResult | None, str | None]:
+    """Run one attempt and record it; return (result, None) or (None, error message)."""
+    node_id = node["id"]
     type_name = str(node.get("type"))
     config = node.get("config", {})
+    services = state.services
     ctx = NodeContext(
         node=node,
         config=node_type.effective_config(config) if node_type and isinstance(config, dict) else {},
@@ -236,6 +311,11 @@ def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal
         inputs=state.inputs,
         nodes=state.nodes,
         run=state.run_info,
+        emit=services["emit"],
+        credential_resolver=services["credentials"],
+        settings=services["settings"],
+        attempt=attempt,
+        clock=services["clock"],
     )
     step_input = _step_input(node_type, ctx)
     checkpoint = node_type is None or node_type.checkpoint_before_run
@@ -253,12 +333,36 @@ def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal
     try:
         result = _run_node(graph, node_type, type_name, ctx)
     except _NodeFailure as failure:
-        record("failed", None, None, failure.message)
-        raise _RunFailed(failure.message, node_id) from None
+        message = redact(failure.message, ctx.secrets)
+        last = attempt >= _attempts_allowed(graph, node_id) or _stopping(services)
+        if last and _error_port(node_type, node):
+            record("failed", {"error": {"message": message, "attempts": attempt}}, ERROR_PORT, message)
+        else:
+            record("failed", None, None, message)
+        return None, message
+    result.output = redact(result.output, ctx.secrets)
     record("succeeded", result.output, result.port, None)
-    state.record(node_id, node_type, result.output, result.reply)
-    if result.port is not None:
-        frontier.extend(graph.successors(node_id, result.port))
+    return result, None
+
+
+def _error_port(node_type: NodeType | None, node: dict) -> bool:
+    config = node.get("config")
+    return bool(node_type and node_type.handles_errors and isinstance(config, dict)
+                and config.get("on_error") == "port")
+
+
+def _backoff(node: dict, attempt: int) -> float:
+    """Wait `backoff_seconds`, doubled for each attempt after the first retry, capped."""
+    retry = (node.get("config") or {}).get("retry") or {}
+    base = retry.get("backoff_seconds", 1) if isinstance(retry, dict) else 1
+    base = base if isinstance(base, (int, float)) and not isinstance(base, bool) and base >= 0 else 1
+    return min(MAX_BACKOFF_SECONDS, float(base) * (2 ** (attempt - 1)))
+
+
+def _stopping(services: dict) -> bool:
+    """Ask `interrupt` whether the run is being stopped; then no further attempt is made."""
+    interrupt = services.get("interrupt")
+    return bool(interrupt and interrupt() is not None)
 
 
 def _step_input(node_type: NodeType | None, ctx: NodeContext) -> dict:
@@ -286,7 +390,7 @@ def _run_node(graph: Graph, node_type: NodeType | None, type_name: str, ctx: Nod
         raise _NodeFailure(f"Unexpected error in the {type_name} node: {type(exc).__name__}: {exc}") from None
     if not isinstance(result, NodeResult) or not isinstance(result.output, dict):
         raise _NodeFailure(f"The {type_name} node returned no result; this is a bug in the node type.")
-    if result.port is not None and result.port not in node_type.output_ports(ctx.config):
+    if result.port is not None and result.port not in node_type.all_output_ports(ctx.config):
         raise _NodeFailure(f"The {type_name} node chose the unknown port '{result.port}'; this is a bug "
                            f"in the node type.")
     try:
@@ -294,7 +398,7 @@ def _run_node(graph: Graph, node_type: NodeType | None, type_name: str, ctx: Nod
     except (TypeError, ValueError, RecursionError):
         raise _NodeFailure(f"The {type_name} node produced output that cannot be stored as JSON; this is "
                            f"a bug in the node type.") from None
-    return NodeResult(output=output, port=result.port, reply=result.reply)
+    return NodeResult(output=output, port=result.port, reply=result.reply, resume_at=result.resume_at)
 
 
 def _plain(value: dict) -> dict:
