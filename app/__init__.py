@@ -38,9 +38,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     errors.init_app(app)
     register_cli(app)
 
-    from app.blueprints import api, auth as auth_views, health, hooks, ui
+    from app.blueprints import api, auth as auth_views, credentials, health, hooks, ui
 
-    for blueprint in (health.bp, auth_views.bp, ui.bp, api.bp, hooks.bp):
+    for blueprint in (health.bp, auth_views.bp, ui.bp, api.bp, hooks.bp, credentials.api_bp, credentials.ui_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -160,6 +160,7 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
         seq, retry = _replay(graph, state, frontier, journal)
         if retry is None and state.resume_at is not None and state.resume_at > clock():
             return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
+        state.resume_at = None  # the delay is over (or was not the last step)
         while True:
             node_id = _next_node(frontier, state)
             if retry is not None:  # the step in flight when the previous worker stopped, or a retry

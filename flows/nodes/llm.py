@@ -111,10 +111,10 @@ class LlmNode(NodeType):
         turns = config["history_turns"]
         history = ctx.session.get("history")
         if turns and isinstance(history, list):
-            for item in history[-2 * turns:]:
-                if isinstance(item, dict) and item.get("role") in ("user", "assistant") \
-                        and isinstance(item.get("content"), str):
-                    messages.append({"role": item["role"], "content": item["content"]})
+            chat = [{"role": item["role"], "content": item["content"]} for item in history
+                    if isinstance(item, dict) and item.get("role") in ("user", "assistant")
+                    and isinstance(item.get("content"), str)]
+            messages += chat[-2 * turns:]
         for index, message in enumerate(config.get("messages") or []):
             messages.append({"role": message["role"],
                              "content": ctx.render(message["content"], f"config.messages[{index}].content")})
