@@ -131,6 +131,7 @@ def run_summary(run: Run) -> dict:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "duration_ms": run.duration_ms,
+        "resume_at": iso(run.resume_at),  # set while a delay node keeps the run waiting
     }
 
 
