@@ -141,3 +141,22 @@ def test_the_guard_checks_public_and_allowed_addresses():
             check_host(host, 80, [])
     with pytest.raises(ValueError, match="not an IP range"):
         parse_networks(["10.0.0.0/99"])
+
+
+def test_the_ops_example_branches_on_the_answer_and_parks_when_degraded(run_flow, server):
+    from tests.flows.conftest import load_example
+
+    document = load_example("ops_http_check")
+    for node in document["nodes"]:
+        if node["type"] == "http_request":
+            node["config"]["url"] = node["config"]["url"].replace("https://status.example.com/api/services", server.url + "/status")
+            node["config"].pop("credential")
+
+    healthy, _ = run_flow(document, "manual", {"user_message": "how is web?", "service": " Web "}, settings=LOOPBACK)
+    degraded, _ = run_flow(document, "manual", {"user_message": "and db?", "service": "db"}, settings=LOOPBACK)
+    unreachable, _ = run_flow(document, "manual", {"user_message": "db?", "service": "db"}, settings={},
+                              sleep=lambda s: None)
+
+    assert healthy.output["text"] == "The status API reports 'ok' for web."
+    assert (degraded.status, degraded.output["text"]) == ("waiting", "db is degraded; I will check again in 5 minutes.")
+    assert unreachable.output["text"].startswith("I could not reach the status API: Requests to 127.0.0.1")

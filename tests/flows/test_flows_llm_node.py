@@ -109,3 +109,20 @@ def test_the_provider_address_is_guarded_like_the_http_node(run_flow, stub):
 
     assert outcome.status == "failed"
     assert "not allowed" in outcome.error
+
+
+def test_the_chat_example_keeps_the_conversation_and_apologises_without_a_credential(run_flow, stub):
+    from tests.flows.conftest import load_example
+
+    document = load_example("llm_chat_memory")
+    next(n for n in document["nodes"] if n["id"] == "ask")["config"]["base_url"] = stub.url + "/v1"
+
+    outcome, _ = run_flow(document, "api", {"message": "three"}, trigger={"session": SESSION},
+                          settings=LOOPBACK, credentials={"openai": KEY["openai"]}.get)
+    assert outcome.output == {"text": "echo: three (6 messages) "}  # system + 4 earlier turns + this message
+
+    outcome, _ = run_flow(document, "api", {"message": "three"}, settings=LOOPBACK, credentials=lambda name: None,
+                          sleep=lambda s: None)
+    assert outcome.status == "succeeded"
+    assert outcome.output["text"].startswith("Sorry there, I cannot answer right now.")
+    assert "The credential 'openai' does not exist" in outcome.output["data"]["error"]
