@@ -44,8 +44,21 @@ def _check_clock() -> None:
 
 
 def _loop_guard(iterable: Any) -> Any:
-    """Wrap every `{% for %}` iterable so long loops check the render deadline."""
+    """Wrap every `{% for %}` iterable so long loops check the render deadline.
+
+    Short sized loops are returned as they are: the call itself checked the clock, and every
+    loop start calls it again, so only long loops pay for the per-item wrapper.
+    """
     _check_clock()
+    try:
+        if len(iterable) <= _CHECK_EVERY:
+            return iterable
+    except TypeError:  # no length (a generator): wrap it
+        pass
+    return _checked(iterable)
+
+
+def _checked(iterable: Any) -> Any:
     for index, item in enumerate(iterable):
         if index % _CHECK_EVERY == _CHECK_EVERY - 1:
             _check_clock()

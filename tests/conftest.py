@@ -193,6 +193,15 @@ def api_key(app, make_account):
     return token
 
 
+@pytest.fixture
+def slow_service():
+    """A loopback web service stand-in (tests/stubs.py); `/slow?seconds=N` answers after N seconds."""
+    from tests.stubs import service
+
+    with service() as stub:
+        yield stub
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print each distinct skip reason once, with a count, instead of one line per skipped test."""
     reasons: dict[str, int] = {}

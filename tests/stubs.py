@@ -111,7 +111,7 @@ class ProviderHandler(_Handler):
 
 
 class ServiceHandler(_Handler):
-    """A small web service: /status/<name>, /echo, /fail/<code>, /redirect?to=..., /big, /flaky."""
+    """A small web service: /status/<name>, /echo, /fail/<code>, /redirect?to=..., /slow?seconds=, /big, /flaky."""
 
     flaky_calls = 0
 
@@ -139,6 +139,9 @@ class ServiceHandler(_Handler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None
+        if path == "/slow":  # a step that takes a while, e.g. to cancel a run or stop a worker during it
+            time.sleep(float(params.get("seconds", "2")))
+            return self._json(200, {"text": "slow done"})
         if path == "/big":
             return self._send(200, b"x" * 5000, "text/plain")
         if path == "/flaky":  # fails twice, then answers
