@@ -13,7 +13,7 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from flows.graph import Graph
 from flows.nodes.base import ERROR_PORT, NodeContext, NodeError, NodeResult, NodeType
@@ -77,29 +77,33 @@ def attempts_allowed(graph: Graph, node_id: str) -> int:
 
 
 def execute_node(graph: Graph, state: RunState, frontier: deque[str], journal: Journal, node_id: str,
-             seq: int, attempt: int) -> None:
+                 seq: int, attempt: int) -> None:
     """Run one node as step `seq`, trying again as its retry setting allows, and record each attempt.
 
     Raise RunFailed if the last attempt fails and the node has no error port; with one, the
-    failure is recorded on the step and the run continues from `error`.
+    failure is recorded on the step and the run continues from `error`. No further attempt is
+    made once the run is being stopped (cancel, time limit).
     """
     node = graph.nodes[node_id]
     node_type = graph.node_type(node_id)
     allowed = attempts_allowed(graph, node_id)
     services = state.services
     while True:
-        result, error = _attempt(graph, state, journal, node, node_type, seq, attempt)
+        result, error, record = _attempt(graph, state, journal, node, node_type, seq, attempt)
         if error is None:
             break
         if attempt < allowed and not _stopping(services):
+            record("failed", None, None, error)
             services["sleep"](_backoff(node, attempt))
             attempt += 1
             continue
         if _error_port(node_type, node):
             output = {"error": {"message": error, "attempts": attempt}}
+            record("failed", output, ERROR_PORT, error)
             state.record(node_id, node_type, output, False)
             frontier.extend(graph.successors(node_id, ERROR_PORT))
             return
+        record("failed", None, None, error)
         raise RunFailed(error, node_id)
     state.record(node_id, node_type, result.output, result.reply)
     if result.port is not None:
@@ -109,8 +113,12 @@ def execute_node(graph: Graph, state: RunState, frontier: deque[str], journal: J
 
 
 def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_type: NodeType | None,
-             seq: int, attempt: int) -> tuple[NodeResult | None, str | None]:
-    """Run one attempt and record it; return (result, None) or (None, error message)."""
+             seq: int, attempt: int) -> tuple[NodeResult | None, str | None, Callable]:
+    """Run one attempt; record it when it succeeded.
+
+    Return (result, None, record) or (None, error message, record): the caller records a
+    failure with `record`, once it knows whether the step is retried or leaves by `error`.
+    """
     node_id = node["id"]
     type_name = str(node.get("type"))
     config = node.get("config", {})
@@ -144,16 +152,10 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
     try:
         result = _run_node(graph, node_type, type_name, ctx)
     except NodeFailure as failure:
-        message = redact(failure.message, ctx.secrets)
-        last = attempt >= attempts_allowed(graph, node_id) or _stopping(services)
-        if last and _error_port(node_type, node):
-            record("failed", {"error": {"message": message, "attempts": attempt}}, ERROR_PORT, message)
-        else:
-            record("failed", None, None, message)
-        return None, message
+        return None, redact(failure.message, ctx.secrets), record
     result.output = redact(result.output, ctx.secrets)
     record("succeeded", result.output, result.port, None)
-    return result, None
+    return result, None, record
 
 
 def _error_port(node_type: NodeType | None, node: dict) -> bool:
