@@ -104,7 +104,7 @@ class NodeContext:
             raise NodeError(f"The credential '{name}' does not exist in this workspace; create it under "
                             f"Credentials or pick another one.")
         for key, value in found.items():
-            if key not in ("kind", "name", "header") and isinstance(value, str) and len(value) >= 4:
+            if key not in ("kind", "name", "header", "username") and isinstance(value, str) and len(value) >= 4:
                 self.secrets.add(value)
         return found
 
