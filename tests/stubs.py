@@ -152,14 +152,25 @@ class ServiceHandler(_Handler):
         return self._json(404, {"error": "not found"})
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Ignore clients that hang up early (a node's timeout or size cap did its job)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class StubServer:
     """A threaded HTTP server on 127.0.0.1 with a random port."""
 
     def __init__(self, handler: type[_Handler]):
         self.recorder = Recorder()
         handler_class = type(handler.__name__, (handler,), {"recorder": self.recorder, "flaky_calls": 0})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), handler_class)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
