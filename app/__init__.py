@@ -38,11 +38,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     errors.init_app(app)
     register_cli(app)
 
-    from app.blueprints import (api, api_keys_api, auth as auth_views, health, hooks, metrics, settings_ui,
-                                triggers_api, ui)
+    from app.blueprints import (api, api_keys_api, auth as auth_views, credentials, health, hooks, metrics,
+                                settings_ui, triggers_api, ui)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
-                      hooks.bp, metrics.bp):
+                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -56,6 +56,55 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _credentials_key(instance_path: Path) -> str:
+    """Return the instance's credentials key (a Fernet key), creating it on first use.
+
+    Kept in its own file, apart from the database, so a copy of the database alone does not
+    reveal the workspace credentials. Losing the key makes stored credentials unreadable.
+    """
+    from cryptography.fernet import Fernet
+
+    path = instance_path / "credentials_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    try:
+        os.write(fd, key.encode())
+    finally:
+        os.close(fd)
+    return key
+
+
+def _fernet_key(raw: str) -> str:
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(raw.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError("CREDENTIALS_KEY must be a Fernet key: 32 random bytes in url-safe base64 (44 characters); "
+                          "make one with `python -c 'from cryptography.fernet import Fernet; "
+                          "print(Fernet.generate_key().decode())'`") from None
+    return raw
+
+
+def _networks(env: dict, name: str) -> tuple[str, ...]:
+    """Parse a comma-separated CIDR list (e.g. `10.0.0.0/8, 127.0.0.1/32`), naming a bad entry."""
+    from flows.net import parse_networks
+
+    raw = env.get(name) or ""
+    try:
+        return tuple(str(network) for network in parse_networks(raw.split(",")))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -75,6 +124,9 @@ class Settings:
     retention_batch_size: int
     retention_interval_seconds: int
     metrics_token: str | None
+    credentials_key: str
+    http_allowed_networks: tuple[str, ...]
+    run_events_maxlen: int
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -101,6 +153,9 @@ class Settings:
             retention_batch_size=_int(env, "RETENTION_BATCH_SIZE", 500, minimum=1),
             retention_interval_seconds=_int(env, "RETENTION_INTERVAL_SECONDS", 3600, minimum=1),
             metrics_token=env.get("METRICS_TOKEN") or None,
+            credentials_key=_fernet_key(env.get("CREDENTIALS_KEY") or _credentials_key(instance_path)),
+            http_allowed_networks=_networks(env, "HTTP_NODE_ALLOWED_NETWORKS"),
+            run_events_maxlen=_int(env, "RUN_EVENTS_MAXLEN", 10000, minimum=10),
         )
 
     def flask_config(self) -> dict:
@@ -127,6 +182,9 @@ class Settings:
             "RETENTION_BATCH_SIZE": self.retention_batch_size,
             "RETENTION_INTERVAL_SECONDS": self.retention_interval_seconds,
             "METRICS_TOKEN": self.metrics_token,
+            "CREDENTIALS_KEY": self.credentials_key,
+            "HTTP_NODE_ALLOWED_NETWORKS": self.http_allowed_networks,
+            "RUN_EVENTS_MAXLEN": self.run_events_maxlen,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

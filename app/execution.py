@@ -3,6 +3,11 @@
 This is the only bridge between the pure engine (`flows`) and the database. `SqlJournal` stores
 each step as the engine reports it, fenced on the run's lease, so a run can be continued from
 its persisted steps by any worker and a worker that lost the run cannot write into it.
+
+The engine gets what it may not fetch itself: the workspace's credentials (decrypted here, by
+name, only when a node asks), operator settings for nodes, and `emit`, which publishes live
+events to Redis (`app.run_events`). A run parked by a delay node is marked `waiting`, its lease
+released, and a job is scheduled with rq-scheduler for its resume time.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from functools import lru_cache
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
@@ -20,9 +25,12 @@ import flows
 from app.extensions import db
 from app.models import FlowVersion, Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
-from app.queueing import announce_finished
+from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
+from app.redis_conn import get_redis
+from app.run_events import Publisher, publish
 from app.run_lease import Heartbeat, LeaseLost, claim, fence
 from app.services.sessions import history
+from app.services.credentials import resolver
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
@@ -128,6 +136,7 @@ def _execute(run_id: str) -> str:
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
+    node_settings = {"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])}
     try:
         heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
         with heartbeat.watch(run_id, token) as lease_lost:
@@ -136,10 +145,13 @@ def _execute(run_id: str) -> str:
                     document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
                     run_info=run_info, max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
                     interrupt=lambda: _interrupt(journal, lease_lost),
+                    emit=Publisher(run_id), credentials=resolver(run.workspace_id), settings=node_settings,
                 )
             except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
                 db.session.rollback()
                 outcome = flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
+        if outcome.status == "waiting":
+            return park(run_id, token, outcome, journal.deadline_at)
         # Only a resumed run or an interrupted checkpoint can leave a step marked running.
         return finish(run_id, token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps)
     except LeaseLost:
@@ -216,7 +228,49 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
     db.session.commit()
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
     announce_finished(run_id, status.value)
+    publish(run_id, {"type": "end", "status": status.value})
     return status.value
+
+
+def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at) -> str:
+    """Mark the run `waiting` until `outcome.resume_at`, release its lease, schedule its resume.
+
+    The run's time limit counts active time only: its deadline moves by the time it waits.
+    If scheduling fails (Redis down), the sweeper resumes the run once its time has passed.
+    """
+    now = utcnow()
+    resume_at = datetime.fromtimestamp(outcome.resume_at, timezone.utc)
+    job_id = new_job_id(run_id)
+    values = {"status": RunStatus.WAITING, "resume_at": resume_at, "lease_token": None, "lease_expires_at": None,
+              "job_id": job_id, "output": outcome.output}
+    if deadline_at is not None:
+        values["deadline_at"] = deadline_at + max(timedelta(0), resume_at - now)
+    result = db.session.execute(
+        update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_token == token)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise LeaseLost(run_id)
+    db.session.commit()
+    log.info("run_id=%s state=waiting resume_at=%s steps=%s", run_id, resume_at.isoformat(), outcome.steps)
+    publish(run_id, {"type": "waiting", "resume_at": resume_at.isoformat()})
+    schedule_resume(run_id, job_id, resume_at)
+    return RunStatus.WAITING.value
+
+
+def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
+    """Ask rq-scheduler to queue the run's job at `resume_at` (the scheduler process's clock)."""
+    from redis.exceptions import RedisError
+    from rq_scheduler import Scheduler
+
+    try:
+        queue = get_queue()
+        scheduler = Scheduler(queue=queue, connection=get_redis())
+        scheduler.enqueue_at(resume_at.astimezone(timezone.utc).replace(tzinfo=None), JOB_FUNCTION, run_id,
+                             job_id=job_id, timeout=current_app.config["JOB_TIMEOUT"] + 30,
+                             job_result_ttl=60, job_description=f"resume run {run_id}")
+    except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
+        log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
 
 
 def close_interrupted_steps(run_id: str, now) -> None:

@@ -37,7 +37,9 @@ _CLAIM = (
     RUNS.update()
     .where(RUNS.c.id == bindparam("run_id"),
            or_(RUNS.c.status == RunStatus.QUEUED,
-               (RUNS.c.status == RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now"))))
+               (RUNS.c.status == RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now")),
+               # a run parked by a delay node, once its time has come (its scheduled job or the sweeper)
+               (RUNS.c.status == RunStatus.WAITING) & (RUNS.c.resume_at <= bindparam("now"))))
     .values(status=RunStatus.RUNNING, lease_token=bindparam("token"), lease_expires_at=bindparam("expires"),
             attempts=RUNS.c.attempts + 1)
 )
@@ -52,7 +54,7 @@ _RUN_FLAGS = select(RUNS.c.cancel_requested, RUNS.c.deadline_at).where(RUNS.c.id
 
 
 def claim(run_id: str, lease_seconds: int) -> str | None:
-    """Take the run if it is queued or its owner's lease expired; return our token, or None."""
+    """Take the run if it is queued, its owner's lease expired or its delay is over; return our token, or None."""
     now = utcnow()
     token = uuid.uuid4().hex
     result = db.session.execute(_CLAIM, {"run_id": run_id, "now": now, "token": token,

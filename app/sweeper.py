@@ -5,6 +5,9 @@ Two ways a run can be stranded, both of which RQ alone would miss for minutes or
   or the job failed before the run was claimed) -> enqueue it again under a new job id;
 - running, but its worker stopped renewing the lease (kill -9, machine gone) -> queue it again so
   another worker continues from the last completed step, or end it `timed_out` past its deadline.
+A third kind is merely late: a run parked by a delay node (`waiting`) whose resume job was lost
+(Redis restarted) -> once its resume time has passed by a sweep interval, queue it again.
+Waiting runs hold no lease and are never treated as stranded before their time.
 Every change is a conditional UPDATE, so two sweepers, or a sweeper racing a worker, cannot both
 act on one run; a Redis lock keeps normally one sweeper active at a time.
 """
@@ -44,6 +47,7 @@ BATCH = 500
 class SweepReport:
     requeued_lost: int = 0
     requeued_expired: int = 0
+    resumed_waiting: int = 0
     timed_out: int = 0
     discarded: int = 0
     skipped_locked: bool = False
@@ -61,10 +65,13 @@ def sweep() -> SweepReport:
         _expired_leases(report)
         _discard_expired(report)
         _lost_jobs(report)
+        _late_waiting(report)
         idempotency.purge_expired()
-        if report.requeued_lost or report.requeued_expired or report.timed_out or report.discarded:
-            log.info("sweep requeued_lost=%s requeued_expired=%s timed_out=%s discarded=%s",
-                     report.requeued_lost, report.requeued_expired, report.timed_out, report.discarded)
+        if report.requeued_lost or report.requeued_expired or report.timed_out or report.resumed_waiting \
+                or report.discarded:
+            log.info("sweep requeued_lost=%s requeued_expired=%s timed_out=%s resumed_waiting=%s discarded=%s",
+                     report.requeued_lost, report.requeued_expired, report.timed_out, report.resumed_waiting,
+                     report.discarded)
         return report
     finally:
         if redis.get(LOCK_KEY) == token.encode():
@@ -132,6 +139,30 @@ def _lost_jobs(report: SweepReport) -> None:
         if _requeue(run_id, timeout, f"job-{status or 'missing'}",
                     [Run.status == RunStatus.QUEUED, Run.job_id.is_not_distinct_from(old_job_id)], {}):
             report.requeued_lost += 1
+
+
+def _late_waiting(report: SweepReport) -> None:
+    """Queue waiting runs whose resume job should have fired a sweep interval ago but did not."""
+    config = current_app.config
+    cutoff = utcnow() - timedelta(seconds=config["SWEEP_INTERVAL_SECONDS"] + config["SWEEP_QUEUED_GRACE_SECONDS"])
+    rows = db.session.execute(
+        db.select(Run.id, Run.job_id, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
+        .where(Run.status == RunStatus.WAITING, Run.resume_at < cutoff).order_by(Run.resume_at).limit(BATCH)
+    ).all()
+    if not rows:
+        return
+    pipe = get_redis().pipeline(transaction=False)
+    for _, job_id, _ in rows:
+        pipe.hget(Job.key_for(job_id or "none"), "status")
+    states = pipe.execute()
+    for (run_id, old_job_id, timeout), status in zip(rows, states):
+        status = status.decode() if status else None
+        if status in ("queued", "started"):  # on its way: the scheduler moved it to the queue
+            continue
+        if _requeue(run_id, timeout, f"resume-{status or 'missing'}",
+                    [Run.status == RunStatus.WAITING, Run.job_id.is_not_distinct_from(old_job_id)],
+                    {"status": RunStatus.QUEUED}):
+            report.resumed_waiting += 1
 
 
 def _requeue(run_id: str, timeout: int, reason: str, still_stranded: list, values: dict) -> bool:

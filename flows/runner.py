@@ -9,20 +9,25 @@ twice), and the step that was in flight is retried.
 Order is breadth-first over a FIFO frontier, and a node runs at most once per run. Both make
 the execution order a pure function of the document and the ports taken, which is what lets a
 replay verify that the recorded steps still match the graph.
+
+A failing node may be tried again (its `retry` setting; each attempt is its own recorded step
+attempt) and may hand its failure to the `error` port instead of failing the run (`on_error`).
+Such a handled failure is recorded as a failed step that took a port, and replays like any
+other completed step. A delay node parks the run: run_graph() returns "waiting" with the time
+to resume, and a later call continues after the delay step.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
-from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
-from flows.templating import TemplateError
+from flows.nodes.base import ERROR_PORT
+from flows.steps import RunFailed, RunState, attempts_allowed, execute_node
 
 
 @dataclass
@@ -64,53 +69,22 @@ class Journal(Protocol):
 class RunOutcome:
     """Report how a call to run_graph() ended."""
 
-    status: str  # "succeeded" | "failed" | "canceled" | "timed_out" (the last two only via `interrupt`)
+    # "succeeded" | "failed" | "waiting" | "canceled" | "timed_out" (the last two only via `interrupt`)
+    status: str
     output: dict | None  # the last reply node's output, or None
     error: str | None
     error_node_id: str | None
     steps: int  # steps executed in this call, not counting replayed ones
-
-
-class _RunFailed(Exception):
-    """Stop the run with a message for the user (internal control flow)."""
-
-    def __init__(self, message: str, node_id: str | None):
-        super().__init__(message)
-        self.message = message
-        self.node_id = node_id
-
-
-class _NodeFailure(Exception):
-    """Fail the current step with a message for the user (internal control flow)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-@dataclass
-class _State:
-    """Hold the data a run accumulates: what templates see and what the outcome reports."""
-
-    payload: dict
-    run_info: dict
-    inputs: dict = field(default_factory=dict)
-    nodes: dict = field(default_factory=dict)
-    reply: dict | None = None
-    executed: set = field(default_factory=set)
-
-    def record(self, node_id: str, node_type: NodeType, output: dict, is_reply: bool) -> None:
-        self.executed.add(node_id)
-        self.nodes[node_id] = output
-        if node_type.category == "start":
-            self.inputs = output
-        if is_reply:
-            self.reply = output
+    resume_at: float | None = None  # "waiting": when to call run_graph() again (epoch seconds)
 
 
 def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
               max_steps: int = 1000, registry: NodeRegistry | None = None, max_attempts: int = 3,
-              interrupt: Callable[[], tuple[str, str] | None] | None = None) -> RunOutcome:
+              interrupt: Callable[[], tuple[str, str] | None] | None = None,
+              emit: Callable[[dict], None] | None = None,
+              credentials: Callable[[str], dict | None] | None = None,
+              settings: dict | None = None, clock: Callable[[], float] = time.time,
+              sleep: Callable[[float], None] = time.sleep) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
     `document` may also be a `Graph` built earlier: callers that run the same published
@@ -124,24 +98,33 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
     A step left in flight by a stopped worker is retried until it has had `max_attempts`
     attempts; then the run fails, rather than retrying a node that keeps killing its worker.
     `interrupt`, called before each step, may return ``(status, message)`` to stop the run
-    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``: the engine keeps no clock itself.
+    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``.
+
+    `emit` receives partial results nodes publish (LLM tokens, replies); `credentials` resolves
+    a credential name for nodes that need one; `settings` are operator settings for nodes (e.g.
+    ``http_allowed_networks``). `clock` and `sleep` serve delays and retry back-off.
     """
     graph = document if isinstance(document, Graph) else Graph(document, registry)
     payload = payload if isinstance(payload, dict) else {}
-    state = _State(payload=payload, run_info=dict(run_info or {}))
+    state = RunState(payload=payload, run_info=dict(run_info or {}), services={
+        "emit": emit or (lambda event: None), "credentials": credentials, "settings": dict(settings or {}),
+        "clock": clock, "sleep": sleep, "interrupt": interrupt})
     frontier: deque[str] = deque()
     steps = 0
     try:
         _check_entry(graph, entry_node_id)
         frontier.append(entry_node_id)
         seq, retry = _replay(graph, state, frontier, journal)
+        if retry is None and state.resume_at is not None and state.resume_at > clock():
+            return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
+        state.resume_at = None  # the delay is over (or was not the last step)
         while True:
             node_id = _next_node(frontier, state)
-            if retry is not None:  # the step in flight when the previous worker stopped
+            if retry is not None:  # the step in flight when the previous worker stopped, or a retry
                 if node_id != retry.node_id:
                     raise _mismatch(retry, node_id)
-                if retry.attempt >= max_attempts:
-                    raise _RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
+                if retry.status == "running" and retry.attempt >= max_attempts:
+                    raise RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
                                      f"because its worker stopped; giving up after {max_attempts} attempts.",
                                      node_id)
                 seq, attempt, retry = retry.seq, retry.attempt + 1, None
@@ -150,26 +133,28 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
             else:
                 seq, attempt = seq + 1, 1
             if seq > max_steps:
-                raise _RunFailed(f"step limit of {max_steps} reached", node_id)
+                raise RunFailed(f"step limit of {max_steps} reached", node_id)
             stop = interrupt() if interrupt else None
             if stop is not None:
                 return RunOutcome(stop[0], state.reply, stop[1], node_id, steps)
             steps += 1
-            _execute(graph, state, frontier, journal, node_id, seq, attempt)
-    except _RunFailed as failure:
+            execute_node(graph, state, frontier, journal, node_id, seq, attempt)
+            if state.resume_at is not None:
+                return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
+    except RunFailed as failure:
         return RunOutcome("failed", state.reply, failure.message, failure.node_id, steps)
 
 
 def _check_entry(graph: Graph, entry_node_id: str) -> None:
     if graph.node(entry_node_id) is None:
-        raise _RunFailed(f"The flow has no node '{entry_node_id}' to start from.", None)
+        raise RunFailed(f"The flow has no node '{entry_node_id}' to start from.", None)
     node_type = graph.node_type(entry_node_id)
     if node_type is None or node_type.category not in ("trigger", "start"):
-        raise _RunFailed(f"Node '{entry_node_id}' cannot start a run; runs start at a trigger or "
+        raise RunFailed(f"Node '{entry_node_id}' cannot start a run; runs start at a trigger or "
                          f"at the start node.", entry_node_id)
 
 
-def _next_node(frontier: deque[str], state: _State) -> str | None:
+def _next_node(frontier: deque[str], state: RunState) -> str | None:
     """Pop the next node to run, skipping nodes already executed (reached twice by fan-in)."""
     while frontier:
         node_id = frontier.popleft()
@@ -178,7 +163,7 @@ def _next_node(frontier: deque[str], state: _State) -> str | None:
     return None
 
 
-def _replay(graph: Graph, state: _State, frontier: deque[str],
+def _replay(graph: Graph, state: RunState, frontier: deque[str],
             journal: Journal) -> tuple[int, StepRecord | None]:
     """Restore the run from its persisted steps; return the last seq and a step to retry.
 
@@ -189,18 +174,21 @@ def _replay(graph: Graph, state: _State, frontier: deque[str],
     seq = 0
     for position, record in enumerate(records):
         if record.seq != seq + 1:
-            raise _RunFailed(f"Cannot resume the run: its recorded steps jump from step {seq} to "
+            raise RunFailed(f"Cannot resume the run: its recorded steps jump from step {seq} to "
                              f"step {record.seq}.", record.node_id)
-        if record.status == "failed":
-            raise _RunFailed(f"The run already failed at step {record.seq} (node '{record.node_id}').",
+        state.resume_at = None
+        if record.status == "failed" and record.port != ERROR_PORT:
+            if position == len(records) - 1 and record.attempt < attempts_allowed(graph, record.node_id):
+                return seq, record  # failed, with attempts left: the worker stopped before retrying
+            raise RunFailed(f"The run already failed at step {record.seq} (node '{record.node_id}').",
                              record.node_id)
         if record.status == "running":
             if position != len(records) - 1:
-                raise _RunFailed(f"Cannot resume the run: step {record.seq} is still marked running "
+                raise RunFailed(f"Cannot resume the run: step {record.seq} is still marked running "
                                  f"but later steps exist.", record.node_id)
             return seq, record
-        if record.status != "succeeded":
-            raise _RunFailed(f"Cannot resume the run: step {record.seq} has the unknown status "
+        if record.status not in ("succeeded", "failed"):
+            raise RunFailed(f"Cannot resume the run: step {record.seq} has the unknown status "
                              f"'{record.status}'.", record.node_id)
         node_id = _next_node(frontier, state)
         if node_id != record.node_id:
@@ -209,99 +197,16 @@ def _replay(graph: Graph, state: _State, frontier: deque[str],
         if node_type is None:
             raise _mismatch(record, node_id)
         output = record.output if isinstance(record.output, dict) else {}
-        state.record(node_id, node_type, output, node_type.replies)
+        state.record(node_id, node_type, output, node_type.replies and record.status == "succeeded")
+        if node_type.waits and record.status == "succeeded" and isinstance(output.get("resume_at_epoch"), (int, float)):
+            state.resume_at = float(output["resume_at_epoch"])  # still waiting if nothing ran after it
         if record.port is not None:
             frontier.extend(graph.successors(node_id, record.port))
         seq = record.seq
     return seq, None
 
 
-def _mismatch(record: StepRecord, expected: str | None) -> _RunFailed:
+def _mismatch(record: StepRecord, expected: str | None) -> RunFailed:
     would_run = f"'{expected}'" if expected else "nothing"
-    return _RunFailed(f"Cannot resume the run: step {record.seq} ran node '{record.node_id}', but the "
+    return RunFailed(f"Cannot resume the run: step {record.seq} ran node '{record.node_id}', but the "
                       f"flow would run {would_run} at that point.", record.node_id)
-
-
-def _execute(graph: Graph, state: _State, frontier: deque[str], journal: Journal, node_id: str,
-             seq: int, attempt: int) -> None:
-    """Run one node as step `seq` and record it; raise _RunFailed if the node fails."""
-    node = graph.nodes[node_id]
-    node_type = graph.node_type(node_id)
-    type_name = str(node.get("type"))
-    config = node.get("config", {})
-    ctx = NodeContext(
-        node=node,
-        config=node_type.effective_config(config) if node_type and isinstance(config, dict) else {},
-        payload=state.payload,
-        inputs=state.inputs,
-        nodes=state.nodes,
-        run=state.run_info,
-    )
-    step_input = _step_input(node_type, ctx)
-    checkpoint = node_type is None or node_type.checkpoint_before_run
-    started_at = time.time()
-    if checkpoint:
-        journal.step_started(seq, node_id, type_name, attempt, step_input)
-
-    def record(status: str, output: dict | None, port: str | None, error: str | None) -> None:
-        if checkpoint:
-            journal.step_finished(seq, status, output, port, error)
-        else:
-            journal.step_recorded(seq, node_id, type_name, attempt, step_input, started_at, status, output,
-                                  port, error)
-
-    try:
-        result = _run_node(graph, node_type, type_name, ctx)
-    except _NodeFailure as failure:
-        record("failed", None, None, failure.message)
-        raise _RunFailed(failure.message, node_id) from None
-    record("succeeded", result.output, result.port, None)
-    state.record(node_id, node_type, result.output, result.reply)
-    if result.port is not None:
-        frontier.extend(graph.successors(node_id, result.port))
-
-
-def _step_input(node_type: NodeType | None, ctx: NodeContext) -> dict:
-    """Return the recorded input of a step; a broken step_input() must not stop the run."""
-    try:
-        step_input = _plain(node_type.step_input(ctx)) if node_type else {}
-    except Exception:  # noqa: BLE001 - the input is informational only
-        return {}
-    return step_input if isinstance(step_input, dict) else {}
-
-
-def _run_node(graph: Graph, node_type: NodeType | None, type_name: str, ctx: NodeContext) -> NodeResult:
-    """Call the node and check what it returned; turn every failure into a readable message."""
-    if node_type is None:
-        raise _NodeFailure(f"Unknown node type '{type_name}'; this server cannot run it.")
-    error = graph.config_error(ctx.node["id"])
-    if error:
-        raise _NodeFailure(f"The node's settings are invalid ({error}); open the flow and save it "
-                           f"again to see every problem.")
-    try:
-        result = node_type.run(ctx)
-    except (NodeError, TemplateError) as exc:
-        raise _NodeFailure(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - a node bug must fail the step, not the worker
-        raise _NodeFailure(f"Unexpected error in the {type_name} node: {type(exc).__name__}: {exc}") from None
-    if not isinstance(result, NodeResult) or not isinstance(result.output, dict):
-        raise _NodeFailure(f"The {type_name} node returned no result; this is a bug in the node type.")
-    if result.port is not None and result.port not in node_type.output_ports(ctx.config):
-        raise _NodeFailure(f"The {type_name} node chose the unknown port '{result.port}'; this is a bug "
-                           f"in the node type.")
-    try:
-        output = _plain(result.output)
-    except (TypeError, ValueError, RecursionError):
-        raise _NodeFailure(f"The {type_name} node produced output that cannot be stored as JSON; this is "
-                           f"a bug in the node type.") from None
-    return NodeResult(output=output, port=result.port, reply=result.reply)
-
-
-def _plain(value: dict) -> dict:
-    """Return a JSON round-trip copy of `value`.
-
-    A resumed run reads outputs back from storage as plain JSON; giving the uninterrupted run
-    exactly the same plain copies guarantees both see identical data (tuples become lists,
-    dict subclasses become dicts) and that no later change to a node's own objects leaks in.
-    """
-    return json.loads(json.dumps(value, allow_nan=False))

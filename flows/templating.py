@@ -6,19 +6,63 @@ Undefined variables raise instead of rendering as empty text, because a typo suc
 ``inputs.servce`` should fail the step with a message naming the variable rather than silently
 send an empty answer. Compiled templates are cached: the same published flow renders the same
 sources over and over.
+
+A template may also not run forever or print without end: a worker renders it between steps,
+and a `{% for %}` over a huge range would hold the worker (and every run queued behind it).
+Each render has a time limit and an output-size limit; loops, calls and output pieces check
+the clock, and `*` / `**` refuse results larger than the output limit before computing them.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
 _MAX_LISTED_KEYS = 12
+RENDER_TIME_LIMIT_SECONDS = 2.0
+MAX_OUTPUT_CHARS = 1_000_000
+_LOOP_GUARD = "__sb_loop_guard"
+_CHECK_EVERY = 1024  # loop iterations between clock checks
+_limits = threading.local()
+
+
+class _RenderLimit(Exception):
+    """Stop a render that ran out of time or output (internal; becomes a TemplateError)."""
+
+
+def _check_clock() -> None:
+    deadline = getattr(_limits, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise _RenderLimit(f"took longer than {_limits.seconds:g} s to render; simplify its loops")
+
+
+def _loop_guard(iterable: Any) -> Any:
+    """Wrap every `{% for %}` iterable so long loops check the render deadline.
+
+    Short sized loops are returned as they are: the call itself checked the clock, and every
+    loop start calls it again, so only long loops pay for the per-item wrapper.
+    """
+    _check_clock()
+    try:
+        if len(iterable) <= _CHECK_EVERY:
+            return iterable
+    except TypeError:  # no length (a generator): wrap it
+        pass
+    return _checked(iterable)
+
+
+def _checked(iterable: Any) -> Any:
+    for index, item in enumerate(iterable):
+        if index % _CHECK_EVERY == _CHECK_EVERY - 1:
+            _check_clock()
+        yield item
 
 
 class TemplateError(Exception):
@@ -105,16 +149,43 @@ def _missing_member_message(obj: Any, path: str, name: Any) -> str:
 
 
 class _FlowEnvironment(ImmutableSandboxedEnvironment):
-    """Look up dict keys before dict methods for dotted access.
+    """Look up dict keys before dict methods for dotted access, and keep renders bounded.
 
     Plain Jinja resolves ``inputs.items`` to the dict method ``items``; a flow author who
     declared an input called "items" means the input, so keys win over methods here.
     """
 
+    intercepted_binops = frozenset(["*", "**"])
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, dict) and isinstance(attribute, str) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _check_clock()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Refuse `'x' * 10**9` and `9 ** 9 ** 9` before Python tries to build them."""
+        _check_clock()
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                        and len(seq) * count > MAX_OUTPUT_CHARS:
+                    raise _RenderLimit(f"would build a value longer than {MAX_OUTPUT_CHARS} characters")
+        if operator == "**" and isinstance(right, (int, float)) and isinstance(left, (int, float)) \
+                and abs(right) > 100 and abs(left) > 1:
+            raise _RenderLimit("raises a number to a power above 100; that number would be huge")
+        return super().call_binop(context, operator, left, right)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """Route every loop's iterable through the loop guard (a clock check every few items)."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.Name(_LOOP_GUARD, "load"), [loop.iter], [], None, None,
+                                   lineno=loop.lineno)
+        return tree
 
 
 def _finalize(value: Any) -> Any:
@@ -136,6 +207,7 @@ _ENV = _FlowEnvironment(
     finalize=_finalize,
 )
 _ENV.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
+_ENV.globals[_LOOP_GUARD] = _loop_guard
 
 
 def _public_names(message: str) -> str:
@@ -148,11 +220,13 @@ def _compile(source: str) -> Template:
     return _ENV.from_string(source)
 
 
-def render_template(source: str, context: dict, name: str) -> str:
+def render_template(source: str, context: dict, name: str,
+                    time_limit: float = RENDER_TIME_LIMIT_SECONDS) -> str:
     """Render `source` with the variables in `context`; raise `TemplateError` on any failure.
 
     Every top-level variable is wrapped so that a missing member deep inside it is reported
-    with its full path (``'nodes.check' has no attribute 'txt'``).
+    with its full path (``'nodes.check' has no attribute 'txt'``). The render stops with an
+    error after `time_limit` seconds or `MAX_OUTPUT_CHARS` characters of output.
     """
     if not isinstance(source, str):
         raise TemplateError(name, f"must be text, not {type(source).__name__}")
@@ -161,8 +235,12 @@ def render_template(source: str, context: dict, name: str) -> str:
     except TemplateSyntaxError as exc:
         raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
     variables = {key: _with_path(value, key) for key, value in context.items()}
+    previous = getattr(_limits, "deadline", None), getattr(_limits, "seconds", None)
+    _limits.deadline, _limits.seconds = time.monotonic() + time_limit, time_limit
     try:
-        return template.render(variables)
+        return _generate(template, variables)
+    except _RenderLimit as exc:
+        raise TemplateError(name, str(exc)) from None
     except UndefinedError as exc:
         raise TemplateError(name, str(exc.message)) from None
     except SecurityError as exc:
@@ -171,3 +249,17 @@ def render_template(source: str, context: dict, name: str) -> str:
         raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside user code is the author's to fix
         raise TemplateError(name, f"{type(exc).__name__}: {exc}") from None
+    finally:
+        _limits.deadline, _limits.seconds = previous
+
+
+def _generate(template: Template, variables: dict) -> str:
+    """Collect the output piece by piece, checking its size and the clock as it grows."""
+    pieces, size = [], 0
+    for piece in template.generate(variables):
+        size += len(piece)
+        if size > MAX_OUTPUT_CHARS:
+            raise _RenderLimit(f"produced more than {MAX_OUTPUT_CHARS} characters; shorten its output")
+        _check_clock()
+        pieces.append(piece)
+    return "".join(pieces)

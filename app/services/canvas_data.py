@@ -10,6 +10,7 @@ from flask import url_for
 
 import flows
 from app.models import Flow, FlowVersion
+from app.services.credentials import list_credentials
 from app.services.presenters import live_triggers, trigger_dict
 
 EMPTY_DOCUMENT = {"schema_version": 1, "nodes": [], "edges": []}
@@ -27,6 +28,8 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "document": document,
         "palette": flows.registry.palette(),
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],
+        # Names only: node forms offer them in credential drop-downs; secrets never reach the page.
+        "credentials": [c.name for c in list_credentials(flow.workspace_id)],
         "urls": {
             "save": url_for("api.save_flow", flow_id=flow.id),
             "validate": url_for("api.validate_flow"),

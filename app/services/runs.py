@@ -118,10 +118,10 @@ def apply_flow_settings(flow: Flow, data: dict) -> None:
 
 
 def request_cancel(run: Run) -> bool:
-    """Cancel a queued run now, or ask a running one to stop before its next step; False if it ended."""
+    """Cancel a queued or waiting run now, or ask a running one to stop before its next step; False if it ended."""
     now = utcnow()
     queued = db.session.execute(
-        update(Run).where(Run.id == run.id, Run.status == RunStatus.QUEUED)
+        update(Run).where(Run.id == run.id, Run.status.in_([RunStatus.QUEUED, RunStatus.WAITING]))
         .values(status=RunStatus.CANCELED, cancel_requested=True, finished_at=now, error=CANCELED)
         .execution_options(synchronize_session=False))
     if queued.rowcount == 1:
@@ -159,6 +159,7 @@ def run_summary(run: Run) -> dict:
         "idempotency_key": run.idempotency_key,
         "event_at": iso(run.event_at),
         "discard_at": iso(run.discard_at),
+        "resume_at": iso(run.resume_at),  # set while a delay node keeps the run waiting
     }
 
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.condition import ConditionNode
+from flows.nodes.delay import DelayNode
+from flows.nodes.http_request import HttpRequestNode
+from flows.nodes.llm import LlmNode
 from flows.nodes.registry import NodeRegistry
 from flows.nodes.reply import EndNode, ReplyNode
 from flows.nodes.start import StartNode
+from flows.nodes.switch import SwitchNode
 from flows.nodes.template import TemplateNode
 from flows.nodes.triggers import ApiTrigger, ManualTrigger
+from flows.nodes.variables import SetVariablesNode
 
 registry = NodeRegistry()
-for _node_type in (ApiTrigger(), ManualTrigger(), StartNode(), TemplateNode(), ConditionNode(),
-                   ReplyNode(), EndNode()):
+for _node_type in (ApiTrigger(), ManualTrigger(), StartNode(), LlmNode(), HttpRequestNode(), TemplateNode(),
+                   SetVariablesNode(), ConditionNode(), SwitchNode(), DelayNode(), ReplyNode(), EndNode()):
     registry.register(_node_type)
 del _node_type
 

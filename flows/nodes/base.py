@@ -10,9 +10,10 @@ the runner the only place that persists steps.
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from jsonschema import Draft202012Validator
 
@@ -20,6 +21,32 @@ from flows.problems import Problem
 from flows.templating import render_template
 
 CATEGORIES = ("trigger", "start", "logic", "output")
+ERROR_PORT = "error"
+
+# Settings every node type that can fail on its own accepts (see `NodeType.error_handling`):
+# how often to try, and whether a final failure stops the run or leaves by the `error` port.
+COMMON_SETTINGS = {
+    "retry": {
+        "type": "object",
+        "additionalProperties": False,
+        "title": "Retry",
+        "description": "Try the step again when it fails: how many attempts in all, and the wait "
+                       "before the second attempt (doubled for each further one, at most 5 minutes).",
+        "properties": {
+            "attempts": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1, "title": "Attempts"},
+            "backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60, "default": 1,
+                                "title": "Wait between attempts (seconds)"},
+        },
+    },
+    "on_error": {
+        "type": "string",
+        "enum": ["fail", "port"],
+        "default": "fail",
+        "title": "When it fails",
+        "description": "fail: the run stops with the error. port: the run continues from the "
+                       "node's 'error' port, whose output is {\"error\": {\"message\": …}}.",
+    },
+}
 
 
 class NodeError(Exception):
@@ -44,10 +71,42 @@ class NodeContext:
     inputs: dict = field(default_factory=dict)
     nodes: dict = field(default_factory=dict)
     run: dict = field(default_factory=dict)
+    # Publish a partial result while the node runs (LLM tokens, replies); the app forwards the
+    # events to whoever follows the run live. A no-op when nobody listens.
+    emit: Callable[[dict], None] = field(default=lambda event: None)
+    # Look up a workspace credential by name: returns a dict such as {"kind": "bearer",
+    # "value": …}, or None. The app passes it in; the engine never reads credentials itself.
+    credential_resolver: Callable[[str], dict | None] | None = None
+    # Operator settings the app passes in (e.g. "http_allowed_networks"); nodes read, never write.
+    settings: dict = field(default_factory=dict)
+    # Every secret value handed to the node, so the runner can blank it out of outputs and errors.
+    secrets: set = field(default_factory=set)
+    attempt: int = 1
+    clock: Callable[[], float] = time.time  # epoch seconds; the runner passes its own
 
     @property
     def node_id(self) -> str:
         return self.node["id"]
+
+    @property
+    def session(self) -> dict:
+        """Return the conversation the run belongs to ({} when none): id, history, contact."""
+        session = self.trigger.get("session")
+        return session if isinstance(session, dict) else {}
+
+    def credential(self, name: str) -> dict:
+        """Return the workspace credential called `name`, remembering its secrets for redaction.
+
+        Raise NodeError when it does not exist, naming it, so the author can create or pick one.
+        """
+        found = self.credential_resolver(name) if self.credential_resolver and name else None
+        if not isinstance(found, dict):
+            raise NodeError(f"The credential '{name}' does not exist in this workspace; create it under "
+                            f"Credentials or pick another one.")
+        for key, value in found.items():
+            if key not in ("kind", "name", "header", "username") and isinstance(value, str) and len(value) >= 4:
+                self.secrets.add(value)
+        return found
 
     @property
     def trigger(self) -> dict:
@@ -56,8 +115,9 @@ class NodeContext:
         return trigger if isinstance(trigger, dict) else {}
 
     def template_context(self) -> dict:
-        """Return the variables templates can use: inputs, nodes, trigger and run."""
-        return {"inputs": self.inputs, "nodes": self.nodes, "trigger": self.trigger, "run": self.run}
+        """Return the variables templates can use: inputs, nodes, session, trigger and run."""
+        return {"inputs": self.inputs, "nodes": self.nodes, "session": self.session, "trigger": self.trigger,
+                "run": self.run}
 
     def render(self, source: str, name: str) -> str:
         """Render one of this node's templates; `name` is its config path, used in errors."""
@@ -75,6 +135,8 @@ class NodeResult:
     output: dict
     port: str | None = "out"
     reply: bool = False
+    # Park the run until this time (epoch seconds) before running the next node (delay node).
+    resume_at: float | None = None
 
 
 class NodeType:
@@ -94,6 +156,24 @@ class NodeType:
     # leaves a trace and the retry is counted as attempt 2. Pure nodes (no side effects, no waiting)
     # skip it and record the finished step in one write; re-running them after a crash is harmless.
     checkpoint_before_run: ClassVar[bool] = False
+    # Whether the type accepts the common `retry` and `on_error` settings. Triggers, start and
+    # end have nothing to retry; every other type gets both added to its schema automatically.
+    error_handling: ClassVar[bool] = True
+    # Whether the type can park the run (delay): replay then checks whether its time has come.
+    waits: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Add the common settings to each error-handling type's schema, once, at class creation."""
+        super().__init_subclass__(**kwargs)
+        schema = cls.__dict__.get("config_schema")
+        if cls.__dict__.get("error_handling", True) and cls.category not in ("trigger", "start") \
+                and isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            for name, prop in COMMON_SETTINGS.items():
+                schema["properties"].setdefault(name, copy.deepcopy(prop))
+
+    @property
+    def handles_errors(self) -> bool:
+        return "on_error" in self.config_schema.get("properties", {})
 
     @cached_property
     def config_validator(self) -> Draft202012Validator:
@@ -116,8 +196,15 @@ class NodeType:
         return [] if self.is_trigger else ["in"]
 
     def output_ports(self, config: dict) -> list[str]:
-        """Return the ports edges may leave from."""
+        """Return the ports edges may leave from, not counting the error port."""
         return ["out"]
+
+    def all_output_ports(self, config: dict) -> list[str]:
+        """Return every port edges may leave from: the type's own, plus `error` when enabled."""
+        ports = self.output_ports(config)
+        if self.handles_errors and isinstance(config, dict) and config.get("on_error") == "port":
+            ports = ports + [ERROR_PORT]
+        return ports
 
     def check(self, node: dict) -> list[Problem]:
         """Return problems the schema cannot express; only called when the schema passed."""
@@ -145,6 +232,7 @@ class NodeType:
             "default_config": defaults,
             "input_ports": self.input_ports(defaults),
             "output_ports": self.output_ports(defaults),
+            "error_port": self.handles_errors,
         }
 
     def problem(self, node: dict, code: str, message: str, path: str | None = None) -> Problem:

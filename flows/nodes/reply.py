@@ -2,7 +2,8 @@
 
 A reply does not stop the run: a flow may answer and then carry on (log, notify). The answer
 the caller receives is the output of the last reply node executed, which keeps the rule simple
-to explain and deterministic with the runner's breadth-first order.
+to explain and deterministic with the runner's breadth-first order. Each reply also publishes
+a `reply` event, so a flow can stream partial answers ("looking that up…") before the last one.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ReplyNode(NodeType):
             output["data"] = {
                 name: ctx.render(source, f"config.data.{name}") for name, source in ctx.config["data"].items()
             }
+        ctx.emit({"type": "reply", "node_id": ctx.node_id, "text": output["text"]})
         return NodeResult(output=output, port="out", reply=True)
 
 
@@ -57,6 +59,7 @@ class EndNode(NodeType):
     category = "output"
     title = "End"
     description = "Ends this branch of the flow."
+    error_handling = False
     config_schema = {"type": "object", "additionalProperties": False, "properties": {}}
 
     def output_ports(self, config: dict) -> list[str]:

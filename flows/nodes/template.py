@@ -33,7 +33,7 @@ class TemplateNode(NodeType):
                 "title": "Template",
                 "x-widget": "template",
                 "description": "Jinja template, e.g. 'Hello {{ inputs.name }}'. Available: "
-                               "inputs, nodes, trigger, run.",
+                               "inputs, nodes, session, trigger, run.",
             },
             "parse_json": {
                 "type": "boolean",

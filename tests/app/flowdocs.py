@@ -84,3 +84,18 @@ def echo_flow(key: str = "echo", reply: str = "{{ inputs.message }}", inputs: li
             {"id": "e2", "source": "start", "source_port": "out", "target": "reply", "target_port": "in"},
         ],
     }
+
+
+def with_slow_step(document: dict, service_url: str, seconds: float = 2) -> dict:
+    """Make the `greet` step take `seconds`: an HTTP call to a loopback stand-in that answers late.
+
+    A real slow call (not a long template loop, which the render time limit would stop) is what
+    a flow that waits on another system looks like. The replies then use its answer.
+    """
+    changed = copy.deepcopy(document)
+    for node in changed["nodes"]:
+        if node["id"] == "greet":
+            node.update(type="http_request", config={"url": f"{service_url}/slow?seconds={seconds}"})
+        elif node["type"] == "reply":
+            node["config"]["text"] = node["config"]["text"].replace("nodes.greet.text", "nodes.greet.json.text")
+    return changed

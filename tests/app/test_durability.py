@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import flows
-from tests.app.flowdocs import greeting_flow
+from tests.app.flowdocs import greeting_flow, with_slow_step
 from tests.conftest import wait_for
 
 
@@ -181,12 +181,8 @@ def test_cancel_a_queued_run_and_it_never_executes(app, stack, client, api_key):
     assert _run(app, run_id)[2] == []
 
 
-def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key):
-    slow = greeting_flow()
-    for node in slow["nodes"]:
-        if node["id"] == "greet":  # ~2 s of template work, then the limit is checked before the next step
-            node["config"]["template"] = ("{% for i in range(100000) %}{% for j in range(400) %}{% endfor %}"
-                                          "{% endfor %}done")
+def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key, slow_service):
+    slow = with_slow_step(greeting_flow(), slow_service.url)  # 2 s, then the limit is checked before the next step
     created = client.post("/api/v1/flows", json={"document": slow}, headers={"Authorization": f"Bearer {api_key}"})
     flow_id = created.json["id"]
     patched = client.patch(f"/api/v1/flows/{flow_id}", json={"run_timeout_seconds": 1},
@@ -222,11 +218,8 @@ def test_a_dead_workers_run_past_its_deadline_is_ended_by_the_sweeper(app, stack
     assert all(s[3] != "running" for s in steps)
 
 
-def test_cancel_a_running_run_stops_it_before_its_next_step(app, stack, client, api_key):
-    slow = greeting_flow()
-    for node in slow["nodes"]:
-        if node["id"] == "greet":
-            node["config"]["template"] = "{% for i in range(100000) %}{% for j in range(400) %}{% endfor %}{% endfor %}x"
+def test_cancel_a_running_run_stops_it_before_its_next_step(app, stack, client, api_key, slow_service):
+    slow = with_slow_step(greeting_flow(), slow_service.url)
     headers = {"Authorization": f"Bearer {api_key}"}
     flow_id = client.post("/api/v1/flows", json={"document": slow}, headers=headers).json["id"]
     run_id = client.post(f"/api/v1/flows/{flow_id}/triggers/manual/run", json={"message": "x"},

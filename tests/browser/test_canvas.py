@@ -395,3 +395,63 @@ def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page
     assert page.locator("#btn-delete-node").count() == 0
     page.keyboard.press("Delete")
     assert_nodes(page, ["api", "manual", "start", "greet", "route", "status_reply", "reply"])
+
+
+def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, make_account, live_server, page):
+    """The issue's promise: from the canvas, a flow that asks a model (with a credential chosen by
+    name), calls an HTTP service, and survives its failure through the error port."""
+    from tests.stubs import provider, service
+
+    account = make_account()
+    with app.app_context():
+        from app.extensions import db
+        from app.services.credentials import create_credential
+
+        create_credential(account.workspace_id, {"name": "openai", "kind": "api_key", "value": "sk-browser-secret-1"})
+        db.session.commit()
+    with provider() as llm, service() as svc:
+        log_in(page, live_server, account)
+        new_flow(page, live_server, "Model and HTTP")
+        for node_type, x, y in (("start", 110, 140), ("llm", 370, 140), ("http_request", 110, 420),
+                                ("reply", 370, 380), ("reply", 630, 470)):
+            drag_from_palette(page, node_type, x, y)
+        assert_nodes(page, ["start_1", "llm_1", "http_request_1", "reply_1", "reply_2"])
+
+        click_node(page, "start_1")
+        page.click("#side-panel [data-action=add-item]")
+        fill(page, "config.inputs[0].name", "message")
+        field(page, "config.message_input").select_option("message")
+        click_node(page, "llm_1")
+        fill(page, "config.base_url", llm.url + "/v1")
+        fill(page, "config.model", "echo")
+        options = field(page, "config.credential").locator("option").all_inner_texts()
+        assert options == ["(none)", "openai"]  # names only; the secret never reaches the page
+        field(page, "config.credential").select_option("openai")
+        click_node(page, "http_request_1")
+        fill(page, "config.url", svc.url + "/fail/503")
+        assert port(page, "http_request_1", "error", "out").count() == 0
+        field(page, "config.on_error").select_option("port")
+        page.wait_for_function("document.querySelector('#canvas-graph g[data-node-id=\"http_request_1\"] "
+                               "[data-port=\"error\"][data-direction=\"out\"]') !== null")
+        click_node(page, "reply_1")
+        fill(page, "config.text", "{{ nodes.llm_1.text }}")
+        click_node(page, "reply_2")
+        fill(page, "config.text", "Model said: {{ nodes.llm_1.text | trim }}; service failed: {{ nodes.http_request_1.error.message[:30] }}")
+        connect(page, "start_1", "out", "llm_1")
+        connect(page, "llm_1", "out", "http_request_1")
+        connect(page, "http_request_1", "out", "reply_1")
+        connect(page, "http_request_1", "error", "reply_2")
+        assert "sk-browser-secret-1" not in page.content()
+
+        page.click("#btn-save")
+        page.wait_for_function("document.querySelector('#save-state').innerText.includes('version 1')", timeout=10000)
+        page.click("#btn-run")
+        page.fill('#run-fields [data-input="message"]', "hello model")
+        page.click("#run-submit")
+        page.wait_for_selector("#run-bar[data-run-status=succeeded]", timeout=30000)
+        shot(page, "model-http-error-port")
+
+        assert "Model said: echo: hello model (1 messages); service failed: GET" in page.inner_text("#run-bar")
+        assert node(page, "http_request_1").get_attribute("data-status") == "failed"
+        assert node(page, "reply_1").get_attribute("data-status") == "skipped"
+        assert llm.requests[-1]["headers"]["Authorization"] == "Bearer sk-browser-secret-1"

@@ -7,19 +7,17 @@ import signal
 import time
 import urllib.request
 
-from tests.app.flowdocs import greeting_flow
+from tests.app.flowdocs import greeting_flow, with_slow_step
 
 
-def test_sigterm_finishes_the_current_run_then_exits(app, fault_stack):
+def test_sigterm_finishes_the_current_run_then_exits(app, fault_stack, slow_service):
     from app.extensions import db
     from app.models import Run
     from app.services import publishing
     from app.services.accounts import get_or_create_workspace
 
-    document = greeting_flow(key="slow", wait_for_response=False, authenticate=False)
-    for node in document["nodes"]:
-        if node["id"] == "greet":  # about two seconds of work
-            node["config"]["template"] = "{% for i in range(100000) %}{% for j in range(400) %}{% endfor %}{% endfor %}ok"
+    # about two seconds of work: a call to a service that answers late
+    document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service.url)
     with app.app_context():
         workspace = get_or_create_workspace("Graceful")
         publishing.create_flow(workspace, document, None)

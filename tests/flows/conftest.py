@@ -45,7 +45,9 @@ class MemoryJournal:
 
     def step_started(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict) -> None:
         previous = self.records.get(seq)
-        if previous is not None and previous.status != "running":
+        retried_failure = previous is not None and previous.status == "failed" and previous.port is None \
+            and attempt > previous.attempt  # a retry (the node's retry setting) of a failed attempt
+        if previous is not None and previous.status != "running" and not retried_failure:
             raise AssertionError(f"step {seq} ({previous.node_id}) already {previous.status}; "
                                  f"completed steps must never be executed again")
         json.dumps(input)  # what a database column would require

@@ -181,6 +181,7 @@
       }
       const control = prop.enum ? enumControl(prop, parts, value, required, parentSchema)
         : prop["x-widget"] === "input-select" ? inputSelectControl(parts, value)
+        : prop["x-widget"] === "credential" ? credentialControl(parts, value)
         : prop.type === undefined ? freeValueControl(parts, value, parentSchema)
         : prop.type === "array" || prop.type === "object" ? jsonControl(parts, value)
         : textControl(prop, parts, value, required);
@@ -252,6 +253,19 @@
       };
       fill();
       refreshers.push(fill);
+      return select;
+    }
+
+    // A workspace credential, chosen by name; the names come with the page (never the secrets).
+    function credentialControl(parts, value) {
+      const names = (options.credentials || []).slice();
+      if (value && !names.includes(value)) names.push(value); // keep a deleted one visible: the server names it
+      const select = el("select", {
+        disabled: readOnly, "data-field": pathString(parts),
+        onchange: (e) => { setAt(working, parts, e.target.value === "" ? undefined : e.target.value); emitInput(); emitCommit(); },
+      });
+      select.append(el("option", { value: "", text: names.length ? "(none)" : "(none: add one under Credentials)" }),
+        ...names.map((n) => el("option", { value: n, selected: n === value, text: n })));
       return select;
     }
 

@@ -25,6 +25,7 @@
       ports = items.map((item) => item && item[dynamic.field]).filter((p) => typeof p === "string" && p !== "")
         .concat(dynamic.append || []);
     }
+    if (entry.error_port && (config || {}).on_error === "port") ports = ports.concat(["error"]); // handled failures
     return [...new Set(ports)]; // a duplicated port name is reported by the server; draw it once
   };
 

@@ -80,7 +80,7 @@
     side.dataset.showing = `node:${node.id}`;
     const form = SB.forms.render(formBox, {
       schema: entry.config_schema, config: data.config || {}, name: data.name || "",
-      namePlaceholder: entry.title, readOnly: S().readOnly,
+      namePlaceholder: entry.title, readOnly: S().readOnly, credentials: S().data.credentials || [],
       onInput: (config, name) => {
         node.setData(nodeData(node, config, name), { overwrite: true, skipHistory: true, fromForm: true });
         side.querySelector(".side-head h2").textContent = name || entry.title;

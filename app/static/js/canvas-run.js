@@ -139,7 +139,7 @@
       return;
     }
     const run = result.body;
-    const final = !["queued", "running"].includes(run.status);
+    const final = !["queued", "running", "waiting"].includes(run.status); // waiting: parked by a delay node
     steps = {};
     for (const step of run.steps || []) steps[step.node_id] = step; // retried steps: the last attempt wins
     if (final) {
@@ -150,7 +150,7 @@
     S().refreshAll();
     updatePanelStep();
     showBar(run);
-    if (!final) pollTimer = setTimeout(poll, POLL_MS);
+    if (!final) pollTimer = setTimeout(poll, run.status === "waiting" ? POLL_MS * 5 : POLL_MS);
   }
 
   function duration(ms) {
@@ -172,7 +172,9 @@
     const bar = document.getElementById("run-bar");
     bar.hidden = false;
     bar.dataset.runStatus = run.status;
-    const parts = [el("strong", { text: `Run ${run.status === "queued" || run.status === "running" ? `${run.status}…` : run.status}` })];
+    const busy = ["queued", "running", "waiting"].includes(run.status);
+    const parts = [el("strong", { text: `Run ${busy ? `${run.status}…` : run.status}` })];
+    if (run.status === "waiting" && run.resume_at) parts.push(el("span", { text: ` until ${new Date(run.resume_at).toLocaleString()}` }));
     if (run.duration_ms !== undefined && run.duration_ms !== null) parts.push(` in ${duration(run.duration_ms)}`);
     if (run.output && run.output.text !== undefined) parts.push(" · Answer: ", el("q", { class: "run-answer", text: String(run.output.text).slice(0, 200) }));
     if (run.error) parts.push(" · ", el("span", { class: "field-error", text: run.error }));

@@ -1,0 +1,136 @@
+"""Workspace credentials: the JSON API under /api/v1/credentials and the page that manages them.
+
+Secrets go in (create, replace) and never come out: every answer describes a credential by
+name, kind and header only. Views stay thin; `app.services.credentials` does the work.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.auth import api_principal, user_principal
+from app.blueprints.api import _body
+from app.errors import ApiError
+from app.extensions import csrf, db
+from app.services import credentials as service
+
+api_bp = Blueprint("credentials_api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)  # as the main API: session callers are CSRF-checked in api_principal()
+ui_bp = Blueprint("credentials_ui", __name__)
+FIELDS = service.FIELDS | {"workspace_id"}
+
+
+def _workspace(principal, requested: object) -> str:
+    workspace_id = requested or principal.default_workspace_id
+    if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
+        raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
+    return workspace_id
+
+
+def _load(credential_id: str):
+    credential = service.get_credential(api_principal().workspace_ids, credential_id)
+    if credential is None:
+        raise ApiError(404, "credential_not_found", "No credential with this id exists in your workspaces.")
+    return credential
+
+
+def _invalid(exc: service.CredentialError) -> ApiError:
+    status, code = (409, "duplicate_name") if isinstance(exc, service.DuplicateName) else (400, "invalid_credential")
+    return ApiError(status, code, exc.message, exc.details)
+
+
+@api_bp.get("/credentials")
+def list_credentials():
+    principal = api_principal()
+    workspace_id = _workspace(principal, request.args.get("workspace_id"))
+    return jsonify({"credentials": [service.credential_dict(c) for c in service.list_credentials(workspace_id)]})
+
+
+@api_bp.post("/credentials")
+def create_credential():
+    principal = api_principal()
+    data = _body(FIELDS, {"name", "kind"})
+    workspace_id = _workspace(principal, data.pop("workspace_id", None))
+    principal.require_edit(workspace_id)
+    try:
+        credential = service.create_credential(workspace_id, data)
+    except service.CredentialError as exc:
+        db.session.rollback()
+        raise _invalid(exc) from None
+    db.session.commit()
+    return jsonify(service.credential_dict(credential)), 201
+
+
+@api_bp.get("/credentials/<credential_id>")
+def get_credential(credential_id: str):
+    return jsonify(service.credential_dict(_load(credential_id)))
+
+
+@api_bp.patch("/credentials/<credential_id>")
+def update_credential(credential_id: str):
+    credential = _load(credential_id)
+    api_principal().require_edit(credential.workspace_id)
+    data = _body(service.FIELDS)
+    try:
+        service.update_credential(credential, data)
+    except service.CredentialError as exc:
+        db.session.rollback()
+        raise _invalid(exc) from None
+    db.session.commit()
+    return jsonify(service.credential_dict(credential))
+
+
+@api_bp.delete("/credentials/<credential_id>")
+def delete_credential(credential_id: str):
+    credential = _load(credential_id)
+    api_principal().require_edit(credential.workspace_id)
+    db.session.delete(credential)
+    db.session.commit()
+    return "", 204
+
+
+@ui_bp.route("/credentials", methods=["GET", "POST"])
+@login_required
+def page():
+    """List the workspace's credentials; the form adds one, or replaces/deletes an existing one."""
+    principal = user_principal(current_user)
+    workspace_id = principal.default_workspace_id
+    if workspace_id is None:
+        abort(404, "You belong to no workspace.")
+    if request.method == "POST":
+        role = principal.role(workspace_id)
+        if role is None or not role.can_edit:
+            abort(403, "Your role in this workspace can view but not change credentials.")
+        _apply_form(workspace_id, principal)
+        return redirect(url_for("credentials_ui.page"))
+    return render_template("credentials/list.html", credentials=service.list_credentials(workspace_id),
+                           kinds=service.KINDS)
+
+
+def _apply_form(workspace_id: str, principal) -> None:
+    form = request.form
+    action = form.get("action", "create")
+    try:
+        if action == "delete":
+            credential = service.get_credential([workspace_id], form.get("id", ""))
+            if credential is not None:
+                db.session.delete(credential)
+                flash(f"Deleted the credential '{credential.name}'.", "success")
+        else:
+            data = {k: form[k] for k in ("name", "kind", "header", "value", "username", "password") if form.get(k)}
+            if action == "update":
+                credential = service.get_credential([workspace_id], form.get("id", ""))
+                if credential is None:
+                    abort(404, "No such credential.")
+                data.pop("kind", None)
+                service.update_credential(credential, data)
+                flash(f"Updated the credential '{credential.name}'.", "success")
+            else:
+                credential = service.create_credential(workspace_id, data)
+                flash(f"Saved the credential '{credential.name}'. Its secret is stored encrypted and "
+                      f"will not be shown again.", "success")
+        db.session.commit()
+    except service.CredentialError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")

@@ -1,0 +1,94 @@
+"""Publish a run's live events to Redis, and follow them from any web process.
+
+Why a Redis stream per run: the worker executing a run and the web process answering a chat
+client are different processes (often different machines). Nodes publish partial results as
+they happen (`{"type": "token", "node_id", "text"}` per LLM delta, `{"type": "reply", "node_id",
+"text"}` per reply node), the app adds `{"type": "waiting", "resume_at"}` when a delay parks the
+run and `{"type": "end", "status"}` once its final status is committed. The stream keeps the
+events in order, lets a follower that connects late read from the start, and expires on its
+own (`EVENTS_TTL_SECONDS` after the last event). The database stays the truth; events are a
+live view and may be lost with Redis, so a follower that times out should read the run.
+
+Follow a run (e.g. for server-sent events, issue 9):
+
+    for event in follow(run_id, timeout=30):
+        if event["type"] == "token": send(event["text"])
+        # the last event is {"type": "end", "status": ...} unless the timeout ran out first
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Iterator
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from app.redis_conn import get_redis
+
+log = logging.getLogger(__name__)
+
+EVENTS_KEY = "switchboard:run:{}:events"
+EVENTS_TTL_SECONDS = 3600
+DEFAULT_MAXLEN = 10000
+
+
+def events_key(run_id: str) -> str:
+    return EVENTS_KEY.format(run_id)
+
+
+class Publisher:
+    """Append one run's events to its stream; never fails the run when Redis does."""
+
+    def __init__(self, run_id: str, redis=None, maxlen: int | None = None):
+        self.key = events_key(run_id)
+        self.redis = redis if redis is not None else get_redis()
+        self.maxlen = maxlen or current_app.config.get("RUN_EVENTS_MAXLEN", DEFAULT_MAXLEN)
+        self._warned = False
+
+    def __call__(self, event: dict) -> None:
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xadd(self.key, {"data": json.dumps(event, default=str)}, maxlen=self.maxlen, approximate=True)
+            pipe.expire(self.key, EVENTS_TTL_SECONDS)
+            pipe.execute()
+        except RedisError as exc:  # a live view is a nice-to-have; the run and its steps are in the database
+            if not self._warned:
+                log.warning("%s: could not publish run events: %s", self.key, exc)
+                self._warned = True
+
+
+def publish(run_id: str, event: dict) -> None:
+    """Append one event to the run's stream (e.g. the final `end`)."""
+    Publisher(run_id)(event)
+
+
+def follow(run_id: str, timeout: float, last_id: str = "0-0", redis=None) -> Iterator[dict]:
+    """Yield the run's events from `last_id` on, until an `end` event or `timeout` seconds pass.
+
+    Each event is the dict a node or the app published, plus `"id"` (the stream id: pass the
+    last one seen as `last_id` to continue after a reconnect). Raises RedisError if Redis is
+    unreachable, so the caller can fall back to reading the run.
+    """
+    redis = redis if redis is not None else get_redis()
+    key = events_key(run_id)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        answer = redis.xread({key: last_id}, count=500, block=max(1, int(min(remaining, 5.0) * 1000)))
+        for _, entries in answer or []:
+            for entry_id, fields in entries:
+                last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                raw = fields.get(b"data") if b"data" in fields else fields.get("data")
+                try:
+                    event = json.loads(raw)
+                except (TypeError, ValueError):
+                    continue
+                event["id"] = last_id
+                yield event
+                if event.get("type") == "end":
+                    return

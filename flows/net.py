@@ -1,0 +1,177 @@
+"""Make outgoing HTTP requests for flow nodes without letting a flow reach the operator's network.
+
+Flow authors choose the URLs, so a flow could otherwise read cloud metadata (169.254.169.254),
+an admin port on localhost or a database on the private network (server-side request forgery).
+Every request therefore:
+- accepts only http and https URLs, and refuses numeric host spellings other than the usual
+  dotted form (``2130706433``, ``0x7f000001``, ``127.1``), which exist mainly to slip past filters;
+- resolves the host itself and refuses it if *any* address is private, loopback, link-local,
+  multicast, reserved or otherwise not public (IPv4-mapped IPv6 addresses are checked as IPv4),
+  unless the operator allowed that range (`allowed` networks, from HTTP_NODE_ALLOWED_NETWORKS);
+- connects to the address it checked (not to a second DNS answer), sending the real host name
+  in the Host header and in TLS SNI, so certificates are still verified against the name;
+- follows redirects itself, checking every hop the same way;
+- ignores proxy settings from the environment, which would bypass all of the above.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+import httpx
+
+from flows.nodes.base import NodeError
+
+MAX_REDIRECTS = 5
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
+_REDIRECT_CODES = {301, 302, 303, 307, 308}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class BlockedRequest(NodeError):
+    """The URL points somewhere flows may not go; the message says why and how to allow it."""
+
+
+def parse_networks(values: Iterable[str]) -> list[IPNetwork]:
+    """Parse CIDR ranges (``127.0.0.1/32``, ``10.0.0.0/8``, ``::1/128``); raise ValueError naming a bad one."""
+    networks = []
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP range such as 10.0.0.0/8 or 127.0.0.1/32") from None
+    return networks
+
+
+def _allowed(settings: dict) -> list[IPNetwork]:
+    raw = settings.get("http_allowed_networks") or []
+    return [n for n in raw if isinstance(n, (ipaddress.IPv4Network, ipaddress.IPv6Network))] or \
+        parse_networks(n for n in raw if isinstance(n, str))
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Return whether `address` is an ordinary public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified
+                                       or address.is_loopback or address.is_link_local or address.is_private)
+
+
+def check_host(host: str, port: int, allowed: list[IPNetwork]) -> str:
+    """Resolve `host` and return the address to connect to; raise BlockedRequest if any is refused."""
+    host = host.rstrip(".")
+    if not host:
+        raise BlockedRequest("The URL has no host name.")
+    labels = host.split(".")
+    literal = _ip_literal(host)
+    if literal is None and all(_NUMERIC_LABEL.match(label) for label in labels):
+        raise BlockedRequest(f"The host '{host}' is a number but not a plain IP address; write IP addresses "
+                             f"in the usual dotted form (e.g. 93.184.216.34).")
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise NodeError(f"Could not resolve the host '{host}' ({exc}).") from None
+        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    for address in addresses:
+        if not is_public(address) and not any(address in network for network in allowed) \
+                and not (address.version == 6 and address.ipv4_mapped is not None
+                         and any(address.ipv4_mapped in network for network in allowed)):
+            shown = host if str(address) == host else f"{host} ({address})"
+            raise BlockedRequest(
+                f"Requests to {shown} are not allowed: it is a private, loopback, link-local or reserved "
+                f"address. An operator can allow a range with the HTTP_NODE_ALLOWED_NETWORKS setting.")
+    if not addresses:
+        raise NodeError(f"The host '{host}' has no address.")
+    return str(addresses[0])
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _target(url: httpx.URL | str) -> httpx.URL:
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise NodeError(f"The URL '{url}' is not valid ({exc}).") from None
+    if target.scheme not in ("http", "https"):
+        raise BlockedRequest(f"The URL '{url}' must start with http:// or https://.")
+    if not target.host:
+        raise NodeError(f"The URL '{url}' has no host name.")
+    return target
+
+
+@contextmanager
+def guarded_stream(method: str, url: str, *, settings: dict, timeout: float, headers: dict | None = None,
+                   params: dict | None = None, json: object = None, data: dict | None = None,
+                   content: bytes | None = None) -> Iterator[httpx.Response]:
+    """Send the request (following checked redirects) and yield the streamed final response.
+
+    Raise BlockedRequest for a refused address, NodeError for a bad URL or a transport failure
+    (connection refused, timeout), each with a message naming the URL's host.
+    """
+    allowed = _allowed(settings)
+    headers = dict(headers or {})
+    with httpx.Client(trust_env=False, timeout=timeout, follow_redirects=False) as client:
+        target = _target(url)
+        for hop in range(MAX_REDIRECTS + 1):
+            port = target.port or (443 if target.scheme == "https" else 80)
+            address = check_host(target.host, port, allowed)
+            hop_headers = {**headers, "Host": target.netloc.decode("ascii")}
+            extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+            request = client.build_request(method, target.copy_with(host=address), headers=hop_headers,
+                                           params=params if hop == 0 else None, json=json, data=data,
+                                           content=content, extensions=extensions)
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException:
+                raise NodeError(f"{target.host} did not answer within {timeout:g} s.") from None
+            except httpx.HTTPError as exc:
+                raise NodeError(f"Could not reach {target.host}: {type(exc).__name__}: {exc}") from None
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECT_CODES or not location:
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
+            next_target = _target(target.join(location))
+            if next_target.host != target.host:  # never send credentials on to another host
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+            if response.status_code == 303 or (response.status_code in (301, 302) and method.upper() == "POST"):
+                method, json, data, content = "GET", None, None, None
+            if hop == 0:
+                params = None
+            target = next_target
+        raise NodeError(f"{url} redirected more than {MAX_REDIRECTS} times.")
+
+
+def read_limited(response: httpx.Response, max_bytes: int, timeout_at: float | None = None) -> bytes:
+    """Read the body, failing as soon as it passes `max_bytes` (so a huge answer costs no memory)."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise NodeError(f"The response is larger than {max_bytes} bytes; raise the node's size limit "
+                                f"or ask for less data.")
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise NodeError("The server stopped sending the response before it was complete (timeout).") from None
+    except httpx.HTTPError as exc:
+        raise NodeError(f"Reading the response failed: {type(exc).__name__}: {exc}") from None
+    return b"".join(chunks)

@@ -1,0 +1,105 @@
+"""Workspace credentials: stored encrypted, chosen by name, and never shown back by the API or the pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import csrf_from
+
+SECRET = "sk-do-not-show-9931"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_create_list_update_delete_never_return_the_secret(app, client, api_key):
+    created = client.post("/api/v1/credentials", json={"name": "openai", "kind": "api_key", "value": SECRET},
+                          headers=bearer(api_key))
+    assert created.status_code == 201, created.json
+    credential = created.json
+    assert (credential["name"], credential["kind"], credential["header"]) == ("openai", "api_key", None)
+
+    listed = client.get("/api/v1/credentials", headers=bearer(api_key))
+    renamed = client.patch(f"/api/v1/credentials/{credential['id']}", json={"name": "openai-prod", "value": "sk-new-1234"},
+                           headers=bearer(api_key))
+    one = client.get(f"/api/v1/credentials/{credential['id']}", headers=bearer(api_key))
+    for response in (created, listed, renamed, one):
+        assert SECRET not in response.get_data(as_text=True) and "sk-new-1234" not in response.get_data(as_text=True)
+    assert [c["name"] for c in listed.json["credentials"]] == ["openai"]
+    assert renamed.json["name"] == "openai-prod"
+
+    from app.extensions import db
+    from app.services.credentials import resolver
+    with app.app_context():
+        raw = db.session.execute(text("SELECT secret FROM credentials")).scalar_one()
+        assert b"sk-new-1234" not in bytes(raw)  # encrypted at rest
+        workspace_id = db.session.execute(text("SELECT workspace_id FROM credentials")).scalar_one()
+        assert resolver(workspace_id)("openai-prod")["value"] == "sk-new-1234"  # what a node would get
+        assert resolver(workspace_id)("openai") is None
+
+    assert client.delete(f"/api/v1/credentials/{credential['id']}", headers=bearer(api_key)).status_code == 204
+    assert client.get("/api/v1/credentials", headers=bearer(api_key)).json == {"credentials": []}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"name": "x", "kind": "password", "value": "v"}, "kind"),
+    ({"name": "", "kind": "bearer", "value": "v"}, "name"),
+    ({"name": "ok", "kind": "bearer"}, "value"),
+    ({"name": "ok", "kind": "basic", "username": "u"}, "password"),
+    ({"name": "ok", "kind": "header", "value": "v"}, "header"),
+    ({"name": "ok", "kind": "header", "value": "v", "header": "bad header"}, "header"),
+    ({"name": "ok", "kind": "bearer", "value": 5}, "value"),
+    ({"name": "ok", "kind": "bearer", "value": "v", "colour": "red"}, "colour"),
+])
+def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(app, client, api_key, body, field):
+    response = client.post("/api/v1/credentials", json=body, headers=bearer(api_key))
+
+    assert response.status_code == 400, response.json
+    assert field in [d["field"] for d in response.json["error"]["details"]]
+    from app.extensions import db
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM credentials")).scalar_one() == 0
+
+
+def test_names_are_unique_per_workspace_and_other_workspaces_see_nothing(app, client, api_key, make_account):
+    body = {"name": "ops", "kind": "basic", "username": "robot", "password": "hunter2hunter2"}
+    first = client.post("/api/v1/credentials", json=body, headers=bearer(api_key))
+    again = client.post("/api/v1/credentials", json=body, headers=bearer(api_key))
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json["error"]["code"] == "duplicate_name"
+
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services.api_keys import create_api_key
+    other = make_account(email="other@example.com", workspace="Other")
+    with app.app_context():
+        _, other_key = create_api_key(db.session.get(Workspace, other.workspace_id), "other")
+        db.session.commit()
+    assert client.get("/api/v1/credentials", headers=bearer(other_key)).json == {"credentials": []}
+    assert client.delete(f"/api/v1/credentials/{first.json['id']}", headers=bearer(other_key)).status_code == 404
+
+
+def test_the_credentials_page_adds_and_lists_without_showing_secrets(client, auth):
+    page = client.get("/credentials")
+    assert page.status_code == 200
+    response = client.post("/credentials", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "action": "create", "name": "status-api",
+        "kind": "header", "header": "X-Token", "value": SECRET}, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert "status-api" in html and "X-Token" in html
+    assert SECRET not in html
+
+
+def test_the_canvas_offers_credential_names_only(client, auth, api_key):
+    from tests.app.flowdocs import greeting_flow
+
+    client.post("/api/v1/credentials", json={"name": "openai", "kind": "bearer", "value": SECRET}, headers=bearer(api_key))
+    flow_id = client.post("/api/v1/flows", json={"document": greeting_flow()}, headers=bearer(api_key)).json["id"]
+
+    html = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+
+    assert '"credentials": ["openai"]' in html or '"credentials":["openai"]' in html
+    assert SECRET not in html

@@ -1,0 +1,162 @@
+"""The HTTP request node against a real loopback server, and the address guard that keeps flows off internal networks."""
+
+from __future__ import annotations
+
+import pytest
+
+import flows
+from flows.net import BlockedRequest, check_host, parse_networks
+from tests.stubs import service
+
+LOOPBACK = {"http_allowed_networks": ["127.0.0.1/32"]}
+
+
+def http_flow(**config) -> dict:
+    return {"schema_version": 1, "name": "t", "nodes": [
+        {"id": "start", "type": "start", "config": {"inputs": [{"name": "service", "type": "string", "default": "db"}]}},
+        {"id": "call", "type": "http_request", "config": config},
+        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.call.status }} {{ nodes.call.json | tojson }}"}},
+    ], "edges": [
+        {"id": "e1", "source": "start", "source_port": "out", "target": "call", "target_port": "in"},
+        {"id": "e2", "source": "call", "source_port": "out", "target": "answer", "target_port": "in"},
+    ]}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with service() as stub:
+        yield stub
+
+
+def test_get_with_templated_url_and_query_parses_the_json_answer(run_flow, server):
+    document = http_flow(url=server.url + "/status/{{ inputs.service }}", query={"verbose": "{{ 1 + 1 }}"})
+    assert flows.validate(document) == []
+
+    outcome, journal = run_flow(document, "start", {}, settings=LOOPBACK)
+
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.output["text"] == '200 {"service": "db", "state": "degraded"}'
+    assert server.requests[-1]["path"] == "/status/db?verbose=2"
+    assert journal.started[1]["input"]["url"] == server.url + "/status/db"  # the run view shows the URL called
+
+
+def test_post_json_body_headers_and_an_idempotency_key_from_run_and_node(run_flow, server):
+    document = http_flow(url=server.url + "/echo", method="POST", headers={"X-Service": "{{ inputs.service }}"},
+                         body_type="json", json_body='{"service": {{ inputs.service | tojson }}, "n": 1}')
+
+    outcome, journal = run_flow(document, "start", {"service": "web"}, settings=LOOPBACK)
+
+    assert outcome.status == "succeeded", outcome.error
+    received = server.requests[-1]
+    assert received["body"] == {"service": "web", "n": 1}
+    assert received["headers"]["X-Service"] == "web"
+    assert received["headers"]["Idempotency-Key"] == "run-1-call"
+    assert received["headers"]["Content-Type"] == "application/json"
+
+
+def test_form_body_and_credential_headers(run_flow, server):
+    document = http_flow(url=server.url + "/echo", method="POST", body_type="form", form={"q": "{{ inputs.service }}"},
+                         credential="ops")
+    secrets = {"ops": {"kind": "basic", "name": "ops", "username": "robot", "password": "pa55word-xyz"}}
+
+    outcome, journal = run_flow(document, "start", {}, settings=LOOPBACK, credentials=secrets.get)
+
+    received = server.requests[-1]
+    assert received["raw"] == "q=db"
+    assert received["headers"]["Authorization"].startswith("Basic ")
+    # The echo server sends the Authorization header back; the recorded output must not keep it.
+    assert "pa55word-xyz" not in repr(journal.records) and received["headers"]["Authorization"] not in repr(journal.records)
+    assert outcome.status == "succeeded"
+
+
+def test_an_error_status_fails_the_step_with_the_status_and_retry_tries_again(run_flow, server):
+    failing = http_flow(url=server.url + "/fail/502")
+    outcome, _ = run_flow(failing, "start", {}, settings=LOOPBACK)
+    assert outcome.status == "failed"
+    assert f"GET {server.url}/fail/502 answered HTTP 502" in outcome.error
+
+    flaky = http_flow(url=server.url + "/flaky", retry={"attempts": 3, "backoff_seconds": 0})
+    outcome, journal = run_flow(flaky, "start", {}, settings=LOOPBACK)
+    assert outcome.status == "succeeded"
+    assert [s["attempt"] for s in journal.started if s["node_id"] == "call"] == [1, 2, 3]
+    keys = {r["headers"]["Idempotency-Key"] for r in server.requests if r["path"] == "/flaky"}
+    assert keys == {"run-1-call"}  # every attempt is recognisable as the same request
+
+
+def test_responses_over_the_size_cap_fail_clearly(run_flow, server):
+    outcome, _ = run_flow(http_flow(url=server.url + "/big", max_response_bytes=1024), "start", {}, settings=LOOPBACK)
+
+    assert outcome.status == "failed"
+    assert "larger than 1024 bytes" in outcome.error
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:{port}/status/db",
+    "http://[::1]:{port}/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://2130706433:{port}/",
+    "http://0x7f000001:{port}/",
+    "http://127.1:{port}/",
+    "http://[::ffff:127.0.0.1]:{port}/",
+    "http://10.0.0.1/",
+    "http://localhost:{port}/",
+    "file:///etc/passwd",
+])
+def test_internal_addresses_are_refused_unless_allowed(run_flow, server, url):
+    port = server.url.rsplit(":", 1)[1]
+    before = len(server.requests)
+
+    outcome, _ = run_flow(http_flow(url=url.format(port=port)), "start", {}, settings={})
+
+    assert outcome.status == "failed"
+    assert "not allowed" in outcome.error or "dotted form" in outcome.error or "must start with http" in outcome.error
+    assert len(server.requests) == before  # nothing reached the server
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/echo", "http://[::1]:{port}/echo",
+                                    "http://169.254.169.254/"])
+def test_a_redirect_to_an_internal_address_is_refused(run_flow, server, target):
+    port = server.url.rsplit(":", 1)[1]
+    document = http_flow(url=server.url + "/redirect", query={"to": target.format(port=port)})
+
+    outcome, _ = run_flow(document, "start", {}, settings=LOOPBACK)  # 127.0.0.1 itself is allowed
+
+    assert outcome.status == "failed"
+    assert "not allowed" in outcome.error
+
+
+def test_an_allowed_redirect_is_followed(run_flow, server):
+    document = http_flow(url=server.url + "/redirect", query={"to": server.url + "/status/api"})
+
+    outcome, _ = run_flow(document, "start", {}, settings=LOOPBACK)
+
+    assert outcome.output["text"] == '200 {"service": "api", "state": "ok"}'
+
+
+def test_the_guard_checks_public_and_allowed_addresses():
+    assert check_host("93.184.216.34", 80, []) == "93.184.216.34"
+    assert check_host("10.1.2.3", 80, parse_networks(["10.0.0.0/8"])) == "10.1.2.3"
+    for host in ("0.0.0.0", "224.0.0.1", "100.64.0.1", "192.168.1.1", "fe80::1", "fc00::1"):
+        with pytest.raises(BlockedRequest):
+            check_host(host, 80, [])
+    with pytest.raises(ValueError, match="not an IP range"):
+        parse_networks(["10.0.0.0/99"])
+
+
+def test_the_ops_example_branches_on_the_answer_and_parks_when_degraded(run_flow, server):
+    from tests.flows.conftest import load_example
+
+    document = load_example("ops_http_check")
+    for node in document["nodes"]:
+        if node["type"] == "http_request":
+            node["config"]["url"] = node["config"]["url"].replace("https://status.example.com/api/services", server.url + "/status")
+            node["config"].pop("credential")
+
+    healthy, _ = run_flow(document, "manual", {"user_message": "how is web?", "service": " Web "}, settings=LOOPBACK)
+    degraded, _ = run_flow(document, "manual", {"user_message": "and db?", "service": "db"}, settings=LOOPBACK)
+    unreachable, _ = run_flow(document, "manual", {"user_message": "db?", "service": "db"}, settings={},
+                              sleep=lambda s: None)
+
+    assert healthy.output["text"] == "The status API reports 'ok' for web."
+    assert (degraded.status, degraded.output["text"]) == ("waiting", "db is degraded; I will check again in 5 minutes.")
+    assert unreachable.output["text"].startswith("I could not reach the status API: Requests to 127.0.0.1")
