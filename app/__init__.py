@@ -39,10 +39,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     register_cli(app)
 
     from app.blueprints import (api, api_keys_api, auth as auth_views, credentials, health, hooks, metrics,
-                                settings_ui, triggers_api, ui)
+                                openai_api, settings_ui, triggers_api, ui)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
-                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp):
+                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp):
         app.register_blueprint(blueprint)
     return app
 

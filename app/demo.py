@@ -18,7 +18,9 @@ from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
 from app.services import publishing
 from app.services.accounts import create_or_update_user, get_or_create_workspace
-from app.services.presenters import trigger_url
+from app.models import Scope
+from app.services.api_keys import create_api_key
+from app.services.presenters import openai_base_url, trigger_url
 
 DEMO_EMAIL = "demo@switchboard.local"
 DEMO_WORKSPACE = "Demo"
@@ -34,6 +36,28 @@ def _demo_password(instance: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(password)
     return password
+
+
+def _openai_lines(workspace, first_start: bool) -> list[str]:
+    """Show how to chat with the example model; on first start, with a ready API key."""
+    models = db.session.execute(
+        db.select(Trigger.key).where(Trigger.workspace_id == workspace.id, Trigger.type == "openai_trigger",
+                                     Trigger.status == TriggerStatus.ACTIVE).order_by(Trigger.key_lower)
+    ).scalars().all()
+    if not models:
+        return []
+    base = openai_base_url()
+    lines = [f"OpenAI-compatible API: base URL {base}, model(s) {', '.join(models)}"]
+    if first_start:
+        _, token = create_api_key(workspace, "demo (make run)", scopes=[Scope.TRIGGER.value, Scope.READ_RUNS.value])
+        body = '{"model": "%s", "messages": [{"role": "user", "content": "hello"}]}' % models[0]
+        lines += [f"  API key for it (shown only this once): {token}", "  try it:",
+                  f"  curl -s {base}/chat/completions -H 'Authorization: Bearer {token}' "
+                  f"-H 'Content-Type: application/json' -d '{body}'"]
+    else:
+        lines.append("  use a workspace API key with the runs:trigger scope (API keys page, or "
+                     "flask --app wsgi create-api-key --workspace Demo --name me)")
+    return lines
 
 
 def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
@@ -72,6 +96,7 @@ def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
         else:
             lines.append("  its secret was shown on first start; rotate it on the flow's page, or call it with an "
                          "API key (flask --app wsgi create-api-key --workspace Demo --name me)")
+    lines += _openai_lines(workspace, first_start=bool(new_secrets))
     db.session.commit()
     lines.insert(0, f"Log in at {base_url or 'http://127.0.0.1:5000'}/login as {DEMO_EMAIL} with password {password}")
     return lines

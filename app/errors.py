@@ -19,7 +19,11 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-JSON_PREFIXES = ("/api/", "/hooks/")
+JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
+OPENAI_PREFIX = "/v1/"
+# OpenAI's error `type` per status; clients (the official SDKs) pick their exception by status.
+OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
+                429: "requests"}
 
 
 class ApiError(Exception):
@@ -39,14 +43,28 @@ def request_id() -> str:
 
 
 def error_response(status: int, code: str, message: str, details=None, headers: dict | None = None):
-    body = {"error": {"code": code, "message": message}, "request_id": request_id()}
-    if details is not None:
-        body["error"]["details"] = details
+    if request.path.startswith(OPENAI_PREFIX):
+        body = _openai_error(status, code, message, details)
+    else:
+        body = {"error": {"code": code, "message": message}, "request_id": request_id()}
+        if details is not None:
+            body["error"]["details"] = details
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _openai_error(status: int, code: str, message: str, details) -> dict:
+    """Shape an error as OpenAI does: {"error": {"message", "type", "param", "code"}}.
+
+    The OpenAI-compatible endpoints promise that shape to every client, for our own failures
+    (a 404 route, a 413 body, a 500) as much as for a bad request.
+    """
+    param = details.get("param") if isinstance(details, dict) else None
+    kind = "server_error" if status >= 500 else OPENAI_TYPES.get(status, "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
 def wants_json() -> bool:

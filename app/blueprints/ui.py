@@ -20,7 +20,7 @@ from app.services import publishing, runs
 from app.services.invoke import invoke
 from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
-from app.services.trigger_examples import examples
+from app.services.trigger_examples import examples, openai_examples
 from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
 from app.services.version_diff import diff_versions
@@ -190,6 +190,8 @@ def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = Non
     snippets = examples(url, version.document if version else None,
                         authenticate=trigger.config.get("authenticate", True),
                         secret=secret) if trigger.type == "api_trigger" else None
+    if trigger.type == "openai_trigger":
+        snippets = openai_examples(url, trigger.key)
     return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
                            signing_secret=signing_secret, snippets=snippets, can_edit=_can_edit(flow))
 

@@ -11,9 +11,16 @@ from app.urls import public_url
 def trigger_url(trigger: Trigger) -> str | None:
     if trigger.type == "api_trigger" and trigger.key:
         return public_url("hooks.invoke", workspace_id=trigger.workspace_id, key=trigger.key)
+    if trigger.type == "openai_trigger":
+        return openai_base_url()
     if trigger.type == "manual_trigger":
         return public_url("api.run_trigger", flow_id=trigger.flow_id, node_id=trigger.node_id)
     return None
+
+
+def openai_base_url() -> str:
+    """The base URL OpenAI clients are configured with (they add /chat/completions, /models)."""
+    return public_url("openai.list_models").rsplit("/models", 1)[0]
 
 
 def live_triggers(flow: Flow) -> list[Trigger]:
@@ -42,6 +49,9 @@ def trigger_dict(trigger: Trigger) -> dict:
             "secret_hint": f"…{trigger.secret_hint}" if trigger.secret_hint else None,
             "signing_secret_set": bool(trigger.signing_secret),
         })
+    if trigger.type == "openai_trigger":
+        data.update({"base_url": trigger_url(trigger), "model": trigger.key,
+                     "timeout_seconds": trigger.config.get("timeout_seconds", 120)})
     data.update({"config": trigger.config, "created_at": iso(trigger.created_at), "updated_at": iso(trigger.updated_at)})
     return data
 

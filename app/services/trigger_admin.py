@@ -17,7 +17,7 @@ from app.models import Flow, Trigger, TriggerStatus, User
 from app.services import publishing
 from app.services.publishing import PublishResult, latest_version
 
-MANAGED_TYPES = ("api_trigger", "manual_trigger")
+MANAGED_TYPES = ("api_trigger", "openai_trigger", "manual_trigger")
 
 
 class TriggerChangeError(ValueError):
@@ -89,8 +89,8 @@ def update(trigger: Trigger, changes: dict, name: str | None, user: User | None)
 
 def set_enabled(trigger: Trigger, enabled: bool, user: User | None) -> PublishResult:
     """Pause or resume: a paused trigger answers 404 on its URL and keeps its URL and secret."""
-    if trigger.type not in ("api_trigger",):
-        raise TriggerChangeError("Only REST API triggers can be paused.")
+    if trigger.type not in ("api_trigger", "openai_trigger"):
+        raise TriggerChangeError("Only REST API and OpenAI API triggers can be paused.")
     return update(trigger, {"enabled": enabled}, None, user)
 
 
@@ -124,6 +124,10 @@ def setup_problems(trigger: Trigger) -> list[dict]:
     problems += [p.to_dict() for p in flows.validate(version.document)]
     start = (flows.Graph(version.document).start_node() or {}).get("config") or {}
     config = trigger.config
+    if trigger.type == "openai_trigger" and flows.message_input(start) is None:
+        problems.append({"code": "no_message_input", "node_id": trigger.node_id,
+                         "message": "OpenAI clients send a chat message, but the start node declares no message "
+                                    "input to receive it; set one on the start node."})
     if config.get("default_text") and flows.message_input(start) is None:
         problems.append({"code": "default_text_unused", "node_id": trigger.node_id, "path": "config.default_text",
                          "message": "The trigger has a default text but the start node declares no message input, "

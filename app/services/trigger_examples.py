@@ -59,3 +59,42 @@ def examples(url: str, document: dict | None, authenticate: bool = True, secret:
         "console.log(response.status, await response.json());",
     ])
     return {"curl": " \\\n".join(curl), "python": python, "javascript": javascript}
+
+
+API_KEY_PLACEHOLDER = "YOUR_SWITCHBOARD_API_KEY"
+
+
+def openai_examples(base_url: str, model: str) -> dict[str, str]:
+    """Return {"python", "curl", "javascript"} snippets calling the flow as an OpenAI model."""
+    python = "\n".join([
+        "from openai import OpenAI",
+        "",
+        f'client = OpenAI(base_url="{base_url}", api_key="{API_KEY_PLACEHOLDER}")',
+        "answer = client.chat.completions.create(",
+        f'    model="{model}",',
+        '    messages=[{"role": "user", "content": "What is the status of the api?"}],',
+        '    user="conversation-1",  # the same value continues one conversation',
+        ")",
+        "print(answer.choices[0].message.content)",
+        "",
+        "# Streaming:",
+        "for chunk in client.chat.completions.create(",
+        f'        model="{model}", stream=True,',
+        '        messages=[{"role": "user", "content": "Hello"}]):',
+        '    print(chunk.choices[0].delta.content or "", end="", flush=True)',
+    ])
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": "Hello"}]})
+    curl = " \\\n".join([f"curl '{base_url}/chat/completions'",
+                          f"  -H 'Authorization: Bearer {API_KEY_PLACEHOLDER}'",
+                          "  -H 'Content-Type: application/json'", f"  -d '{body}'"])
+    javascript = "\n".join([
+        'import OpenAI from "openai";',
+        "",
+        f'const client = new OpenAI({{ baseURL: "{base_url}", apiKey: "{API_KEY_PLACEHOLDER}" }});',
+        "const answer = await client.chat.completions.create({",
+        f'  model: "{model}",',
+        '  messages: [{ role: "user", content: "Hello" }],',
+        "});",
+        "console.log(answer.choices[0].message.content);",
+    ])
+    return {"python": python, "curl": curl, "javascript": javascript}

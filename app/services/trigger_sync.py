@@ -13,7 +13,8 @@ from app.models import Flow, Trigger, TriggerStatus
 from app.models.types import utcnow
 from app.services.tokens import TRIGGER_SECRET_PREFIX, hash_token, new_token
 
-KEYED_TYPES = {"api_trigger"}
+KEYED_TYPES = {"api_trigger", "openai_trigger"}  # keys share one namespace per workspace
+SECRET_TYPES = {"api_trigger"}  # OpenAI clients authenticate with workspace API keys instead
 
 
 def _config(node: dict) -> dict:
@@ -56,7 +57,7 @@ def sync(flow: Flow, document: dict) -> tuple[list[dict], dict[str, str]]:
         trigger.key_lower = trigger.key.lower() if trigger.key else None
         trigger.status = TriggerStatus.ACTIVE if config.get("enabled", True) else TriggerStatus.PAUSED
         trigger.updated_at = now
-        if node["type"] in KEYED_TYPES and trigger.secret_hash is None:
+        if node["type"] in SECRET_TYPES and trigger.secret_hash is None:
             secrets[node_id] = set_new_secret(trigger)
     return [], secrets
 

@@ -16,11 +16,11 @@ from flows.nodes.reply import EndNode, ReplyNode
 from flows.nodes.start import StartNode
 from flows.nodes.switch import SwitchNode
 from flows.nodes.template import TemplateNode
-from flows.nodes.triggers import ApiTrigger, ManualTrigger
+from flows.nodes.triggers import ApiTrigger, ManualTrigger, OpenAITrigger
 from flows.nodes.variables import SetVariablesNode
 
 registry = NodeRegistry()
-for _node_type in (ApiTrigger(), ManualTrigger(), StartNode(), LlmNode(), HttpRequestNode(), TemplateNode(),
+for _node_type in (ApiTrigger(), OpenAITrigger(), ManualTrigger(), StartNode(), LlmNode(), HttpRequestNode(), TemplateNode(),
                    SetVariablesNode(), ConditionNode(), SwitchNode(), DelayNode(), ReplyNode(), EndNode()):
     registry.register(_node_type)
 del _node_type

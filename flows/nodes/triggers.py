@@ -195,3 +195,64 @@ class ManualTrigger(_Trigger):
             },
         },
     }
+
+
+class OpenAITrigger(_Trigger):
+    """Make the flow a model that any OpenAI-compatible client can chat with."""
+
+    type = "openai_trigger"
+    title = "OpenAI API"
+    description = ("Call the flow as a chat model with any OpenAI client (the official SDKs, curl, "
+                   "chat apps): the base URL and the model name appear on the node after you save.")
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key"],
+        "properties": {
+            "key": {
+                "type": "string",
+                "pattern": TRIGGER_KEY,
+                "title": "Model name",
+                "description": "What clients pass as `model`. Letters, digits, '-' and '_'; unique "
+                               "among the workspace's trigger keys, ignoring case.",
+            },
+            "timeout_seconds": {
+                "type": "number",
+                "minimum": 1,
+                "maximum": 600,
+                "default": 120,
+                "title": "Timeout (seconds)",
+                "description": "How long a chat request waits for the flow's answer before it gets "
+                               "a timeout error; the run itself continues.",
+            },
+            "session_duration_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 31_536_000,
+                "default": 3600,
+                "title": "Session duration (seconds)",
+                "description": "Requests with the same `user` (or X-Session-Id header) belong to one "
+                               "conversation while it was active within this time.",
+            },
+            "rate_limit_per_minute": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100000,
+                "default": 0,
+                "title": "Rate limit (requests per minute)",
+                "description": "More requests than this in a minute get 429 with Retry-After; 0 means "
+                               "no limit.",
+            },
+            "enabled": {
+                "type": "boolean",
+                "default": True,
+                "title": "Enabled",
+                "description": "A disabled model is not listed and answers model_not_found.",
+            },
+            "description": {
+                "type": "string",
+                "title": "Notes",
+                "description": "What this model is for; shown to your team only.",
+            },
+        },
+    }

@@ -88,6 +88,15 @@ def test_make_run_stack_answers_curl_and_stops_cleanly(tmp_path):
         assert response.status == 200 and body["status"] == "succeeded", body
         assert body["output"]["text"]
         assert elapsed < 5, f"first answer took {elapsed:.2f} s"
+
+        base, model = output.wait_for(r"OpenAI-compatible API: base URL (\S+), model\(s\) ([\w-]+)", 10).groups()
+        key = output.wait_for(r"API key for it \(shown only this once\): (sbk_\S+)", 10).group(1)
+        chat = urllib.request.Request(f"{base}/chat/completions", method="POST", data=json.dumps(
+            {"model": model, "messages": [{"role": "user", "content": "hello"}]}).encode(), headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(chat, timeout=30) as response:
+            completion = json.load(response)
+        assert completion["object"] == "chat.completion" and completion["choices"][0]["message"]["content"]
         children = _descendants(process.pid)
         assert len(children) >= 3
     finally:

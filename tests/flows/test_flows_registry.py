@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 import flows
 from flows import Graph, NodeRegistry, canonical_json, registry
 
-EXPECTED_TYPES = ["api_trigger", "manual_trigger", "start", "llm", "http_request", "template", "set_variables",
+EXPECTED_TYPES = ["api_trigger", "openai_trigger", "manual_trigger", "start", "llm", "http_request", "template", "set_variables",
                   "condition", "switch", "delay", "reply", "end"]
 
 
@@ -43,7 +43,7 @@ def test_default_config_is_valid_except_for_values_only_the_author_can_choose(no
     errors = list(node_type.config_validator.iter_errors(node_type.default_config()))
 
     # A trigger key must be unique in the workspace, so no default can be given.
-    expected = ["'key' is a required property"] if node_type.type == "api_trigger" else []
+    expected = ["'key' is a required property"] if node_type.type in ("api_trigger", "openai_trigger") else []
     assert [e.message for e in errors] == expected
 
 

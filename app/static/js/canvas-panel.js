@@ -97,6 +97,7 @@
     if (!trigger || !trigger.url) {
       return el("div", { class: "side-trigger muted small" },
         type === "api_trigger" ? "Save the flow to get this trigger's URL and secret."
+          : type === "openai_trigger" ? "Save the flow to get the base URL and model name for OpenAI clients."
           : "Save the flow to run it from this trigger.");
     }
     const buttons = [];
@@ -104,10 +105,16 @@
       buttons.push(el("button", { type: "button", class: "primary", onclick: () => SB.run.open(node.id) }, `▶ ${(node.getData().config || {}).label || "Run now"}`));
     }
     buttons.push(el("button", { type: "button", "data-action": "trigger-panel", onclick: () => showTrigger(node.id) },
-      type === "api_trigger" ? "Examples and secret…" : "Details…"));
+      type === "api_trigger" ? "Examples and secret…" : type === "openai_trigger" ? "SDK examples…" : "Details…"));
+    const model = type === "openai_trigger" && trigger.model
+      ? el("div", { class: "copyrow" }, el("span", { class: "muted small", text: "model" }),
+        el("code", { "data-trigger-model": node.id, text: trigger.model }),
+        el("button", { type: "button", "data-copy": trigger.model }, "Copy model"))
+      : null;
     return el("div", { class: "side-trigger" },
       el("div", { class: "copyrow" }, el("code", { class: "url", "data-trigger-url": node.id, text: trigger.url }),
-        el("button", { type: "button", "data-copy": trigger.url }, "Copy URL")),
+        el("button", { type: "button", "data-copy": trigger.url }, type === "openai_trigger" ? "Copy base URL" : "Copy URL")),
+      model,
       el("div", { class: "side-actions" }, ...buttons));
   }
 

@@ -1,0 +1,205 @@
+"""The OpenAI-compatible API under /v1: a flow with an OpenAI trigger is a model.
+
+`GET /v1/models` lists the models (OpenAI triggers) a workspace API key may call,
+`POST /v1/chat/completions` runs one and answers as OpenAI would, streaming included. Errors
+come in OpenAI's shape (`app.errors` formats every error under /v1/ that way), so the official
+SDKs raise their usual exceptions with `code` and `param` set.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from redis.exceptions import RedisError
+
+import flows
+from app.errors import ApiError, request_id
+from app.extensions import csrf, db
+from app.models import ApiKey, Flow, Run, RunStatus, Scope, Trigger, TriggerStatus
+from app.run_events import follow
+from app.services import idempotency, openai_chat, rate_limit, runs
+from app.services.api_keys import find_api_key
+from app.services.invoke import NotPublished
+from app.services.replay import safe_headers
+from app.services.runs import QueueUnavailable
+from app.services.tokens import bearer_token
+from app.services.trigger_accept import accept_parsed, body_hash, published_graph
+from app.services.trigger_body import BodyError, inputs_from_body, parse_json_object
+from app.services.trigger_request import TriggerRequest
+
+bp = Blueprint("openai", __name__, url_prefix="/v1")
+csrf.exempt(bp)
+
+
+def _api_key() -> ApiKey:
+    token = bearer_token(request.headers.get("Authorization"))
+    key = find_api_key(token) if token else None
+    if key is None:
+        raise ApiError(401, "invalid_api_key", "Incorrect or missing API key. Send a Switchboard workspace API key "
+                       "as 'Authorization: Bearer sbk_…' (create one on the API keys page).")
+    if not key.allows(Scope.TRIGGER):
+        raise ApiError(403, "insufficient_scope", "This API key lacks the 'runs:trigger' scope needed to call models.")
+    return key
+
+
+def _models(key: ApiKey):
+    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type == "openai_trigger",
+                                     Trigger.status == TriggerStatus.ACTIVE)
+    if key.flow_ids is not None:
+        query = query.where(Trigger.flow_id.in_(key.flow_ids))
+    return query
+
+
+def _model(key: ApiKey, name: str) -> Trigger:
+    trigger = db.session.execute(_models(key).where(Trigger.key_lower == name.lower())).scalar_one_or_none() \
+        if len(name) <= 64 else None
+    if trigger is None:
+        raise ApiError(404, "model_not_found", f"The model '{name[:100]}' does not exist or this API key may not "
+                       "use it. GET /v1/models lists the models you can call.", {"param": "model"})
+    return trigger
+
+
+def _model_dict(trigger: Trigger) -> dict:
+    return {"id": trigger.key, "object": "model", "created": int(trigger.created_at.timestamp()),
+            "owned_by": "switchboard"}
+
+
+@bp.get("/models")
+def list_models():
+    key = _api_key()
+    rows = db.session.execute(_models(key).order_by(Trigger.key_lower)).scalars()
+    return jsonify({"object": "list", "data": [_model_dict(t) for t in rows]})
+
+
+@bp.get("/models/<path:model>")
+def get_model(model: str):
+    return jsonify(_model_dict(_model(_api_key(), model)))
+
+
+@bp.post("/chat/completions")
+def chat_completions():
+    key = _api_key()
+    try:
+        body = parse_json_object(request.get_data(cache=False))
+        chat = openai_chat.parse(body)
+    except BodyError as exc:
+        raise ApiError(400, "invalid_request_error", exc.message) from None
+    except openai_chat.ChatRequestError as exc:
+        raise ApiError(exc.status, exc.code, exc.message, {"param": exc.param}) from None
+    trigger = _model(key, chat.model)
+    accepted = _accept(trigger, chat, body)
+    run = accepted.run
+    timeout = float(trigger.config.get("timeout_seconds", 120))
+    headers = {"X-Switchboard-Run-Id": run.id}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if chat.stream:
+        return Response(stream_with_context(_stream(run.id, chat, timeout)), mimetype="text/event-stream",
+                        headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    if not runs.wait_until_final(run, timeout):
+        raise ApiError(504, "timeout", f"The flow did not answer within {timeout:g} s; its run {run.id} goes on "
+                       f"(GET /api/v1/runs/{run.id}).")
+    if run.status is not RunStatus.SUCCEEDED:
+        raise ApiError(500, "server_error", openai_chat.failure_message(run))
+    response = jsonify(openai_chat.completion(run, chat.model, chat.prompt_chars))
+    response.headers.update(headers)
+    return response
+
+
+def _accept(trigger: Trigger, chat: openai_chat.ChatRequest, body: dict):
+    """Start (or, for a repeated Idempotency-Key, find) the run answering this chat request."""
+    try:
+        rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
+    except rate_limit.RateLimited as exc:
+        raise ApiError(429, "rate_limit_exceeded", f"Rate limit of this model reached; retry in {exc.retry_after} s.",
+                       headers={"Retry-After": str(exc.retry_after)}) from None
+    flow = db.session.get(Flow, trigger.flow_id)
+    try:
+        version, graph, start_config = published_graph(flow)
+    except NotPublished:
+        raise ApiError(404, "model_not_found", "This model's flow has no published version.",
+                       {"param": "model"}) from None
+    message_name = flows.message_input(start_config)
+    if message_name is None:
+        raise ApiError(400, "invalid_request_error", "This flow declares no message input, so it cannot take chat "
+                       "messages; set a message input on its start node.", {"param": "messages"})
+    declared = {item["name"] for item in flows.declared_inputs(start_config)}
+    values = {name: value for name, value in chat.metadata.items() if name in declared and name != message_name}
+    try:
+        inputs = inputs_from_body({message_name: chat.message, **values}, start_config)
+    except BodyError as exc:
+        field = (exc.details or [{}])[0].get("field")
+        param = "messages" if field in (None, message_name) else f"metadata.{field}"
+        raise ApiError(400, "invalid_request_error", exc.message, {"param": param}) from None
+    header_key = request.headers.get("Idempotency-Key")
+    if header_key is not None and not 1 <= len(header_key.strip()) <= 255:
+        raise ApiError(400, "invalid_request_error", "The Idempotency-Key header must be 1 to 255 characters.")
+    contract = TriggerRequest(inputs_body={}, session_key=chat.user or request.headers.get("X-Session-Id") or None,
+                              environment="openai", idempotency_key=header_key.strip() if header_key else None)
+    extra = {"openai": {"model": chat.model, "system": chat.system, **chat.options},
+             "headers": safe_headers(request.headers), "body": body}
+    try:
+        return accept_parsed(flow, trigger, version, graph, contract, inputs, body_hash(body),
+                             request_id=request_id(), source="openai", payload_extra=extra, history=chat.history)
+    except idempotency.KeyInFlight:
+        raise ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still being accepted; "
+                       "retry in a moment.", headers={"Retry-After": "1"}) from None
+    except idempotency.KeyReused:
+        raise ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.") \
+            from None
+    except QueueUnavailable:
+        raise ApiError(503, "queue_unavailable", "The run queue is unavailable; retry shortly.",
+                       headers={"Retry-After": "5"}) from None
+
+
+def _sse(data: dict | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _stream(run_id: str, chat: openai_chat.ChatRequest, timeout: float):
+    """Send what the flow says as it says it: LLM tokens live, and each reply's text.
+
+    A reply that repeats what its LLM node just streamed (the usual `{{ nodes.llm.text }}`) is
+    not sent twice; a reply with other text is sent after a blank line. The run in the database
+    decides how the stream ends: finish_reason "stop", or an error event naming the run.
+    """
+    model = chat.model
+    run = db.session.get(Run, run_id)  # the streaming body runs in a session of its own
+    yield _sse(openai_chat.chunk(run, model, {"role": "assistant", "content": ""}))
+    deadline = time.monotonic() + timeout
+    pending, sent_any = "", False
+    try:
+        for event in follow(run.id, timeout):
+            kind, text = event.get("type"), event.get("text")
+            if kind == "token" and isinstance(text, str) and text:
+                pending += text
+                sent_any = True
+                yield _sse(openai_chat.chunk(run, model, {"content": text}))
+            elif kind == "reply" and isinstance(text, str):
+                if pending and text.startswith(pending):
+                    rest = text[len(pending):]  # the reply repeats the tokens just streamed
+                else:
+                    rest = ("\n\n" if sent_any else "") + text
+                pending = ""
+                if rest:
+                    sent_any = True
+                    yield _sse(openai_chat.chunk(run, model, {"content": rest}))
+    except RedisError:
+        pass  # the live view is gone; the database still has the answer
+    final = runs.wait_until_final(run, max(0.0, deadline - time.monotonic()))
+    if not final:
+        yield _sse({"error": {"message": f"The flow did not answer within {timeout:g} s; its run {run.id} goes on.",
+                              "type": "server_error", "param": None, "code": "timeout"}})
+        return
+    if run.status is not RunStatus.SUCCEEDED:
+        yield _sse({"error": {"message": openai_chat.failure_message(run), "type": "server_error", "param": None,
+                              "code": "server_error"}})
+        return
+    if not sent_any and openai_chat.reply_text(run):
+        yield _sse(openai_chat.chunk(run, model, {"content": openai_chat.reply_text(run)}))
+    yield _sse(openai_chat.chunk(run, model, {}, finish_reason="stop"))
+    if chat.include_usage:
+        yield _sse(openai_chat.usage_chunk(run, model, chat.prompt_chars))
+    yield _sse("[DONE]")
