@@ -10,12 +10,13 @@ from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.condition import ConditionNode
 from flows.nodes.registry import NodeRegistry
 from flows.nodes.reply import EndNode, ReplyNode
+from flows.nodes.schedule_trigger import ScheduleTrigger
 from flows.nodes.start import StartNode
 from flows.nodes.template import TemplateNode
 from flows.nodes.triggers import ApiTrigger, ManualTrigger
 
 registry = NodeRegistry()
-for _node_type in (ApiTrigger(), ManualTrigger(), StartNode(), TemplateNode(), ConditionNode(),
+for _node_type in (ApiTrigger(), ManualTrigger(), ScheduleTrigger(), StartNode(), TemplateNode(), ConditionNode(),
                    ReplyNode(), EndNode()):
     registry.register(_node_type)
 del _node_type

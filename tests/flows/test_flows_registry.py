@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 import flows
 from flows import Graph, NodeRegistry, canonical_json, registry
 
-EXPECTED_TYPES = ["api_trigger", "manual_trigger", "start", "template", "condition", "reply", "end"]
+EXPECTED_TYPES = ["api_trigger", "manual_trigger", "schedule_trigger", "start", "template", "condition", "reply", "end"]
 
 
 def test_registry_lists_every_type_in_palette_order():
