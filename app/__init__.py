@@ -38,7 +38,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     errors.init_app(app)
     register_cli(app)
 
-    from app.blueprints import api, auth as auth_views, health, hooks, ui
+    from app.blueprints import api, api_schedules, auth as auth_views, health, hooks, ui  # noqa: F401
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, api.bp, hooks.bp):
         app.register_blueprint(blueprint)

@@ -70,6 +70,8 @@ class Settings:
     sweep_interval_seconds: int
     sweep_queued_grace_seconds: int
     max_node_attempts: int
+    schedule_misfire_grace_seconds: int
+    schedule_reconcile_seconds: int
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -91,6 +93,8 @@ class Settings:
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5, minimum=1),
             sweep_queued_grace_seconds=_int(env, "SWEEP_QUEUED_GRACE_SECONDS", 5, minimum=0),
             max_node_attempts=_int(env, "MAX_NODE_ATTEMPTS", 3, minimum=1),
+            schedule_misfire_grace_seconds=_int(env, "SCHEDULE_MISFIRE_GRACE_SECONDS", 60, minimum=1),
+            schedule_reconcile_seconds=_int(env, "SCHEDULE_RECONCILE_SECONDS", 5, minimum=1),
         )
 
     def flask_config(self) -> dict:
@@ -112,6 +116,8 @@ class Settings:
             "SWEEP_INTERVAL_SECONDS": self.sweep_interval_seconds,
             "SWEEP_QUEUED_GRACE_SECONDS": self.sweep_queued_grace_seconds,
             "MAX_NODE_ATTEMPTS": self.max_node_attempts,
+            "SCHEDULE_MISFIRE_GRACE_SECONDS": self.schedule_misfire_grace_seconds,
+            "SCHEDULE_RECONCILE_SECONDS": self.schedule_reconcile_seconds,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

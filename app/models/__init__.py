@@ -3,8 +3,9 @@
 from app.models.flows import Flow, FlowVersion, Trigger, TriggerStatus
 from app.models.identity import ApiKey, Membership, Role, User, Workspace
 from app.models.runs import Run, RunStatus, RunStep, StepStatus
+from app.models.schedules import ScheduleClaim, ScheduleState
 
 __all__ = [
     "ApiKey", "Flow", "FlowVersion", "Membership", "Role", "Run", "RunStatus", "RunStep",
-    "StepStatus", "Trigger", "TriggerStatus", "User", "Workspace",
+    "ScheduleClaim", "ScheduleState", "StepStatus", "Trigger", "TriggerStatus", "User", "Workspace",
 ]

@@ -39,6 +39,10 @@ def trigger_dict(trigger: Trigger) -> dict:
             "timeout_seconds": trigger.config.get("timeout_seconds", 30),
             "secret_hint": f"…{trigger.secret_hint}" if trigger.secret_hint else None,
         })
+    if trigger.type == "schedule_trigger":
+        from app.services.schedules import describe
+
+        data["schedule"] = describe(trigger)
     return data
 
 

@@ -27,13 +27,17 @@ class QueueUnavailable(Exception):
 
 
 def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
-              inputs: dict, trigger_payload: dict, request_id: str | None) -> Run:
-    """Commit a queued run of `version` started by trigger `node`, then enqueue it."""
-    run = Run(
+              inputs: dict, trigger_payload: dict, request_id: str | None, planned_at=None,
+              run_id: str | None = None) -> Run:
+    """Commit a queued run of `version` started by trigger `node`, then enqueue it.
+
+    Whatever else the caller added to the session (a schedule's claim) commits with the run.
+    """
+    run = Run(id=run_id,
         workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
         version_number=version.number, trigger_id=trigger.id if trigger else None,
         trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
-        inputs=inputs, trigger_payload=trigger_payload, request_id=request_id,
+        inputs=inputs, trigger_payload=trigger_payload, request_id=request_id, planned_at=planned_at,
     )
     run.id = run.id or new_id()
     run.job_id = new_job_id(run.id)
@@ -128,6 +132,7 @@ def run_summary(run: Run) -> dict:
         "error": run.error,
         "error_node_id": run.error_node_id,
         "created_at": iso(run.created_at),
+        "planned_at": iso(run.planned_at),
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "duration_ms": run.duration_ms,
