@@ -114,7 +114,7 @@ class Schedule:
         for _ in range(_SCAN_LIMIT):
             try:
                 candidate = itr.get_next(datetime)
-            except CroniterError:  # no match within croniter's horizon (e.g. 30 February)
+            except (CroniterError, ValueError, OverflowError):  # no match within croniter's horizon (30 February)
                 return None
             fire = wall_to_utc(candidate, self.tz)
             if fire > after:
@@ -167,7 +167,7 @@ def check_cron(expression: object) -> str:
     normalized = " ".join(fields)
     try:
         croniter(normalized, datetime(2000, 1, 1))
-    except (CroniterError, ValueError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001  (croniter raises several types; any of them means "invalid")
         raise ScheduleError(path, f"'{expression}' is not a valid cron expression ({exc}). Example: "
                                   f"'*/15 * * * *' is every 15 minutes.") from None
     return normalized

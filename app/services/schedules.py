@@ -139,7 +139,10 @@ def resync_workspace(workspace_id: str) -> None:
 def _arm_after_commit(session: Session) -> None:
     pending = session.info.pop(_ARM_KEY, None)
     if pending:
-        arm_timers(pending)
+        try:
+            arm_timers(pending)
+        except Exception:  # noqa: BLE001  (the commit stands; the reconciler arms what is missing)
+            log.exception("arming %s schedule timer(s) after commit failed", len(pending))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -228,3 +228,32 @@ def test_the_reconciler_rearms_timers_that_redis_lost(app, client, api_key):
         report = reconcile()
         assert report.armed >= 1
         assert schedules.timer_id(trigger_id, next_fire) in timers
+
+
+def test_the_flow_page_shows_the_schedule_and_runs_show_their_planned_time(app, client, auth):
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services import publishing
+    from tests.conftest import csrf_from
+
+    with app.app_context():
+        result = publishing.create_flow(db.session.get(Workspace, auth.workspace_id),
+                                        schedule_flow(mode="cron", cron="0 6 * * 1", overlap_policy="allow"), None)
+        db.session.commit()
+        flow_id = result.flow.id
+    trigger_id, planned = trigger_row(app, flow_id)
+    assert process(app, trigger_id, planned + timedelta(seconds=2)) == ["started"]
+
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    assert "cron &#39;0 6 * * 1&#39; (UTC)" in page and "overlap: allow" in page
+    assert "Previous fire:" in page and planned.strftime("%Y-%m-%d %H:%M:%S") in page  # the run's planned time
+
+    flows_page = client.get("/flows").get_data(as_text=True)
+    assert 'name="timezone" value="UTC"' in flows_page
+    refused = client.post("/workspace/timezone", data={"timezone": "Nowhere/Land", "csrf_token": csrf_from(flows_page)},
+                          follow_redirects=True)
+    assert "Unknown time zone" in refused.get_data(as_text=True)
+    done = client.post("/workspace/timezone", data={"timezone": "Europe/Berlin", "csrf_token": csrf_from(flows_page)},
+                       follow_redirects=True)
+    assert 'name="timezone" value="Europe/Berlin"' in done.get_data(as_text=True)
+    assert "(Europe/Berlin)" in client.get(f"/flows/{flow_id}").get_data(as_text=True)
