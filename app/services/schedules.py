@@ -289,8 +289,11 @@ def _start(state: ScheduleState, trigger: Trigger, config: dict, planned: dateti
     flow = trigger.flow
     version = latest_version(flow)
     node = flows.Graph(version.document).node(trigger.node_id) if version else None
-    if node is None:
-        return None
+    if node is None:  # cannot happen after a save (the row is marked deleted), but never loop on it
+        if _claim(trigger, planned, "failed", detail="The trigger node is not in the flow's latest version."):
+            _remember(state, planned, moment, "failed", None)
+            db.session.commit()
+        return "failed"
     try:
         start = flows.Graph(version.document).start_node() or {}
         inputs = inputs_from_body(dict(config.get("inputs") or {}), start.get("config") or {})
