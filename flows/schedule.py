@@ -215,6 +215,12 @@ def parse(config: dict, default_timezone: str = "UTC") -> Schedule:
     return schedule
 
 
+def local_label(instant: datetime, tz: ZoneInfo) -> str:
+    """Format an instant for people, e.g. "Sun 08 Mar 2026, 03:00 EDT" (seconds only when set)."""
+    local = instant.astimezone(tz)
+    return local.strftime("%a %d %b %Y, %H:%M" + (":%S" if local.second else "") + " ") + (local.tzname() or "")
+
+
 def local_iso(instant: datetime, tz: ZoneInfo) -> str:
     """Format an instant as local time with its UTC offset, e.g. 2026-03-08T03:00:00-04:00."""
     return instant.astimezone(tz).isoformat(timespec="seconds")

@@ -63,7 +63,8 @@ def preview(config: dict, default_timezone: str, now: datetime | None = None, co
     fires = schedule.upcoming(now or utcnow(), count)
     return {
         "timezone": schedule.timezone_name,
-        "next": [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz)} for f in fires],
+        "next": [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz),
+                 "label": fire_times.local_label(f, schedule.tz)} for f in fires],
         "summary": summary(merged, schedule.timezone_name),
     }
 
@@ -345,11 +346,13 @@ def describe(trigger: Trigger, now: datetime | None = None) -> dict:
     data["summary"] = summary(config, schedule.timezone_name)
     if state and state.next_fire_at and trigger.status == TriggerStatus.ACTIVE:
         fires = [state.next_fire_at] + schedule.upcoming(state.next_fire_at, 4)
-        data["next"] = [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz)} for f in fires]
+        data["next"] = [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz),
+                 "label": fire_times.local_label(f, schedule.tz)} for f in fires]
     if state and state.last_planned_at:
         data["last_fire"] = {
             "planned_at": _iso(state.last_planned_at),
             "planned_local": fire_times.local_iso(state.last_planned_at, schedule.tz),
+            "planned_label": fire_times.local_label(state.last_planned_at, schedule.tz),
             "fired_at": _iso(state.last_fired_at), "outcome": state.last_outcome,
             "run_id": state.last_run_id if state.last_outcome in ("started", "catch_up") else None,
             "run_url": (public_url("api.get_run", run_id=state.last_run_id)

@@ -223,7 +223,7 @@ def test_the_reconciler_rearms_timers_that_redis_lost(app, client, api_key):
 
     with app.app_context():
         timers = schedules.scheduler()
-        timers.connection.delete(timers.scheduled_jobs_key)  # as after a Redis restart without persistence
+        timers.cancel(schedules.timer_id(trigger_id, next_fire))  # as if Redis had lost it (only ours: Redis may be shared)
         assert schedules.timer_id(trigger_id, next_fire) not in timers
         report = reconcile()
         assert report.armed >= 1
@@ -257,3 +257,20 @@ def test_the_flow_page_shows_the_schedule_and_runs_show_their_planned_time(app, 
                        follow_redirects=True)
     assert 'name="timezone" value="Europe/Berlin"' in done.get_data(as_text=True)
     assert "(Europe/Berlin)" in client.get(f"/flows/{flow_id}").get_data(as_text=True)
+
+
+def test_deleting_the_flow_stops_its_schedule(app, client, api_key):
+    flow = publish(client, api_key, schedule_flow())
+    trigger_id, planned = trigger_row(app, flow["id"])
+    from app.extensions import db
+    from app.models import Flow, ScheduleState
+    from app.schedule_clock import reconcile
+
+    with app.app_context():
+        db.session.delete(db.session.get(Flow, flow["id"]))
+        db.session.commit()
+        assert db.session.get(ScheduleState, trigger_id) is None  # the state went with the trigger
+    # Its timer still fires in Redis, and the reconciler still runs: neither starts anything.
+    assert process(app, trigger_id, planned + timedelta(seconds=1)) == []
+    with app.app_context():
+        assert reconcile().due == 0

@@ -106,7 +106,7 @@
     else if (!info.last_fire) last.textContent = info.armed ? "Armed; it has not fired yet." : "Not armed (paused or ended).";
     else {
       const fire = info.last_fire;
-      last.append(`Previous fire: ${fire.planned_local} — ${fire.outcome.replace("_", " ")}`);
+      last.append(`Previous fire: ${fire.planned_label} — ${fire.outcome.replace("_", " ")}`);
       if (fire.run_id) {
         last.append(" ", el("a", { href: `/runs/${encodeURIComponent(fire.run_id)}`, target: "_blank",
           "data-schedule-run": fire.run_id, text: `run ${fire.run_id.slice(0, 8)}` }));
@@ -134,7 +134,7 @@
       }
       const body = result.body;
       target.querySelector("[data-schedule-zone]").textContent = ` (${body.timezone})`;
-      list.replaceChildren(...(body.next.length ? body.next.map((item) => el("li", { "data-at": item.at, text: item.local }))
+      list.replaceChildren(...(body.next.length ? body.next.map((item) => el("li", { "data-at": item.at, "data-local": item.local, title: item.local, text: item.label }))
         : [el("li", { class: "muted", text: "No more fires (the end date has passed)." })]));
       target.querySelector("[data-schedule-policies]").textContent = body.summary;
     }, box ? 0 : 300);
