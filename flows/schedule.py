@@ -31,18 +31,6 @@ _SCAN_LIMIT = 5000  # cron candidates examined per answer (a fall-back hour of a
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 
-# The cron picker's presets (the node's "x-presets"), so the canvas offers them without owning a rule.
-CRON_PRESETS = [
-    {"label": "Every 5 minutes", "value": "*/5 * * * *"},
-    {"label": "Every 15 minutes", "value": "*/15 * * * *"},
-    {"label": "Hourly, on the hour", "value": "0 * * * *"},
-    {"label": "Daily at 09:00", "value": "0 9 * * *"},
-    {"label": "Weekdays at 09:00", "value": "0 9 * * 1-5"},
-    {"label": "Weekly on Monday at 09:00", "value": "0 9 * * 1"},
-    {"label": "Monthly on the 1st at 09:00", "value": "0 9 1 * *"},
-]
-
-
 class ScheduleError(ValueError):
     """A schedule setting is unusable; `path` names the config field, the message says what to fix."""
 

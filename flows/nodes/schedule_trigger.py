@@ -39,7 +39,6 @@ class ScheduleTrigger(_Trigger):
                 "maxLength": 200,
                 "title": "Cron expression",
                 "x-widget": "cron",
-                "x-presets": schedule.CRON_PRESETS,
                 "description": "Five fields: minute hour day-of-month month day-of-week, in the "
                                "schedule's time zone. '0 9 * * 1-5' is weekdays at 09:00.",
             },

@@ -48,17 +48,23 @@ def test_schedule_node_shows_policies_next_fires_and_the_previous_run(app, make_
     assert previous.get_attribute("href") == f"/runs/{run_id}"
     shot(page, "schedule-panel")
 
-    # The picker fills in the expression; the server recomputes the next fires.
-    page.select_option('#side-panel [data-presets="config.cron"]', "0 9 * * 1-5")
-    assert field(page, "config.cron").input_value() == "0 9 * * 1-5"
+    # The picker writes the expression; the server recomputes the next fires.
+    assert page.input_value('#side-panel [data-cron-kind]') == "daily"
+    page.select_option('#side-panel [data-cron-kind]', "weekly")
+    assert field(page, "config.cron").input_value() == "30 2 * * 1"
+    page.fill('#side-panel [data-cron-time]', "09:00")
+    assert field(page, "config.cron").input_value() == "0 9 * * 1"
     page.wait_for_function("Array.from(document.querySelectorAll('#side-panel [data-schedule-next] li'))"
                            ".every(li => li.dataset.local && li.dataset.local.includes('T09:00:00'))")
+    assert all(label.startswith("Mon ") for label in page.eval_on_selector_all(
+        '#side-panel [data-schedule-next] li', "els => els.map(e => e.textContent)"))
     # A broken expression says what is wrong instead of showing times.
     field(page, "config.cron").fill("0 9 * *")
     page.wait_for_selector("#side-panel [data-schedule-next] li.field-error")
     assert "5 fields" in page.inner_text("#side-panel [data-schedule-next]")
     field(page, "config.cron").fill("15 7 * * *")
     field(page, "config.cron").press("Tab")
+    assert page.input_value('#side-panel [data-cron-kind]') == "daily"  # typing moves the picker along
     page.wait_for_function("document.querySelector('#side-panel [data-schedule-next] li[data-at]')"
                            " && document.querySelector('#side-panel [data-schedule-next] li').dataset.local.includes('T07:15:00')")
 

@@ -209,19 +209,15 @@
         }
         return raw === "" && !required ? undefined : raw;
       }
-      if (Array.isArray(prop["x-presets"])) {
-        // The cron picker: a common schedule fills in the expression, which stays editable.
-        const input = el("input", { ...attrs, type: "text", value: value === undefined ? "" : String(value) });
-        const picker = el("select", {
-          disabled: readOnly, "data-presets": pathString(parts), "aria-label": "Common schedules",
-          onchange: (e) => {
-            if (!e.target.value) return;
-            input.value = e.target.value;
-            setAt(working, parts, e.target.value); emitInput(); emitCommit();
-          },
-        }, el("option", { value: "", text: "Pick a common schedule…" }),
-        ...prop["x-presets"].map((p) => el("option", { value: p.value, selected: p.value === value, text: `${p.label} (${p.value})` })));
-        return el("span", { class: "cron-field" }, picker, input);
+      if (prop["x-widget"] === "cron" && SB.cron) {
+        // The cron picker writes the expression, which stays editable as text (canvas-cron.js).
+        const input = el("input", { ...attrs, class: "mono", type: "text", value: value === undefined ? "" : String(value) });
+        const cron = SB.cron.picker(input, {
+          readOnly,
+          onPick: (expression) => { setAt(working, parts, expression); emitInput(); emitCommit(); },
+        });
+        input.addEventListener("input", () => cron.sync());
+        return el("span", { class: "cron-field" }, cron.element, input);
       }
       if (multiLine) {
         const area = el("textarea", { ...attrs, rows: 4 });
