@@ -14,7 +14,7 @@ from app.blueprints.api import _body, bp
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Workspace
-from app.services import schedules
+from app.services import schedule_info, schedules
 from flows import schedule as fire_times
 
 
@@ -74,7 +74,7 @@ def preview_schedule():
     workspace_id = data.get("workspace_id") or principal.default_workspace_id
     workspace = _load_workspace(workspace_id) if isinstance(workspace_id, str) else None
     try:
-        answer = schedules.preview(config, workspace.timezone if workspace else "UTC", count=count)
+        answer = schedule_info.preview(config, workspace.timezone if workspace else "UTC", count=count)
     except fire_times.ScheduleError as exc:
         raise ApiError(400, "invalid_schedule", str(exc), [{"field": exc.path, "reason": str(exc)}]) from None
     return jsonify(answer)

@@ -17,7 +17,7 @@ from app.auth import user_principal
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
-from app.services import publishing, runs, schedules
+from app.services import publishing, runs, schedule_info, schedules
 from app.services.invoke import invoke
 from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
@@ -147,7 +147,7 @@ def flow_detail(flow_id: str):
     can_edit = _can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
-        schedule_info=schedules.describe,
+        schedule_info=schedule_info.describe,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=can_edit, new_secrets=session.pop("new_secrets", {}),
         canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
@@ -159,7 +159,7 @@ def triggers_section(flow_id: str):
     """The triggers list alone, reloaded by htmx after the canvas publishes a new version."""
     flow = _flow_or_404(flow_id)
     return render_template("partials/_triggers.html", flow=flow, triggers=live_triggers(flow), trigger_url=trigger_url,
-                           schedule_info=schedules.describe,
+                           schedule_info=schedule_info.describe,
                            inputs=_start_inputs(publishing.latest_version(flow)), can_edit=_can_edit(flow),
                            new_secrets={})
 

@@ -40,7 +40,7 @@ def trigger_dict(trigger: Trigger) -> dict:
             "secret_hint": f"…{trigger.secret_hint}" if trigger.secret_hint else None,
         })
     if trigger.type == "schedule_trigger":
-        from app.services.schedules import describe
+        from app.services.schedule_info import describe
 
         data["schedule"] = describe(trigger)
     return data

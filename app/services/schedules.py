@@ -14,6 +14,7 @@ saw is found by the reconciler (`app.schedule_clock`) and fired late or treated 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -50,40 +51,6 @@ def schedule_of(trigger: Trigger, default_timezone: str | None = None) -> fire_t
     """Parse the trigger's saved config (raises ScheduleError, e.g. after a workspace time zone vanished)."""
     config = flows.registry.get(TYPE).effective_config(trigger.config)
     return fire_times.parse(config, default_timezone or workspace_timezone(trigger.workspace_id))
-
-
-def preview(config: dict, default_timezone: str, now: datetime | None = None, count: int = 5) -> dict:
-    """Describe the next `count` fires of an unsaved config (the canvas asks; the server computes)."""
-    node_type = flows.registry.get(TYPE)
-    merged = node_type.effective_config(config)
-    errors = [e for e in node_type.config_validator.iter_errors(merged)]
-    if errors:
-        raise fire_times.ScheduleError("config", f"The schedule settings are invalid: {errors[0].message}.")
-    schedule = fire_times.parse(merged, default_timezone)
-    fires = schedule.upcoming(now or utcnow(), count)
-    return {
-        "timezone": schedule.timezone_name,
-        "next": [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz),
-                 "label": fire_times.local_label(f, schedule.tz)} for f in fires],
-        "summary": summary(merged, schedule.timezone_name),
-    }
-
-
-def summary(config: dict, timezone_name: str) -> str:
-    """One line saying what the schedule does, shown on the node."""
-    when = (f"every {config.get('interval_seconds')} s" if config.get("mode") == "interval"
-            else f"cron '{config.get('cron')}'")
-    missed = ("missed fires: run once within "
-              f"{config.get('missed_window_seconds')} s" if config.get("missed_policy") == "run_once"
-              else "missed fires: skip")
-    overlap = "overlap: skip if still running" if config.get("overlap_policy", "skip") == "skip" else "overlap: allow"
-    return f"{when} ({timezone_name}); {missed}; {overlap}"
-
-
-def _iso(value: datetime | None) -> str | None:
-    from app.models.types import iso
-
-    return iso(value)
 
 
 # ---- arming (publishing, pausing, deleting) -----------------------------------------------
@@ -209,39 +176,53 @@ def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
     return outcomes
 
 
+@dataclass
+class _Fire:
+    """One step of a schedule: `due` (the state's next fire) is being replaced by `following`."""
+
+    trigger: Trigger
+    state: ScheduleState
+    due: datetime
+    following: datetime | None
+    moment: datetime
+
+
 def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment: datetime,
               grace: timedelta) -> str | None:
     if trigger.status != TriggerStatus.ACTIVE or trigger.type != TYPE:
-        _advance(trigger.id, planned, None, moment)
-        db.session.commit()
+        if _advance(trigger.id, planned, None, moment):
+            db.session.commit()
         return None
     try:
         schedule = schedule_of(trigger)
     except fire_times.ScheduleError as exc:
-        if _advance(trigger.id, planned, None, moment):
-            _claim(trigger, planned, "failed", detail=str(exc))
+        fire = _Fire(trigger, state, planned, None, moment)
+        if _advance(trigger.id, planned, None, moment) and _claim(fire, planned, "failed", detail=str(exc)):
             db.session.commit()
         return "failed"
     config = flows.registry.get(TYPE).effective_config(trigger.config)
     cutoff = moment - grace
     if planned >= cutoff:  # on time, or late by less than the grace
-        if not _advance(trigger.id, planned, schedule.next_after(planned), moment):
+        fire = _Fire(trigger, state, planned, schedule.next_after(planned), moment)
+        if not _advance(trigger.id, planned, fire.following, moment):
             return None  # another process fired it
-        return _start(state, trigger, config, planned, moment, "started", {})
+        return _start(fire, config, planned, "started", {})
     missed, more = schedule.fires_between(planned, cutoff, MISSED_COUNT_LIMIT)
-    if not missed or not _advance(trigger.id, planned, schedule.next_after(cutoff), moment):
+    fire = _Fire(trigger, state, planned, schedule.next_after(cutoff), moment)
+    if not missed or not _advance(trigger.id, planned, fire.following, moment):
         return None
     window_start = moment - timedelta(seconds=config["missed_window_seconds"])
     within = [f for f in missed if f >= window_start]
     log.warning("trigger_id=%s missed=%s%s policy=%s", trigger.id, len(missed), "+" if more else "",
                 config["missed_policy"])
     if config["missed_policy"] == "run_once" and within:
-        return _start(state, trigger, config, within[-1], moment, "catch_up",
+        return _start(fire, config, within[-1], "catch_up",
                       {"missed_count": len(within), "missed_first": within[0].isoformat()})
-    _claim(trigger, missed[-1], "missed", missed_count=len(missed),
-           detail=f"{len(missed)}{'+' if more else ''} fire(s) missed from {missed[0].isoformat()}; policy "
-                  f"{config['missed_policy']}")
-    _remember(state, missed[-1], moment, "missed", None)
+    if not _claim(fire, missed[-1], "missed", missed_count=len(missed),
+                  detail=f"{len(missed)}{'+' if more else ''} fire(s) missed from {missed[0].isoformat()}; "
+                         f"policy {config['missed_policy']}"):
+        return None
+    _remember(fire, missed[-1], "missed", None)
     db.session.commit()
     return "missed"
 
@@ -257,58 +238,67 @@ def _advance(trigger_id: str, planned: datetime, following: datetime | None, mom
     return True
 
 
-def _claim(trigger: Trigger, planned: datetime, outcome: str, run_id: str | None = None, missed_count: int = 0,
+def _claim(fire: _Fire, planned: datetime, outcome: str, run_id: str | None = None, missed_count: int = 0,
            detail: str | None = None) -> bool:
-    db.session.add(ScheduleClaim(trigger_id=trigger.id, planned_at=planned, outcome=outcome, run_id=run_id,
+    """Claim `planned` for this outcome; False (and only move past the fire) when it was claimed before.
+
+    A claim can exist while next_fire_at still points at it when a concurrent save wrote back an
+    older next_fire_at (a lost update on PostgreSQL): the fire was handled, so just move on.
+    """
+    db.session.add(ScheduleClaim(trigger_id=fire.trigger.id, planned_at=planned, outcome=outcome, run_id=run_id,
                                  missed_count=missed_count, detail=detail))
     try:
         db.session.flush()
     except IntegrityError:  # this planned fire was already claimed: never a second run
         db.session.rollback()
+        if _advance(fire.trigger.id, fire.due, fire.following, fire.moment):
+            db.session.commit()
         return False
     return True
 
 
-def _remember(state: ScheduleState, planned: datetime, moment: datetime, outcome: str, run_id: str | None) -> None:
-    db.session.execute(update(ScheduleState).where(ScheduleState.trigger_id == state.trigger_id).values(
-        last_planned_at=planned, last_fired_at=moment, last_outcome=outcome,
+def _remember(fire: _Fire, planned: datetime, outcome: str, run_id: str | None) -> None:
+    db.session.execute(update(ScheduleState).where(ScheduleState.trigger_id == fire.trigger.id).values(
+        last_planned_at=planned, last_fired_at=fire.moment, last_outcome=outcome,
         last_run_id=run_id if run_id else ScheduleState.last_run_id).execution_options(synchronize_session=False))
 
 
-def _start(state: ScheduleState, trigger: Trigger, config: dict, planned: datetime, moment: datetime,
-           outcome: str, extra: dict) -> str | None:
-    if config["overlap_policy"] == "skip" and state.last_run_id and db.session.execute(
-            db.select(Run.id).where(Run.id == state.last_run_id,
-                                    Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))).first():
-        if _claim(trigger, planned, "skipped_overlap", detail=f"run {state.last_run_id} was still going"):
-            _remember(state, planned, moment, "skipped_overlap", None)
-            db.session.commit()
-            return "skipped_overlap"
+def _fail(fire: _Fire, planned: datetime, detail: str) -> str | None:
+    if not _claim(fire, planned, "failed", detail=detail):
         return None
+    _remember(fire, planned, "failed", None)
+    db.session.commit()
+    return "failed"
+
+
+def _start(fire: _Fire, config: dict, planned: datetime, outcome: str, extra: dict) -> str | None:
+    trigger, previous = fire.trigger, fire.state.last_run_id
+    if config["overlap_policy"] == "skip" and previous and db.session.execute(
+            db.select(Run.id).where(Run.id == previous, Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))).first():
+        if not _claim(fire, planned, "skipped_overlap", detail=f"run {previous} was still going"):
+            return None
+        _remember(fire, planned, "skipped_overlap", None)
+        db.session.commit()
+        return "skipped_overlap"
     from app.services.publishing import latest_version  # publishing imports this module
 
     flow = trigger.flow
     version = latest_version(flow)
-    node = flows.Graph(version.document).node(trigger.node_id) if version else None
+    graph = flows.Graph(version.document) if version else None
+    node = graph.node(trigger.node_id) if graph else None
     if node is None:  # cannot happen after a save (the row is marked deleted), but never loop on it
-        if _claim(trigger, planned, "failed", detail="The trigger node is not in the flow's latest version."):
-            _remember(state, planned, moment, "failed", None)
-            db.session.commit()
-        return "failed"
+        return _fail(fire, planned, "The trigger node is not in the flow's latest version.")
     try:
-        start = flows.Graph(version.document).start_node() or {}
+        start = graph.start_node() or {}
         inputs = inputs_from_body(dict(config.get("inputs") or {}), start.get("config") or {})
     except BodyError as exc:
-        if _claim(trigger, planned, "failed", detail=exc.message):
-            _remember(state, planned, moment, "failed", None)
-            db.session.commit()
-        return "failed"
+        return _fail(fire, planned, exc.message)
     run_id = new_id()
-    if not _claim(trigger, planned, outcome, run_id=run_id, missed_count=extra.get("missed_count", 0)):
+    if not _claim(fire, planned, outcome, run_id=run_id, missed_count=extra.get("missed_count", 0)):
         return None
-    _remember(state, planned, moment, outcome, run_id)
+    _remember(fire, planned, outcome, run_id)
     payload = {"type": "schedule", "node_id": trigger.node_id, "planned_at": planned.isoformat(),
-               "fired_at": moment.isoformat(), **extra}
+               "fired_at": fire.moment.isoformat(), **extra}
     try:
         start_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs, trigger_payload=payload,
                   request_id=None, planned_at=planned, run_id=run_id)  # commits claim, state and run together
@@ -323,39 +313,3 @@ def _arm_next(trigger_id: str, now: datetime | None) -> None:
     if state is not None and state.next_fire_at is not None and state.next_fire_at > (now or utcnow()):
         arm_timers({trigger_id: state.next_fire_at})
     db.session.rollback()
-
-
-# ---- describing a schedule for the API and the canvas ---------------------------------------
-
-def describe(trigger: Trigger, now: datetime | None = None) -> dict:
-    """What the node shows: time zone, policies, the next 5 fires and the previous fire with its run."""
-    from app.urls import public_url
-
-    config = flows.registry.get(TYPE).effective_config(trigger.config)
-    state = db.session.get(ScheduleState, trigger.id)
-    data: dict = {"timezone": config.get("timezone") or workspace_timezone(trigger.workspace_id),
-                  "mode": config["mode"], "missed_policy": config["missed_policy"],
-                  "missed_window_seconds": config["missed_window_seconds"],
-                  "overlap_policy": config["overlap_policy"], "armed": bool(state and state.next_fire_at),
-                  "next_fire_at": _iso(state.next_fire_at) if state else None, "next": [], "last_fire": None}
-    try:
-        schedule = schedule_of(trigger, data["timezone"])
-    except fire_times.ScheduleError as exc:
-        data["error"] = str(exc)
-        return data
-    data["summary"] = summary(config, schedule.timezone_name)
-    if state and state.next_fire_at and trigger.status == TriggerStatus.ACTIVE:
-        fires = [state.next_fire_at] + schedule.upcoming(state.next_fire_at, 4)
-        data["next"] = [{"at": _iso(f), "local": fire_times.local_iso(f, schedule.tz),
-                 "label": fire_times.local_label(f, schedule.tz)} for f in fires]
-    if state and state.last_planned_at:
-        data["last_fire"] = {
-            "planned_at": _iso(state.last_planned_at),
-            "planned_local": fire_times.local_iso(state.last_planned_at, schedule.tz),
-            "planned_label": fire_times.local_label(state.last_planned_at, schedule.tz),
-            "fired_at": _iso(state.last_fired_at), "outcome": state.last_outcome,
-            "run_id": state.last_run_id if state.last_outcome in ("started", "catch_up") else None,
-            "run_url": (public_url("api.get_run", run_id=state.last_run_id)
-                        if state.last_outcome in ("started", "catch_up") else None),
-        }
-    return data

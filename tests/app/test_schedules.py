@@ -274,3 +274,18 @@ def test_deleting_the_flow_stops_its_schedule(app, client, api_key):
     assert process(app, trigger_id, planned + timedelta(seconds=1)) == []
     with app.app_context():
         assert reconcile().due == 0
+
+
+def test_a_fire_already_claimed_is_passed_over_even_if_next_fire_at_points_back_at_it(app, client, api_key):
+    flow = publish(client, api_key, schedule_flow(overlap_policy="allow"))
+    trigger_id, planned = trigger_row(app, flow["id"])
+    assert process(app, trigger_id, planned + timedelta(seconds=1)) == ["started"]
+    from app.extensions import db
+    from app.models import ScheduleState
+
+    with app.app_context():  # a concurrent save wrote back the old next fire (a lost update)
+        db.session.get(ScheduleState, trigger_id).next_fire_at = planned
+        db.session.commit()
+    assert process(app, trigger_id, planned + timedelta(seconds=2)) == []
+    assert len(runs_of(client, api_key, flow["id"])) == 1
+    assert trigger_row(app, flow["id"])[1] == planned + timedelta(seconds=60)
