@@ -134,11 +134,19 @@ def test_run_once_outside_the_window_behaves_like_skip(app, client, api_key):
 
 
 def test_overlap_skip_skips_a_fire_while_the_previous_run_is_still_queued(app, client, api_key):
-    app.config["QUEUE_NAME"] = "nobody-listens-here"  # runs stay queued: the previous run is "still going"
+    import uuid
+
+    app.config["QUEUE_NAME"] = f"nobody-listens-{uuid.uuid4().hex[:8]}"  # runs stay queued: "still going"
     flow = publish(client, api_key, schedule_flow(overlap_policy="skip", interval_seconds=30))
     trigger_id, planned = trigger_row(app, flow["id"])
     assert process(app, trigger_id, planned + timedelta(seconds=31)) == ["started", "skipped_overlap"]
     assert len(runs_of(client, api_key, flow["id"])) == 1
+    described = client.get(f"/api/v1/flows/{flow['id']}", headers=bearer(api_key)).json["triggers"][0]["schedule"]
+    assert described["last_fire"]["outcome"] == "skipped_overlap"
+    with app.app_context():  # leave nothing behind in a Redis that may be shared
+        from app.queueing import get_queue
+
+        get_queue().delete(delete_jobs=True)
 
 
 def test_pausing_or_removing_the_node_disarms_and_a_new_expression_takes_effect(app, client, api_key):
@@ -289,3 +297,15 @@ def test_a_fire_already_claimed_is_passed_over_even_if_next_fire_at_points_back_
     assert process(app, trigger_id, planned + timedelta(seconds=2)) == []
     assert len(runs_of(client, api_key, flow["id"])) == 1
     assert trigger_row(app, flow["id"])[1] == planned + timedelta(seconds=60)
+
+
+def test_an_every_15_seconds_schedule_fires_each_planned_time_on_time(app, client, api_key):
+    flow = publish(client, api_key, schedule_flow(interval_seconds=15, overlap_policy="allow"))
+    trigger_id, first = trigger_row(app, flow["id"])
+    assert first.second % 15 == 0 and first.microsecond == 0
+    for n in range(4):  # the clock reaches each planned time half a second late
+        assert process(app, trigger_id, first + timedelta(seconds=15 * n, milliseconds=500)) == ["started"]
+    planned = sorted(r["planned_at"] for r in runs_of(client, api_key, flow["id"]))
+    expected = [(first + timedelta(seconds=15 * n)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                for n in range(4)]
+    assert planned == expected
