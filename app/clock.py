@@ -73,12 +73,21 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
         except (RedisError, OperationalError) as exc:
             log.warning("clock tick failed, retrying: %s", exc)
             registered = registered and not isinstance(exc, RedisError)
-        stop.wait(TICK_SECONDS)
+        stop.wait(_until_next_tick())
     try:
         scheduler.register_death()
     except RedisError:
         pass
     log.info("clock stopped")
+
+
+def _until_next_tick() -> float:
+    """Sleep until just after the next whole second (at most TICK_SECONDS).
+
+    rq-scheduler scores timers in whole seconds, so a tick just after each second boundary moves
+    a due timer at once instead of up to a second later.
+    """
+    return max(0.05, TICK_SECONDS - (time.time() % 1.0) + 0.005)
 
 
 def _stop_on_signals() -> threading.Event:
