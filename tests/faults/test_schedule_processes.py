@@ -22,7 +22,7 @@ from tests.app.flowdocs import schedule_flow
 from tests.faults.conftest import FaultStack
 
 UTC = timezone.utc
-GRACE_SECONDS = 4
+GRACE_SECONDS = 5
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_poli
         if clock.poll() is None and clock.args[-1] == "--scheduler":
             clock.terminate()
             clock.wait(timeout=15)
-    time.sleep(14)  # no scheduler at all: fires are missed
+    time.sleep(15)  # no scheduler at all: fires are missed
     restarted_at = datetime.now(UTC)
     _start_clock(faults, "clock-3")
     time.sleep(14)
@@ -136,9 +136,10 @@ def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_poli
         before_kill = [c for c in claims if c.planned_at < killed_at]
         assert len(before_kill) >= 30 // interval - 3
         assert all(c.outcome == "started" for c in before_kill), "two schedulers alone made a fire late"
-        after_kill = [p for p, what in fate.items() if killed_at + timedelta(seconds=12) < p < stopped_at
-                      and what == "started"]
-        assert len(after_kill) >= 3, "the surviving scheduler stopped firing"
+        # Once the killed scheduler's locks have expired (at most 11 s), the survivor fires every
+        # planned time on time (the last 2 s before the stop may not have been due yet).
+        after_kill = [p for p in fate if killed_at + timedelta(seconds=12) < p < stopped_at - timedelta(seconds=2)]
+        assert after_kill and all(fate[p] == "started" for p in after_kill), "the surviving scheduler stopped firing"
 
         outage = [c for c in claims if stopped_at < c.planned_at < restarted_at + timedelta(seconds=2)
                   and c.outcome in ("missed", "catch_up")]
