@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         connection = get_redis()
         queue = Queue(app.config["QUEUE_NAME"], connection=connection)
+        # Schedule timers come first: they are tiny, and a fire should not wait behind long runs.
+        timers = Queue(f"{app.config['QUEUE_NAME']}-schedules", connection=connection)
         if args.scheduler:
             from app.clock import run_clock
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         worker_class = Worker if args.fork else SimpleWorker
         while True:
-            worker = worker_class([queue], connection=connection, name=args.name)
+            worker = worker_class([timers, queue], connection=connection, name=args.name)
             worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute
             log.info("worker starting name=%s queue=%s", worker.name, queue.name)
             try:

@@ -1,8 +1,12 @@
-"""The scheduler process: rq-scheduler's clock every second, and the sweeper every few seconds.
+"""The scheduler process: rq-scheduler's clock every second, the sweeper and the schedule reconciler.
 
 Why our own loop around rq-scheduler: its `run()` owns the process and its 60-second default
 poll is far too slow; here it polls every second, and the same loop keeps runs from being
-stranded (see `app.sweeper`). Redis or database outages are logged and retried, never fatal.
+stranded (see `app.sweeper`) and schedules armed (see `app.schedule_clock`, run at start and
+every SCHEDULE_RECONCILE_SECONDS). Redis or database outages are logged and retried, never fatal.
+Any number of these processes may run: rq-scheduler's lock lets one move timers at a time, and
+a timer that two of them move (its lock can expire mid-loop) fires nothing twice, because every
+fire is claimed in the database.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db
 from app.redis_conn import get_redis
 from app.services import retention
+from app.schedule_clock import reconcile
 from app.sweeper import sweep
 
 log = logging.getLogger("switchboard.clock")
@@ -33,10 +38,10 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
     connection = get_redis(app)
     scheduler = Scheduler(queue=Queue(app.config["QUEUE_NAME"], connection=connection), connection=connection,
                           interval=TICK_SECONDS)
-    next_sweep = 0.0
+    next_sweep = next_reconcile = 0.0
     registered = False
-    log.info("clock starting queue=%s tick=%ss sweep=%ss", app.config["QUEUE_NAME"], TICK_SECONDS,
-             app.config["SWEEP_INTERVAL_SECONDS"])
+    log.info("clock starting queue=%s tick=%ss sweep=%ss reconcile=%ss", app.config["QUEUE_NAME"], TICK_SECONDS,
+             app.config["SWEEP_INTERVAL_SECONDS"], app.config["SCHEDULE_RECONCILE_SECONDS"])
     while not stop.is_set():
         try:
             if not registered:
@@ -56,15 +61,35 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
                     finally:
                         db.session.remove()
             retention.maybe_purge(app)
+            if time.monotonic() >= next_reconcile:
+                next_reconcile = time.monotonic() + app.config["SCHEDULE_RECONCILE_SECONDS"]
+                with app.app_context():
+                    try:
+                        reconcile()
+                    except (RedisError, OperationalError):
+                        raise
+                    except Exception:  # a schedule bug must not stop the sweeper and the timers
+                        log.exception("schedule reconcile failed")
+                    finally:
+                        db.session.remove()
         except (RedisError, OperationalError) as exc:
             log.warning("clock tick failed, retrying: %s", exc)
             registered = registered and not isinstance(exc, RedisError)
-        stop.wait(TICK_SECONDS)
+        stop.wait(_until_next_tick())
     try:
         scheduler.register_death()
     except RedisError:
         pass
     log.info("clock stopped")
+
+
+def _until_next_tick() -> float:
+    """Sleep until just after the next whole second (at most TICK_SECONDS).
+
+    rq-scheduler scores timers in whole seconds, so a tick just after each second boundary moves
+    a due timer at once instead of up to a second later.
+    """
+    return max(0.05, TICK_SECONDS - (time.time() % 1.0) + 0.005)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -127,6 +127,8 @@ class Settings:
     credentials_key: str
     http_allowed_networks: tuple[str, ...]
     run_events_maxlen: int
+    schedule_misfire_grace_seconds: int
+    schedule_reconcile_seconds: int
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -156,6 +158,8 @@ class Settings:
             credentials_key=_fernet_key(env.get("CREDENTIALS_KEY") or _credentials_key(instance_path)),
             http_allowed_networks=_networks(env, "HTTP_NODE_ALLOWED_NETWORKS"),
             run_events_maxlen=_int(env, "RUN_EVENTS_MAXLEN", 10000, minimum=10),
+            schedule_misfire_grace_seconds=_int(env, "SCHEDULE_MISFIRE_GRACE_SECONDS", 60, minimum=1),
+            schedule_reconcile_seconds=_int(env, "SCHEDULE_RECONCILE_SECONDS", 5, minimum=1),
         )
 
     def flask_config(self) -> dict:
@@ -185,6 +189,8 @@ class Settings:
             "CREDENTIALS_KEY": self.credentials_key,
             "HTTP_NODE_ALLOWED_NETWORKS": self.http_allowed_networks,
             "RUN_EVENTS_MAXLEN": self.run_events_maxlen,
+            "SCHEDULE_MISFIRE_GRACE_SECONDS": self.schedule_misfire_grace_seconds,
+            "SCHEDULE_RECONCILE_SECONDS": self.schedule_reconcile_seconds,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

@@ -25,6 +25,7 @@ PROBLEM_CODES = (
     "invalid_message_input", "duplicate_port", "missing_compare_to", "duplicate_variable", "dangling_edge", "unknown_port",
     "edge_into_trigger", "no_start_node", "multiple_start_nodes", "trigger_not_connected",
     "trigger_edge_not_to_start", "unreachable_node", "cycle", "duplicate_trigger_key",
+    "invalid_schedule",
 )
 
 MAX_DEPTH = 64

@@ -217,6 +217,8 @@ def invoke_trigger(trigger_id: str):
         raise ApiError(409, "trigger_paused", "The trigger is paused; resume it first.")
     data = json_body({"body"})
     body = data.get("body", {})
+    if trigger.type == "schedule_trigger" and not body:
+        body = dict(trigger.config.get("inputs") or {})  # what the schedule itself would send
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "body must be an object, as a request to the trigger would send.",
                        [{"field": "body", "reason": "must be an object"}])

@@ -7,6 +7,7 @@ until the run ends, then stops).
 from __future__ import annotations
 
 import json
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
@@ -16,7 +17,7 @@ from app.auth import user_principal
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
-from app.services import publishing, runs
+from app.services import publishing, runs, schedule_info, schedules
 from app.services.invoke import invoke
 from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
@@ -25,8 +26,10 @@ from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
 from app.services.version_diff import diff_versions
 from app.services.webhook_signing import new_signing_secret
+from flows import schedule as fire_times
 
 bp = Blueprint("ui", __name__)
+COMMON_TIMEZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
 
 
 @bp.before_request
@@ -78,7 +81,8 @@ def flows_list():
     ).scalars().all() if workspace else []
     workspaces = [db.session.get(Workspace, ws_id) for ws_id in principal.workspace_ids]
     return render_template("flows/list.html", flows=rows, workspace=workspace, workspaces=workspaces,
-                           role=principal.role(workspace.id) if workspace else None)
+                           role=principal.role(workspace.id) if workspace else None,
+                           common_timezones=COMMON_TIMEZONES)
 
 
 bp.add_url_rule("/flows", endpoint="flows", view_func=flows_list)
@@ -90,6 +94,27 @@ def switch_workspace():
     if _principal().role(workspace_id) is None:
         abort(404, "No such workspace among yours.")
     session["workspace_id"] = workspace_id
+    return redirect(url_for("ui.flows"))
+
+
+@bp.post("/workspace/timezone")
+def workspace_timezone():
+    """Set the current workspace's time zone (the default of its schedules)."""
+    principal = _principal()
+    workspace_id = principal.default_workspace_id
+    role = principal.role(workspace_id) if workspace_id else None
+    if role is None or not role.can_edit:
+        abort(403, "Your role in this workspace cannot change its settings.")
+    name = (request.form.get("timezone") or "").strip()
+    try:
+        fire_times.zone(name)
+    except fire_times.ScheduleError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("ui.flows"))
+    db.session.get(Workspace, workspace_id).timezone = name
+    schedules.resync_workspace(workspace_id)
+    db.session.commit()
+    flash(f"Time zone set to {name}; schedules without their own time zone follow it.", "info")
     return redirect(url_for("ui.flows"))
 
 
@@ -123,6 +148,7 @@ def flow_detail(flow_id: str):
     can_edit = _can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
+        schedule_info=schedule_info.describe,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=can_edit, new_secrets=session.pop("new_secrets", {}),
         canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
@@ -134,6 +160,7 @@ def triggers_section(flow_id: str):
     """The triggers list alone, reloaded by htmx after the canvas publishes a new version."""
     flow = _flow_or_404(flow_id)
     return render_template("partials/_triggers.html", flow=flow, triggers=live_triggers(flow), trigger_url=trigger_url,
+                           schedule_info=schedule_info.describe,
                            inputs=_start_inputs(publishing.latest_version(flow)), can_edit=_can_edit(flow),
                            new_secrets={})
 

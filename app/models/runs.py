@@ -85,6 +85,7 @@ class Run(db.Model):
     job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # scheduled runs' fire time
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -52,6 +52,10 @@ def trigger_dict(trigger: Trigger) -> dict:
     if trigger.type == "openai_trigger":
         data.update({"base_url": trigger_url(trigger), "model": trigger.key,
                      "timeout_seconds": trigger.config.get("timeout_seconds", 120)})
+    if trigger.type == "schedule_trigger":
+        from app.services.schedule_info import describe
+
+        data["schedule"] = describe(trigger)
     data.update({"config": trigger.config, "created_at": iso(trigger.created_at), "updated_at": iso(trigger.updated_at)})
     return data
 

@@ -32,16 +32,17 @@ class QueueUnavailable(Exception):
 
 def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
               inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
-              before_commit: Callable[[Run], None] | None = None) -> Run:
+              before_commit: Callable[[Run], None] | None = None, run_id: str | None = None) -> Run:
     """Commit a queued run of `version` started by trigger `node`, then enqueue it.
 
     `fields` sets the run's request columns (session_id, out_id, idempotency_key, event_at,
-    discard_at); `before_commit` adds rows that must commit with the run or not at all (an
-    idempotency claim's link, a body fingerprint). A run whose discard time has already passed
-    is recorded as `discarded` and never queued.
+    discard_at, planned_at); `before_commit` adds rows that must commit with the run or not at all
+    (an idempotency claim's link, a body fingerprint); whatever else the caller added to the
+    session (a schedule's claim) commits with the run too. A run whose discard time has already
+    passed is recorded as `discarded` and never queued.
     """
     run = Run(
-        workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
+        id=run_id, workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
         version_number=version.number, trigger_id=trigger.id if trigger else None,
         trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
         inputs=inputs, trigger_payload=trigger_payload, request_id=request_id, **(fields or {}),
@@ -150,6 +151,7 @@ def run_summary(run: Run) -> dict:
         "error": run.error,
         "error_node_id": run.error_node_id,
         "created_at": iso(run.created_at),
+        "planned_at": iso(run.planned_at),
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "duration_ms": run.duration_ms,

@@ -17,7 +17,7 @@ from app.models import Flow, Trigger, TriggerStatus, User
 from app.services import publishing
 from app.services.publishing import PublishResult, latest_version
 
-MANAGED_TYPES = ("api_trigger", "openai_trigger", "manual_trigger")
+MANAGED_TYPES = ("api_trigger", "openai_trigger", "schedule_trigger", "manual_trigger")
 
 
 class TriggerChangeError(ValueError):
@@ -89,8 +89,8 @@ def update(trigger: Trigger, changes: dict, name: str | None, user: User | None)
 
 def set_enabled(trigger: Trigger, enabled: bool, user: User | None) -> PublishResult:
     """Pause or resume: a paused trigger answers 404 on its URL and keeps its URL and secret."""
-    if trigger.type not in ("api_trigger", "openai_trigger"):
-        raise TriggerChangeError("Only REST API and OpenAI API triggers can be paused.")
+    if trigger.type == "manual_trigger":
+        raise TriggerChangeError("Manual triggers cannot be paused; they only run when someone clicks.")
     return update(trigger, {"enabled": enabled}, None, user)
 
 

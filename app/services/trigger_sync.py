@@ -11,6 +11,7 @@ import flows
 from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
 from app.models.types import utcnow
+from app.services import schedules
 from app.services.tokens import TRIGGER_SECRET_PREFIX, hash_token, new_token
 
 KEYED_TYPES = {"api_trigger", "openai_trigger"}  # keys share one namespace per workspace
@@ -45,12 +46,14 @@ def sync(flow: Flow, document: dict) -> tuple[list[dict], dict[str, str]]:
         return problems, {}
 
     secrets: dict[str, str] = {}
+    created: list[tuple[str, Trigger]] = []
     for node_id, node in wanted.items():
         config = _config(node)
         trigger = existing.get(node_id)
         if trigger is None:
             trigger = Trigger(workspace_id=flow.workspace_id, flow_id=flow.id, node_id=node_id)
             db.session.add(trigger)
+            created.append((node_id, trigger))
         trigger.type = node["type"]
         trigger.config = config
         trigger.key = config.get("key") if node["type"] in KEYED_TYPES else None
@@ -59,6 +62,9 @@ def sync(flow: Flow, document: dict) -> tuple[list[dict], dict[str, str]]:
         trigger.updated_at = now
         if node["type"] in SECRET_TYPES and trigger.secret_hash is None:
             secrets[node_id] = set_new_secret(trigger)
+    db.session.flush()  # new rows get their ids before their schedules are planned
+    # (Re)arm schedules of this version; disarm removed or paused ones (timers check the state).
+    schedules.sync_states(list(existing.values()) + [t for nid, t in created])
     return [], secrets
 
 

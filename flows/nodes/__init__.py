@@ -13,6 +13,7 @@ from flows.nodes.http_request import HttpRequestNode
 from flows.nodes.llm import LlmNode
 from flows.nodes.registry import NodeRegistry
 from flows.nodes.reply import EndNode, ReplyNode
+from flows.nodes.schedule_trigger import ScheduleTrigger
 from flows.nodes.start import StartNode
 from flows.nodes.switch import SwitchNode
 from flows.nodes.template import TemplateNode
@@ -20,8 +21,9 @@ from flows.nodes.triggers import ApiTrigger, ManualTrigger, OpenAITrigger
 from flows.nodes.variables import SetVariablesNode
 
 registry = NodeRegistry()
-for _node_type in (ApiTrigger(), OpenAITrigger(), ManualTrigger(), StartNode(), LlmNode(), HttpRequestNode(), TemplateNode(),
-                   SetVariablesNode(), ConditionNode(), SwitchNode(), DelayNode(), ReplyNode(), EndNode()):
+for _node_type in (ApiTrigger(), OpenAITrigger(), ManualTrigger(), ScheduleTrigger(), StartNode(), LlmNode(),
+                   HttpRequestNode(), TemplateNode(), SetVariablesNode(), ConditionNode(), SwitchNode(), DelayNode(),
+                   ReplyNode(), EndNode()):
     registry.register(_node_type)
 del _node_type
 

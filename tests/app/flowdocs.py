@@ -99,3 +99,24 @@ def with_slow_step(document: dict, service_url: str, seconds: float = 2) -> dict
         elif node["type"] == "reply":
             node["config"]["text"] = node["config"]["text"].replace("nodes.greet.text", "nodes.greet.json.text")
     return changed
+
+
+def schedule_flow(name: str = "Ticker", node_id: str = "every", **config) -> dict:
+    """schedule trigger → start(note with a default) → reply naming the planned fire time."""
+    schedule_config = {"mode": "interval", "interval_seconds": 60, **config}
+    return {
+        "schema_version": 1,
+        "name": name,
+        "nodes": [
+            {"id": node_id, "type": "schedule_trigger", "name": "Schedule", "config": schedule_config,
+             "position": {"x": 0, "y": 0}},
+            {"id": "start", "type": "start", "name": "Start", "position": {"x": 200, "y": 0}, "config": {
+                "inputs": [{"name": "note", "type": "string", "default": "tick"}]}},
+            {"id": "reply", "type": "reply", "name": "Answer", "position": {"x": 400, "y": 0},
+             "config": {"text": "{{ inputs.note }} planned {{ trigger.planned_at }}"}},
+        ],
+        "edges": [
+            {"id": "e1", "source": node_id, "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e2", "source": "start", "source_port": "out", "target": "reply", "target_port": "in"},
+        ],
+    }

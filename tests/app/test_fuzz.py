@@ -120,3 +120,33 @@ def test_nul_characters_are_refused_before_they_reach_the_database(client, api_k
         assert "NUL" in response.json["error"]["message"]
     form = client.post("/flows/new", data={"name": "a\x00b"})
     assert form.status_code == 400
+
+
+schedule_configs = st.fixed_dictionaries({}, optional={
+    key: json_values | st.sampled_from(values) for key, values in {
+        "mode": ["cron", "interval", "weekly"], "cron": ["0 9 * * *", "61 * * * *", "H * * * *", "0 0 30 2 *", "* * * * * *"],
+        "interval_seconds": [0, 1, 15, 10**12], "timezone": ["", "UTC", "America", "../etc", "Europe/Berlin", "a\x00b"],
+        "start_date": ["2026-01-01", "2026-02-30", "2026-01-01T25:00"], "end_date": ["2025-01-01", "x"],
+        "missed_policy": ["skip", "run_once"], "overlap_policy": ["skip", "allow"], "inputs": [{}, {"note": 1}],
+    }.items()})
+
+
+def test_schedule_settings_and_time_zones_of_every_shape_answer_4xx(client, api_key):
+    from tests.app.flowdocs import schedule_flow
+
+    _, _, headers = _setup(client, api_key)
+    workspace_id = client.get("/api/v1/workspaces", headers=headers).json["workspaces"][0]["id"]
+
+    @SETTINGS
+    @given(config=schedule_configs, zone=json_values | st.sampled_from(["America", "Etc/GMT+5", "../../x"]),
+           raw=raw_bodies)
+    def check(config, zone, raw):
+        _no_server_error(client.post("/api/v1/schedules/preview", json={"config": config}, headers=headers))
+        _no_server_error(client.post("/api/v1/schedules/preview", data=raw, headers=headers))
+        document = schedule_flow()
+        document["nodes"][0]["config"] = config
+        _no_server_error(client.post("/api/v1/flows/validate", json={"document": document}, headers=headers))
+        _no_server_error(client.post("/api/v1/flows", json={"document": document}, headers=headers))
+        _no_server_error(client.patch(f"/api/v1/workspaces/{workspace_id}", json={"timezone": zone}, headers=headers))
+
+    check()

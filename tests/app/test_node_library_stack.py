@@ -35,6 +35,7 @@ def every_node_flow(llm_url: str, service_url: str, delay_seconds: float = 2) ->
         {"id": "api", "type": "api_trigger", "config": {"key": "ops-chat", "wait_for_response": False}},
         {"id": "manual", "type": "manual_trigger", "config": {}},
         {"id": "chat", "type": "openai_trigger", "config": {"key": "ops-model"}},
+        {"id": "nightly", "type": "schedule_trigger", "config": {"cron": "0 3 * * *", "enabled": False}},
         {"id": "start", "type": "start", "config": {"message_input": "message", "inputs": [
             {"name": "message", "type": "string", "required": True},
             {"name": "service", "type": "string", "default": "DB"}]}},
@@ -62,7 +63,8 @@ def every_node_flow(llm_url: str, service_url: str, delay_seconds: float = 2) ->
         {"id": "broken", "type": "http_request", "config": {"url": service_url + "/fail/500", "on_error": "port"}},
         {"id": "stop", "type": "end", "config": {}},
     ]
-    edges = [("api", "out", "start"), ("manual", "out", "start"), ("chat", "out", "start"), ("start", "out", "vars"), ("vars", "out", "ask"),
+    edges = [("api", "out", "start"), ("manual", "out", "start"), ("chat", "out", "start"), ("nightly", "out", "start"),
+             ("start", "out", "vars"), ("vars", "out", "ask"),
              ("ask", "out", "summary"), ("summary", "out", "call"), ("call", "out", "pick"), ("pick", "bad", "ack"),
              ("pick", "default", "fine"), ("ack", "out", "wait"), ("wait", "out", "check"),
              ("check", "answered", "final"), ("check", "else", "stop"), ("final", "out", "audit"),

@@ -8,8 +8,8 @@ from jsonschema import Draft202012Validator
 import flows
 from flows import Graph, NodeRegistry, canonical_json, registry
 
-EXPECTED_TYPES = ["api_trigger", "openai_trigger", "manual_trigger", "start", "llm", "http_request", "template", "set_variables",
-                  "condition", "switch", "delay", "reply", "end"]
+EXPECTED_TYPES = ["api_trigger", "openai_trigger", "manual_trigger", "schedule_trigger", "start", "llm", "http_request",
+                  "template", "set_variables", "condition", "switch", "delay", "reply", "end"]
 
 
 def test_registry_lists_every_type_in_palette_order():

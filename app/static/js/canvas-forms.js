@@ -210,6 +210,16 @@
         }
         return raw === "" && !required ? undefined : raw;
       }
+      if (prop["x-widget"] === "cron" && SB.cron) {
+        // The cron picker writes the expression, which stays editable as text (canvas-cron.js).
+        const input = el("input", { ...attrs, class: "mono", type: "text", value: value === undefined ? "" : String(value) });
+        const cron = SB.cron.picker(input, {
+          readOnly,
+          onPick: (expression) => { setAt(working, parts, expression); emitInput(); emitCommit(); },
+        });
+        input.addEventListener("input", () => cron.sync());
+        return el("span", { class: "cron-field" }, cron.element, input);
+      }
       if (multiLine) {
         const area = el("textarea", { ...attrs, rows: 4 });
         area.value = value === undefined ? "" : String(value);

@@ -123,7 +123,20 @@
       subtitle: { text: truncate(`${entry.title} · ${node.id}`, entry.is_trigger ? 34 : 30) },
       url: { display: "none" }, pillA: { display: "none" }, pillB: { display: "none" },
     };
-    if (entry.is_trigger) {
+    if (data.type === "schedule_trigger") {
+      // What it does and its policies are on the node itself; the panel shows the next fires.
+      const config = { ...entry.default_config, ...(data.config || {}) };
+      const when = config.mode === "interval" ? `every ${config.interval_seconds} s` : config.cron;
+      const zone = config.timezone || "workspace zone";
+      const paused = config.enabled === false ? "paused · " : "";
+      attrs.url = { display: null, y: HEAD + ROW / 2 + 4, text: truncate(`${paused}${when} · ${zone}`, 25),
+        title: `${paused}${when} (${zone})` };
+      const y = rowsEnd + 2;
+      attrs.pillA = { display: null, transform: `translate(12, ${y})`, title: "Missed runs policy: open the schedule" };
+      attrs.pillAText = { text: config.missed_policy === "run_once" ? "missed: once" : "missed: skip" };
+      attrs.pillB = { display: null, transform: `translate(102, ${y})`, title: "If still running: open the schedule" };
+      attrs.pillBText = { text: config.overlap_policy === "allow" ? "overlap: ok" : "overlap: skip" };
+    } else if (entry.is_trigger) {
       const trigger = S.triggers[node.id];
       const saved = trigger && trigger.url;
       const manual = data.type === "manual_trigger";

@@ -84,6 +84,7 @@
       onInput: (config, name) => {
         node.setData(nodeData(node, config, name), { overwrite: true, skipHistory: true, fromForm: true });
         side.querySelector(".side-head h2").textContent = name || entry.title;
+        if (data.type === "schedule_trigger") schedulePreview(node);
       },
       onCommit: () => flush(),
     });
@@ -91,9 +92,58 @@
     form.showProblems(S().problems.filter((p) => p.node_id === node.id));
   }
 
+  // The schedule's next fires come from the server (POST /schedules/preview) so the browser
+  // holds no scheduling rule; the previous fire and its run come with the saved trigger.
+  function scheduleSummary(node) {
+    const trigger = S().triggers[node.id];
+    const info = (trigger && trigger.schedule) || null;
+    const box = el("div", { class: "side-trigger side-schedule", "data-schedule": node.id });
+    box.append(el("strong", { text: "Next fires" }), el("span", { class: "small muted", "data-schedule-zone": "" }),
+      el("ol", { class: "schedule-next small", "data-schedule-next": "" }, el("li", { class: "muted", text: "Computing…" })),
+      el("p", { class: "small", "data-schedule-policies": "" }));
+    const last = el("p", { class: "small", "data-schedule-last": "" });
+    if (!info) last.textContent = "Save the flow to arm this schedule.";
+    else if (!info.last_fire) last.textContent = info.armed ? "Armed; it has not fired yet." : "Not armed (paused or ended).";
+    else {
+      const fire = info.last_fire;
+      last.append(`Previous fire: ${fire.planned_label} — ${fire.outcome.replace("_", " ")}`);
+      if (fire.run_id) {
+        last.append(" ", el("a", { href: `/runs/${encodeURIComponent(fire.run_id)}`, target: "_blank",
+          "data-schedule-run": fire.run_id, text: `run ${fire.run_id.slice(0, 8)}` }));
+      }
+    }
+    box.append(last);
+    schedulePreview(node, box);
+    return box;
+  }
+
+  let previewTimer = null;
+  let previewSeq = 0;
+  function schedulePreview(node, box) {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const seq = ++previewSeq;
+      const target = box || side.querySelector(`[data-schedule="${CSS.escape(node.id)}"]`);
+      if (!target) return;
+      const result = await S().api("POST", "/api/v1/schedules/preview", { config: node.getData().config || {} });
+      if (seq !== previewSeq) return; // a newer edit asked again
+      const list = target.querySelector("[data-schedule-next]");
+      if (result.status !== 200) {
+        list.replaceChildren(el("li", { class: "field-error", text: S().errorMessage(result) }));
+        return;
+      }
+      const body = result.body;
+      target.querySelector("[data-schedule-zone]").textContent = ` (${body.timezone})`;
+      list.replaceChildren(...(body.next.length ? body.next.map((item) => el("li", { "data-at": item.at, "data-local": item.local, title: item.local, text: item.label }))
+        : [el("li", { class: "muted", text: "No more fires (the end date has passed)." })]));
+      target.querySelector("[data-schedule-policies]").textContent = body.summary;
+    }, box ? 0 : 300);
+  }
+
   function triggerSummary(node) {
     const trigger = S().triggers[node.id];
     const type = node.getData().type;
+    if (type === "schedule_trigger") return scheduleSummary(node);
     if (!trigger || !trigger.url) {
       return el("div", { class: "side-trigger muted small" },
         type === "api_trigger" ? "Save the flow to get this trigger's URL and secret."

@@ -243,9 +243,13 @@
       S.selection.reset(node);
       const data = node.getData();
       if (data.type === "manual_trigger") SB.run.open(node.id);
+      else if (data.type === "schedule_trigger") return; // selecting it opens its schedule in the panel
       else copyText(S.triggers[node.id].url, "Trigger URL copied.");
     });
-    graph.on("node:pill-b", ({ node }) => { S.selection.reset(node); SB.panel.showTrigger(node.id); });
+    graph.on("node:pill-b", ({ node }) => {
+      S.selection.reset(node);
+      if (node.getData().type !== "schedule_trigger") SB.panel.showTrigger(node.id);
+    });
     graph.on("scale", ({ sx }) => { document.getElementById("zoom-level").textContent = `${Math.round(sx * 100)}%`; });
     ["scale", "translate", "resize", "model:updated"].forEach((name) => graph.on(name, syncMinimap));
     // Any change to the flow: recompute "unsaved", ask the server for problems (debounced).

@@ -1,0 +1,315 @@
+"""Fire scheduled triggers exactly once: the database decides, rq-scheduler only wakes us up.
+
+Why this shape (DESIGN.md, decision 6): rq-scheduler's timers can be lost (Redis restart),
+duplicated (two scheduler processes, enqueue and reschedule are not atomic) or late (its lock
+expiring mid-loop, busy workers). So a timer carries nothing but "look at trigger T now", and
+every fire goes through `process_due()`, which
+1. moves `schedule_states.next_fire_at` forward with a compare-and-set (only one caller wins),
+2. inserts a claim with UNIQUE (trigger, planned time) in the same transaction, and
+3. commits the run row before its job is enqueued (the outbox rule of `start_run`).
+A fire that two timers, two schedulers or the reconciler all see starts one run; a fire no timer
+saw is found by the reconciler (`app.schedule_clock`) and fired late or treated as missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import flows
+from flows import schedule as fire_times
+from app.extensions import db
+from app.models import Run, RunStatus, ScheduleClaim, ScheduleState, Trigger, TriggerStatus, Workspace
+from app.models.types import new_id, utcnow
+from app.services.runs import QueueUnavailable, start_run
+from app.services.trigger_body import BodyError, inputs_from_body
+
+log = logging.getLogger(__name__)
+
+TYPE = "schedule_trigger"
+FIRE_FUNCTION = "app.schedule_jobs.fire"
+MISSED_COUNT_LIMIT = 10000  # fires counted per catch-up; beyond it the count says "at least"
+MAX_FIRES_PER_CALL = 20
+_ARM_KEY = "switchboard_schedules_to_arm"
+
+
+# ---- reading a trigger's schedule -------------------------------------------------------
+
+def workspace_timezone(workspace_id: str) -> str:
+    workspace = db.session.get(Workspace, workspace_id)
+    return workspace.timezone if workspace and workspace.timezone else "UTC"
+
+
+def schedule_of(trigger: Trigger, default_timezone: str | None = None) -> fire_times.Schedule:
+    """Parse the trigger's saved config (raises ScheduleError, e.g. after a workspace time zone vanished)."""
+    config = flows.registry.get(TYPE).effective_config(trigger.config)
+    return fire_times.parse(config, default_timezone or workspace_timezone(trigger.workspace_id))
+
+
+# ---- arming (publishing, pausing, deleting) -----------------------------------------------
+
+def sync_states(triggers: list[Trigger], now: datetime | None = None) -> None:
+    """Recompute each schedule trigger's next fire after a save; timers are armed after the commit.
+
+    A fire that is still pending and still part of the (possibly changed) schedule is kept, so
+    saving an unrelated change never drops a fire that is due; anything else starts from now.
+    """
+    now = now or utcnow()
+    default_tz: dict[str, str] = {}
+    for trigger in triggers:
+        state = db.session.get(ScheduleState, trigger.id)
+        if trigger.type != TYPE and state is None:
+            continue
+        if state is None:
+            state = ScheduleState(trigger_id=trigger.id)
+            db.session.add(state)
+        state.updated_at = now
+        if trigger.type != TYPE or trigger.status != TriggerStatus.ACTIVE:
+            state.next_fire_at = None
+            continue
+        tz = default_tz.setdefault(trigger.workspace_id, workspace_timezone(trigger.workspace_id))
+        try:
+            schedule = schedule_of(trigger, tz)
+        except fire_times.ScheduleError as exc:  # validated at save; only a vanished zone gets here
+            log.warning("trigger_id=%s schedule unusable: %s", trigger.id, exc)
+            state.next_fire_at = None
+            continue
+        pending = state.next_fire_at
+        keep = pending is not None and (state.last_planned_at is None or pending > state.last_planned_at) \
+            and schedule.next_after(pending - timedelta(microseconds=1)) == pending
+        if not keep:
+            after = max(now, state.last_planned_at) if state.last_planned_at else now
+            state.next_fire_at = schedule.next_after(after)
+        if state.next_fire_at is not None:
+            db.session.info.setdefault(_ARM_KEY, {})[trigger.id] = state.next_fire_at
+
+
+def resync_workspace(workspace_id: str) -> None:
+    """Re-plan the workspace's schedules that follow its time zone (after the zone changed)."""
+    triggers = db.session.execute(db.select(Trigger).where(
+        Trigger.workspace_id == workspace_id, Trigger.type == TYPE, Trigger.status == TriggerStatus.ACTIVE)).scalars()
+    follow = [t for t in triggers if not (t.config or {}).get("timezone")]
+    for trigger in follow:
+        state = db.session.get(ScheduleState, trigger.id)
+        if state is not None:
+            state.next_fire_at = None  # start over from now in the new zone
+    sync_states(follow)
+
+
+@event.listens_for(Session, "after_commit")
+def _arm_after_commit(session: Session) -> None:
+    pending = session.info.pop(_ARM_KEY, None)
+    if pending:
+        try:
+            arm_timers(pending)
+        except Exception:  # noqa: BLE001  (the commit stands; the reconciler arms what is missing)
+            log.exception("arming %s schedule timer(s) after commit failed", len(pending))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_ARM_KEY, None)
+
+
+def timer_id(trigger_id: str, planned_at: datetime) -> str:
+    """Name a timer by what it fires, so arming twice (two schedulers, a retry) is one timer."""
+    return f"sched-{trigger_id}-{int(planned_at.timestamp())}"
+
+
+def schedule_queue_name() -> str:
+    return f"{current_app.config['QUEUE_NAME']}-schedules"
+
+
+def scheduler():
+    from rq_scheduler import Scheduler
+
+    from app.redis_conn import get_redis
+
+    return Scheduler(queue_name=schedule_queue_name(), connection=get_redis(), interval=1)
+
+
+def arm_timers(pending: dict[str, datetime]) -> int:
+    """Ask rq-scheduler to wake us at each planned time; a failure is repaired by the reconciler."""
+    try:
+        timers = scheduler()
+        for trigger_id, planned_at in pending.items():
+            timers.enqueue_at(planned_at, FIRE_FUNCTION, trigger_id, planned_at.isoformat(),
+                              job_id=timer_id(trigger_id, planned_at), queue_name=schedule_queue_name(),
+                              timeout=120, job_result_ttl=30, job_description=f"fire schedule {trigger_id}")
+        return len(pending)
+    except RedisError as exc:
+        log.warning("could not arm %s schedule timer(s), the reconciler will: %s", len(pending), exc)
+        return 0
+
+
+# ---- firing -----------------------------------------------------------------------------------
+
+def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
+    """Fire (or account for) every planned fire of the trigger that is due; return the outcomes.
+
+    `now` is injectable for tests; by default the current time is read on every iteration.
+    """
+    outcomes: list[str] = []
+    grace = timedelta(seconds=current_app.config["SCHEDULE_MISFIRE_GRACE_SECONDS"])
+    for _ in range(MAX_FIRES_PER_CALL):
+        moment = now or utcnow()
+        row = db.session.execute(db.select(ScheduleState, Trigger).join(Trigger, Trigger.id == ScheduleState.trigger_id)
+                                 .where(ScheduleState.trigger_id == trigger_id)).first()
+        if row is None:
+            break
+        state, trigger = row
+        planned = state.next_fire_at
+        if planned is None or planned > moment:
+            break
+        outcome = _fire_one(state, trigger, planned, moment, grace)
+        if outcome is not None:
+            outcomes.append(outcome)
+    db.session.rollback()  # nothing left open; the next read sees other processes' commits
+    _arm_next(trigger_id, now)
+    return outcomes
+
+
+@dataclass
+class _Fire:
+    """One step of a schedule: `due` (the state's next fire) is being replaced by `following`."""
+
+    trigger: Trigger
+    state: ScheduleState
+    due: datetime
+    following: datetime | None
+    moment: datetime
+
+
+def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment: datetime,
+              grace: timedelta) -> str | None:
+    if trigger.status != TriggerStatus.ACTIVE or trigger.type != TYPE:
+        if _advance(trigger.id, planned, None, moment):
+            db.session.commit()
+        return None
+    try:
+        schedule = schedule_of(trigger)
+    except fire_times.ScheduleError as exc:
+        fire = _Fire(trigger, state, planned, None, moment)
+        if _advance(trigger.id, planned, None, moment) and _claim(fire, planned, "failed", detail=str(exc)):
+            db.session.commit()
+        return "failed"
+    config = flows.registry.get(TYPE).effective_config(trigger.config)
+    cutoff = moment - grace
+    if planned >= cutoff:  # on time, or late by less than the grace
+        fire = _Fire(trigger, state, planned, schedule.next_after(planned), moment)
+        if not _advance(trigger.id, planned, fire.following, moment):
+            return None  # another process fired it
+        return _start(fire, config, planned, "started", {})
+    missed, more = schedule.fires_between(planned, cutoff, MISSED_COUNT_LIMIT)
+    fire = _Fire(trigger, state, planned, schedule.next_after(cutoff), moment)
+    if not missed or not _advance(trigger.id, planned, fire.following, moment):
+        return None
+    window_start = moment - timedelta(seconds=config["missed_window_seconds"])
+    within = [f for f in missed if f >= window_start]
+    log.warning("trigger_id=%s missed=%s%s policy=%s", trigger.id, len(missed), "+" if more else "",
+                config["missed_policy"])
+    if config["missed_policy"] == "run_once" and within:
+        return _start(fire, config, within[-1], "catch_up",
+                      {"missed_count": len(within), "missed_first": within[0].isoformat()})
+    if not _claim(fire, missed[-1], "missed", missed_count=len(missed),
+                  detail=f"{len(missed)}{'+' if more else ''} fire(s) missed from {missed[0].isoformat()}; "
+                         f"policy {config['missed_policy']}"):
+        return None
+    _remember(fire, missed[-1], "missed", None)
+    db.session.commit()
+    return "missed"
+
+
+def _advance(trigger_id: str, planned: datetime, following: datetime | None, moment: datetime) -> bool:
+    """Compare-and-set next_fire_at from `planned` to `following`; False when someone else moved it."""
+    result = db.session.execute(
+        update(ScheduleState).where(ScheduleState.trigger_id == trigger_id, ScheduleState.next_fire_at == planned)
+        .values(next_fire_at=following, updated_at=moment).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _claim(fire: _Fire, planned: datetime, outcome: str, run_id: str | None = None, missed_count: int = 0,
+           detail: str | None = None) -> bool:
+    """Claim `planned` for this outcome; False (and only move past the fire) when it was claimed before.
+
+    A claim can exist while next_fire_at still points at it when a concurrent save wrote back an
+    older next_fire_at (a lost update on PostgreSQL): the fire was handled, so just move on.
+    """
+    db.session.add(ScheduleClaim(trigger_id=fire.trigger.id, planned_at=planned, outcome=outcome, run_id=run_id,
+                                 missed_count=missed_count, detail=detail))
+    try:
+        db.session.flush()
+    except IntegrityError:  # this planned fire was already claimed: never a second run
+        db.session.rollback()
+        if _advance(fire.trigger.id, fire.due, fire.following, fire.moment):
+            db.session.commit()
+        return False
+    return True
+
+
+def _remember(fire: _Fire, planned: datetime, outcome: str, run_id: str | None) -> None:
+    db.session.execute(update(ScheduleState).where(ScheduleState.trigger_id == fire.trigger.id).values(
+        last_planned_at=planned, last_fired_at=fire.moment, last_outcome=outcome,
+        last_run_id=run_id if run_id else ScheduleState.last_run_id).execution_options(synchronize_session=False))
+
+
+def _fail(fire: _Fire, planned: datetime, detail: str) -> str | None:
+    if not _claim(fire, planned, "failed", detail=detail):
+        return None
+    _remember(fire, planned, "failed", None)
+    db.session.commit()
+    return "failed"
+
+
+def _start(fire: _Fire, config: dict, planned: datetime, outcome: str, extra: dict) -> str | None:
+    trigger, previous = fire.trigger, fire.state.last_run_id
+    if config["overlap_policy"] == "skip" and previous and db.session.execute(
+            db.select(Run.id).where(Run.id == previous, Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]))).first():
+        if not _claim(fire, planned, "skipped_overlap", detail=f"run {previous} was still going"):
+            return None
+        _remember(fire, planned, "skipped_overlap", None)
+        db.session.commit()
+        return "skipped_overlap"
+    from app.services.publishing import latest_version  # publishing imports this module
+
+    flow = trigger.flow
+    version = latest_version(flow)
+    graph = flows.Graph(version.document) if version else None
+    node = graph.node(trigger.node_id) if graph else None
+    if node is None:  # cannot happen after a save (the row is marked deleted), but never loop on it
+        return _fail(fire, planned, "The trigger node is not in the flow's latest version.")
+    try:
+        start = graph.start_node() or {}
+        inputs = inputs_from_body(dict(config.get("inputs") or {}), start.get("config") or {})
+    except BodyError as exc:
+        return _fail(fire, planned, exc.message)
+    run_id = new_id()
+    if not _claim(fire, planned, outcome, run_id=run_id, missed_count=extra.get("missed_count", 0)):
+        return None
+    _remember(fire, planned, outcome, run_id)
+    payload = {"type": "schedule", "node_id": trigger.node_id, "planned_at": planned.isoformat(),
+               "fired_at": fire.moment.isoformat(), **extra}
+    try:
+        start_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs, trigger_payload=payload,
+                  request_id=None, fields={"planned_at": planned}, run_id=run_id)  # commits claim, state and run together
+    except QueueUnavailable:
+        pass  # the run is committed and marked canceled with the reason; the fire is accounted for
+    log.info("trigger_id=%s planned_at=%s run_id=%s state=%s", trigger.id, planned.isoformat(), run_id, outcome)
+    return outcome
+
+
+def _arm_next(trigger_id: str, now: datetime | None) -> None:
+    state = db.session.get(ScheduleState, trigger_id)
+    if state is not None and state.next_fire_at is not None and state.next_fire_at > (now or utcnow()):
+        arm_timers({trigger_id: state.next_fire_at})
+    db.session.rollback()

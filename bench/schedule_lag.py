@@ -1,0 +1,131 @@
+"""Measure how late scheduled runs start: planned fire time → run committed → run started by a worker.
+
+Starts the production-shaped processes of `bench.stack` on SQLite (a redis-server over TCP, two
+`worker.py`, one `worker.py --scheduler`; no web server is needed), publishes N schedule
+triggers in-process (F flows × N/F trigger nodes, every-`--interval`-seconds schedules whose
+start dates spread the fires evenly over the interval), lets them fire for `--duration`
+seconds and reads the runs' own timestamps. Fires planned in the first `--warmup` seconds are
+left out (the processes are still starting).
+
+Usage: .venv/bin/python bench/schedule_lag.py [--schedules 1000] [--interval 60] [--duration 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.appdata import BenchApp  # noqa: E402
+from bench.stack import Stack  # noqa: E402
+
+UTC = timezone.utc
+
+
+def schedule_document(name: str, first: int, count: int, total: int, interval: int) -> dict:
+    """`count` schedule nodes; schedule i's start date is offset by i/total of the interval (spread fires)."""
+    nodes = [{"id": f"s{first + n}", "type": "schedule_trigger", "position": {"x": 0, "y": 80 * n}, "config": {
+        "mode": "interval", "interval_seconds": interval, "overlap_policy": "allow",
+        "start_date": (datetime(2026, 1, 1) + timedelta(seconds=int((first + n) * interval / total)))
+        .strftime("%Y-%m-%dT%H:%M:%S")}} for n in range(count)]
+    nodes += [{"id": "start", "type": "start", "position": {"x": 300, "y": 0}, "config": {"inputs": []}},
+              {"id": "reply", "type": "reply", "position": {"x": 600, "y": 0}, "config": {"text": "tick"}}]
+    edges = [{"id": f"e{n['id']}", "source": n["id"], "source_port": "out", "target": "start", "target_port": "in"}
+             for n in nodes if n["type"] == "schedule_trigger"]
+    edges.append({"id": "e-reply", "source": "start", "source_port": "out", "target": "reply", "target_port": "in"})
+    return {"schema_version": 1, "name": name, "nodes": nodes, "edges": edges}
+
+
+def seed(bench: BenchApp, schedules: int, flows: int, interval: int) -> None:
+    from app.extensions import db
+    from app.services import publishing
+    from app.services.accounts import get_or_create_workspace
+
+    with bench.app.app_context():
+        workspace = get_or_create_workspace("Bench schedules")
+        per_flow = schedules // flows
+        for f in range(flows):
+            publishing.create_flow(workspace, schedule_document(f"Schedules {f}", f * per_flow, per_flow, schedules,
+                                                                   interval),
+                                   None)
+            db.session.commit()  # arms this flow's timers
+
+
+def lags(bench: BenchApp, since: datetime, until: datetime) -> tuple[list[float], list[float], int]:
+    from app.extensions import db
+    from app.models import Run
+
+    with bench.app.app_context():
+        rows = db.session.execute(db.select(Run.planned_at, Run.created_at, Run.started_at).where(
+            Run.planned_at >= since, Run.planned_at < until)).all()
+    fired = [(created - planned).total_seconds() * 1000 for planned, created, _ in rows]
+    started = [(start - planned).total_seconds() * 1000 for planned, _, start in rows if start]
+    return fired, started, len(rows)
+
+
+def expected_fires(bench: BenchApp, since: datetime, until: datetime) -> int:
+    from app.extensions import db
+    from app.models import Trigger
+    from app.services.schedules import schedule_of
+
+    total = 0
+    with bench.app.app_context():
+        for trigger in db.session.execute(db.select(Trigger).where(Trigger.type == "schedule_trigger")).scalars():
+            fires, _ = schedule_of(trigger, "UTC").fires_between(since, until - timedelta(microseconds=1), 10000)
+            total += len(fires)
+    return total
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schedules", type=int, default=1000)
+    parser.add_argument("--flows", type=int, default=10)
+    parser.add_argument("--interval", type=int, default=60, help="seconds between fires of one schedule")
+    parser.add_argument("--duration", type=int, default=150, help="seconds to let them fire")
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="sb-schedule-bench-") as tmp:
+        workdir = Path(tmp)
+        stack = Stack(workdir, f"sqlite:///{workdir / 'bench.db'}")
+        stack.env["QUEUE_NAME"] = "bench"
+        try:
+            stack.start_redis()
+            stack.migrate()
+            bench = BenchApp(stack.env)
+            began = time.monotonic()
+            seed(bench, args.schedules, args.flows, args.interval)
+            print(f"published {args.schedules} schedules in {time.monotonic() - began:.1f} s", flush=True)
+            for _ in range(2):
+                stack.start_worker()
+            stack.scheduler = stack._spawn([sys.executable, "worker.py", "--scheduler"], "scheduler")
+            stack.wait_workers_listening()
+            since = datetime.now(UTC) + timedelta(seconds=args.warmup)
+            until = since + timedelta(seconds=args.duration)
+            time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 15)  # + time for the last runs
+            fired, started, count = lags(bench, since, until)
+            expected = expected_fires(bench, since, until)
+        finally:
+            stack.stop()
+    print(f"{args.schedules} active schedules, every {args.interval} s, {args.duration} s measured: "
+          f"{count} runs for {expected} planned fires")
+    for label, values in (("planned → run committed (fire lag)", fired), ("planned → run started by a worker", started)):
+        if values:
+            print(f"{label}: median {statistics.median(values):.0f} ms, p99 {percentile(values, 0.99):.0f} ms, "
+                  f"max {max(values):.0f} ms")
+    return 0 if count == expected else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

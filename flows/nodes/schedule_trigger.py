@@ -1,0 +1,125 @@
+"""Define the schedule trigger: start the flow on a cron expression or a fixed interval.
+
+The config says *when* (in the schedule's time zone) and what to do when fires were missed or
+the previous run is still going; `flows.schedule` computes the fire times, and the web app's
+clock fires them. check() parses the schedule the same way the clock will, so a save with a bad
+expression or an unknown time zone is refused with the field to fix, instead of never firing.
+"""
+
+from __future__ import annotations
+
+from flows import schedule
+from flows.nodes.triggers import _Trigger
+from flows.problems import Problem
+
+DAY = 24 * 3600
+
+
+class ScheduleTrigger(_Trigger):
+    """Start the flow at planned times."""
+
+    type = "schedule_trigger"
+    title = "Schedule"
+    description = ("Start the flow at planned times: a cron expression (e.g. daily at 09:00) or a fixed "
+                   "interval, in a time zone of your choice. Saving arms the schedule.")
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "mode": {
+                "enum": ["cron", "interval"],
+                "default": "cron",
+                "title": "Repeat",
+                "description": "'cron' for calendar times (every day at 09:00, Mondays, the 1st of the "
+                               "month); 'interval' for a fixed period (every 15 seconds, every 2 hours).",
+            },
+            "cron": {
+                "type": "string",
+                "default": "0 9 * * *",
+                "maxLength": 200,
+                "title": "Cron expression",
+                "x-widget": "cron",
+                "description": "Five fields: minute hour day-of-month month day-of-week, in the "
+                               "schedule's time zone. '0 9 * * 1-5' is weekdays at 09:00.",
+            },
+            "interval_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": schedule.MAX_INTERVAL_SECONDS,
+                "default": 3600,
+                "title": "Interval (seconds)",
+                "description": "Used when Repeat is 'interval': 60 is every minute, 86400 every day. "
+                               "Counted from the start date, or from midnight UTC.",
+            },
+            "timezone": {
+                "type": "string",
+                "default": "",
+                "maxLength": 64,
+                "title": "Time zone",
+                "description": "An IANA name such as 'Europe/Berlin' or 'America/New_York'. Empty: "
+                               "the workspace's time zone.",
+            },
+            "start_date": {
+                "type": "string",
+                "maxLength": 19,
+                "title": "Start date",
+                "description": "Optional, YYYY-MM-DD or YYYY-MM-DDTHH:MM in the schedule's time zone: "
+                               "no fire before it.",
+            },
+            "end_date": {
+                "type": "string",
+                "maxLength": 19,
+                "title": "End date",
+                "description": "Optional, YYYY-MM-DD (through the end of that day) or YYYY-MM-DDTHH:MM: "
+                               "no fire after it.",
+            },
+            "enabled": {
+                "type": "boolean",
+                "default": True,
+                "title": "Enabled",
+                "description": "Turn off to pause the schedule without deleting it.",
+            },
+            "missed_policy": {
+                "enum": ["skip", "run_once"],
+                "default": "skip",
+                "title": "Missed runs",
+                "description": "When fires were missed (the scheduler was down): 'skip' them, or "
+                               "'run_once' for all of them if the latest was within the window.",
+            },
+            "missed_window_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 30 * DAY,
+                "default": 3600,
+                "title": "Missed-run window (seconds)",
+                "description": "With 'run_once': only fires missed within this long before the "
+                               "scheduler came back count.",
+            },
+            "overlap_policy": {
+                "enum": ["skip", "allow"],
+                "default": "skip",
+                "title": "If still running",
+                "description": "When the previous scheduled run has not ended: 'skip' this fire, or "
+                               "'allow' runs to overlap.",
+            },
+            "inputs": {
+                "type": "object",
+                "default": {},
+                "title": "Inputs",
+                "description": "The start node's inputs sent with every scheduled run, as JSON, "
+                               "e.g. {\"user_message\": \"daily report\"}.",
+            },
+            "description": {
+                "type": "string",
+                "title": "Notes",
+                "description": "What this schedule is for; shown to your team only.",
+            },
+        },
+    }
+
+    def check(self, node: dict) -> list[Problem]:
+        try:
+            schedule.parse(self.effective_config(node.get("config")))
+        except schedule.ScheduleError as exc:
+            return [self.problem(node, "invalid_schedule", str(exc), exc.path)]
+        return []
