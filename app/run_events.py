@@ -6,7 +6,8 @@ they happen (`{"type": "token", "node_id", "text"}` per LLM delta, `{"type": "re
 "text"}` per reply node), the app adds `{"type": "waiting", "resume_at"}` when a delay parks the
 run and `{"type": "end", "status"}` once its final status is committed. The stream keeps the
 events in order, lets a follower that connects late read from the start, and expires on its
-own (`EVENTS_TTL_SECONDS` after the last event). The database stays the truth; events are a
+own (`EVENTS_TTL_SECONDS` after the last event, `ENDED_TTL_SECONDS` once the run has ended).
+The database stays the truth; events are a
 live view and may be lost with Redis, so a follower that times out should read the run.
 
 Follow a run (e.g. for server-sent events, issue 9):
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_KEY = "switchboard:run:{}:events"
 EVENTS_TTL_SECONDS = 3600
+# Once a run has ended nobody needs its stream for long (a late follower reads the run instead);
+# keeping every finished run's events for an hour cost ~100 MB of Redis per 100 runs/s.
+ENDED_TTL_SECONDS = 120
 DEFAULT_MAXLEN = 10000
 
 
@@ -52,7 +56,7 @@ class Publisher:
         try:
             pipe = self.redis.pipeline(transaction=False)
             pipe.xadd(self.key, {"data": json.dumps(event, default=str)}, maxlen=self.maxlen, approximate=True)
-            pipe.expire(self.key, EVENTS_TTL_SECONDS)
+            pipe.expire(self.key, ENDED_TTL_SECONDS if event.get("type") == "end" else EVENTS_TTL_SECONDS)
             pipe.execute()
         except RedisError as exc:  # a live view is a nice-to-have; the run and its steps are in the database
             if not self._warned:
