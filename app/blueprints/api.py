@@ -12,15 +12,15 @@ import flows
 from app.auth import api_principal
 from app.blueprints.api_support import flow_filter, json_body as _body, load_flow, load_run
 from app.blueprints.common import invoke_errors, publish_errors
+from app.blueprints.triggers_api import rotated
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, Scope, Trigger, TriggerStatus, Workspace
 from app.services import publishing, run_query, runs
 from app.services.invoke import invoke
 from app.services.replay import replay, trigger_request
-from app.services.presenters import flow_dict, trigger_dict, version_dict
+from app.services.presenters import flow_dict, version_dict
 from app.services.trigger_body import parse_json_object
-from app.services.trigger_sync import set_new_secret
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
@@ -165,13 +165,7 @@ def rotate_secret(flow_id: str, node_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(flow.workspace_id)
     _body(set())
-    trigger = _load_trigger(flow, node_id)
-    if trigger.type != "api_trigger":
-        raise ApiError(400, "no_secret", "Only REST API triggers have a secret.")
-    secret = set_new_secret(trigger)
-    db.session.commit()
-    return jsonify({"trigger": trigger_dict(trigger), "secret": secret,
-                    "secret_note": "Shown only now; the previous secret no longer works."})
+    return rotated(_load_trigger(flow, node_id))
 
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")

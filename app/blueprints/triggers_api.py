@@ -183,29 +183,29 @@ def delete_trigger(trigger_id: str):
     return jsonify({"id": trigger.id, "deleted": True, "version": result.version.number})
 
 
-@bp.post("/<trigger_id>/rotate-secret")
-def rotate_secret(trigger_id: str):
-    trigger = _editable(trigger_id)
-    json_body(set())
+def rotated(trigger: Trigger, signing: bool = False):
+    """Give a REST trigger a new secret (or signing secret), commit, and show it this once.
+
+    Shared with the flow-scoped route in `app.blueprints.api`, so both doors answer alike.
+    """
     if trigger.type != "api_trigger":
-        raise ApiError(400, "no_secret", "Only REST API triggers have a secret.")
-    secret = set_new_secret(trigger)
+        raise ApiError(400, "no_secret", "Only REST API triggers have a secret or verify signatures.")
+    secret = new_signing_secret(trigger) if signing else set_new_secret(trigger)
     db.session.commit()
+    if signing:
+        return jsonify({"trigger": trigger_dict(trigger), "signing_secret": secret,
+                        "secret_note": "Shown only now. A previous signing secret stays valid for 24 hours."})
     return jsonify({"trigger": trigger_dict(trigger), "secret": secret,
                     "secret_note": "Shown only now; the previous secret no longer works."})
 
 
+@bp.post("/<trigger_id>/rotate-secret")
 @bp.post("/<trigger_id>/signing-secret")
-def rotate_signing_secret(trigger_id: str):
-    """Create (or rotate) the Standard Webhooks signing secret; the previous one works 24 h more."""
+def rotate_secret(trigger_id: str):
+    """New secret, or (signing-secret) a new Standard Webhooks signing secret; each shown once."""
     trigger = _editable(trigger_id)
     json_body(set())
-    if trigger.type != "api_trigger":
-        raise ApiError(400, "no_secret", "Only REST API triggers verify signatures.")
-    secret = new_signing_secret(trigger)
-    db.session.commit()
-    return jsonify({"trigger": trigger_dict(trigger), "signing_secret": secret,
-                    "secret_note": "Shown only now. A previous signing secret stays valid for 24 hours."})
+    return rotated(trigger, signing=request.path.endswith("/signing-secret"))
 
 
 @bp.post("/<trigger_id>/invoke")

@@ -18,6 +18,19 @@ from flows.problems import Problem
 MAX_FILTER_BYTES = 20_000
 
 
+def _session_duration(description: str) -> dict:
+    """The session-duration setting, shared by the triggers that hold conversations."""
+    return {"type": "integer", "minimum": 1, "maximum": 31_536_000, "default": 3600,
+            "title": "Session duration (seconds)", "description": description}
+
+
+def _rate_limit() -> dict:
+    """The per-trigger rate limit setting (counted in Redis across web processes)."""
+    return {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0,
+            "title": "Rate limit (requests per minute)",
+            "description": "More requests than this in a minute get 429 with Retry-After; 0 means no limit."}
+
+
 class _Trigger(NodeType):
     """Share run() between trigger types: pass the trigger metadata on."""
 
@@ -87,16 +100,9 @@ class ApiTrigger(_Trigger):
                                "caller's user_message / text / instruction is ignored: the trigger "
                                "then works as a fixed prompt.",
             },
-            "session_duration_seconds": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 31_536_000,
-                "default": 3600,
-                "title": "Session duration (seconds)",
-                "description": "A request with the same sessionId (or contact) continues the "
-                               "conversation while it has been active within this time; after "
-                               "that a new conversation starts.",
-            },
+            "session_duration_seconds": _session_duration(
+                "A request with the same sessionId (or contact) continues the conversation while it "
+                "has been active within this time; after that a new conversation starts."),
             "ignore_duplicate_bodies": {
                 "type": "boolean",
                 "default": False,
@@ -111,15 +117,7 @@ class ApiTrigger(_Trigger):
                                "with a 400 that gives the reason, e.g. "
                                "{\"required\": [\"order_id\"]}.",
             },
-            "rate_limit_per_minute": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 100000,
-                "default": 0,
-                "title": "Rate limit (requests per minute)",
-                "description": "More requests than this in a minute get 429 with Retry-After; "
-                               "0 means no limit.",
-            },
+            "rate_limit_per_minute": _rate_limit(),
             "verify_signature": {
                 "type": "boolean",
                 "default": False,
@@ -225,24 +223,10 @@ class OpenAITrigger(_Trigger):
                 "description": "How long a chat request waits for the flow's answer before it gets "
                                "a timeout error; the run itself continues.",
             },
-            "session_duration_seconds": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 31_536_000,
-                "default": 3600,
-                "title": "Session duration (seconds)",
-                "description": "Requests with the same `user` (or X-Session-Id header) belong to one "
-                               "conversation while it was active within this time.",
-            },
-            "rate_limit_per_minute": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 100000,
-                "default": 0,
-                "title": "Rate limit (requests per minute)",
-                "description": "More requests than this in a minute get 429 with Retry-After; 0 means "
-                               "no limit.",
-            },
+            "session_duration_seconds": _session_duration(
+                "Requests with the same `user` (or X-Session-Id header) belong to one conversation "
+                "while it was active within this time."),
+            "rate_limit_per_minute": _rate_limit(),
             "enabled": {
                 "type": "boolean",
                 "default": True,
