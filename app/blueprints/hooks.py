@@ -58,7 +58,8 @@ def _authenticate(trigger: Trigger, raw_body: bytes) -> str | None:
 
 
 def _check_bearer(trigger: Trigger) -> None:
-    token = bearer_token(request.headers.get("Authorization"))
+    # Chathive's callers send their API key as `x-api-key`; accept it so they work unchanged.
+    token = bearer_token(request.headers.get("Authorization")) or request.headers.get("X-Api-Key", "").strip() or None
     if token and matches(token, trigger.secret_hash):
         return
     key = find_api_key(token) if token else None

@@ -144,3 +144,10 @@ def test_cli_keys_have_every_scope_unless_told(app, stack, client, make_account)
         "all": ["runs:trigger", "runs:read", "flows:read", "flows:manage"], "read": ["runs:read"]}
     bad = flask(stack, "create-api-key", "--workspace", "Ops", "--name", "x", "--scope", "root", check=False)
     assert bad.returncode != 0 and "root" in bad.stderr
+
+
+def test_chathive_style_x_api_key_header_works_like_bearer(client, api_key):
+    trigger = publish(client, api_key)
+    assert client.post(trigger.path, json={"text": "x"}, headers={"X-Api-Key": api_key}).status_code == 200
+    assert client.post(trigger.path, json={"text": "x"}, headers={"X-Api-Key": trigger.secret}).status_code == 200
+    assert client.post(trigger.path, json={"text": "x"}, headers={"X-Api-Key": "sbk_wrong"}).status_code == 401
