@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import flows
 from app.extensions import db
@@ -106,10 +106,19 @@ def accept_parsed(flow: Flow, trigger: Trigger, version, graph, request: trigger
     try:
         return _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, request_id, source,
                       with_session, payload_extra or {}, history)
-    except (DuplicateBody, QueueUnavailable):
+    except Exception:
+        # No run was accepted (duplicate body, queue down, a database error): free the key so
+        # the caller's retry is accepted instead of meeting "still being accepted" for a minute.
         if claim is not None:
-            claim.release()
+            _release_quietly(claim)
         raise
+
+
+def _release_quietly(claim: idempotency.Claim) -> None:
+    try:
+        claim.release()
+    except SQLAlchemyError:  # the database is what failed; the claim goes stale and is taken over
+        db.session.rollback()
 
 
 def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, request_id, source,
