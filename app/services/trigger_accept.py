@@ -23,7 +23,7 @@ from app.models.types import utcnow
 from app.services import idempotency, sessions, trigger_request
 from app.services.invoke import NotPublished
 from app.services.publishing import latest_version
-from app.services.runs import QueueUnavailable, start_run
+from app.services.runs import start_run
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
 
 
