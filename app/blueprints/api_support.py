@@ -34,24 +34,24 @@ def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
 
 def load_flow(flow_id: str, scope: Scope = Scope.READ_FLOWS) -> Flow:
     """Load a flow the caller may see with `scope`; 404 otherwise."""
-    principal = api_principal(scope)
-    flow = db.session.execute(
-        db.select(Flow).where(Flow.id == flow_id, Flow.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none() if len(flow_id) <= 32 else None
-    if flow is None or not principal.may_use_flow(flow.id):
-        raise ApiError(404, "flow_not_found", "No flow with this id exists in your workspaces.")
-    return flow
+    return _scoped(Flow, flow_id, scope, lambda flow: flow.id,
+                   "flow_not_found", "No flow with this id exists in your workspaces.")
 
 
 def load_run(run_id: str, scope: Scope = Scope.READ_RUNS) -> Run:
     """Load a run the caller may see with `scope`; 404 otherwise."""
+    return _scoped(Run, run_id, scope, lambda run: run.flow_id,
+                   "run_not_found", "No run with this id exists in your workspaces.")
+
+
+def _scoped(model, row_id: str, scope: Scope, flow_of, code: str, message: str):
     principal = api_principal(scope)
-    run = db.session.execute(
-        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none() if len(run_id) <= 32 else None
-    if run is None or not principal.may_use_flow(run.flow_id):
-        raise ApiError(404, "run_not_found", "No run with this id exists in your workspaces.")
-    return run
+    row = db.session.execute(
+        db.select(model).where(model.id == row_id, model.workspace_id.in_(principal.workspace_ids))
+    ).scalar_one_or_none() if len(row_id) <= 32 else None
+    if row is None or not principal.may_use_flow(flow_of(row)):
+        raise ApiError(404, code, message)
+    return row
 
 
 def flow_filter(query):

@@ -15,15 +15,15 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from redis.exceptions import RedisError
 
 import flows
+from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import ApiKey, Flow, Run, RunStatus, Scope, Trigger, TriggerStatus
 from app.run_events import follow
-from app.services import idempotency, openai_chat, rate_limit, runs
+from app.services import openai_chat, rate_limit, runs
 from app.services.api_keys import find_api_key
 from app.services.invoke import NotPublished
 from app.services.replay import safe_headers
-from app.services.runs import QueueUnavailable
 from app.services.tokens import bearer_token
 from app.services.trigger_accept import accept_parsed, body_hash, published_graph
 from app.services.trigger_body import BodyError, inputs_from_body, parse_json_object
@@ -140,18 +140,9 @@ def _accept(trigger: Trigger, chat: openai_chat.ChatRequest, body: dict):
                               environment="openai", idempotency_key=header_key.strip() if header_key else None)
     extra = {"openai": {"model": chat.model, "system": chat.system, **chat.options},
              "headers": safe_headers(request.headers), "body": body}
-    try:
+    with invoke_errors():  # the same 409 / 422 / 503 as the REST trigger, OpenAI-shaped under /v1/
         return accept_parsed(flow, trigger, version, graph, contract, inputs, body_hash(body),
                              request_id=request_id(), source="openai", payload_extra=extra, history=chat.history)
-    except idempotency.KeyInFlight:
-        raise ApiError(409, "idempotency_key_in_use", "A request with this Idempotency-Key is still being accepted; "
-                       "retry in a moment.", headers={"Retry-After": "1"}) from None
-    except idempotency.KeyReused:
-        raise ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.") \
-            from None
-    except QueueUnavailable:
-        raise ApiError(503, "queue_unavailable", "The run queue is unavailable; retry shortly.",
-                       headers={"Retry-After": "5"}) from None
 
 
 def _sse(data: dict | str) -> str:

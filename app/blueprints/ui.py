@@ -240,13 +240,19 @@ def rollback(flow_id: str, number: int):
     return redirect(url_for("ui.flow_detail", flow_id=flow.id))
 
 
-@bp.post("/flows/<flow_id>/triggers/<node_id>/rotate")
-def rotate_secret(flow_id: str, node_id: str):
+def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
+    """Load a REST trigger whose secrets the user may change (404 / 403 / 400 otherwise)."""
     flow = _flow_or_404(flow_id)
     _require_edit(flow)
     trigger = _trigger_or_404(flow, node_id)
     if trigger.type != "api_trigger":
-        abort(400, "Only REST API triggers have a secret.")
+        abort(400, "Only REST API triggers have a secret or verify signatures.")
+    return flow, trigger
+
+
+@bp.post("/flows/<flow_id>/triggers/<node_id>/rotate")
+def rotate_secret(flow_id: str, node_id: str):
+    flow, trigger = _rest_trigger_to_change(flow_id, node_id)
     secret = set_new_secret(trigger)
     db.session.commit()
     if request.headers.get("HX-Request"):
@@ -259,11 +265,7 @@ def rotate_secret(flow_id: str, node_id: str):
 @bp.post("/flows/<flow_id>/triggers/<node_id>/signing-secret")
 def rotate_signing_secret(flow_id: str, node_id: str):
     """Make (or rotate) the Standard Webhooks signing secret; the panel shows it once."""
-    flow = _flow_or_404(flow_id)
-    _require_edit(flow)
-    trigger = _trigger_or_404(flow, node_id)
-    if trigger.type != "api_trigger":
-        abort(400, "Only REST API triggers verify signatures.")
+    flow, trigger = _rest_trigger_to_change(flow_id, node_id)
     secret = new_signing_secret(trigger)
     db.session.commit()
     return _render_trigger_panel(flow, trigger, signing_secret=secret)

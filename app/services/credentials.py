@@ -38,7 +38,8 @@ class DuplicateName(CredentialError):
     """Another credential of the workspace already has this name."""
 
 
-def _fernet() -> Fernet:
+def fernet() -> Fernet:
+    """The workspace secrets' cipher (CREDENTIALS_KEY): credentials and trigger signing secrets."""
     return Fernet(current_app.config["CREDENTIALS_KEY"].encode("ascii"))
 
 
@@ -69,7 +70,7 @@ def create_credential(workspace_id: str, data: dict) -> Credential:
     secret = _secret(kind, data, required=True)
     _unique(workspace_id, name, None)
     credential = Credential(workspace_id=workspace_id, name=name, kind=kind, header=header,
-                            secret=_fernet().encrypt(json.dumps(secret).encode()))
+                            secret=fernet().encrypt(json.dumps(secret).encode()))
     db.session.add(credential)
     db.session.flush()
     return credential
@@ -88,7 +89,7 @@ def update_credential(credential: Credential, data: dict) -> Credential:
         secret = _secret(kind, data, required=kind != credential.kind)
         if kind == credential.kind:
             secret = {**_decrypt(credential), **secret}
-        credential.secret = _fernet().encrypt(json.dumps(secret).encode())
+        credential.secret = fernet().encrypt(json.dumps(secret).encode())
     if "header" in data or kind != credential.kind:
         credential.header = _header(kind, data.get("header", credential.header))
     credential.kind = kind
@@ -113,7 +114,7 @@ def resolver(workspace_id: str):
 
 def _decrypt(credential: Credential) -> dict:
     try:
-        return json.loads(_fernet().decrypt(credential.secret))
+        return json.loads(fernet().decrypt(credential.secret))
     except (InvalidToken, ValueError):
         raise ValueError(f"The credential '{credential.name}' cannot be decrypted with the current "
                          f"CREDENTIALS_KEY; enter its secret again.") from None

@@ -54,11 +54,11 @@ def create(flow: Flow, node_type: str, config: dict, name: str | None, user: Use
         raise TriggerChangeError(f"type must be one of {', '.join(MANAGED_TYPES)}.")
     document = _document(flow)
     node_id = _new_node_id(document, node_type)
-    start = flows.Graph(document).start_node()
+    graph = flows.Graph(document)
+    start = graph.start_node()
     if start is None:
         raise TriggerChangeError("The flow has no start node to connect the trigger to.")
-    triggers = [n for n in document["nodes"] if (flows.registry.get(n.get("type")) or _NoType).is_trigger]
-    lowest = max((n.get("position", {}).get("y", 0) for n in triggers), default=-120)
+    lowest = max((n.get("position", {}).get("y", 0) for n in graph.trigger_nodes()), default=-120)
     document["nodes"].append({
         "id": node_id, "type": node_type, "name": name or flows.registry.get(node_type).title,
         "config": config, "position": {"x": start.get("position", {}).get("x", 200) - 240, "y": lowest + 120},
@@ -147,7 +147,3 @@ def setup_problems(trigger: Trigger) -> list[dict]:
     for problem in problems:
         problem.setdefault("severity", "error")
     return problems
-
-
-class _NoType:
-    is_trigger = False

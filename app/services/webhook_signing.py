@@ -6,8 +6,9 @@ header may hold several space-separated signatures so a sender can sign with an 
 secret while rotating. The timestamp must be within the trigger's tolerance, which stops replays
 of captured requests.
 
-Why encrypted and not hashed like trigger secrets: checking an HMAC needs the key itself. The
-encryption key is derived from SECRET_KEY, so a copy of the database alone does not reveal it.
+Why encrypted and not hashed like trigger secrets: checking an HMAC needs the key itself. They
+are encrypted like workspace credentials (CREDENTIALS_KEY), so a copy of the database alone does
+not reveal them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import secrets
 import time
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app
+from cryptography.fernet import InvalidToken
 
 from app.models import Trigger
 from app.models.types import utcnow
+from app.services.credentials import fernet
 
 SECRET_PREFIX = "whsec_"
 ROTATION_GRACE = timedelta(hours=24)
@@ -33,18 +34,13 @@ class SignatureError(Exception):
     """The request is not signed, or not by this trigger's secret; the message says which."""
 
 
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(b"switchboard-signing-secrets:" + current_app.config["SECRET_KEY"].encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def new_signing_secret(trigger: Trigger) -> str:
     """Give the trigger a new signing secret and return it; the old one works 24 h more."""
     secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
     if trigger.signing_secret:
         trigger.previous_signing_secret = trigger.signing_secret
         trigger.previous_signing_valid_until = utcnow() + ROTATION_GRACE
-    trigger.signing_secret = _fernet().encrypt(secret.encode()).decode()
+    trigger.signing_secret = fernet().encrypt(secret.encode()).decode()
     return secret
 
 
@@ -58,8 +54,8 @@ def _keys(trigger: Trigger) -> list[bytes]:
         if not item:
             continue
         try:
-            secret = _fernet().decrypt(item.encode()).decode()
-        except InvalidToken:  # SECRET_KEY changed since: the secret must be regenerated
+            secret = fernet().decrypt(item.encode()).decode()
+        except InvalidToken:  # CREDENTIALS_KEY changed since: the secret must be regenerated
             continue
         keys.append(base64.b64decode(secret[len(SECRET_PREFIX):]))
     return keys

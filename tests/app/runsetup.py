@@ -10,10 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from tests.app.flowdocs import greeting_flow
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+from tests.app.trigger_helpers import bearer, local_path
 
 
 class Flows:
@@ -26,7 +23,7 @@ class Flows:
         body = self.client.post("/api/v1/flows", json={"document": document or greeting_flow()},
                                 headers=bearer(self.api_key)).json
         trigger = next(t for t in body["triggers"] if t["type"] == "api_trigger")
-        body["hook_path"] = "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
+        body["hook_path"] = local_path(trigger["url"])
         body["secret"] = body["secrets"][trigger["node_id"]]
         return body
 

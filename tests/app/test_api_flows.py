@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from tests.app.flowdocs import greeting_flow, with_reply_text, without_node
+from tests.app.trigger_helpers import bearer
 
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def create(client, token, document, **extra):

@@ -6,12 +6,10 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import csrf_from
+from tests.app.trigger_helpers import bearer
 
 SECRET = "sk-do-not-show-9931"
 
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_create_list_update_delete_never_return_the_secret(app, client, api_key):

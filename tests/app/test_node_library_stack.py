@@ -15,13 +15,11 @@ from sqlalchemy import text
 import flows
 from tests.conftest import ROOT, wait_for
 from tests.stubs import provider, service
+from tests.app.trigger_helpers import bearer
 
 LLM_SECRET = "sk-llm-secret-4f9a81"
 SERVICE_SECRET = "svc-token-77ab21"
 
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def edge(index: int, source: str, port: str, target: str) -> dict:

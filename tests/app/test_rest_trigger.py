@@ -8,11 +8,8 @@ import signal
 import pytest
 
 from tests.app.flowdocs import greeting_flow, with_reply_text, with_trigger_config, without_node
+from tests.app.trigger_helpers import bearer
 from tests.conftest import wait_for
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

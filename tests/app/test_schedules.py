@@ -10,12 +10,10 @@ from datetime import timedelta, timezone
 
 from tests.app.flowdocs import schedule_flow, without_node
 from tests.conftest import wait_for
+from tests.app.trigger_helpers import bearer
 
 UTC = timezone.utc
 
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def publish(client, token, document) -> dict:
