@@ -22,10 +22,11 @@ import sys
 import time
 
 from redis.exceptions import RedisError
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue
 
 from app import create_app
 from app.redis_conn import get_redis
+from app.rq_worker import ForkingRunWorker, RunWorker
 
 log = logging.getLogger("switchboard.worker")
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
             run_clock(app)
             return 0
-        worker_class = Worker if args.fork else SimpleWorker
+        worker_class = ForkingRunWorker if args.fork else RunWorker
         while True:
             worker = worker_class([timers, queue], connection=connection, name=args.name)
             worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute

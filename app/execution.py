@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 import flows
 from app.extensions import db
@@ -27,8 +28,8 @@ from app.models import FlowVersion, Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.redis_conn import get_redis
-from app.run_events import Publisher, publish
-from app.run_lease import Heartbeat, LeaseLost, claim, fence
+from app.run_events import Publisher
+from app.run_lease import ClaimedRun, Heartbeat, LeaseLost, NotClaimed, claim, fence
 from app.services.sessions import history
 from app.services.credentials import resolver
 
@@ -38,16 +39,40 @@ INTERRUPTED = "Interrupted: the worker executing this step stopped before it fin
 CANCELED = "Canceled on request."
 TIME_LIMIT = "The run exceeded the flow's time limit."
 _INSERT_STEP = RunStep.__table__.insert()
+_FINISH = (
+    Run.__table__.update()
+    .where(Run.__table__.c.id == bindparam("run_id"), Run.__table__.c.status == RunStatus.RUNNING)
+    .values(status=bindparam("status"), output=bindparam("output"), error=bindparam("error"),
+            error_node_id=bindparam("error_node_id"), finished_at=bindparam("finished_at"),
+            lease_token=None, lease_expires_at=None)
+)
+_FINISH_FENCED = _FINISH.where(Run.__table__.c.lease_token == bindparam("token"))
 OUTCOME_STATUS = {"succeeded": RunStatus.SUCCEEDED, "failed": RunStatus.FAILED,
                   "canceled": RunStatus.CANCELED, "timed_out": RunStatus.TIMED_OUT}
 
 
 class SqlJournal:
-    """Persist the engine's steps as `RunStep` rows (the engine's `Journal` protocol)."""
+    """Persist the engine's steps as `RunStep` rows (the engine's `Journal` protocol).
 
-    def __init__(self, run: Run, token: str, lease_seconds: int):
-        self.run, self.token, self.lease_seconds = run, token, lease_seconds
+    Steps of pure nodes (no checkpoint: they touch nothing outside the run) are kept in memory
+    and written in the same transaction as the next durable write: a checkpointed node's start,
+    the run's final status, its parking, or `flush()` once they are older than
+    `FLUSH_AFTER_SECONDS`. Every step is still committed before anyone is told the run ended,
+    and losing unwritten pure steps to a crash costs nothing: they run again, having had no
+    effect outside the run. Steps of nodes with a checkpoint are committed before they run.
+    """
+
+    FLUSH_AFTER_SECONDS = 0.5
+    FLUSH_AFTER_STEPS = 100
+
+    def __init__(self, run: ClaimedRun, lease_seconds: int, events: Publisher | None = None):
+        self.run, self.token, self.lease_seconds = run, run.token, lease_seconds
+        # The run's live events: held while pure steps are unwritten, sent once they are committed.
+        self.events = events if events is not None else Publisher(run.id)
+        self.events.hold()
         self._open: dict[int, RunStep] = {}
+        self._pending: list[dict] = []
+        self._pending_since = 0.0
         self.current_node: str | None = None
         # What the last fenced write saw; checked between steps (cancel, time limit).
         self.cancel_requested, self.deadline_at = run.cancel_requested, run.deadline_at
@@ -59,6 +84,19 @@ class SqlJournal:
 
     def _fence(self) -> None:
         self.cancel_requested, self.deadline_at = fence(self.run.id, self.token, self.lease_seconds)
+
+    def write_pending(self) -> None:
+        """Add the buffered steps to the current transaction (the caller fences and commits)."""
+        if self._pending:
+            db.session.execute(_INSERT_STEP, self._pending)
+            self._pending = []
+
+    def flush(self) -> None:
+        """Commit the claim and the buffered steps now, renewing the lease and reading a cancel."""
+        self._fence()
+        self.write_pending()
+        db.session.commit()
+        self.events.send_held()
 
     def completed_steps(self) -> list[flows.StepRecord]:
         if self.run.attempts == 1:
@@ -76,24 +114,30 @@ class SqlJournal:
         ]
 
     def step_started(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict) -> None:
+        """Commit that a checkpointed node is about to run (with every step before it)."""
         self.current_node = node_id
         self._fence()
+        self.write_pending()
         step = RunStep(run_id=self.run.id, seq=seq, attempt=attempt, node_id=node_id, node_type=node_type,
                        status=StepStatus.RUNNING, input=input, started_at=utcnow())
         db.session.add(step)
         db.session.commit()
         self._open[seq] = step
+        self.events.go_live()  # e.g. an LLM node's tokens stream as they arrive
 
     def step_recorded(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict, started_at: float,
                       status: str, output: dict | None, port: str | None, error: str | None) -> None:
-        """Write a finished step in one fenced transaction (nodes that need no checkpoint)."""
+        """Keep a finished pure step for the next durable write (see the class docstring)."""
         self.current_node = node_id
-        self._fence()
-        db.session.execute(_INSERT_STEP, {
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.append({
             "run_id": self.run.id, "seq": seq, "attempt": attempt, "node_id": node_id, "node_type": node_type,
             "status": StepStatus(status), "input": input, "output": output, "port": port, "error": error,
             "started_at": datetime.fromtimestamp(started_at, timezone.utc), "finished_at": utcnow()})
-        db.session.commit()
+        if len(self._pending) >= self.FLUSH_AFTER_STEPS \
+                or time.monotonic() - self._pending_since >= self.FLUSH_AFTER_SECONDS:
+            self.flush()  # a long chain of pure steps still shows progress and renews the lease
 
     def step_finished(self, seq: int, status: str, output: dict | None, port: str | None, error: str | None) -> None:
         self._fence()
@@ -104,6 +148,7 @@ class SqlJournal:
         step.error = error
         step.finished_at = utcnow()
         db.session.commit()
+        self.events.hold()
 
 
 def _fresh_connections() -> None:
@@ -126,17 +171,17 @@ def execute_run(run_id: str) -> str:
 def _execute(run_id: str) -> str:
     config = current_app.config
     lease_seconds = config["RUN_LEASE_SECONDS"]
-    token = claim(run_id, lease_seconds)
-    if token is None:
-        return _not_claimed(run_id)
-    run = db.session.get(Run, run_id)
+    run = claim(run_id, lease_seconds)
+    if isinstance(run, NotClaimed):
+        return _not_claimed(run_id, run.status)
     log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
-    journal = SqlJournal(run, token, lease_seconds)
-    document, payload = _graph(run.flow_version_id), {"inputs": run.inputs or {}, "trigger": run.trigger_payload or {}}
+    journal = SqlJournal(run, lease_seconds)
+    document, payload = _graph(run.flow_version_id), {"inputs": run.inputs, "trigger": run.trigger_payload}
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
     node_settings = {"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])}
+    token = run.token
     try:
         heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
         with heartbeat.watch(run_id, token) as lease_lost:
@@ -145,22 +190,24 @@ def _execute(run_id: str) -> str:
                     document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
                     run_info=run_info, max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
                     interrupt=lambda: _interrupt(journal, lease_lost),
-                    emit=Publisher(run_id), credentials=resolver(run.workspace_id), settings=node_settings,
+                    emit=journal.events, credentials=resolver(run.workspace_id), settings=node_settings,
                 )
             except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
                 db.session.rollback()
                 outcome = flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
+        journal.write_pending()  # committed with the final status (or the parking) below
         if outcome.status == "waiting":
-            return park(run_id, token, outcome, journal.deadline_at)
+            return park(run_id, token, outcome, journal.deadline_at, journal.events)
         # Only a resumed run or an interrupted checkpoint can leave a step marked running.
-        return finish(run_id, token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps)
+        return finish(run_id, token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
+                      events=journal.events.take_held())
     except LeaseLost:
         db.session.rollback()
         log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
         return "lease-lost"
 
 
-def _add_session_history(run: Run, graph: flows.Graph, payload: dict) -> None:
+def _add_session_history(run: ClaimedRun, graph: flows.Graph, payload: dict) -> None:
     """Give nodes the conversation so far as `trigger.session.history` (skipped on a first turn)."""
     session = payload["trigger"].get("session")
     if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1 \
@@ -175,16 +222,15 @@ def _graph(version_id: str) -> flows.Graph:
     return flows.Graph(document)
 
 
-def _not_claimed(run_id: str) -> str:
-    run = db.session.get(Run, run_id)
-    if run is None:
+def _not_claimed(run_id: str, status: RunStatus | None) -> str:
+    if status is None:
         log.warning("run_id=%s state=missing (deleted before it ran)", run_id)
         return "missing"
-    if run.status.is_final:
-        log.info("run_id=%s state=%s (already final, nothing to do)", run_id, run.status.value)
-        announce_finished(run_id, run.status.value)
-        return run.status.value
-    log.info("run_id=%s state=%s (owned by another worker; this job is a duplicate)", run_id, run.status.value)
+    if status.is_final:
+        log.info("run_id=%s state=%s (already final, nothing to do)", run_id, status.value)
+        announce_finished(run_id, status.value)
+        return status.value
+    log.info("run_id=%s state=%s (owned by another worker; this job is a duplicate)", run_id, status.value)
     return "duplicate"
 
 
@@ -203,23 +249,23 @@ def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
     return None
 
 
-def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True) -> str:
+def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True,
+           events: list[dict] = ()) -> str:
     """Write the final status (fenced on `token` when given) and wake whoever waits for it.
+
+    `events` are the run's live events not yet published; they go out with its end.
 
     `close_steps` marks attempts left running by stopped workers as failed; a first, uninterrupted
     attempt has none, and skips that statement.
     """
     status = OUTCOME_STATUS[outcome.status]
     now = utcnow()
-    conditions = [Run.id == run_id, Run.status == RunStatus.RUNNING]
-    if token is not None:
-        conditions.append(Run.lease_token == token)
-    result = db.session.execute(
-        update(Run).where(*conditions).values(
-            status=status, output=outcome.output, error=outcome.error, error_node_id=outcome.error_node_id,
-            finished_at=now, lease_token=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    values = {"run_id": run_id, "status": status, "output": outcome.output, "error": outcome.error,
+              "error_node_id": outcome.error_node_id, "finished_at": now}
+    if token is None:
+        result = db.session.execute(_FINISH, values)
+    else:
+        result = db.session.execute(_FINISH_FENCED, {**values, "token": token})
     if result.rowcount != 1:
         db.session.rollback()
         raise LeaseLost(run_id)
@@ -227,12 +273,11 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
         close_interrupted_steps(run_id, now)
     db.session.commit()
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
-    announce_finished(run_id, status.value)
-    publish(run_id, {"type": "end", "status": status.value})
+    announce_finished(run_id, status.value, events)
     return status.value
 
 
-def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at) -> str:
+def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at, events: Publisher) -> str:
     """Mark the run `waiting` until `outcome.resume_at`, release its lease, schedule its resume.
 
     The run's time limit counts active time only: its deadline moves by the time it waits.
@@ -253,7 +298,8 @@ def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at) -> str
         raise LeaseLost(run_id)
     db.session.commit()
     log.info("run_id=%s state=waiting resume_at=%s steps=%s", run_id, resume_at.isoformat(), outcome.steps)
-    publish(run_id, {"type": "waiting", "resume_at": resume_at.isoformat()})
+    events({"type": "waiting", "resume_at": resume_at.isoformat()})
+    events.send_held()
     schedule_resume(run_id, job_id, resume_at)
     return RunStatus.WAITING.value
 

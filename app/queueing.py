@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from app.redis_conn import get_redis
+from app.run_events import add_event
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,20 @@ def enqueue_run(run_id: str, job_id: str, timeout_seconds: int | None = None) ->
     log.info("run_id=%s state=enqueued", run_id)
 
 
-def announce_finished(run_id: str, status: str) -> None:
-    """Wake any request waiting for this run (after its final status is committed)."""
+def announce_finished(run_id: str, status: str, events: list[dict] = ()) -> None:
+    """Tell everyone the run ended (after its final status is committed), in one round trip.
+
+    Wakes any request waiting for the run, and ends its live event stream with `events` (the
+    ones the worker held back) and `{"type": "end", "status"}`, so followers (e.g. a streaming
+    chat answer) get everything and stop.
+    """
     key = DONE_KEY.format(run_id)
     try:
         pipe = get_redis().pipeline(transaction=False)
         pipe.rpush(key, status)
         pipe.expire(key, DONE_TTL_SECONDS)
+        for event in (*events, {"type": "end", "status": status}):
+            add_event(pipe, run_id, event)
         pipe.execute()
     except RedisError as exc:  # the status is committed; a waiting request falls back to 408 + status URL
         log.warning("run_id=%s could not announce status=%s: %s", run_id, status, exc)

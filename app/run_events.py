@@ -44,19 +44,53 @@ def events_key(run_id: str) -> str:
 
 
 class Publisher:
-    """Append one run's events to its stream; never fails the run when Redis does."""
+    """Append one run's events to its stream; never fails the run when Redis does.
+
+    A publisher can *hold* events (`hold()`): they are kept in order and sent later with
+    `send_held()`, or handed to `announce_finished` to go out in the same round trip as the
+    run's end. The worker holds the events of pure nodes until their steps are committed, so a
+    run of pure nodes talks to Redis once, not once per reply; a node that streams (an LLM
+    call) runs live.
+    """
 
     def __init__(self, run_id: str, redis=None, maxlen: int | None = None):
         self.key = events_key(run_id)
         self.redis = redis if redis is not None else get_redis()
         self.maxlen = maxlen or current_app.config.get("RUN_EVENTS_MAXLEN", DEFAULT_MAXLEN)
         self._warned = False
+        self.held: list[dict] | None = None  # None: live, events go out at once
 
     def __call__(self, event: dict) -> None:
+        if self.held is not None:
+            self.held.append(event)
+        else:
+            self._send([event])
+
+    def hold(self) -> None:
+        """Keep the next events until `send_held()` (or the run's end)."""
+        if self.held is None:
+            self.held = []
+
+    def go_live(self) -> None:
+        """Send what is held, then send each event as it comes."""
+        self.send_held()
+        self.held = None
+
+    def send_held(self) -> None:
+        if self.held:
+            events, self.held = self.held, []
+            self._send(events)
+
+    def take_held(self) -> list[dict]:
+        """Return the held events for the caller to send (with the run's end); hold nothing more."""
+        events, self.held = self.held or [], None
+        return events
+
+    def _send(self, events: list[dict]) -> None:
         try:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.xadd(self.key, {"data": json.dumps(event, default=str)}, maxlen=self.maxlen, approximate=True)
-            pipe.expire(self.key, ENDED_TTL_SECONDS if event.get("type") == "end" else EVENTS_TTL_SECONDS)
+            for event in events:
+                add_event(pipe, None, event, key=self.key, maxlen=self.maxlen)
             pipe.execute()
         except RedisError as exc:  # a live view is a nice-to-have; the run and its steps are in the database
             if not self._warned:
@@ -64,9 +98,12 @@ class Publisher:
                 self._warned = True
 
 
-def publish(run_id: str, event: dict) -> None:
-    """Append one event to the run's stream (e.g. the final `end`)."""
-    Publisher(run_id)(event)
+def add_event(pipe, run_id: str | None, event: dict, key: str | None = None, maxlen: int | None = None) -> None:
+    """Queue one event for the run's stream on `pipe` (the caller executes it with its other commands)."""
+    key = key or events_key(run_id)
+    maxlen = maxlen or current_app.config.get("RUN_EVENTS_MAXLEN", DEFAULT_MAXLEN)
+    pipe.xadd(key, {"data": json.dumps(event, default=str)}, maxlen=maxlen, approximate=True)
+    pipe.expire(key, ENDED_TTL_SECONDS if event.get("type") == "end" else EVENTS_TTL_SECONDS)
 
 
 def follow(run_id: str, timeout: float, last_id: str = "0-0", redis=None) -> Iterator[dict]:

@@ -6,6 +6,7 @@ runs), then let the real sweeper and a real worker process take it from there.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from contextlib import contextmanager
@@ -83,13 +84,14 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
     from app.run_lease import claim
 
     with app.app_context():
-        token = claim(run_id, 30)
+        claimed = claim(run_id, 30)
         run = db.session.get(Run, run_id)
-        journal = SqlJournal(run, token, 30)
+        journal = SqlJournal(claimed, 30)
         outcome = flows.run_graph(run.version.document, entry_node_id=run.trigger_node_id,
                                   payload={"inputs": run.inputs, "trigger": run.trigger_payload},
                                   journal=journal, run_info={"id": run_id}, max_steps=completed)
         assert outcome.status == "failed" and "step limit" in outcome.error  # stopped where we asked
+        journal.flush()  # the completed steps were committed (as before any checkpointed node)
         next_node = outcome.error_node_id
         node_type = next(n["type"] for n in run.version.document["nodes"] if n["id"] == next_node)
         if in_flight:  # as a node type with a checkpoint leaves it
@@ -99,7 +101,7 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
         run.lease_expires_at = run.lease_expires_at - timedelta(seconds=60)  # the owner stopped renewing
         db.session.commit()
         db.session.remove()
-        return token
+        return claimed.token
 
 
 def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
@@ -159,9 +161,10 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
         run_id = _start(app, flow_id)
         old_token = _crash_after(app, run_id, completed=1, in_flight=False)
         with app.app_context():
-            new_token = claim(run_id, 30)  # another worker took the expired run over
-            assert new_token and new_token != old_token
-            stale = SqlJournal(db.session.get(Run, run_id), old_token, 30)
+            taken = claim(run_id, 30)  # another worker took the expired run over
+            db.session.commit()
+            assert taken.token != old_token
+            stale = SqlJournal(dataclasses.replace(taken, token=old_token), 30)
             with pytest.raises(LeaseLost):
                 stale.step_started(2, "start", "start", 1, {})
             db.session.rollback()
