@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from functools import lru_cache
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
@@ -29,7 +30,7 @@ from app.models.types import utcnow
 from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.redis_conn import get_redis
 from app.run_events import Publisher
-from app.run_lease import ClaimedRun, Heartbeat, LeaseLost, NotClaimed, claim, fence
+from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
 from app.services.sessions import history
 from app.services.credentials import resolver
 
@@ -60,13 +61,16 @@ class SqlJournal:
     `FLUSH_AFTER_SECONDS`. Every step is still committed before anyone is told the run ended,
     and losing unwritten pure steps to a crash costs nothing: they run again, having had no
     effect outside the run. Steps of nodes with a checkpoint are committed before they run.
+    The first durable write also writes the run's claim (`app.run_lease.load_claim` says why).
     """
 
     FLUSH_AFTER_SECONDS = 0.5
     FLUSH_AFTER_STEPS = 100
 
-    def __init__(self, run: ClaimedRun, lease_seconds: int, events: Publisher | None = None):
+    def __init__(self, run: Claim, lease_seconds: int, events: Publisher | None = None,
+                 on_claimed: Callable[[], None] = lambda: None):
         self.run, self.token, self.lease_seconds = run, run.token, lease_seconds
+        self.on_claimed = on_claimed  # e.g. start the heartbeat once there is a lease to renew
         # The run's live events: held while pure steps are unwritten, sent once they are committed.
         self.events = events if events is not None else Publisher(run.id)
         self.events.hold()
@@ -83,6 +87,11 @@ class SqlJournal:
         return bool(self._open)
 
     def _fence(self) -> None:
+        """Renew the lease (writing the claim first if it is not written yet), or raise LeaseLost."""
+        if not self.run.taken:
+            take(self.run, self.lease_seconds)
+            self.on_claimed()
+            return
         self.cancel_requested, self.deadline_at = fence(self.run.id, self.token, self.lease_seconds)
 
     def write_pending(self) -> None:
@@ -90,6 +99,10 @@ class SqlJournal:
         if self._pending:
             db.session.execute(_INSERT_STEP, self._pending)
             self._pending = []
+
+    def discard_pending(self) -> None:
+        """Forget the buffered steps (their transaction was rolled back; they never happened)."""
+        self._pending = []
 
     def flush(self) -> None:
         """Commit the claim and the buffered steps now, renewing the lease and reading a cancel."""
@@ -171,43 +184,61 @@ def execute_run(run_id: str) -> str:
 def _execute(run_id: str) -> str:
     config = current_app.config
     lease_seconds = config["RUN_LEASE_SECONDS"]
-    run = claim(run_id, lease_seconds)
+    run = load_claim(run_id)
     if isinstance(run, NotClaimed):
         return _not_claimed(run_id, run.status)
-    log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
-    journal = SqlJournal(run, lease_seconds)
+    heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
+    with heartbeat.watch(run_id, run.token, armed=False) as watch:
+        try:
+            if run.attempts > 1:
+                # Steps of an earlier attempt exist: own the run before reading them, so the
+                # worker that wrote them (if it still lives) can add none behind our back.
+                take(run, lease_seconds)
+                db.session.commit()
+                watch.arm()
+            log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
+            journal = SqlJournal(run, lease_seconds, on_claimed=watch.arm)
+            outcome = _run(run, journal, watch)
+            journal.write_pending()  # committed with the final status (or the parking) below
+            if outcome.status == "waiting":
+                if not run.taken:
+                    take(run, lease_seconds)
+                return park(run_id, run.token, outcome, journal.deadline_at, journal.events)
+            # Only a resumed run or an interrupted checkpoint can leave a step marked running.
+            return finish(run_id, run.token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
+                          events=journal.events.take_held(), claim=run)
+        except ClaimLost:
+            db.session.rollback()
+            log.info("run_id=%s state=not-claimed (taken, canceled or ended by someone else meanwhile)", run_id)
+            return "duplicate"
+        except LeaseLost:
+            db.session.rollback()
+            log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
+            return "lease-lost"
+
+
+def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
+    """Execute the run's graph with what the engine may not fetch itself."""
+    config = current_app.config
     document, payload = _graph(run.flow_version_id), {"inputs": run.inputs, "trigger": run.trigger_payload}
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
-    node_settings = {"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])}
-    token = run.token
     try:
-        heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
-        with heartbeat.watch(run_id, token) as lease_lost:
-            try:
-                outcome = flows.run_graph(
-                    document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
-                    run_info=run_info, max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
-                    interrupt=lambda: _interrupt(journal, lease_lost),
-                    emit=journal.events, credentials=resolver(run.workspace_id), settings=node_settings,
-                )
-            except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
-                db.session.rollback()
-                outcome = flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
-        journal.write_pending()  # committed with the final status (or the parking) below
-        if outcome.status == "waiting":
-            return park(run_id, token, outcome, journal.deadline_at, journal.events)
-        # Only a resumed run or an interrupted checkpoint can leave a step marked running.
-        return finish(run_id, token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
-                      events=journal.events.take_held())
-    except LeaseLost:
+        return flows.run_graph(
+            document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal, run_info=run_info,
+            max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
+            interrupt=lambda: _interrupt(journal, watch.lost), emit=journal.events,
+            credentials=resolver(run.workspace_id),
+            settings={"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])},
+        )
+    except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
         db.session.rollback()
-        log.warning("run_id=%s state=lease-lost (another worker owns it now; stopping without writing)", run_id)
-        return "lease-lost"
+        journal.discard_pending()
+        return flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
 
 
-def _add_session_history(run: ClaimedRun, graph: flows.Graph, payload: dict) -> None:
+def _add_session_history(run: Claim, graph: flows.Graph, payload: dict) -> None:
     """Give nodes the conversation so far as `trigger.session.history` (skipped on a first turn)."""
     session = payload["trigger"].get("session")
     if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1 \
@@ -250,11 +281,11 @@ def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
 
 
 def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True,
-           events: list[dict] = ()) -> str:
+           events: list[dict] = (), claim: Claim | None = None) -> str:
     """Write the final status (fenced on `token` when given) and wake whoever waits for it.
 
-    `events` are the run's live events not yet published; they go out with its end.
-
+    `events` are the run's live events not yet published; they go out with its end. A `claim`
+    not written yet is written by the same statement (a run of pure nodes: one transaction).
     `close_steps` marks attempts left running by stopped workers as failed; a first, uninterrupted
     attempt has none, and skips that statement.
     """
@@ -262,13 +293,13 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
     now = utcnow()
     values = {"run_id": run_id, "status": status, "output": outcome.output, "error": outcome.error,
               "error_node_id": outcome.error_node_id, "finished_at": now}
-    if token is None:
-        result = db.session.execute(_FINISH, values)
+    if claim is not None and not claim.taken:
+        take_finished(claim, values)
     else:
-        result = db.session.execute(_FINISH_FENCED, {**values, "token": token})
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise LeaseLost(run_id)
+        statement, params = (_FINISH, values) if token is None else (_FINISH_FENCED, {**values, "token": token})
+        if db.session.execute(statement, params).rowcount != 1:
+            db.session.rollback()
+            raise LeaseLost(run_id)
     if close_steps:
         close_interrupted_steps(run_id, now)
     db.session.commit()

@@ -33,28 +33,39 @@ class LeaseLost(Exception):
     """Another worker owns the run now; stop without writing anything more."""
 
 
+class ClaimLost(LeaseLost):
+    """The run was taken, canceled or ended by someone else before this worker's claim was written."""
+
+
 # Statements built once: the worker's hot path runs them for every run and step, and building
 # the expression tree each time cost more than executing it (see BENCHMARKS.md).
-_CLAIM_READ = (
+_READ = (
     select(RUNS.c.id, RUNS.c.status, RUNS.c.attempts, RUNS.c.workspace_id, RUNS.c.flow_id, RUNS.c.flow_version_id,
            RUNS.c.version_number, RUNS.c.trigger_node_id, RUNS.c.inputs, RUNS.c.trigger_payload,
            RUNS.c.session_id, RUNS.c.created_at, RUNS.c.started_at, RUNS.c.discard_at, RUNS.c.deadline_at,
-           RUNS.c.cancel_requested, FLOWS.c.run_timeout_seconds)
+           RUNS.c.cancel_requested, RUNS.c.lease_expires_at, RUNS.c.resume_at, FLOWS.c.run_timeout_seconds)
     .join_from(RUNS, FLOWS, FLOWS.c.id == RUNS.c.flow_id)
     .where(RUNS.c.id == bindparam("run_id"))
 )
-_CLAIM = (
-    RUNS.update()
-    .where(RUNS.c.id == bindparam("run_id"),
-           or_(RUNS.c.status == RunStatus.QUEUED,
-               (RUNS.c.status == RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now")),
-               # a run parked by a delay node, once its time has come (its scheduled job or the sweeper)
-               (RUNS.c.status == RunStatus.WAITING) & (RUNS.c.resume_at <= bindparam("now"))))
-    .values(status=RunStatus.RUNNING, lease_token=bindparam("token"), lease_expires_at=bindparam("expires"),
-            attempts=RUNS.c.attempts + 1,
-            started_at=func.coalesce(RUNS.c.started_at, bindparam("started", type_=RUNS.c.started_at.type)),
-            deadline_at=func.coalesce(RUNS.c.deadline_at, bindparam("deadline", type_=RUNS.c.deadline_at.type)))
+_CLAIMABLE = (
+    RUNS.c.id == bindparam("run_id"),
+    or_(RUNS.c.status == RunStatus.QUEUED,
+        (RUNS.c.status == RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now")),
+        # a run parked by a delay node, once its time has come (its scheduled job or the sweeper)
+        (RUNS.c.status == RunStatus.WAITING) & (RUNS.c.resume_at <= bindparam("now"))),
 )
+_CLAIM_VALUES = {
+    "attempts": RUNS.c.attempts + 1,
+    "started_at": func.coalesce(RUNS.c.started_at, bindparam("started", type_=RUNS.c.started_at.type)),
+    "deadline_at": func.coalesce(RUNS.c.deadline_at, bindparam("deadline", type_=RUNS.c.deadline_at.type)),
+}
+_TAKE = RUNS.update().where(*_CLAIMABLE).values(
+    status=RunStatus.RUNNING, lease_token=bindparam("token"), lease_expires_at=bindparam("expires"), **_CLAIM_VALUES)
+# A run that ended before its claim was ever written: claim and end it in one statement.
+_TAKE_FINISHED = RUNS.update().where(*_CLAIMABLE).values(
+    status=bindparam("status"), output=bindparam("output"), error=bindparam("error"),
+    error_node_id=bindparam("error_node_id"), finished_at=bindparam("finished_at"), lease_token=None,
+    lease_expires_at=None, **_CLAIM_VALUES)
 _DISCARD = (
     RUNS.update()
     .where(RUNS.c.id == bindparam("run_id"), RUNS.c.status == RunStatus.QUEUED, RUNS.c.started_at.is_(None))
@@ -70,9 +81,13 @@ _FENCE_RETURNING = _FENCE.returning(RUNS.c.cancel_requested, RUNS.c.deadline_at)
 _RUN_FLAGS = select(RUNS.c.cancel_requested, RUNS.c.deadline_at).where(RUNS.c.id == bindparam("run_id"))
 
 
-@dataclass(frozen=True)
-class ClaimedRun:
-    """What a worker needs of a run it now owns, read with the claim (no ORM object to keep in sync)."""
+@dataclass
+class Claim:
+    """A run this worker is executing: what it needs of the run, and the lease it writes.
+
+    Read without writing anything (`load_claim`); the claim itself is written by `take()` or,
+    for a run that ends without ever needing it, with the run's final status (`take_finished`).
+    """
 
     id: str
     token: str
@@ -86,28 +101,37 @@ class ClaimedRun:
     trigger_payload: dict
     session_id: str | None
     created_at: datetime
+    started_at: datetime
     cancel_requested: bool
     deadline_at: datetime
+    read_at: datetime
+    taken: bool = False  # the claim was written (in this transaction or an earlier one)
+
+    def params(self, lease_seconds: int = 0) -> dict:
+        return {"run_id": self.id, "now": self.read_at, "token": self.token, "started": self.started_at,
+                "deadline": self.deadline_at, "expires": utcnow() + timedelta(seconds=lease_seconds)}
 
 
 @dataclass(frozen=True)
 class NotClaimed:
-    """Why a run was not claimed: it is gone (`status` None), final, or another worker owns it."""
+    """Why a run is not ours to execute: it is gone (`status` None), final, or another worker owns it."""
 
     status: RunStatus | None
 
 
-def claim(run_id: str, lease_seconds: int) -> ClaimedRun | NotClaimed:
-    """Take the run if it is queued, its owner's lease expired or its delay is over.
+def load_claim(run_id: str) -> Claim | NotClaimed:
+    """Read the run this worker is asked to execute; write nothing unless its discard time passed.
 
-    The claim is written but NOT committed: the caller commits it with its first durable write
-    (a checkpoint, or the run's final status). A run of pure nodes thus costs one transaction,
-    and a worker that dies before that commit leaves the run `queued`, for the sweeper to queue
-    again. A run whose discard time passed while it was queued is marked discarded (committed)
-    and never executed.
+    Why the claim is not written here: a run of pure nodes touches nothing outside the run, so
+    the worker executes it from this read and writes the claim with its steps and final status
+    in one transaction (`take_finished`); a checkpointed node takes the claim before it runs
+    (`take`). Nobody can write steps into a `queued` run (every write is fenced on a claim's
+    token), so what was read stays valid until the claim is written, and if someone else claims,
+    cancels or ends the run meanwhile, writing the claim fails and nothing is written.
+    A run whose discard time passed while it was queued is marked discarded and never executed.
     """
     now = utcnow()
-    row = db.session.execute(_CLAIM_READ, {"run_id": run_id}).first()
+    row = db.session.execute(_READ, {"run_id": run_id}).first()
     if row is None:
         return NotClaimed(None)
     if row.started_at is None and row.discard_at is not None and row.discard_at <= now:
@@ -118,22 +142,48 @@ def claim(run_id: str, lease_seconds: int) -> ClaimedRun | NotClaimed:
             return NotClaimed(RunStatus.DISCARDED)
         db.session.rollback()
         return NotClaimed(row.status)
-    token = uuid.uuid4().hex
-    started_at = row.started_at or now
-    deadline_at = row.deadline_at or started_at + timedelta(seconds=row.run_timeout_seconds)
-    result = db.session.execute(_CLAIM, {"run_id": run_id, "now": now, "token": token, "started": started_at,
-                                         "deadline": deadline_at,
-                                         "expires": now + timedelta(seconds=lease_seconds)})
-    if result.rowcount != 1:
+    claimable = (row.status is RunStatus.QUEUED
+                 or (row.status is RunStatus.RUNNING and row.lease_expires_at is not None and row.lease_expires_at < now)
+                 or (row.status is RunStatus.WAITING and row.resume_at is not None and row.resume_at <= now))
+    if not claimable:
         db.session.rollback()
         return NotClaimed(row.status)
-    # The WHERE above guarantees the row is still what was read (only a claim changes these).
-    return ClaimedRun(
-        id=run_id, token=token, attempts=row.attempts + 1, workspace_id=row.workspace_id, flow_id=row.flow_id,
-        flow_version_id=row.flow_version_id, version_number=row.version_number,
+    started_at = row.started_at or now
+    return Claim(
+        id=run_id, token=uuid.uuid4().hex, attempts=row.attempts + 1, workspace_id=row.workspace_id,
+        flow_id=row.flow_id, flow_version_id=row.flow_version_id, version_number=row.version_number,
         trigger_node_id=row.trigger_node_id, inputs=row.inputs or {}, trigger_payload=row.trigger_payload or {},
-        session_id=row.session_id, created_at=row.created_at, cancel_requested=bool(row.cancel_requested),
-        deadline_at=deadline_at)
+        session_id=row.session_id, created_at=row.created_at, started_at=started_at,
+        cancel_requested=bool(row.cancel_requested),
+        deadline_at=row.deadline_at or started_at + timedelta(seconds=row.run_timeout_seconds),
+        read_at=now, taken=False)
+
+
+def take(claim: Claim, lease_seconds: int) -> None:
+    """Write the claim in the current transaction (the caller commits), or raise ClaimLost."""
+    if db.session.execute(_TAKE, claim.params(lease_seconds)).rowcount != 1:
+        db.session.rollback()
+        raise ClaimLost(claim.id)
+    claim.taken = True
+
+
+def take_finished(claim: Claim, values: dict) -> None:
+    """Write the claim and the run's final `values` in one statement (the caller commits), or raise ClaimLost."""
+    if db.session.execute(_TAKE_FINISHED, {**claim.params(), **values}).rowcount != 1:
+        db.session.rollback()
+        raise ClaimLost(claim.id)
+    claim.taken = True
+
+
+def claim(run_id: str, lease_seconds: int) -> Claim | NotClaimed:
+    """Read the run and write its claim at once (uncommitted), for callers that need the lease now.
+
+    Raises ClaimLost if another worker claimed it between the read and the write.
+    """
+    loaded = load_claim(run_id)
+    if isinstance(loaded, Claim):
+        take(loaded, lease_seconds)
+    return loaded
 
 
 def fence(run_id: str, token: str, lease_seconds: int) -> tuple[bool, object]:
@@ -152,6 +202,18 @@ def fence(run_id: str, token: str, lease_seconds: int) -> tuple[bool, object]:
         raise LeaseLost(run_id)
     row = db.session.execute(_RUN_FLAGS, {"run_id": run_id}).one()
     return bool(row[0]), row[1]
+
+
+class Watch:
+    """One run's lease as the heartbeat sees it."""
+
+    def __init__(self, heartbeat: "Heartbeat", run_id: str, token: str):
+        self.heartbeat, self.run_id, self.token = heartbeat, run_id, token
+        self.lost = threading.Event()
+
+    def arm(self) -> None:
+        """Start renewing: call once the claim is written."""
+        self.heartbeat._current = (self.run_id, self.token, self.lost)
 
 
 class Heartbeat:
@@ -181,12 +243,16 @@ class Heartbeat:
             return cls._shared
 
     @contextmanager
-    def watch(self, run_id: str, token: str):
-        """Keep (run_id, token) alive while the block runs; yields an Event set if the lease is lost."""
-        lost = threading.Event()
-        self._current = (run_id, token, lost)
+    def watch(self, run_id: str, token: str, armed: bool = True):
+        """Keep (run_id, token) alive while the block runs; yields a `Watch` (`.lost` is set if the lease is lost).
+
+        With `armed=False` nothing is renewed until `Watch.arm()`: the claim is not written yet.
+        """
+        watch = Watch(self, run_id, token)
+        if armed:
+            watch.arm()
         try:
-            yield lost
+            yield watch
         finally:
             self._current = None
 

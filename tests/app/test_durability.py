@@ -173,6 +173,35 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
             db.session.remove()
 
 
+def test_a_run_canceled_while_its_pure_nodes_ran_stays_canceled_without_steps(app, stack):
+    """Pure nodes run before the claim is written; a cancel that lands meanwhile wins, nothing is written."""
+    from app.execution import SqlJournal, finish
+    from app.extensions import db
+    from app.models import Run
+    from app.run_lease import ClaimLost, load_claim
+    from app.services.runs import request_cancel
+
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        with app.app_context():
+            loaded = load_claim(run_id)
+            journal = SqlJournal(loaded, 30)
+            run = db.session.get(Run, run_id)
+            outcome = flows.run_graph(run.version.document, entry_node_id=run.trigger_node_id,
+                                      payload={"inputs": run.inputs, "trigger": run.trigger_payload},
+                                      journal=journal, run_info={"id": run_id})
+            assert outcome.status == "succeeded"  # executed in memory, nothing written yet
+            db.session.rollback()
+            assert request_cancel(db.session.get(Run, run_id)) is True  # e.g. the user pressed Cancel
+            journal.write_pending()
+            with pytest.raises(ClaimLost):
+                finish(run_id, loaded.token, outcome, events=journal.events.take_held(), claim=loaded)
+            db.session.remove()
+        status, attempts, steps, _ = _run(app, run_id)
+    assert (status, attempts, steps) == ("canceled", 0, [])
+
+
 def test_cancel_a_queued_run_and_it_never_executes(app, stack, client, api_key):
     flow_id = _setup(app, workspace="Acme")  # the API key's workspace
     with worker_paused(stack):
