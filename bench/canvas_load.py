@@ -30,8 +30,10 @@ sys.path.insert(0, str(ROOT))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 USER, PASSWORD = "bench@example.com", "bench-password"
-HOW_TO_GET_IT = ("run `make test` once (it installs requirements-dev.txt, with playwright), and "
-                 "`apt-get install chromium` if Chromium is missing")
+NO_PLAYWRIGHT = ("the playwright package is not installed (`make bench` installs requirements.txt only): run "
+                 "`make test` once, which installs requirements-dev.txt, then this again")
+NO_CHROMIUM = ("no Chromium (neither `chromium` on PATH nor playwright's own): `apt-get install chromium`, as the "
+               "browser tests use, or `.venv/bin/playwright install chromium`")
 
 
 def big_flow(count: int) -> dict:
@@ -64,13 +66,13 @@ def unavailable() -> str | None:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return f"the playwright package is not installed: {HOW_TO_GET_IT}"
+        return NO_PLAYWRIGHT
     if shutil.which("chromium"):
         return None
     with sync_playwright() as playwright:
         if _bundled_chromium(playwright):
             return None
-    return f"no Chromium found (neither `chromium` on PATH nor playwright's own): {HOW_TO_GET_IT}"
+    return NO_CHROMIUM
 
 
 def launch(playwright):
