@@ -190,13 +190,14 @@ def wait_up(base: str, token: str, timeout: float = 60) -> None:
     raise RuntimeError("the stack did not answer")
 
 
-def measure(base: str, token: str, model: str, requests: int, non_streamed: bool = True) -> dict[str, list[float]]:
-    """Warm up, then `requests` streamed (and optionally as many non-streamed) requests, one at a time.
+def measure(base: str, token: str, model: str, requests: int, non_streamed: bool = True,
+            warmup: int = WARMUP_REQUESTS) -> dict[str, list[float]]:
+    """`warmup` unmeasured requests, then `requests` streamed (and optionally as many non-streamed), one at a time.
 
     Returns seconds per request: "first" (first content chunk), "end" ([DONE]) and "whole"
     (non-streamed answers; empty when `non_streamed` is False).
     """
-    for _ in range(WARMUP_REQUESTS):
+    for _ in range(warmup):
         chat(base, token, model, True)
     streamed = [chat(base, token, model, True) for _ in range(requests)]
     whole = [chat(base, token, model, False)[1] for _ in range(requests)] if non_streamed else []
