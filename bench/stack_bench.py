@@ -1,7 +1,7 @@
 """Benchmark the whole stack as it runs in production on one machine, on SQLite and PostgreSQL.
 
 Usage: .venv/bin/python bench/stack_bench.py [--rounds 3] [--backlog 10000] [--duration 5]
-           [--backends sqlite,postgres] [--only stack,stream,schedule,canvas] [--skip PARTS]
+           [--backlog-rounds N] [--backends sqlite,postgres] [--only stack,stream,schedule,canvas] [--skip PARTS]
            [--stream-requests 20] [--schedules 200] [--schedule-seconds 60]
            [--schedule-warmup 10] [--canvas-nodes 200]
 (`make bench` runs it with the defaults; pass options as `make bench BENCH_ARGS='...'`.)
@@ -12,7 +12,9 @@ flow (REST trigger "ops-status", waits for the answer) and an async copy ("ops-a
 measures, on that one stack, part by part:
 - stack: start-up to the first correct answer (the services restart each round), REST trigger
   latency and throughput and async acceptance and drain (wrk), each process's memory, and how
-  fast 1 and 2 fresh workers drain a backlog of --backlog queued runs;
+  fast 1 and 2 fresh workers drain a backlog of --backlog queued runs (--backlog-rounds times,
+  by default --rounds: at 10 000 runs this is most of the run's time, ~2 min a round on SQLite
+  and more on PostgreSQL, so `--backlog-rounds 1` is the quick way to a shorter run);
 - stream: the OpenAI-compatible endpoint's first streamed content chunk (p50, p95) for the
   no-LLM example model `switchboard-assistant` and for `bench-llm` (an LLM node calling a
   stand-in provider on loopback; see bench/openai_stream.py), --stream-requests per model and
@@ -246,7 +248,7 @@ class BackendBench:
         count = self.args.backlog
         self.stack.stop_workers()
         rates = {1: [], 2: []}
-        for _ in range(self.args.rounds):
+        for _ in range(self.args.backlog_rounds or self.args.rounds):
             for workers in (1, 2):
                 made = time.monotonic()
                 began = self.data.create_backlog(count)
@@ -298,6 +300,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="rounds per measure (median reported); also stream rounds and canvas loads")
     parser.add_argument("--backlog", type=int, default=10000, help="queued runs per backlog round")
     parser.add_argument("--duration", type=float, default=5, help="seconds per measured wrk run")
+    parser.add_argument("--backlog-rounds", type=int, default=0,
+                        help="rounds of the backlog rows, the longest part (default: --rounds)")
     parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts to run (default: all)")
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out")
@@ -320,7 +324,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("nothing to run: no part or no backend left")
     numbers = (args.rounds, args.backlog, args.duration, args.stream_requests, args.schedules,
                args.schedule_seconds, args.canvas_nodes)
-    if min(numbers) <= 0 or args.schedule_warmup < 0 or args.canvas_nodes < 2:
+    if min(numbers) <= 0 or args.schedule_warmup < 0 or args.backlog_rounds < 0 or args.canvas_nodes < 2:
         parser.error("values must be positive (--canvas-nodes at least 2, --schedule-warmup may be 0)")
     return args
 
@@ -406,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
          f"Python {platform.python_version()}, {platform.platform()}; {version}; CPU busy before the start "
          f"{busy:.0f}%; parts: {', '.join(args.parts)}; {args.rounds} rounds"
          + (f", wrk {args.duration:g} s after a {wrk.WARMUP_SECONDS} s warm-up, backlog {args.backlog}"
+            f" ({args.backlog_rounds or args.rounds} round{'s' if (args.backlog_rounds or args.rounds) > 1 else ''})"
             if "stack" in args.parts else "") + f"; took {minutes:.1f} min."),
         f"Command: `{command}`",
         "",
