@@ -25,8 +25,10 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Not part of `make test`: starts the whole stack per backend and loads it with wrk (see BENCHMARKS.md).
-# Options: make bench BENCH_ARGS='--rounds 3 --backlog 2000 --duration 5 --backends sqlite,postgres'
+# Not part of `make test`: starts the whole stack per backend, loads it with wrk, and adds the streaming
+# first-token, schedule-lag and (with playwright from `make test`, and Chromium) canvas rows to one table.
+# Options (all in `.venv/bin/python bench/stack_bench.py --help`), e.g.:
+#   make bench BENCH_ARGS='--rounds 3 --backlog 2000 --backends sqlite --only stack,stream --skip canvas'
 bench: $(VENV)/.run-installed
 	$(PY) bench/stack_bench.py $(BENCH_ARGS)
 

@@ -2,14 +2,20 @@
 
 Usage: .venv/bin/python bench/canvas_load.py [--nodes 200] [--rounds 5]
 Starts its own web server (gunicorn, SQLite, embedded Redis) in a temporary folder, publishes a
-flow of N nodes, then loads /flows/<id> in Debian's Chromium several times and prints a table:
-time to the page's load event, to every node drawn, and to a click answered by the side panel.
+flow of N nodes, then loads /flows/<id> in Chromium several times and prints a table: time to
+the page's load event, to every node drawn, and to a click answered by the side panel.
+
+Chromium is Debian's (`chromium` on PATH, as the browser tests use) or, failing that, the one
+`playwright install chromium` downloads. Why importable functions: `stack_bench` adds the same
+rows to its table against the stack its other rows ran on, with `unavailable`, `seed` and
+`measure`; the playwright package comes with requirements-dev.txt only, so it asks first.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -23,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
+USER, PASSWORD = "bench@example.com", "bench-password"
+NO_PLAYWRIGHT = ("the playwright package is not installed (`make bench` installs requirements.txt only): run "
+                 "`make test` once, which installs requirements-dev.txt, then this again")
+NO_CHROMIUM = ("no Chromium (neither `chromium` on PATH nor playwright's own): `apt-get install chromium`, as the "
+               "browser tests use, or `.venv/bin/playwright install chromium`")
 
 
 def big_flow(count: int) -> dict:
@@ -45,33 +56,93 @@ def big_flow(count: int) -> dict:
     return {"schema_version": 1, "name": f"{count} nodes", "nodes": nodes, "edges": edges}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--nodes", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+def _bundled_chromium(playwright) -> str | None:
+    path = playwright.chromium.executable_path
+    return path if path and Path(path).exists() else None
+
+
+def unavailable() -> str | None:
+    """None when playwright and a Chromium are here, else why not and how to get them."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return NO_PLAYWRIGHT
+    if shutil.which("chromium"):
+        return None
+    with sync_playwright() as playwright:
+        if _bundled_chromium(playwright):
+            return None
+    return NO_CHROMIUM
+
+
+def launch(playwright):
+    """Debian's Chromium when on PATH, else playwright's bundled one."""
+    executable = shutil.which("chromium") or _bundled_chromium(playwright)
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+
+
+def seed(app, nodes: int) -> str:
+    """A user owning workspace "Bench", and a published flow of `nodes` nodes there; returns its id."""
+    from app.extensions import db
+    from app.services import publishing
+    from app.services.accounts import create_or_update_user, get_or_create_workspace
+
+    with app.app_context():
+        create_or_update_user(USER, PASSWORD, "Bench")
+        flow = publishing.create_flow(get_or_create_workspace("Bench"), big_flow(nodes), None).flow
+        db.session.commit()
+        return flow.id
+
+
+def measure(base: str, flow_id: str, nodes: int, rounds: int) -> dict[str, list[float]]:
+    """Log in, then open the flow `rounds` times; seconds from navigation to load, all drawn, click answered."""
     from playwright.sync_api import sync_playwright
+
+    loaded, drawn, clicked = [], [], []
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/login")
+            page.fill("input[name=email]", USER)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            for _ in range(rounds):
+                start = time.perf_counter()
+                page.goto(f"{base}/flows/{flow_id}", wait_until="load")
+                loaded.append(time.perf_counter() - start)
+                page.wait_for_function(f"document.querySelectorAll('[data-node-id]').length >= {nodes}",
+                                       timeout=60000)
+                drawn.append(time.perf_counter() - start)
+                page.locator('[data-node-id="start"]').first.click()
+                page.wait_for_function("document.querySelector('#side-panel') && "
+                                       "document.querySelector('#side-panel').innerText.includes('Start')")
+                clicked.append(time.perf_counter() - start)
+        finally:
+            browser.close()
+    return {"loaded": loaded, "drawn": drawn, "clicked": clicked}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=200, help="nodes in the flow")
+    parser.add_argument("--rounds", type=int, default=5, help="page loads (median reported)")
+    args = parser.parse_args(argv)
+    if why := unavailable():
+        sys.exit(f"canvas benchmark not possible: {why}")
 
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, SWITCHBOARD_INSTANCE_PATH=tmp, SECRET_KEY="bench")
         env.pop("DATABASE_URL", None)
         os.environ.update(env)
         from app import create_app
-        from app.extensions import db
         from app.redis_conn import embedded_server
-        from app.services import publishing
-        from app.services.accounts import create_or_update_user, get_or_create_workspace
 
         redis_server = embedded_server(tmp)
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
-        app = create_app()
-        with app.app_context():
-            create_or_update_user("bench@example.com", "bench-password", "Bench")
-            flow = publishing.create_flow(get_or_create_workspace("Bench"), big_flow(args.nodes), None).flow
-            db.session.commit()
-            flow_id = flow.id
+        flow_id = seed(create_app(), args.nodes)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -86,26 +157,7 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.1)
-            loaded, drawn, clicked = [], [], []
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(f"{base}/login")
-                page.fill("input[name=email]", "bench@example.com")
-                page.fill("input[name=password]", "bench-password")
-                page.click("button[type=submit]")
-                for _ in range(args.rounds):
-                    start = time.perf_counter()
-                    page.goto(f"{base}/flows/{flow_id}", wait_until="load")
-                    loaded.append(time.perf_counter() - start)
-                    page.wait_for_function(f"document.querySelectorAll('[data-node-id]').length >= {args.nodes}",
-                                           timeout=60000)
-                    drawn.append(time.perf_counter() - start)
-                    page.locator('[data-node-id="start"]').first.click()
-                    page.wait_for_function("document.querySelector('#side-panel') && "
-                                           "document.querySelector('#side-panel').innerText.includes('Start')")
-                    clicked.append(time.perf_counter() - start)
-                browser.close()
+            times = measure(base, flow_id, args.nodes, args.rounds)
         finally:
             web.terminate()
             web.wait()
@@ -117,9 +169,9 @@ def main() -> int:
 
     print(f"Canvas with {args.nodes} nodes, {args.rounds} loads (median, spread):")
     print("| measure | median | spread |\n|---|---|---|")
-    print(row("page load event", loaded))
-    print(row(f"all {args.nodes} nodes drawn", drawn))
-    print(row("click a node, side panel shows it", clicked))
+    print(row("page load event", times["loaded"]))
+    print(row(f"all {args.nodes} nodes drawn", times["drawn"]))
+    print(row("click a node, side panel shows it", times["clicked"]))
     return 0
 
 

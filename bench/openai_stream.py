@@ -12,6 +12,9 @@ For each: time to the first content chunk (p50, p95), time to [DONE], and a non-
 completion's latency. The provider's own first token is sent at once, so "first token" is our
 overhead: accept and commit the run, queue, worker claim, the LLM node's connection, the event
 stream, and the web process's read. Prints a markdown table.
+
+Why importable functions: `stack_bench` measures the same two models against the stack its REST
+rows ran on (no second start-up), with `start_provider`, `seed_flows` and `measure`.
 """
 
 from __future__ import annotations
@@ -125,57 +128,53 @@ def chat(base: str, token: str, model: str, stream: bool) -> tuple[float | None,
     return first, time.perf_counter() - started
 
 
+MODELS = ("switchboard-assistant", "bench-llm")  # the no-LLM example, then start → LLM node → reply
+WARMUP_REQUESTS = 3  # per model: imports, connections, caches
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--tokens", type=int, default=20)
-    parser.add_argument("--token-delay-ms", type=float, default=20)
-    args = parser.parse_args()
-    Provider.tokens, Provider.delay = args.tokens, args.token_delay_ms / 1000
-    provider = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
-    threading.Thread(target=provider.serve_forever, daemon=True).start()
-    provider_url = f"http://127.0.0.1:{provider.server_address[1]}/v1"
+def start_provider(tokens: int, delay_seconds: float) -> tuple[ThreadingHTTPServer, str]:
+    """Serve the stand-in provider on a free loopback port in a daemon thread; returns it and its /v1 URL.
 
-    with tempfile.TemporaryDirectory(prefix="sb-openai-bench-") as workdir:
-        stack = Stack(Path(workdir), f"sqlite:///{Path(workdir) / 'bench.db'}")
-        stack.env["HTTP_NODE_ALLOWED_NETWORKS"] = "127.0.0.1/32"
-        try:
-            stack.start_redis()
-            stack.migrate()
-            bench = BenchApp(stack.env)
-            token = seed(bench, provider_url)
-            stack.start_services()
-            stack.wait_workers_listening()
-            wait_up(stack.base_url, token)
-            results = {}
-            for model in ("switchboard-assistant", "bench-llm"):
-                for _ in range(3):  # warm-up: imports, connections, caches
-                    chat(stack.base_url, token, model, True)
-                streamed = [chat(stack.base_url, token, model, True) for _ in range(args.requests)]
-                whole = [chat(stack.base_url, token, model, False)[1] for _ in range(args.requests)]
-                results[model] = ([s[0] for s in streamed], [s[1] for s in streamed], whole)
-        finally:
-            stack.stop()
-            provider.shutdown()
-    print_table(results, args)
+    Stop it with `server.shutdown()`. The pace is class-wide: one provider per process.
+    """
+    Provider.tokens, Provider.delay = tokens, delay_seconds
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 
-def seed(bench: BenchApp, provider_url: str) -> str:
+def allow_provider(env: dict) -> None:
+    """Let the LLM node reach the stand-in on loopback (blocked by default, as it should be in production)."""
+    env["HTTP_NODE_ALLOWED_NETWORKS"] = "127.0.0.1/32"
+
+
+def seed_flows(bench: BenchApp, provider_url: str) -> None:
+    """Publish both models' flows in workspace "Bench" (its API keys may call them)."""
     from app.extensions import db
     from app.services import publishing
     from app.services.accounts import get_or_create_workspace
-    from app.services.api_keys import create_api_key
 
     with bench.app.app_context():
         workspace = get_or_create_workspace("Bench")
         publishing.create_flow(workspace, json.loads(EXAMPLE.read_text()), None)
         publishing.create_flow(workspace, llm_flow(provider_url), None)
-        _, token = create_api_key(workspace, "bench")
+        db.session.commit()
+
+
+def seed(bench: BenchApp, provider_url: str) -> str:
+    """Both flows and an API key of workspace "Bench"; returns the key."""
+    from app.extensions import db
+    from app.services.accounts import get_or_create_workspace
+    from app.services.api_keys import create_api_key
+
+    seed_flows(bench, provider_url)
+    with bench.app.app_context():
+        _, token = create_api_key(get_or_create_workspace("Bench"), "bench")
         db.session.commit()
     return token
 
@@ -191,16 +190,59 @@ def wait_up(base: str, token: str, timeout: float = 60) -> None:
     raise RuntimeError("the stack did not answer")
 
 
+def measure(base: str, token: str, model: str, requests: int, non_streamed: bool = True,
+            warmup: int = WARMUP_REQUESTS) -> dict[str, list[float]]:
+    """`warmup` unmeasured requests, then `requests` streamed (and optionally as many non-streamed), one at a time.
+
+    Returns seconds per request: "first" (first content chunk), "end" ([DONE]) and "whole"
+    (non-streamed answers; empty when `non_streamed` is False).
+    """
+    for _ in range(warmup):
+        chat(base, token, model, True)
+    streamed = [chat(base, token, model, True) for _ in range(requests)]
+    whole = [chat(base, token, model, False)[1] for _ in range(requests)] if non_streamed else []
+    if any(first is None for first, _ in streamed):
+        raise RuntimeError(f"{model}: a streamed answer had no content chunk")
+    return {"first": [s[0] for s in streamed], "end": [s[1] for s in streamed], "whole": whole}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="measured requests per model and kind")
+    parser.add_argument("--tokens", type=int, default=20, help="tokens the stand-in provider streams")
+    parser.add_argument("--token-delay-ms", type=float, default=20, help="pause between the provider's tokens")
+    args = parser.parse_args(argv)
+    provider, provider_url = start_provider(args.tokens, args.token_delay_ms / 1000)
+    with tempfile.TemporaryDirectory(prefix="sb-openai-bench-") as workdir:
+        stack = Stack(Path(workdir), f"sqlite:///{Path(workdir) / 'bench.db'}")
+        allow_provider(stack.env)
+        try:
+            stack.start_redis()
+            stack.migrate()
+            bench = BenchApp(stack.env)
+            token = seed(bench, provider_url)
+            stack.start_services()
+            stack.wait_workers_listening()
+            wait_up(stack.base_url, token)
+            results = {model: measure(stack.base_url, token, model, args.requests) for model in MODELS}
+        finally:
+            stack.stop()
+            provider.shutdown()
+    print_table(results, args)
+    return 0
+
+
 def print_table(results: dict, args) -> None:
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"  # noqa: E731
     print(f"\n{args.requests} requests per row, one at a time; stand-in provider: {args.tokens} tokens, "
           f"{args.token_delay_ms:g} ms apart\n")
     print("| model | first content chunk p50 | p95 | streamed to [DONE] p50 | non-streamed p50 | p95 |")
     print("|---|---|---|---|---|---|")
-    for model, (firsts, ends, whole) in results.items():
+    for model, got in results.items():
+        firsts, ends, whole = got["first"], got["end"], got["whole"]
         print(f"| {model} | {ms(statistics.median(firsts))} | {ms(percentile(firsts, 0.95))} | "
               f"{ms(statistics.median(ends))} | {ms(statistics.median(whole))} | {ms(percentile(whole, 0.95))} |")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -2,7 +2,9 @@
 
 Why a median with the spread: this 2-core machine is shared, so a single round can be thrown
 off by a neighbour; the median says what is typical and min–max says how much to trust it.
-A target is judged on the median.
+A target is judged on the median. Only the issue's targets are marked; the streaming, schedule
+and canvas rows have none. A row nobody measured (a part left out with --only/--skip, or a
+backend that stopped early) is left out rather than printed as a line of dashes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,37 @@ class Row:
     target: Target | None = None
 
 
-def rows(backlog: int) -> list[Row]:
+@dataclass(frozen=True)
+class Labels:
+    """The settings the schedule and canvas rows name in their labels (the rest go in the notes)."""
+
+    schedules: int = 200
+    schedule_seconds: float = 60
+    canvas_nodes: int = 200
+
+
+def later_rows(labels: Labels) -> list[Row]:
+    """The rows later issues added: streaming first token, schedule lag, canvas load (no targets)."""
+    schedule = f"schedule lag ({labels.schedules} schedules, one {labels.schedule_seconds:g} s window)"
+    canvas = f"canvas, {labels.canvas_nodes}-node flow (Chromium, measured once)"
+    return [
+        Row("stream_assistant_p50", "streaming, switchboard-assistant (no LLM): first content chunk p50", "ms"),
+        Row("stream_assistant_p95", "streaming, switchboard-assistant (no LLM): first content chunk p95", "ms"),
+        Row("stream_llm_p50", "streaming, bench-llm (LLM node, stand-in provider): first content chunk p50", "ms"),
+        Row("stream_llm_p95", "streaming, bench-llm (LLM node, stand-in provider): first content chunk p95", "ms"),
+        Row("stream_llm_done_p50", "streaming, bench-llm: streamed to [DONE] p50", "ms"),
+        Row("schedule_fired_p50", f"{schedule}: planned fire → run committed, median", "ms"),
+        Row("schedule_fired_p99", f"{schedule}: planned fire → run committed, p99", "ms"),
+        Row("schedule_started_p50", f"{schedule}: planned fire → run started, median", "ms"),
+        Row("schedule_started_p99", f"{schedule}: planned fire → run started, p99", "ms"),
+        Row("schedule_runs", f"{schedule}: runs for planned fires", ""),
+        Row("canvas_loaded", f"{canvas}: page load event", "ms"),
+        Row("canvas_drawn", f"{canvas}: all nodes drawn", "ms"),
+        Row("canvas_clicked", f"{canvas}: click a node, side panel shows it", "ms"),
+    ]
+
+
+def rows(backlog: int, labels: Labels | None = None) -> list[Row]:
     """Every row of the table, in order; keys are what `stack_bench` records values under."""
     memory = [Row(f"rss_{role}", f"RSS {role}: idle → after load", "MB") for role in
               ("web (gunicorn master + 2 workers)", "worker 1", "worker 2", "scheduler", "redis-server")]
@@ -52,6 +84,7 @@ def rows(backlog: int) -> list[Row]:
         *memory,
         Row("rss_total", "RSS whole stack (sum of the above): idle → after load", "MB", Target("<=", 250)),
         Row("pss_total", "PSS whole stack (shared pages counted once): idle → after load", "MB"),
+        *later_rows(labels or Labels()),
     ]
 
 
@@ -92,12 +125,14 @@ def verdict(row: Row, values) -> str:
     return "met" if row.target.met(value) else "**not met**"
 
 
-def table(results: dict[str, dict], backlog: int) -> str:
+def table(results: dict[str, dict], backlog: int, labels: Labels | None = None) -> str:
     """`results` maps a backend's title to {row key: list of rounds | (idle, after) | text}."""
     titles = list(results)
     header = "| measure | target | " + " | ".join(f"{title} | met?" for title in titles) + " |"
     lines = [header, "|---|---|" + "---|---|" * len(titles)]
-    for row in rows(backlog):
+    for row in rows(backlog, labels):
+        if all(results[title].get(row.key) is None for title in titles):
+            continue
         target = f"{row.target.op.replace('<=', '≤').replace('>=', '≥')} {row.target.limit:g}" \
                  f"{_suffix(row.unit)}" if row.target else ""
         cells = []

@@ -7,7 +7,11 @@ start dates spread the fires evenly over the interval), lets them fire for `--du
 seconds and reads the runs' own timestamps. Fires planned in the first `--warmup` seconds are
 left out (the processes are still starting).
 
-Usage: .venv/bin/python bench/schedule_lag.py [--schedules 1000] [--interval 60] [--duration 150]
+Usage: .venv/bin/python bench/schedule_lag.py [--schedules 1000] [--flows 10] [--interval 60]
+                                              [--duration 150] [--warmup 20]
+
+Why importable functions: `stack_bench` adds a shorter window of the same measure to its table,
+on the stack its other rows ran on, with `seed` and `measure_window`.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.appdata import BenchApp  # noqa: E402
-from bench.stack import Stack  # noqa: E402
+from appdata import BenchApp  # noqa: E402  (bench/ is on sys.path as the script's folder, as for stack_bench)
+from stack import Stack  # noqa: E402
 
 UTC = timezone.utc
+SETTLE_SECONDS = 15  # after the window: the longest wait for its last fires' runs to be committed and started
+MIN_SETTLE_SECONDS = 2  # and the shortest, so a late second run of one fire would still be counted
 
 
 def schedule_document(name: str, first: int, count: int, total: int, interval: int) -> dict:
@@ -87,13 +93,33 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def measure_window(bench: BenchApp, warmup: float, duration: float) -> dict:
+    """Fires planned from `warmup` s from now for `duration` s: their lags in ms, run count and planned fires.
+
+    Waits out the window and MIN_SETTLE_SECONDS, then until every planned fire has a started run
+    (at most SETTLE_SECONDS).
+    The workers and the scheduler must already be running on `bench`'s database and Redis.
+    """
+    since = datetime.now(UTC) + timedelta(seconds=warmup)
+    until = since + timedelta(seconds=duration)
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + MIN_SETTLE_SECONDS)
+    expected = expected_fires(bench, since, until)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        fired, started, count = lags(bench, since, until)
+        if (count >= expected and len(started) == count) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return {"fired": fired, "started": started, "count": count, "expected": expected}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--schedules", type=int, default=1000)
-    parser.add_argument("--flows", type=int, default=10)
+    parser.add_argument("--schedules", type=int, default=1000, help="active schedule triggers")
+    parser.add_argument("--flows", type=int, default=10, help="flows the schedules are spread over")
     parser.add_argument("--interval", type=int, default=60, help="seconds between fires of one schedule")
     parser.add_argument("--duration", type=int, default=150, help="seconds to let them fire")
-    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=20, help="seconds of fires left out at the start")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="sb-schedule-bench-") as tmp:
@@ -111,13 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                 stack.start_worker()
             stack.scheduler = stack._spawn([sys.executable, "worker.py", "--scheduler"], "scheduler")
             stack.wait_workers_listening()
-            since = datetime.now(UTC) + timedelta(seconds=args.warmup)
-            until = since + timedelta(seconds=args.duration)
-            time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 15)  # + time for the last runs
-            fired, started, count = lags(bench, since, until)
-            expected = expected_fires(bench, since, until)
+            window = measure_window(bench, args.warmup, args.duration)
         finally:
             stack.stop()
+    fired, started, count, expected = window["fired"], window["started"], window["count"], window["expected"]
     print(f"{args.schedules} active schedules, every {args.interval} s, {args.duration} s measured: "
           f"{count} runs for {expected} planned fires")
     for label, values in (("planned → run committed (fire lag)", fired), ("planned → run started by a worker", started)):

@@ -1,16 +1,38 @@
 """Benchmark the whole stack as it runs in production on one machine, on SQLite and PostgreSQL.
 
 Usage: .venv/bin/python bench/stack_bench.py [--rounds 3] [--backlog 10000] [--duration 5]
-                                             [--backends sqlite,postgres]
-(`make bench` runs it with the defaults.) For each backend it starts a real redis-server,
-migrates, seeds a workspace with the example flow (REST trigger "ops-status", waits for the
-answer) and an async copy ("ops-async", answers 202), then starts gunicorn (2 workers × 8
-threads), 2 RQ workers and the scheduler, and measures with wrk: start-up to the first correct
-answer, REST trigger latency and throughput, async acceptance and drain, how fast 1 and 2
-workers drain a backlog, and each process's memory. PostgreSQL runs only when
-postgresql://postgres@127.0.0.1:5432/postgres answers; it uses its own database
-"switchboard_bench", created and dropped here. Prints one markdown table (median of the rounds,
-min–max in brackets, the issue's targets marked) and writes it to bench/results/latest.md.
+           [--backlog-rounds N] [--backends sqlite,postgres] [--only stack,stream,schedule,canvas] [--skip PARTS]
+           [--stream-requests 20] [--schedules 200] [--schedule-seconds 60]
+           [--schedule-warmup 10] [--canvas-nodes 200]
+(`make bench` runs it with the defaults; pass options as `make bench BENCH_ARGS='...'`.)
+
+For each backend it starts a real redis-server, migrates, seeds a workspace with the example
+flow (REST trigger "ops-status", waits for the answer) and an async copy ("ops-async", answers
+202), then starts gunicorn (2 workers × 8 threads), 2 RQ workers and the scheduler, and
+measures, on that one stack, part by part:
+- stack: start-up to the first correct answer (the services restart each round), REST trigger
+  latency and throughput and async acceptance and drain (wrk), each process's memory, and how
+  fast 1 and 2 fresh workers drain a backlog of --backlog queued runs (--backlog-rounds times,
+  by default --rounds: at 10 000 runs this is most of the run's time, ~2 min a round on SQLite
+  and more on PostgreSQL, so `--backlog-rounds 1` is the quick way to a shorter run);
+- stream: the OpenAI-compatible endpoint's first streamed content chunk (p50, p95) for the
+  no-LLM example model `switchboard-assistant` and for `bench-llm` (an LLM node calling a
+  stand-in provider on loopback; see bench/openai_stream.py), --stream-requests per model and
+  round, one at a time;
+- schedule: last on the stack, --schedules schedule triggers (each every 60 s, fires spread
+  evenly) and the lag from the planned fire to the run committed and to the run started
+  (median, p99) over one --schedule-seconds window after --schedule-warmup seconds (see
+  bench/schedule_lag.py for the longer standalone version);
+- canvas: once, on the first backend's web server (a browser measure, not a backend one): the
+  page load and every node drawn for a --canvas-nodes flow in Chromium, one load per round.
+  It needs the playwright package (requirements-dev.txt: run `make test` once) and Chromium;
+  without them the table says so instead.
+--only keeps the named parts, --skip drops them (comma-separated: stack,stream,schedule,canvas).
+
+PostgreSQL runs only when postgresql://postgres@127.0.0.1:5432/postgres answers; it uses its own
+database "switchboard_bench", created and dropped here. Prints one markdown table (median of the
+rounds, min–max in brackets, the issue's targets marked) and writes it to
+bench/results/latest.md (raw values in latest.json).
 """
 
 from __future__ import annotations
@@ -32,11 +54,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import report  # bench/ is on sys.path as the script's folder
+import later_rows  # bench/ is on sys.path as the script's folder
+import openai_stream
+import report
 import wrk
 from stack import Stack, postgres_available, recreate_postgres_database
 
 TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+PARTS = ("stack", "stream", "schedule", "canvas")
 MB = 1_000_000
 
 
@@ -77,31 +102,41 @@ def wait_drained(data, timeout: float) -> None:
 class BackendBench:
     """All measurements of one backend; values land in `self.values` as they are taken."""
 
-    def __init__(self, name: str, args, wrk_path: str, notes: list[str]):
+    def __init__(self, name: str, args, wrk_path: str | None, notes: list[str], provider_url: str | None = None,
+                 canvas: bool = False):
         self.name, self.args, self.wrk_path, self.notes = name, args, wrk_path, notes
+        self.provider_url, self.canvas = provider_url, canvas  # the stand-in LLM provider; measure the canvas here
         self.values: dict[str, object] = {}
         self.stack: Stack | None = None
         self.data = None
+        self.failed = False
 
     def note(self, text: str) -> None:
         self.notes.append(f"{TITLES[self.name]}: {text}")
         say(f"{self.name}: note: {text}")
 
     def run(self) -> None:
+        """The parts in an order that keeps them apart: the schedules fire until the stack stops, so last."""
         from appdata import EXPECTED_TEXT, BenchApp
 
+        parts = self.args.parts
         workdir = Path(tempfile.mkdtemp(prefix=f"switchboard-bench-{self.name}-"))
         try:
             database_url = (recreate_postgres_database() if self.name == "postgres"
                             else f"sqlite:///{workdir / 'switchboard.db'}")
             self.stack = stack = Stack(workdir, database_url)
+            if "stream" in parts:
+                later_rows.prepare_stream(stack.env)
             stack.start_redis()
             stack.migrate()
             self.data = data = BenchApp(stack.env)
             data.seed()
+            if "stream" in parts:
+                later_rows.seed_stream(data, self.provider_url)
+            canvas_flow = later_rows.seed_canvas(data, self.args.canvas_nodes) if self.canvas else None
             wait_url = data.hook_url(stack.base_url, "ops-status")
             starts = []
-            for round_no in range(self.args.rounds):
+            for round_no in range(self.args.rounds if "stack" in parts else 1):
                 if round_no:
                     stack.stop_services()
                 began = time.monotonic()
@@ -111,13 +146,37 @@ class BackendBench:
                 say(f"{self.name}: start → first correct answer {starts[-1]:.2f} s")
             self.values["start"] = starts
             stack.wait_workers_listening()
-            time.sleep(1)
-            idle = stack.memory()
-            self.load_rows(wait_url, data.hook_url(stack.base_url, "ops-async"))
-            self.record_memory(idle, stack.memory())
-            self.backlog_rows()
+            if "stack" in parts:
+                time.sleep(1)
+                idle = stack.memory()
+                self.load_rows(wait_url, data.hook_url(stack.base_url, "ops-async"))
+                self.record_memory(idle, stack.memory())
+            if "stream" in parts:
+                self.later("streaming rows", lambda: later_rows.stream_values(
+                    stack.base_url, data.token, self.args.rounds, self.args.stream_requests))
+            if canvas_flow:
+                self.later("canvas rows", lambda: later_rows.canvas_values(
+                    stack.base_url, canvas_flow, self.args.canvas_nodes, self.args.rounds))
+            if "stack" in parts:
+                self.backlog_rows()
+            if "schedule" in parts:
+                self.later("schedule rows", lambda: later_rows.schedule_values(
+                    stack, data, self.args.schedules, self.args.schedule_warmup, self.args.schedule_seconds))
+                runs = self.values.get("schedule_runs", "")
+                if runs and runs.split(" of ")[0] != runs.split(" of ")[1]:
+                    self.note(f"schedule rows: {runs} planned fires had a run (each should have exactly one)")
         finally:
             self.close(workdir)
+
+    def later(self, label: str, measure) -> None:
+        """Measure one of the later parts; a failure is noted and fails the run, the other parts go on."""
+        began = time.monotonic()
+        try:
+            self.values.update(measure())
+            say(f"{self.name}: {label} measured in {time.monotonic() - began:.0f} s")
+        except Exception as exc:  # noqa: BLE001  (report it with what was measured)
+            self.failed = True
+            self.note(f"{label} failed: {type(exc).__name__}: {exc}")
 
     def close(self, workdir: Path) -> None:
         for step in (lambda: self.data and self.data.close(), lambda: self.stack and self.stack.stop(),
@@ -189,7 +248,7 @@ class BackendBench:
         count = self.args.backlog
         self.stack.stop_workers()
         rates = {1: [], 2: []}
-        for _ in range(self.args.rounds):
+        for _ in range(self.args.backlog_rounds or self.args.rounds):
             for workers in (1, 2):
                 made = time.monotonic()
                 began = self.data.create_backlog(count)
@@ -233,18 +292,68 @@ def code_version() -> str:
     return f"commit {head.stdout.strip()}" + (" with uncommitted changes in app/flows" if dirty else "")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per measure (median reported)")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="Parts: stack (start-up, REST, async, memory, backlog), stream (OpenAI "
+                                            "endpoint first token), schedule (schedule lag), canvas (browser, once).")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per measure (median reported); also stream rounds and canvas loads")
     parser.add_argument("--backlog", type=int, default=10000, help="queued runs per backlog round")
     parser.add_argument("--duration", type=float, default=5, help="seconds per measured wrk run")
+    parser.add_argument("--backlog-rounds", type=int, default=0,
+                        help="rounds of the backlog rows, the longest part (default: --rounds)")
     parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
+    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts to run (default: all)")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out")
+    parser.add_argument("--stream-requests", type=int, default=20,
+                        help="streamed requests per model and round, one at a time")
+    parser.add_argument("--schedules", type=int, default=200, help="active schedule triggers, each every 60 s")
+    parser.add_argument("--schedule-seconds", type=float, default=60, help="the measured window of planned fires")
+    parser.add_argument("--schedule-warmup", type=float, default=10,
+                        help="seconds of fires left out before the window")
+    parser.add_argument("--canvas-nodes", type=int, default=200, help="nodes in the flow the canvas opens")
     args = parser.parse_args(argv)
-    backends = [name.strip() for name in args.backends.split(",") if name.strip()]
-    unknown = set(backends) - set(TITLES)
-    if unknown or args.rounds < 1 or args.backlog < 1 or args.duration <= 0:
-        parser.error(f"bad option (unknown backends: {sorted(unknown)})" if unknown else "values must be positive")
-    wrk_path = wrk.ensure_wrk()
+    args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+    args.parts = [part for part in PARTS if part in only - skip]
+    unknown = (set(args.backends) - set(TITLES)) | ((only | skip) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown backends or parts: {sorted(unknown)}")
+    if not args.parts or not args.backends:
+        parser.error("nothing to run: no part or no backend left")
+    numbers = (args.rounds, args.backlog, args.duration, args.stream_requests, args.schedules,
+               args.schedule_seconds, args.canvas_nodes)
+    if min(numbers) <= 0 or args.schedule_warmup < 0 or args.backlog_rounds < 0 or args.canvas_nodes < 2:
+        parser.error("values must be positive (--canvas-nodes at least 2, --schedule-warmup may be 0)")
+    return args
+
+
+def part_notes(args, canvas_title: str | None) -> list[str]:
+    """How the later rows were measured, for the reader of the table (the stack rows are in BENCHMARKS.md)."""
+    notes = []
+    if "stream" in args.parts:
+        notes.append(f"Streaming rows: bench/openai_stream.py's two models on this stack's gunicorn, "
+                     f"{args.rounds} round(s) of {args.stream_requests} streamed requests per model, one at a time, "
+                     f"after {openai_stream.WARMUP_REQUESTS} warm-up requests; the stand-in provider on loopback "
+                     f"streams {openai_stream.Provider.tokens} tokens {openai_stream.Provider.delay * 1000:g} ms "
+                     f"apart, the first at once; p50/p95 per round, median (min–max) of the rounds. The LLM node "
+                     f"may reach 127.0.0.1 for it (HTTP_NODE_ALLOWED_NETWORKS).")
+    if "schedule" in args.parts:
+        notes.append(f"Schedule rows: measured last, on the same stack (2 workers, the scheduler): "
+                     f"{args.schedules} schedule triggers every {later_rows.SCHEDULE_INTERVAL} s with fires spread "
+                     f"evenly ({args.schedules / later_rows.SCHEDULE_INTERVAL:.1f}/s); fires planned in one "
+                     f"{args.schedule_seconds:g} s window after {args.schedule_warmup:g} s, so no rounds and no "
+                     f"spread. `bench/schedule_lag.py` runs the longer 1000-schedule, 150 s version.")
+    if canvas_title:
+        notes.append(f"Canvas rows: one browser measure, not per backend, on the {canvas_title} stack's web server: "
+                     f"{args.rounds} load(s) of a {args.canvas_nodes}-node flow in Chromium, median (min–max).")
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk_path = wrk.ensure_wrk() if "stack" in args.parts else None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop children, remove temp
     import logging
 
@@ -255,43 +364,65 @@ def main(argv: list[str] | None = None) -> int:
     if busy > 20:
         say(f"warning: other processes use {busy:.0f}% of the CPU; figures will be lower than on a quiet machine")
     began, version = time.monotonic(), code_version()
-    results, notes, failed = {}, [], False
-    for name in backends:
-        if name == "postgres" and (why := postgres_available()):
-            notes.append(f"PostgreSQL skipped: postgresql://postgres@127.0.0.1:5432/postgres unavailable ({why})")
-            say(notes[-1])
-            continue
-        say(f"{name}: starting")
-        bench = BackendBench(name, args, wrk_path, notes)
-        try:
-            bench.run()
-        except Exception as exc:  # noqa: BLE001  (report what was measured, then fail)
-            failed = True
-            notes.append(f"{TITLES[name]}: stopped early: {type(exc).__name__}: {exc}")
-            say(notes[-1])
-        results[TITLES[name]] = bench.values
+    results, notes = {}, []
+    canvas_wanted = "canvas" in args.parts
+    if canvas_wanted and (why := later_rows.canvas_unavailable()):
+        notes.append(f"Canvas rows not measured: {why}.")
+        say(notes[-1])
+        canvas_wanted = False
+    provider, provider_url = (openai_stream.start_provider(openai_stream.Provider.tokens, openai_stream.Provider.delay)
+                              if "stream" in args.parts else (None, None))
+    canvas_title = None
+    backends = args.backends if canvas_wanted or set(args.parts) - {"canvas"} else []  # else nothing to measure
+    failed = not backends
+    try:
+        for name in backends:
+            if name == "postgres" and (why := postgres_available()):
+                notes.append(f"PostgreSQL skipped: postgresql://postgres@127.0.0.1:5432/postgres unavailable ({why})")
+                say(notes[-1])
+                continue
+            say(f"{name}: starting ({', '.join(args.parts)})")
+            canvas_here = canvas_wanted and canvas_title is None
+            canvas_title = TITLES[name] if canvas_here else canvas_title
+            bench = BackendBench(name, args, wrk_path, notes, provider_url, canvas=canvas_here)
+            try:
+                bench.run()
+            except Exception as exc:  # noqa: BLE001  (report what was measured, then fail)
+                failed = True
+                notes.append(f"{TITLES[name]}: stopped early: {type(exc).__name__}: {exc}")
+                say(notes[-1])
+            failed = failed or bench.failed
+            results[TITLES[name]] = bench.values
+    finally:
+        if provider:
+            provider.shutdown()
     minutes = (time.monotonic() - began) / 60
+    notes[:0] = part_notes(args, canvas_title)
     if code_version() != version:
         notes.append(f"the code changed during the run (now {code_version()}): figures mix two versions")
     given = " ".join(sys.argv[1:] if argv is None else argv)
     command = f"make bench BENCH_ARGS='{given}'" if given else "make bench"
     cores = f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))})"
+    labels = report.Labels(schedules=args.schedules, schedule_seconds=args.schedule_seconds,
+                           canvas_nodes=args.canvas_nodes)
     text = "\n".join([
         (f"Stack benchmark, {dt.date.today().isoformat()}: {cores}, "
          f"Python {platform.python_version()}, {platform.platform()}; {version}; CPU busy before the start "
-         f"{busy:.0f}%; {args.rounds} rounds, wrk "
-         f"{args.duration:g} s after a {wrk.WARMUP_SECONDS} s warm-up, backlog {args.backlog}; "
-         f"took {minutes:.1f} min."),
+         f"{busy:.0f}%; parts: {', '.join(args.parts)}; {args.rounds} rounds"
+         + (f", wrk {args.duration:g} s after a {wrk.WARMUP_SECONDS} s warm-up, backlog {args.backlog}"
+            f" ({args.backlog_rounds or args.rounds} round{'s' if (args.backlog_rounds or args.rounds) > 1 else ''})"
+            if "stack" in args.parts else "") + f"; took {minutes:.1f} min."),
         f"Command: `{command}`",
         "",
-        report.table(results, args.backlog) if results else "(no backend ran)",
+        report.table(results, args.backlog, labels) if results else "(nothing measured)",
         *([""] + [f"- {note}" for note in notes] if notes else []),
     ])
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.md").write_text(text + "\n")
     (out / "latest.json").write_text(json.dumps({"header": text.split("\n\n", 1)[0], "backlog": args.backlog,
-                                                 "results": results, "notes": notes}, indent=1, default=str) + "\n")
+                                                 "parts": args.parts, "results": results, "notes": notes},
+                                                indent=1, default=str) + "\n")
     print("\n" + text, flush=True)
     return 1 if failed else 0
 
