@@ -20,9 +20,8 @@ import flows
 from app.extensions import db
 from app.models import BodyFingerprint, Flow, Run, Trigger
 from app.models.types import utcnow
-from app.services import idempotency, sessions, trigger_request
+from app.services import idempotency, published, sessions, trigger_request
 from app.services.invoke import NotPublished
-from app.services.publishing import latest_version
 from app.services.runs import start_run
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
 
@@ -71,21 +70,23 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
     """
     check_filter(trigger, body)
     version, graph, start_config = published_graph(flow)
-    declared = {item["name"] for item in flows.declared_inputs(start_config)}
-    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=declared)
+    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=version.declared)
     inputs_body = _apply_default_text(request.inputs_body, trigger.config.get("default_text"), start_config)
     inputs = inputs_from_body(inputs_body, start_config)
     return accept_parsed(flow, trigger, version, graph, request, inputs, body_hash(body) if body else None,
                          request_id=request_id, source=source, with_session=with_session, payload_extra=meta)
 
 
-def published_graph(flow: Flow):
-    """Return (version, graph, start node config) of the latest version; NotPublished if none."""
-    version = latest_version(flow)
+def published_graph(flow: Flow) -> tuple[published.PublishedVersion, flows.Graph, dict]:
+    """Return (version, graph, start node config) of the latest version; NotPublished if none.
+
+    The parsed version comes from a per-process cache keyed by the immutable (flow, number), so
+    a request does not re-read and re-parse the document; see `app.services.published`.
+    """
+    version = published.latest(flow)
     if version is None:
         raise NotPublished(flow.id)
-    graph = flows.Graph(version.document)
-    return version, graph, (graph.start_node() or {}).get("config") or {}
+    return version, version.graph, version.start_config
 
 
 def accept_parsed(flow: Flow, trigger: Trigger, version, graph, request: trigger_request.TriggerRequest,
