@@ -20,9 +20,9 @@ import flows
 from app.extensions import db
 from app.models import BodyFingerprint, Flow, Run, Trigger
 from app.models.types import utcnow
-from app.services import idempotency, published, sessions, trigger_request
+from app.services import idempotency, published, sessions, trigger_request, write_gate
 from app.services.invoke import NotPublished
-from app.services.runs import start_run
+from app.services.runs import queue_run, record_run
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
 
 
@@ -131,21 +131,10 @@ def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, r
         earlier = _fingerprint_run(trigger.id, fingerprint)
         if earlier:
             raise DuplicateBody(earlier)
-    session = None
-    if with_session:
-        key, generated = sessions.session_key(request.session_key, request.contact)
-        session = sessions.resolve(trigger, key, generated, request.contact,
-                                   int(config.get("session_duration_seconds", 3600)))
+    key, generated = sessions.session_key(request.session_key, request.contact) if with_session else (None, False)
     payload = {"type": source, "node_id": trigger.node_id, "key": trigger.key,
                "received_at": utcnow().isoformat(), "request_id": request_id, **request.metadata(), **payload_extra}
-    if session is not None:
-        payload["session"] = sessions.session_payload(session)
-        if history is not None:
-            payload["session"]["history"] = history
-            payload["session"]["history_from_request"] = True
-    fields = {"session_id": session.id if session else None, "out_id": request.out_id,
-              "idempotency_key": request.idempotency_key, "event_at": request.event_at,
-              "discard_at": request.discard_at}
+    node = graph.node(trigger.node_id)
 
     def companions(run: Run) -> None:
         if claim is not None:
@@ -153,16 +142,30 @@ def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, r
         if dedupe:
             db.session.add(BodyFingerprint(trigger_id=trigger.id, body_hash=fingerprint, run_id=run.id))
 
+    session = None
     try:
-        run = start_run(flow=flow, version=version, trigger=trigger, node=graph.node(trigger.node_id),
-                        inputs=inputs, trigger_payload=payload, request_id=request_id, fields=fields,
-                        before_commit=companions)
+        # The session and the run are written and committed together, one writer at a time.
+        with write_gate.one_writer():
+            if with_session:
+                session = sessions.resolve(trigger, key, generated, request.contact,
+                                           int(config.get("session_duration_seconds", 3600)))
+                payload["session"] = sessions.session_payload(session)
+                if history is not None:
+                    payload["session"]["history"] = history
+                    payload["session"]["history_from_request"] = True
+            fields = {"session_id": session.id if session else None, "out_id": request.out_id,
+                      "idempotency_key": request.idempotency_key, "event_at": request.event_at,
+                      "discard_at": request.discard_at}
+            run = record_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs,
+                             trigger_payload=payload, request_id=request_id, fields=fields,
+                             before_commit=companions if claim is not None or dedupe else None)
     except IntegrityError:
         db.session.rollback()
         earlier = _fingerprint_run(trigger.id, fingerprint) if dedupe else None
         if earlier:
             raise DuplicateBody(earlier) from None
         raise
+    queue_run(run, flow)
     return Accepted(run, session_key=session.key if session else None)
 
 
