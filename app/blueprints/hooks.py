@@ -30,17 +30,20 @@ bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)
 
 
-def _find_trigger(workspace_id: str, key: str) -> Trigger:
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.workspace_id == workspace_id, Trigger.key_lower == key.lower())
-    ).scalar_one_or_none() if len(key) <= 64 and len(workspace_id) <= 32 else None
+def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
+    """Return the trigger and its flow, read in one query."""
+    row = db.session.execute(
+        db.select(Trigger, Flow).join(Flow, Flow.id == Trigger.flow_id)
+        .where(Trigger.workspace_id == workspace_id, Trigger.key_lower == key.lower())
+    ).one_or_none() if len(key) <= 64 and len(workspace_id) <= 32 else None
+    trigger, flow = row if row is not None else (None, None)
     if trigger is None or trigger.type != "api_trigger":
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(404, "trigger_paused", "This trigger is paused; resume it (or enable it in the flow and save).")
     if trigger.status is not TriggerStatus.ACTIVE:
         raise ApiError(404, "trigger_not_found", "This trigger has been deleted.")
-    return trigger
+    return trigger, flow
 
 
 def _authenticate(trigger: Trigger, raw_body: bytes) -> str | None:
@@ -77,13 +80,12 @@ def _check_bearer(trigger: Trigger) -> None:
 
 @bp.post("/<workspace_id>/<key>")
 def invoke(workspace_id: str, key: str):
-    trigger = _find_trigger(workspace_id, key)
+    trigger, flow = _find_trigger(workspace_id, key)
     raw_body = request.get_data(cache=False)
     message_id = _authenticate(trigger, raw_body)
     with invoke_errors():
         rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
         body = parse_json_object(raw_body)
-        flow = db.session.get(Flow, trigger.flow_id)
         # A signed request's webhook-id is the sender's own idempotency key (Standard Webhooks).
         accepted = accept(flow, trigger, body, request_id=request_id(), source="api",
                           idempotency_header=request.headers.get("Idempotency-Key") or message_id,

@@ -12,7 +12,8 @@ from typing import Callable
 
 from app.urls import public_url
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import insert, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.execution import CANCELED
 from app.extensions import db
@@ -39,29 +40,75 @@ def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node
     discard_at, planned_at); `before_commit` adds rows that must commit with the run or not at all
     (an idempotency claim's link, a body fingerprint); whatever else the caller added to the
     session (a schedule's claim) commits with the run too. A run whose discard time has already
-    passed is recorded as `discarded` and never queued.
+    passed is recorded as `discarded` and never queued. `version` needs only `id` and `number`.
     """
-    run = Run(
-        id=run_id, workspace_id=flow.workspace_id, flow_id=flow.id, flow_version_id=version.id,
-        version_number=version.number, trigger_id=trigger.id if trigger else None,
-        trigger_node_id=node["id"], trigger_type=node["type"] if trigger else "manual", status=RunStatus.QUEUED,
-        inputs=inputs, trigger_payload=trigger_payload, request_id=request_id, **(fields or {}),
-    )
-    run.id = run.id or new_id()
-    run.job_id = new_job_id(run.id)
+    run = record_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs,
+                     trigger_payload=trigger_payload, request_id=request_id, fields=fields,
+                     before_commit=before_commit, run_id=run_id)
+    queue_run(run, flow)
+    return run
+
+
+def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
+               inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
+               before_commit: Callable[[Run], None] | None = None, run_id: str | None = None) -> Run:
+    """The first half of `start_run`: commit the run (and its companions), without queueing it.
+
+    Split out so a caller can keep its database writes together (see `app.services.write_gate`)
+    and talk to Redis only after the commit; it must then call `queue_run`.
+    """
     now = utcnow()
-    run.created_at = now
-    discarded = run.discard_at is not None and run.discard_at <= now
-    if discarded:
-        run.status, run.error, run.finished_at = RunStatus.DISCARDED, DISCARD_MESSAGE, now
-        log.info("run_id=%s state=discarded reason=discard-time-passed", run.id)
-    db.session.add(run)
+    values = {
+        "id": run_id or new_id(), "workspace_id": flow.workspace_id, "flow_id": flow.id,
+        "flow_version_id": version.id, "version_number": version.number,
+        "trigger_id": trigger.id if trigger else None, "trigger_node_id": node["id"],
+        "trigger_type": node["type"] if trigger else "manual", "status": RunStatus.QUEUED, "inputs": inputs,
+        "trigger_payload": trigger_payload, "request_id": request_id, "created_at": now, **(fields or {}),
+    }
+    values["job_id"] = new_job_id(values["id"])
+    if values.get("discard_at") is not None and values["discard_at"] <= now:
+        values.update(status=RunStatus.DISCARDED, error=DISCARD_MESSAGE, finished_at=now)
+        log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
+    db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
+    row = _with_defaults(values)
+    db.session.execute(insert(Run.__table__), row)
+    run = _attached(row)
     if before_commit is not None:
-        db.session.flush()  # the run row first: companions refer to it
         before_commit(run)
     db.session.commit()
-    if discarded:
-        return run
+    return run
+
+
+def _with_defaults(values: dict) -> dict:
+    """Fill in every column's plain default, so the row and its in-memory copy agree."""
+    row = dict(values)
+    for column in Run.__table__.columns:
+        if column.key not in row:
+            default = column.default
+            row[column.key] = default.arg if default is not None and default.is_scalar else None
+    return row
+
+
+def _attached(row: dict) -> Run:
+    """Return the Run for a row just inserted with Core, tracked by the session like a loaded one.
+
+    Why Core for the insert: on the trigger's hot path the unit of work's bookkeeping for one new
+    row cost more than the insert itself. The copy lets callers use the run as before (refresh
+    it, read its columns, link rows to it) without a query to load it back.
+    """
+    run = Run(**row)
+    make_transient_to_detached(run)
+    db.session.add(run)
+    return run
+
+
+def queue_run(run: Run, flow: Flow) -> None:
+    """The second half of `start_run`: enqueue a committed run (a discarded one is never queued).
+
+    Raises QueueUnavailable after marking the run canceled when Redis refuses the job.
+    """
+    if run.status is RunStatus.DISCARDED:
+        return
     try:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
@@ -71,7 +118,6 @@ def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node
         run.finished_at = utcnow()
         db.session.commit()
         raise QueueUnavailable(str(exc)) from exc
-    return run
 
 
 MAX_RUN_TIMEOUT_SECONDS = 24 * 3600

@@ -16,12 +16,13 @@ import json
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 import flows
 from app.extensions import db
 from app.models import ConversationSession, Run, RunStatus, Trigger
-from app.models.types import utcnow
+from app.models.types import new_id, utcnow
 
 HISTORY_TURNS = 50
 GENERATED_PREFIX = "ses_"
@@ -41,31 +42,48 @@ def session_key(explicit: str | None, contact: dict | None) -> tuple[str, bool]:
 
 def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
             duration_seconds: int) -> ConversationSession:
-    """Return the live session for `key` (extended by one turn) or a new one; flushes, no commit."""
+    """Return the live session for `key` (extended by one turn) or a new one; no commit.
+
+    A new session is inserted with its first turn already counted (one INSERT, no UPDATE after
+    it). A generated key is random, so no row can exist for it and no concurrent request can
+    race for it: its session is inserted straight away, without a savepoint, and the object
+    returned is not tracked by the ORM session (read it; do not change it).
+    """
     now = utcnow()
+    if generated:  # inserted with Core: the unit of work's bookkeeping cost more than the insert
+        session = _new_session(trigger, key, 1, contact, duration_seconds, now)
+        table = ConversationSession.__table__
+        db.session.execute(insert(table), {column.key: getattr(session, column.key) for column in table.columns})
+        return session
     for _ in range(3):
-        current = None if generated else db.session.execute(
+        current = db.session.execute(
             db.select(ConversationSession).where(ConversationSession.trigger_id == trigger.id,
                                                  ConversationSession.key == key)
             .order_by(ConversationSession.generation.desc()).limit(1)
         ).scalar_one_or_none()
         if current is not None and current.expires_at > now:
-            session = current
-        else:
-            session = ConversationSession(
-                workspace_id=trigger.workspace_id, flow_id=trigger.flow_id, trigger_id=trigger.id, key=key,
-                generation=(current.generation + 1) if current else 1, created_at=now, turns=0,
-                last_active_at=now, expires_at=now + timedelta(seconds=duration_seconds))
-            savepoint = db.session.begin_nested()
-            db.session.add(session)
-            try:
-                savepoint.commit()
-            except IntegrityError:
-                savepoint.rollback()
-                continue  # another request started this generation first: join it
-        _touch(session, contact, duration_seconds, now)
+            _touch(current, contact, duration_seconds, now)
+            return current
+        session = _new_session(trigger, key, (current.generation + 1) if current else 1, contact,
+                               duration_seconds, now)
+        savepoint = db.session.begin_nested()
+        db.session.add(session)
+        try:
+            savepoint.commit()
+        except IntegrityError:
+            savepoint.rollback()
+            continue  # another request started this generation first: join it
         return session
     raise RuntimeError(f"could not resolve session {key!r} after concurrent updates")
+
+
+def _new_session(trigger: Trigger, key: str, generation: int, contact: dict | None, duration_seconds: int,
+                 now) -> ConversationSession:
+    session = ConversationSession(
+        id=new_id(), workspace_id=trigger.workspace_id, flow_id=trigger.flow_id, trigger_id=trigger.id, key=key,
+        generation=generation, created_at=now, turns=0)
+    _touch(session, contact, duration_seconds, now)
+    return session
 
 
 def _touch(session: ConversationSession, contact: dict | None, duration_seconds: int, now) -> None:

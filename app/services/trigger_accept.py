@@ -20,10 +20,9 @@ import flows
 from app.extensions import db
 from app.models import BodyFingerprint, Flow, Run, Trigger
 from app.models.types import utcnow
-from app.services import idempotency, sessions, trigger_request
+from app.services import idempotency, published, sessions, trigger_request, write_gate
 from app.services.invoke import NotPublished
-from app.services.publishing import latest_version
-from app.services.runs import start_run
+from app.services.runs import queue_run, record_run
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
 
 
@@ -71,21 +70,23 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
     """
     check_filter(trigger, body)
     version, graph, start_config = published_graph(flow)
-    declared = {item["name"] for item in flows.declared_inputs(start_config)}
-    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=declared)
+    request = trigger_request.parse(body, idempotency_header=idempotency_header, reserved_inputs=version.declared)
     inputs_body = _apply_default_text(request.inputs_body, trigger.config.get("default_text"), start_config)
     inputs = inputs_from_body(inputs_body, start_config)
     return accept_parsed(flow, trigger, version, graph, request, inputs, body_hash(body) if body else None,
                          request_id=request_id, source=source, with_session=with_session, payload_extra=meta)
 
 
-def published_graph(flow: Flow):
-    """Return (version, graph, start node config) of the latest version; NotPublished if none."""
-    version = latest_version(flow)
+def published_graph(flow: Flow) -> tuple[published.PublishedVersion, flows.Graph, dict]:
+    """Return (version, graph, start node config) of the latest version; NotPublished if none.
+
+    The parsed version comes from a per-process cache keyed by the immutable (flow, number), so
+    a request does not re-read and re-parse the document; see `app.services.published`.
+    """
+    version = published.latest(flow)
     if version is None:
         raise NotPublished(flow.id)
-    graph = flows.Graph(version.document)
-    return version, graph, (graph.start_node() or {}).get("config") or {}
+    return version, version.graph, version.start_config
 
 
 def accept_parsed(flow: Flow, trigger: Trigger, version, graph, request: trigger_request.TriggerRequest,
@@ -130,21 +131,10 @@ def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, r
         earlier = _fingerprint_run(trigger.id, fingerprint)
         if earlier:
             raise DuplicateBody(earlier)
-    session = None
-    if with_session:
-        key, generated = sessions.session_key(request.session_key, request.contact)
-        session = sessions.resolve(trigger, key, generated, request.contact,
-                                   int(config.get("session_duration_seconds", 3600)))
+    key, generated = sessions.session_key(request.session_key, request.contact) if with_session else (None, False)
     payload = {"type": source, "node_id": trigger.node_id, "key": trigger.key,
                "received_at": utcnow().isoformat(), "request_id": request_id, **request.metadata(), **payload_extra}
-    if session is not None:
-        payload["session"] = sessions.session_payload(session)
-        if history is not None:
-            payload["session"]["history"] = history
-            payload["session"]["history_from_request"] = True
-    fields = {"session_id": session.id if session else None, "out_id": request.out_id,
-              "idempotency_key": request.idempotency_key, "event_at": request.event_at,
-              "discard_at": request.discard_at}
+    node = graph.node(trigger.node_id)
 
     def companions(run: Run) -> None:
         if claim is not None:
@@ -152,16 +142,30 @@ def _start(flow, version, trigger, graph, request, inputs, fingerprint, claim, r
         if dedupe:
             db.session.add(BodyFingerprint(trigger_id=trigger.id, body_hash=fingerprint, run_id=run.id))
 
+    session = None
     try:
-        run = start_run(flow=flow, version=version, trigger=trigger, node=graph.node(trigger.node_id),
-                        inputs=inputs, trigger_payload=payload, request_id=request_id, fields=fields,
-                        before_commit=companions)
+        # The session and the run are written and committed together, one writer at a time.
+        with write_gate.one_writer():
+            if with_session:
+                session = sessions.resolve(trigger, key, generated, request.contact,
+                                           int(config.get("session_duration_seconds", 3600)))
+                payload["session"] = sessions.session_payload(session)
+                if history is not None:
+                    payload["session"]["history"] = history
+                    payload["session"]["history_from_request"] = True
+            fields = {"session_id": session.id if session else None, "out_id": request.out_id,
+                      "idempotency_key": request.idempotency_key, "event_at": request.event_at,
+                      "discard_at": request.discard_at}
+            run = record_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs,
+                             trigger_payload=payload, request_id=request_id, fields=fields,
+                             before_commit=companions if claim is not None or dedupe else None)
     except IntegrityError:
         db.session.rollback()
         earlier = _fingerprint_run(trigger.id, fingerprint) if dedupe else None
         if earlier:
             raise DuplicateBody(earlier) from None
         raise
+    queue_run(run, flow)
     return Accepted(run, session_key=session.key if session else None)
 
 

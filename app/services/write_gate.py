@@ -1,0 +1,63 @@
+"""Let one trigger request at a time write its rows to a SQLite database, across web processes.
+
+Why: SQLite takes one writer per database. When several request threads write at once, the
+losers wait in SQLite's busy handler, which sleeps 1, 2, 5, ... up to 100 ms between tries, and
+a sleeping waiter keeps losing to writers that are awake; under load a write of a fraction of a
+millisecond waited tens or hundreds of them (the REST trigger's p99 was about a second at 16
+concurrent callers). Queueing instead on a lock that wakes the next writer the moment the
+current one commits removes those sleeps: a thread lock orders the threads of one process, and
+an advisory `flock` on a file beside the database orders the web processes (the kernel drops it
+if a process dies). Writers that do not take the gate (workers, the scheduler) still meet the
+busy handler, as before. PostgreSQL takes concurrent writers itself, so there the gate is open.
+
+Hold the gate only around writes that end in a commit (it rolls back on failure), and never
+enter it with a write transaction already open: that writer could wait on one waiting for it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from app.extensions import db
+
+_lock = threading.Lock()
+# (process id, database path) -> lock file descriptor. Keyed by process: a descriptor inherited
+# through fork shares its lock with the parent, so each process opens its own.
+_files: dict[tuple[int, str], int] = {}
+
+
+@contextmanager
+def one_writer() -> Iterator[None]:
+    """Serialise the enclosed writes with the other gated writers of this SQLite database."""
+    url = db.session.get_bind().url
+    if url.get_backend_name() != "sqlite":
+        yield
+        return
+    with _lock:
+        fd = _lock_file(url.database)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()  # never hand the next writer a database still locked by this one
+            raise
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock_file(database: str | None) -> int | None:
+    """The lock file's descriptor for a database file; None for an in-memory database."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), database)
+    fd = _files.get(key)
+    if fd is None:
+        fd = os.open(database + ".write-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        _files[key] = fd
+    return fd
