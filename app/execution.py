@@ -32,6 +32,7 @@ from app.redis_conn import get_redis
 from app.run_events import Publisher
 from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
 from app.services.sessions import history
+from app.services.write_gate import one_writer
 from app.services.credentials import resolver
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,12 @@ class SqlJournal:
 
     def write_pending(self) -> None:
         """Add the buffered steps to the current transaction (the caller fences and commits)."""
-        if self._pending:
-            db.session.execute(_INSERT_STEP, self._pending)
-            self._pending = []
+        write_steps(self.take_pending())
+
+    def take_pending(self) -> list[dict]:
+        """Hand the buffered steps to the caller, who writes them with the run's final status."""
+        pending, self._pending = self._pending, []
+        return pending
 
     def discard_pending(self) -> None:
         """Forget the buffered steps (their transaction was rolled back; they never happened)."""
@@ -106,9 +110,10 @@ class SqlJournal:
 
     def flush(self) -> None:
         """Commit the claim and the buffered steps now, renewing the lease and reading a cancel."""
-        self._fence()
-        self.write_pending()
-        db.session.commit()
+        with one_writer():
+            self._fence()
+            self.write_pending()
+            db.session.commit()
         self.events.send_held()
 
     def completed_steps(self) -> list[flows.StepRecord]:
@@ -129,12 +134,13 @@ class SqlJournal:
     def step_started(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict) -> None:
         """Commit that a checkpointed node is about to run (with every step before it)."""
         self.current_node = node_id
-        self._fence()
-        self.write_pending()
         step = RunStep(run_id=self.run.id, seq=seq, attempt=attempt, node_id=node_id, node_type=node_type,
                        status=StepStatus.RUNNING, input=input, started_at=utcnow())
-        db.session.add(step)
-        db.session.commit()
+        with one_writer():
+            self._fence()
+            self.write_pending()
+            db.session.add(step)
+            db.session.commit()
         self._open[seq] = step
         self.events.go_live()  # e.g. an LLM node's tokens stream as they arrive
 
@@ -153,14 +159,15 @@ class SqlJournal:
             self.flush()  # a long chain of pure steps still shows progress and renews the lease
 
     def step_finished(self, seq: int, status: str, output: dict | None, port: str | None, error: str | None) -> None:
-        self._fence()
         step = self._open.pop(seq)
-        step.status = StepStatus(status)
-        step.output = output
-        step.port = port
-        step.error = error
-        step.finished_at = utcnow()
-        db.session.commit()
+        with one_writer():
+            self._fence()
+            step.status = StepStatus(status)
+            step.output = output
+            step.port = port
+            step.error = error
+            step.finished_at = utcnow()
+            db.session.commit()
         self.events.hold()
 
 
@@ -193,20 +200,18 @@ def _execute(run_id: str) -> str:
             if run.attempts > 1:
                 # Steps of an earlier attempt exist: own the run before reading them, so the
                 # worker that wrote them (if it still lives) can add none behind our back.
-                take(run, lease_seconds)
-                db.session.commit()
+                with one_writer():
+                    take(run, lease_seconds)
+                    db.session.commit()
                 watch.arm()
             log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
             journal = SqlJournal(run, lease_seconds, on_claimed=watch.arm)
             outcome = _run(run, journal, watch)
-            journal.write_pending()  # committed with the final status (or the parking) below
             if outcome.status == "waiting":
-                if not run.taken:
-                    take(run, lease_seconds)
-                return park(run_id, run.token, outcome, journal.deadline_at, journal.events)
+                return park(run, outcome, journal.deadline_at, journal.events, steps=journal.take_pending())
             # Only a resumed run or an interrupted checkpoint can leave a step marked running.
             return finish(run_id, run.token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
-                          events=journal.events.take_held(), claim=run)
+                          events=journal.events.take_held(), claim=run, steps=journal.take_pending())
         except ClaimLost:
             db.session.rollback()
             log.info("run_id=%s state=not-claimed (taken, canceled or ended by someone else meanwhile)", run_id)
@@ -281,11 +286,12 @@ def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
 
 
 def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True,
-           events: list[dict] = (), claim: Claim | None = None) -> str:
+           events: list[dict] = (), claim: Claim | None = None, steps: list[dict] = ()) -> str:
     """Write the final status (fenced on `token` when given) and wake whoever waits for it.
 
-    `events` are the run's live events not yet published; they go out with its end. A `claim`
-    not written yet is written by the same statement (a run of pure nodes: one transaction).
+    `steps` (rows of pure steps not written yet) are written in the same transaction, and
+    `events` (the run's live events not published yet) go out with its end. A `claim` not
+    written yet is written by the same statement (a run of pure nodes: one transaction).
     `close_steps` marks attempts left running by stopped workers as failed; a first, uninterrupted
     attempt has none, and skips that statement.
     """
@@ -293,27 +299,30 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
     now = utcnow()
     values = {"run_id": run_id, "status": status, "output": outcome.output, "error": outcome.error,
               "error_node_id": outcome.error_node_id, "finished_at": now}
-    if claim is not None and not claim.taken:
-        take_finished(claim, values)
-    else:
-        statement, params = (_FINISH, values) if token is None else (_FINISH_FENCED, {**values, "token": token})
-        if db.session.execute(statement, params).rowcount != 1:
-            db.session.rollback()
-            raise LeaseLost(run_id)
-    if close_steps:
-        close_interrupted_steps(run_id, now)
-    db.session.commit()
+    with one_writer():
+        write_steps(steps)
+        if claim is not None and not claim.taken:
+            take_finished(claim, values)
+        else:
+            statement, params = (_FINISH, values) if token is None else (_FINISH_FENCED, {**values, "token": token})
+            if db.session.execute(statement, params).rowcount != 1:
+                raise LeaseLost(run_id)
+        if close_steps:
+            close_interrupted_steps(run_id, now)
+        db.session.commit()
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
     announce_finished(run_id, status.value, events)
     return status.value
 
 
-def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at, events: Publisher) -> str:
+def park(run: Claim, outcome: flows.RunOutcome, deadline_at, events: Publisher, steps: list[dict] = ()) -> str:
     """Mark the run `waiting` until `outcome.resume_at`, release its lease, schedule its resume.
 
     The run's time limit counts active time only: its deadline moves by the time it waits.
     If scheduling fails (Redis down), the sweeper resumes the run once its time has passed.
+    `steps` not written yet are written with the parking (and the claim, if it is not yet).
     """
+    run_id, token = run.id, run.token
     now = utcnow()
     resume_at = datetime.fromtimestamp(outcome.resume_at, timezone.utc)
     job_id = new_job_id(run_id)
@@ -321,13 +330,16 @@ def park(run_id: str, token: str, outcome: flows.RunOutcome, deadline_at, events
               "job_id": job_id, "output": outcome.output}
     if deadline_at is not None:
         values["deadline_at"] = deadline_at + max(timedelta(0), resume_at - now)
-    result = db.session.execute(
-        update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_token == token)
-        .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise LeaseLost(run_id)
-    db.session.commit()
+    with one_writer():
+        if not run.taken:
+            take(run, current_app.config["RUN_LEASE_SECONDS"])
+        write_steps(steps)
+        result = db.session.execute(
+            update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_token == token)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise LeaseLost(run_id)
+        db.session.commit()
     log.info("run_id=%s state=waiting resume_at=%s steps=%s", run_id, resume_at.isoformat(), outcome.steps)
     events({"type": "waiting", "resume_at": resume_at.isoformat()})
     events.send_held()
@@ -348,6 +360,12 @@ def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
                              job_result_ttl=60, job_description=f"resume run {run_id}")
     except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
         log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
+
+
+def write_steps(rows: list[dict]) -> None:
+    """Insert step rows in the current transaction (one statement for all of them)."""
+    if rows:
+        db.session.execute(_INSERT_STEP, rows)
 
 
 def close_interrupted_steps(run_id: str, now) -> None:

@@ -194,9 +194,9 @@ def test_a_run_canceled_while_its_pure_nodes_ran_stays_canceled_without_steps(ap
             assert outcome.status == "succeeded"  # executed in memory, nothing written yet
             db.session.rollback()
             assert request_cancel(db.session.get(Run, run_id)) is True  # e.g. the user pressed Cancel
-            journal.write_pending()
             with pytest.raises(ClaimLost):
-                finish(run_id, loaded.token, outcome, events=journal.events.take_held(), claim=loaded)
+                finish(run_id, loaded.token, outcome, events=journal.events.take_held(), claim=loaded,
+                       steps=journal.take_pending())
             db.session.remove()
         status, attempts, steps, _ = _run(app, run_id)
     assert (status, attempts, steps) == ("canceled", 0, [])
