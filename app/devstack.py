@@ -57,7 +57,10 @@ def _stop(children: list[subprocess.Popen]) -> None:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            try:
+                os.killpg(child.pid, signal.SIGKILL)  # its own session: the parent and what it forked
+            except OSError:
+                child.kill()
             child.wait()
 
 
@@ -82,12 +85,11 @@ def main() -> int:
 
     python = sys.executable
     commands = {
-        "web": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
-                "--worker-class", "gthread", "--graceful-timeout", str(GRACE_SECONDS), "--access-logfile", "-",
-                "--no-control-socket",
-                "wsgi:app"],
-        "worker": [python, "worker.py"],
-        "scheduler": [python, "worker.py", "--scheduler"],
+        # Each forks its processes from a parent that loaded the app once, sharing that memory.
+        "web": [python, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+                "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--graceful-timeout",
+                str(GRACE_SECONDS), "--access-logfile", "-", "--no-control-socket", "wsgi:app"],
+        "worker and scheduler": [python, "worker.py", "--workers", "1", "--with-scheduler"],
     }
     children: list[subprocess.Popen] = []
     stopping = False
