@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import time
@@ -61,10 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers > 1 or args.with_scheduler:
         from app.prefork import run_family
 
-        children = {}
-        for n in range(1, args.workers + 1):
-            name = f"{args.name}-{n}" if args.name else None
-            children[f"worker {n}"] = partial(run_worker, app, name, args.burst, args.fork)
+        children = {f"worker {n}": partial(run_forked_worker, app, args.name, args.burst, args.fork)
+                    for n in range(1, args.workers + 1)}
         if args.with_scheduler:
             from app import clock  # noqa: F401  (imported before the fork, so its modules are shared too)
 
@@ -81,6 +80,12 @@ def run_scheduler(app) -> int:
     with app.app_context():
         run_clock(app)
     return 0
+
+
+def run_forked_worker(app, base_name: str | None, burst: bool, fork: bool) -> int:
+    """A child of --workers: named after its pid, because RQ refuses a name whose last owner was
+    killed outright until that record expires (minutes), and the parent replaces such a child at once."""
+    return run_worker(app, f"{base_name}-{os.getpid()}" if base_name else None, burst, fork)
 
 
 def run_worker(app, name: str | None, burst: bool, fork: bool) -> int:

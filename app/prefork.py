@@ -31,6 +31,7 @@ from flask import Flask
 
 log = logging.getLogger("switchboard.prefork")
 RESPAWN_DELAY_SECONDS = 1.0
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def before_fork() -> None:
@@ -65,6 +66,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _fork(app: Flask, name: str, target: Callable[[], int]) -> int:
+    """Fork a child that runs `target`; call it with STOP_SIGNALS blocked (the child unblocks them
+    once its own handlers are in place, so a stop signal never runs the parent's handler in it)."""
     parent = os.getpid()
     pid = os.fork()
     if pid:
@@ -72,8 +75,9 @@ def _fork(app: Flask, name: str, target: Callable[[], int]) -> int:
         return pid
     code = 1
     try:  # the child: never returns into the parent's loop
-        for signum in (signal.SIGTERM, signal.SIGINT):  # until the child installs its own: just end
+        for signum in STOP_SIGNALS:  # until the child installs its own: just end
             signal.signal(signum, lambda *_: sys.exit(0))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         _die_with_parent(parent)
         after_fork(app)
         code = target() or 0
@@ -106,11 +110,19 @@ def run_family(app: Flask, children: dict[str, Callable[[], int]], respawn: bool
             except ProcessLookupError:
                 pass
 
+    def start(name: str) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # held until the child is in `live`
+        try:
+            live[_fork(app, name, children[name])] = name
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # a held signal lands now, for it too
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     before_fork()
-    for name, target in children.items():
-        live[_fork(app, name, target)] = name
+    for name in children:
+        if not stopping:
+            start(name)
     due: dict[str, float] = {}  # children to start again, and when
     while live or (due and not stopping):
         try:
@@ -130,6 +142,6 @@ def run_family(app: Flask, children: dict[str, Callable[[], int]], respawn: bool
         for name, when in list(due.items()):
             if not stopping and time.monotonic() >= when:
                 del due[name]
-                live[_fork(app, name, children[name])] = name
+                start(name)
         time.sleep(0.1)
     return 1 if failed else 0
