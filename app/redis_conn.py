@@ -45,6 +45,12 @@ def embedded_server(instance_path: str):
     return server
 
 
+def forget_redis(app: Flask) -> None:
+    """Drop this app's client without closing it: a forked child must not use its parent's sockets."""
+    with _lock:
+        app.extensions.pop(_EXT_KEY, None)
+
+
 def get_redis(app: Flask | None = None) -> redis.Redis:
     """Return this app's Redis connection, opening it on first use (never at import time)."""
     app = app or current_app._get_current_object()

@@ -49,14 +49,13 @@ def stream_values(base_url: str, token: str, rounds: int, requests: int) -> dict
 
 
 def schedule_values(stack, data, schedules: int, warmup: float, seconds: float) -> dict[str, object]:
-    """Publish `schedules` schedule triggers, make sure two workers run, and measure one window.
+    """Publish `schedules` schedule triggers, make sure two workers and the scheduler run, and measure one window.
 
     Call it last on a stack: the schedules keep firing until the stack stops.
     """
     schedule_lag.seed(data, schedules, min(SCHEDULE_FLOWS, schedules), SCHEDULE_INTERVAL)
-    if not stack.workers:  # the backlog rows leave none running
-        for _ in range(2):
-            stack.start_worker()
+    if not stack.workers and not stack.family:  # the backlog rows leave no worker and no scheduler running
+        stack.start_family(2)
         stack.wait_workers_listening()
     window = schedule_lag.measure_window(data, warmup, seconds)
     values: dict[str, object] = {"schedule_runs": f"{window['count']} of {window['expected']}"}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from stack import MEMORY_ROLES  # bench/ is on sys.path as the scripts' folder
+
 
 @dataclass(frozen=True)
 class Target:
@@ -62,8 +64,8 @@ def later_rows(labels: Labels) -> list[Row]:
 
 def rows(backlog: int, labels: Labels | None = None) -> list[Row]:
     """Every row of the table, in order; keys are what `stack_bench` records values under."""
-    memory = [Row(f"rss_{role}", f"RSS {role}: idle → after load", "MB") for role in
-              ("web (gunicorn master + 2 workers)", "worker 1", "worker 2", "scheduler", "redis-server")]
+    memory = [Row(f"{kind.lower()}_{role}", f"{kind} {role}: idle → after load", "MB")
+              for role in MEMORY_ROLES for kind in ("RSS", "PSS")]
     return [
         Row("start", "start → first correct trigger answer", "s", Target("<=", 3)),
         Row("c1_rps", "wait for response, c=1: runs/s", "/s"),
@@ -83,7 +85,7 @@ def rows(backlog: int, labels: Labels | None = None) -> list[Row]:
         Row("backlog_ratio", "backlog scaling: 2 workers / 1 worker", "x"),
         *memory,
         Row("rss_total", "RSS whole stack (sum of the above): idle → after load", "MB", Target("<=", 250)),
-        Row("pss_total", "PSS whole stack (shared pages counted once): idle → after load", "MB"),
+        Row("pss_total", "PSS whole stack (shared pages counted once): idle → after load", "MB", Target("<=", 250)),
         *later_rows(labels or Labels()),
     ]
 

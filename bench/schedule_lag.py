@@ -133,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             began = time.monotonic()
             seed(bench, args.schedules, args.flows, args.interval)
             print(f"published {args.schedules} schedules in {time.monotonic() - began:.1f} s", flush=True)
-            for _ in range(2):
-                stack.start_worker()
-            stack.scheduler = stack._spawn([sys.executable, "worker.py", "--scheduler"], "scheduler")
+            stack.start_family(2)  # two workers and the scheduler, forked from one parent as in production
             stack.wait_workers_listening()
             window = measure_window(bench, args.warmup, args.duration)
         finally:

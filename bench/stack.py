@@ -1,9 +1,9 @@
 """Start and stop the production-shaped processes of one deployment on this machine.
 
 Why not reuse `app.devstack` or the fault-test stack: the benchmark must start each process the
-way an operator would (a real redis-server over TCP, gunicorn with 2×8 gthreads, separate worker
-and scheduler processes), time the start itself, restart workers between measurements and read
-each process's memory. Every child gets its own session (and dies with us even on kill -9), so
+way an operator would (a real redis-server over TCP, gunicorn with 2×8 preloaded gthreads, one
+`worker.py --workers 2 --with-scheduler` family), time the start itself, restart workers between
+measurements and read each process's memory. Every child gets its own session (and dies with us even on kill -9), so
 `stop()` and the PDEATHSIG safety net leave nothing behind.
 """
 
@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 15
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "switchboard_bench"
+
+
+# The memory() roles of start_services' layout, as the report lists them.
+WEB_ROLE = "web (gunicorn master + 2 preloaded workers)"
+WORKERS_ROLE = "workers (parent + 2 forked workers + scheduler)"
+MEMORY_ROLES = (WEB_ROLE, WORKERS_ROLE, "redis-server")
 
 
 def free_port() -> int:
@@ -68,8 +74,10 @@ class Stack:
                         DATABASE_URL=database_url, REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0")
         self.redis: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
-        self.scheduler: subprocess.Popen | None = None
-        self.workers: list[subprocess.Popen] = []
+        self.family: subprocess.Popen | None = None  # the workers and scheduler of start_services
+        self.family_size = 0
+        self.workers: list[subprocess.Popen] = []  # lone workers of start_worker (the backlog rows)
+        self.scheduler: subprocess.Popen | None = None  # a lone scheduler (bench/schedule_lag.py)
         self._spawned = 0
         self.logs: dict[int, Path] = {}  # pid -> its log file
 
@@ -113,33 +121,45 @@ class Stack:
         return self.workers[-1]
 
     def start_services(self, workers: int = 2) -> None:
-        """Launch web, workers and scheduler at once (the moment the start-up time counts from)."""
-        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{self.web_port}", "-w", "2",
-                                "--threads", "8", "-k", "gthread", "--no-control-socket", "wsgi:app"], "web")
-        for _ in range(workers):
-            self.start_worker()
-        self.scheduler = self._spawn([sys.executable, "worker.py", "--scheduler"], "scheduler")
+        """Launch web, workers and scheduler at once (the moment the start-up time counts from).
+
+        As `make run` does: gunicorn preloads the app and forks its workers, and one `worker.py`
+        parent forks the RQ workers and the scheduler, so each family shares its loaded code.
+        """
+        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
+                                "-b", f"127.0.0.1:{self.web_port}", "-w", "2", "--threads", "8", "-k", "gthread",
+                                "--no-control-socket", "wsgi:app"], "web")
+        self.start_family(workers)
+
+    def start_family(self, workers: int = 2) -> None:
+        """Launch one `worker.py` parent forking `workers` RQ workers and the scheduler."""
+        self.family = self._spawn([sys.executable, "worker.py", "--workers", str(workers), "--with-scheduler"],
+                                  "workers")
+        self.family_size = workers
 
     def wait_workers_listening(self, timeout: float = 60) -> None:
         """Wait until every live worker has logged RQ's "Listening on" (it is taking jobs)."""
-        logs = [self.logs[worker.pid] for worker in self.workers]
+        expected = [(self.logs[worker.pid], 1, worker) for worker in self.workers]
+        if self.family:
+            expected.append((self.logs[self.family.pid], self.family_size, self.family))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all("Listening on" in log.read_text(errors="replace") for log in logs):
+            if all(log.read_text(errors="replace").count("Listening on") >= count for log, count, _ in expected):
                 return
-            if any(worker.poll() is not None for worker in self.workers):
+            if any(process.poll() is not None for _, _, process in expected):
                 raise RuntimeError("a worker exited while starting; see its log in " + str(self.workdir))
             time.sleep(0.05)
         raise RuntimeError("workers did not start listening")
 
     def stop_workers(self) -> None:
-        stop_processes(self.workers)
-        self.workers = []
+        """Stop every worker: the lone ones and the family (scheduler included) of start_services."""
+        stop_processes([p for p in [*self.workers, self.family] if p])
+        self.workers, self.family, self.family_size = [], None, 0
 
     def stop_services(self) -> None:
         """Stop web, workers and scheduler (Redis stays, so queued jobs survive a restart)."""
-        stop_processes([p for p in [self.web, *self.workers, self.scheduler] if p])
-        self.web, self.scheduler, self.workers = None, None, []
+        stop_processes([p for p in [self.web, *self.workers, self.family, self.scheduler] if p])
+        self.web, self.family, self.family_size, self.workers, self.scheduler = None, None, 0, [], None
 
     def stop(self) -> None:
         self.stop_services()
@@ -148,7 +168,7 @@ class Stack:
             self.redis = None
 
     def memory(self) -> dict[str, tuple[int, int]]:
-        """RSS and PSS in bytes per role; web sums gunicorn's master and its workers."""
+        """RSS and PSS in bytes per role; a parent's row sums it and its forked children."""
         import psutil
 
         def usage(pid: int, with_children: bool = False) -> tuple[int, int]:
@@ -159,10 +179,14 @@ class Stack:
                 rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
             return rss, pss
 
-        result = {"web (gunicorn master + 2 workers)": usage(self.web.pid, with_children=True)}
+        result = {WEB_ROLE: usage(self.web.pid, with_children=True)}
+        if self.family:
+            role = WORKERS_ROLE if self.family_size == 2 else f"workers (parent + {self.family_size} + scheduler)"
+            result[role] = usage(self.family.pid, with_children=True)
         for n, worker in enumerate(self.workers, 1):
             result[f"worker {n}"] = usage(worker.pid)
-        result["scheduler"] = usage(self.scheduler.pid)
+        if self.scheduler:
+            result["scheduler"] = usage(self.scheduler.pid)
         result["redis-server"] = usage(self.redis.pid)
         return result
 

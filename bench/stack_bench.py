@@ -270,6 +270,7 @@ class BackendBench:
     def record_memory(self, idle: dict, after: dict) -> None:
         for role in idle:
             self.values[f"rss_{role}"] = (idle[role][0] / MB, after.get(role, (0, 0))[0] / MB)
+            self.values[f"pss_{role}"] = (idle[role][1] / MB, after.get(role, (0, 0))[1] / MB)
         self.values["rss_total"] = tuple(sum(v[0] for v in snap.values()) / MB for snap in (idle, after))
         self.values["pss_total"] = tuple(sum(v[1] for v in snap.values()) / MB for snap in (idle, after))
 

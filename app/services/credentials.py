@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
 from app.extensions import db
 from app.models import Credential
 from app.models.types import iso, utcnow
 from flows.credentials import KINDS
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
@@ -39,7 +42,13 @@ class DuplicateName(CredentialError):
 
 
 def fernet() -> Fernet:
-    """The workspace secrets' cipher (CREDENTIALS_KEY): credentials and trigger signing secrets."""
+    """The workspace secrets' cipher (CREDENTIALS_KEY): credentials and trigger signing secrets.
+
+    cryptography is imported here, on first use, not with the module: it maps ~8 MB of native
+    code that a process which never touches a secret (most web requests, the scheduler) can skip.
+    """
+    from cryptography.fernet import Fernet
+
     return Fernet(current_app.config["CREDENTIALS_KEY"].encode("ascii"))
 
 
@@ -113,6 +122,8 @@ def resolver(workspace_id: str):
 
 
 def _decrypt(credential: Credential) -> dict:
+    from cryptography.fernet import InvalidToken
+
     try:
         return json.loads(fernet().decrypt(credential.secret))
     except (InvalidToken, ValueError):

@@ -20,8 +20,6 @@ import secrets
 import time
 from datetime import timedelta
 
-from cryptography.fernet import InvalidToken
-
 from app.models import Trigger
 from app.models.types import utcnow
 from app.services.credentials import fernet
@@ -45,6 +43,8 @@ def new_signing_secret(trigger: Trigger) -> str:
 
 
 def _keys(trigger: Trigger) -> list[bytes]:
+    from cryptography.fernet import InvalidToken  # loaded by fernet() just before; see its docstring
+
     stored = [trigger.signing_secret]
     if trigger.previous_signing_secret and trigger.previous_signing_valid_until and \
             trigger.previous_signing_valid_until > utcnow():

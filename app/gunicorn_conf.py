@@ -1,0 +1,22 @@
+"""Gunicorn settings for the web process: `gunicorn -c python:app.gunicorn_conf … wsgi:app`.
+
+Why preload: the master imports the app once and forks the workers, so they share its ~60 MB of
+loaded modules copy-on-write instead of each importing its own copy (see `app.prefork`). The
+master opens no connection while creating the app; `post_fork` still drops any pool or client a
+worker inherited, so no database or Redis socket is ever shared between processes. Workers,
+threads and the bind address stay on the command line, where each launcher sets them.
+"""
+
+preload_app = True
+
+
+def pre_fork(server, worker):
+    from app.prefork import before_fork
+
+    before_fork()
+
+
+def post_fork(server, worker):
+    from app.prefork import after_fork
+
+    after_fork(worker.app.wsgi())
