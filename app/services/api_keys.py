@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, User, Workspace
@@ -27,13 +27,15 @@ def create_api_key(workspace: Workspace, name: str, scopes: list[str] | None = N
     return key, token
 
 
+# Built once: every API-key-authenticated request runs it.
+_LIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+
+
 def find_api_key(token: str) -> ApiKey | None:
     """Return the live key for `token` and note its use (at most once a minute per key)."""
     if not token.startswith(API_KEY_PREFIX):
         return None
-    key = db.session.execute(
-        db.select(ApiKey).where(ApiKey.key_hash == hash_token(token), ApiKey.revoked_at.is_(None))
-    ).scalar_one_or_none()
+    key = db.session.execute(_LIVE_KEY, {"key_hash": hash_token(token)}).scalar_one_or_none()
     if key is not None:
         _note_use(key)
     return key

@@ -12,8 +12,9 @@ from typing import Callable
 
 from app.urls import public_url
 from redis.exceptions import RedisError
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.execution import CANCELED
 from app.extensions import db
@@ -137,12 +138,24 @@ def wait_until_final(run: Run, timeout: float) -> bool:
     except RedisError as exc:
         log.warning("run_id=%s wait channel failed (%s); polling the database", run.id, exc)
     while True:
-        db.session.expire(run)
+        _refresh_outcome(run)
         if run.status.is_final:
             return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(POLL_SECONDS)
+
+
+# Only what an answer shows: reloading the whole row re-parsed the request's headers and body.
+_OUTCOME = select(Run.__table__.c.status, Run.__table__.c.output, Run.__table__.c.error,
+                  Run.__table__.c.error_node_id, Run.__table__.c.finished_at).where(Run.__table__.c.id == bindparam("id"))
+
+
+def _refresh_outcome(run: Run) -> None:
+    """Load the run's status and result as committed now, without marking the object changed."""
+    row = db.session.execute(_OUTCOME, {"id": run.id}).one()  # read committed: each poll sees new commits
+    for name, value in row._mapping.items():
+        set_committed_value(run, name, value)
 
 
 def apply_flow_settings(flow: Flow, data: dict) -> None:
