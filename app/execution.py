@@ -2,7 +2,8 @@
 
 This is the only bridge between the pure engine (`flows`) and the database. `SqlJournal` stores
 each step as the engine reports it, fenced on the run's lease, so a run can be continued from
-its persisted steps by any worker and a worker that lost the run cannot write into it.
+its persisted steps by any worker and a worker that lost the run cannot write into it. A run of
+pure nodes costs one transaction: its claim, steps and final status are written together.
 
 The engine gets what it may not fetch itself: the workspace's credentials (decrypted here, by
 name, only when a node asks), operator settings for nodes, and `emit`, which publishes live
@@ -15,9 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Callable
-from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
@@ -31,9 +32,9 @@ from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.redis_conn import get_redis
 from app.run_events import Publisher
 from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
+from app.services.credentials import resolver
 from app.services.sessions import history
 from app.services.write_gate import one_writer
-from app.services.credentials import resolver
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
