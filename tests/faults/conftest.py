@@ -6,6 +6,7 @@ or PostgreSQL in CI), so the guarantees are checked on both.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -119,6 +120,40 @@ class FaultStack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: str) -> str:
+    """Start a run of about two seconds of work (a call to a service that answers late) through the
+    REST trigger; return its id once a worker is executing it."""
+    from app.extensions import db
+    from app.models import Run
+    from app.services import publishing
+    from app.services.accounts import get_or_create_workspace
+    from tests.app.flowdocs import greeting_flow, with_slow_step
+
+    document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service_url)
+    with app.app_context():
+        workspace = get_or_create_workspace(workspace_name)
+        publishing.create_flow(workspace, document, None)
+        db.session.commit()
+        workspace_id = workspace.id
+    request = urllib.request.Request(f"{base_url}/hooks/{workspace_id}/slow", method="POST",
+                                     data=json.dumps({"user_message": "x"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        run_id = json.load(response)["run_id"]
+
+    def status() -> str:
+        with app.app_context():
+            value = db.session.get(Run, run_id).status.value
+            db.session.remove()
+            return value
+
+    deadline = time.monotonic() + 20
+    while status() != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert status() == "running"
+    return run_id
 
 
 @pytest.fixture

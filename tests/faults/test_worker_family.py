@@ -6,17 +6,14 @@ takes its children with it when it is killed itself.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
-import urllib.request
 
 import psutil
 import pytest
 
-from tests.app.flowdocs import greeting_flow, with_slow_step
-from tests.faults.conftest import FaultStack
+from tests.faults.conftest import FaultStack, start_slow_run
 
 
 @pytest.fixture
@@ -58,29 +55,9 @@ def _wait(predicate, timeout: float) -> bool:
 def test_sigterm_to_the_parent_lets_the_current_run_finish(app, family_stack, slow_service):
     from app.extensions import db
     from app.models import Run
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
 
     faults, family = family_stack
-    document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service.url)
-    with app.app_context():
-        workspace = get_or_create_workspace("Family")
-        publishing.create_flow(workspace, document, None)
-        db.session.commit()
-        workspace_id = workspace.id
-    request = urllib.request.Request(f"{faults.base_url}/hooks/{workspace_id}/slow", method="POST",
-                                     data=json.dumps({"user_message": "x"}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        run_id = json.load(response)["run_id"]
-
-    def status():
-        with app.app_context():
-            value = db.session.get(Run, run_id).status.value
-            db.session.remove()
-            return value
-
-    assert _wait(lambda: status() == "running", 20)
+    run_id = start_slow_run(app, faults.base_url, "Family", slow_service.url)
     children = _children(family.pid)
     family.send_signal(signal.SIGTERM)
     assert family.wait(timeout=30) == 0
