@@ -66,7 +66,13 @@ def announce_finished(run_id: str, status: str, events: list[dict] = ()) -> None
 
 
 def wait_finished(run_id: str, timeout: float) -> bool:
-    """Block up to `timeout` seconds for the run to end; True when it did."""
+    """Block up to `timeout` seconds for the run to end; True when it did.
+
+    The announcement is rotated (moved from the list's head to its tail), not popped, so every
+    request waiting for the same run wakes, e.g. a retry with the same idempotency key, and one
+    that starts waiting after the run ended returns at once.
+    """
     if timeout <= 0:
         return False
-    return get_redis().blpop([DONE_KEY.format(run_id)], timeout=timeout) is not None
+    key = DONE_KEY.format(run_id)
+    return get_redis().blmove(key, key, timeout, "LEFT", "RIGHT") is not None

@@ -132,6 +132,8 @@ def wait_until_final(run: Run, timeout: float) -> bool:
     database (the truth) is polled for the rest of the time, so an accepted run is never
     answered with an error just because the wake-up channel broke.
     """
+    if run.status.is_final:  # e.g. an idempotent replay of a finished run, or a run discarded on arrival
+        return True
     deadline = time.monotonic() + timeout
     try:
         wait_finished(run.id, timeout)
