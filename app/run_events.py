@@ -1,14 +1,14 @@
 """Publish a run's live events to Redis, and follow them from any web process.
 
 Why a Redis stream per run: the worker executing a run and the web process answering a chat
-client are different processes (often different machines). Nodes publish partial results as
-they happen (`{"type": "token", "node_id", "text"}` per LLM delta, `{"type": "reply", "node_id",
-"text"}` per reply node), the app adds `{"type": "waiting", "resume_at"}` when a delay parks the
-run and `{"type": "end", "status"}` once its final status is committed. The stream keeps the
-events in order, lets a follower that connects late read from the start, and expires on its
-own (`EVENTS_TTL_SECONDS` after the last event, `ENDED_TTL_SECONDS` once the run has ended).
-The database stays the truth; events are a
-live view and may be lost with Redis, so a follower that times out should read the run.
+client are different processes (often different machines). Nodes publish partial results
+(`{"type": "token", "node_id", "text"}` per LLM delta, as it arrives; `{"type": "reply",
+"node_id", "text"}` per reply node, once its step is committed), the app adds `{"type":
+"waiting", "resume_at"}` when a delay parks the run and `{"type": "end", "status"}` once its
+final status is committed. The stream keeps the events in order, lets a follower that connects
+late read from the start, and expires on its own (`EVENTS_TTL_SECONDS` after the last event,
+`ENDED_TTL_SECONDS` once the run has ended). The database stays the truth; events are a live
+view and may be lost with Redis, so a follower that times out should read the run.
 
 Follow a run (e.g. for server-sent events, issue 9):
 
