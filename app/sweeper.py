@@ -33,7 +33,7 @@ from app.models import Flow, Run, RunStatus
 from app.models.runs import DISCARD_MESSAGE
 from app.services import idempotency
 from app.models.types import utcnow
-from app.queueing import announce_finished, enqueue_run, new_job_id
+from app.queueing import announce_finished, enqueue_run, get_queue, new_job_id
 from app.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -125,16 +125,25 @@ def _lost_jobs(report: SweepReport) -> None:
     ).all()
     if not rows:
         return
-    pipe = get_redis().pipeline(transaction=False)
+    # One transaction, so a job's status and its place in the queue are read at the same moment.
+    queue_key = get_queue().key
+    pipe = get_redis().pipeline(transaction=True)
     for _, job_id, _ in rows:
         pipe.hmget(Job.key_for(job_id or "none"), "status", "started_at")
-    states = pipe.execute()
+        pipe.lpos(queue_key, job_id or "none")
+    answers = pipe.execute()
+    states = zip(answers[0::2], answers[1::2])
     stale_start = utcformat((utcnow() - timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])).replace(tzinfo=None))
-    for (run_id, old_job_id, timeout), (status, started_at) in zip(rows, states):
+    for (run_id, old_job_id, timeout), ((status, started_at), position) in zip(rows, states):
         status = status.decode() if status else None
         started = started_at.decode() if started_at else ""
         # "started" but never claimed for a whole lease: its worker died between dequeue and claim.
-        if status in ALIVE_JOB_STATES and not (status == "started" and started and started < stale_start):
+        stale = status == "started" and started and started < stale_start
+        # "queued" but no longer in the queue: a worker took it (BLPOP) and died before marking it
+        # started. Nothing else would ever run it. (A live worker in that instant of its own gets a
+        # duplicate job, which finds the run claimed or ended and does nothing.)
+        taken = status == "queued" and position is None
+        if status in ALIVE_JOB_STATES and not stale and not taken:
             continue
         if _requeue(run_id, timeout, f"job-{status or 'missing'}",
                     [Run.status == RunStatus.QUEUED, Run.job_id.is_not_distinct_from(old_job_id)], {}):

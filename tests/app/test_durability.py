@@ -124,6 +124,23 @@ def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
     wait_for(lambda: _run(app, run_id)[0] == "succeeded")
 
 
+def test_a_queued_run_whose_job_a_worker_took_and_never_started_is_requeued_once(app, stack):
+    """A worker popped the job (BLPOP) and stopped before marking it started: the job says
+    "queued" but is in no queue, so nothing would ever run it unless the sweeper notices."""
+    from app.redis_conn import get_redis
+
+    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    flow_id = _setup(app)
+    with worker_paused(stack):  # the paused worker's blocked BLPOP may take the job: the same state
+        run_id = _start(app, flow_id)
+        with app.app_context():
+            get_redis().lpop(f"rq:queue:{app.config['QUEUE_NAME']}")  # as a worker's BLPOP would
+        assert _sweep(app).requeued_lost == 1
+        assert _sweep(app).requeued_lost == 0  # the new job is in the queue: nothing more to do
+    status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] == "succeeded" and r)
+    assert attempts == 1 and [s[2] for s in steps] == ["manual", "start", "greet", "route", "reply"]
+
+
 def test_a_run_whose_worker_died_resumes_after_its_last_completed_step(app, stack):
     flow_id = _setup(app)
     with worker_paused(stack):
