@@ -17,7 +17,6 @@ import logging
 import os
 import time
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Callable
 
 from flask import current_app
@@ -26,12 +25,13 @@ from sqlalchemy import bindparam, update
 
 import flows
 from app.extensions import db
-from app.models import FlowVersion, Run, RunStatus, RunStep, StepStatus
+from app.models import Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.redis_conn import get_redis
 from app.run_events import Publisher
 from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
+from app.services import published
 from app.services.credentials import resolver
 from app.services.sessions import history
 from app.services.write_gate import one_writer
@@ -226,7 +226,9 @@ def _execute(run_id: str) -> str:
 def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
     """Execute the run's graph with what the engine may not fetch itself."""
     config = current_app.config
-    document, payload = _graph(run.flow_version_id), {"inputs": run.inputs, "trigger": run.trigger_payload}
+    # Each published version is parsed once per process: versions never change after publishing.
+    document = published.by_id(run.flow_version_id).graph
+    payload = {"inputs": run.inputs, "trigger": run.trigger_payload}
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
@@ -250,13 +252,6 @@ def _add_session_history(run: Claim, graph: flows.Graph, payload: dict) -> None:
     if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1 \
             and not session.get("history_from_request"):
         payload["trigger"] = {**payload["trigger"], "session": {**session, "history": history(run, graph)}}
-
-
-@lru_cache(maxsize=256)
-def _graph(version_id: str) -> flows.Graph:
-    """Parse each published version once per process: versions never change after publishing."""
-    document = db.session.execute(db.select(FlowVersion.document).where(FlowVersion.id == version_id)).scalar_one()
-    return flows.Graph(document)
 
 
 def _not_claimed(run_id: str, status: RunStatus | None) -> str:
