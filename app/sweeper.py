@@ -126,6 +126,8 @@ def _lost_jobs(report: SweepReport) -> None:
     if not rows:
         return
     # One transaction, so a job's status and its place in the queue are read at the same moment.
+    # LPOS scans from the queue's head, where the oldest queued runs (read first, below) wait, so
+    # even a long backlog costs little; only a job that is truly missing makes a full scan.
     queue_key = get_queue().key
     pipe = get_redis().pipeline(transaction=True)
     for _, job_id, _ in rows:
