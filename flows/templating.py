@@ -7,62 +7,32 @@ Undefined variables raise instead of rendering as empty text, because a typo suc
 send an empty answer. Compiled templates are cached: the same published flow renders the same
 sources over and over.
 
-A template may also not run forever or print without end: a worker renders it between steps,
-and a `{% for %}` over a huge range would hold the worker (and every run queued behind it).
-Each render has a time limit and an output-size limit; loops, calls and output pieces check
-the clock, and `*` / `**` refuse results larger than the output limit before computing them.
+A template may also not run forever, print without end or build a gigantic value: a worker
+renders it between steps, and one bad template would hold the worker (and every run queued
+behind it) or make the system kill it. Every render is bounded in time and memory
+(`flows.render_limits`), and every method call, filter, global, operator, ``str.format``
+field and ``~`` is checked before it runs (`flows.render_checks`, `flows.render_filters`), so
+``'x'|center(10**9)`` fails the step at once with a message instead of allocating a gigabyte.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
 from jinja2.utils import missing
 
+from flows import render_checks as checks
+from flows.render_filters import wrap_filters
+from flows.render_limits import MAX_OUTPUT_CHARS, MAX_VALUE_CHARS, RENDER_MEMORY_BYTES, \
+    RENDER_TIME_LIMIT_SECONDS, RenderLimit, bounded, check_clock, loop_guard, measure, require
+
 _MAX_LISTED_KEYS = 12
-RENDER_TIME_LIMIT_SECONDS = 2.0
-MAX_OUTPUT_CHARS = 1_000_000
 _LOOP_GUARD = "__sb_loop_guard"
-_CHECK_EVERY = 1024  # loop iterations between clock checks
-_limits = threading.local()
-
-
-class _RenderLimit(Exception):
-    """Stop a render that ran out of time or output (internal; becomes a TemplateError)."""
-
-
-def _check_clock() -> None:
-    deadline = getattr(_limits, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise _RenderLimit(f"took longer than {_limits.seconds:g} s to render; simplify its loops")
-
-
-def _loop_guard(iterable: Any) -> Any:
-    """Wrap every `{% for %}` iterable so long loops check the render deadline.
-
-    Short sized loops are returned as they are: the call itself checked the clock, and every
-    loop start calls it again, so only long loops pay for the per-item wrapper.
-    """
-    _check_clock()
-    try:
-        if len(iterable) <= _CHECK_EVERY:
-            return iterable
-    except TypeError:  # no length (a generator): wrap it
-        pass
-    return _checked(iterable)
-
-
-def _checked(iterable: Any) -> Any:
-    for index, item in enumerate(iterable):
-        if index % _CHECK_EVERY == _CHECK_EVERY - 1:
-            _check_clock()
-        yield item
 
 
 class TemplateError(Exception):
@@ -148,14 +118,42 @@ def _missing_member_message(obj: Any, path: str, name: Any) -> str:
     return f"{path!r} has no element {name!r} (it has {items})"
 
 
+class _BoundedFormatter(checks.BoundedFormatterMixin, SandboxedFormatter):
+    """Format ``str.format`` fields in the sandbox, adding up their sizes as they go."""
+
+
+class _BoundedEscapeFormatter(checks.BoundedFormatterMixin, SandboxedEscapeFormatter):
+    """The same for ``Markup.format``."""
+
+
+class _CodeGenerator(CodeGenerator):
+    """Compile ``a ~ b`` so that its parts are checked (`sized_parts`) before they are joined."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            func_name = "(markup_join if context.eval_ctx.volatile else str_join)"
+        else:
+            func_name = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        self.write(f"{func_name}(environment.sized_parts((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(")))")
+
+
 class _FlowEnvironment(ImmutableSandboxedEnvironment):
     """Look up dict keys before dict methods for dotted access, and keep renders bounded.
 
     Plain Jinja resolves ``inputs.items`` to the dict method ``items``; a flow author who
     declared an input called "items" means the input, so keys win over methods here.
+    The hooks below put every call, operator, format and concatenation through the checks
+    in `flows.render_checks`.
     """
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+    code_generator_class = _CodeGenerator
+    concat = staticmethod(checks.checked_concat)
+    sized_parts = staticmethod(checks.sized_parts)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, dict) and isinstance(attribute, str) and attribute in obj:
@@ -163,21 +161,33 @@ class _FlowEnvironment(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        _check_clock()
-        return super().call(__context, __obj, *args, **kwargs)
+        check_clock()
+        args = checks.check_method(__obj, args, kwargs)
+        return checks.check_result(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        """Refuse `'x' * 10**9` and `9 ** 9 ** 9` before Python tries to build them."""
-        _check_clock()
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
-                        and len(seq) * count > MAX_OUTPUT_CHARS:
-                    raise _RenderLimit(f"would build a value longer than {MAX_OUTPUT_CHARS} characters")
-        if operator == "**" and isinstance(right, (int, float)) and isinstance(left, (int, float)) \
-                and abs(right) > 100 and abs(left) > 1:
-            raise _RenderLimit("raises a number to a power above 100; that number would be huge")
+        """Refuse `'x' * 10**9`, `9 ** 9 ** 9` and `"%0*d" % (10**9, 1)` before Python builds them."""
+        check_clock()
+        checks.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """Use the size-counting formatters for ``str.format`` and ``format_map``."""
+        wrapper = super().wrap_str_format(value)
+        if wrapper is None:
+            return None
+        receiver, is_map = value.__self__, value.__name__ == "format_map"
+        formatter = _BoundedEscapeFormatter(self, escape=receiver.escape) if hasattr(receiver, "__html__") \
+            else _BoundedFormatter(self)
+
+        def bounded_format(*args: Any, **kwargs: Any) -> str:
+            if is_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                args, kwargs = (), args[0]
+            return type(receiver)(formatter.vformat(receiver, args, kwargs))
+
+        return bounded_format
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Route every loop's iterable through the loop guard (a clock check every few items)."""
@@ -189,7 +199,13 @@ class _FlowEnvironment(ImmutableSandboxedEnvironment):
 
 
 def _finalize(value: Any) -> Any:
-    """Render None as empty text: an optional input that was not sent must not print "None"."""
+    """Render None as empty text (an optional input that was not sent must not print "None").
+
+    A list or dict is measured before it is printed: built from shared parts, it could print
+    as far more text than it holds.
+    """
+    if isinstance(value, (list, tuple, dict)):
+        require(measure(value), "printing a list or dict")
     return "" if value is None else value
 
 
@@ -207,7 +223,8 @@ _ENV = _FlowEnvironment(
     finalize=_finalize,
 )
 _ENV.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
-_ENV.globals[_LOOP_GUARD] = _loop_guard
+_ENV.globals.update({_LOOP_GUARD: loop_guard, "range": checks.checked_range, "lipsum": checks.checked_lipsum})
+wrap_filters(_ENV.filters)
 
 
 def _public_names(message: str) -> str:
@@ -235,12 +252,16 @@ def render_template(source: str, context: dict, name: str,
     except TemplateSyntaxError as exc:
         raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
     variables = {key: _with_path(value, key) for key, value in context.items()}
-    previous = getattr(_limits, "deadline", None), getattr(_limits, "seconds", None)
-    _limits.deadline, _limits.seconds = time.monotonic() + time_limit, time_limit
     try:
-        return _generate(template, variables)
-    except _RenderLimit as exc:
+        with bounded(time_limit):
+            return _generate(template, variables)
+    except RenderLimit as exc:
         raise TemplateError(name, str(exc)) from None
+    except MemoryError:
+        raise TemplateError(name, f"exceeded its memory limit ({RENDER_MEMORY_BYTES // 2 ** 20} MB): it "
+                                  f"builds values far larger than {MAX_VALUE_CHARS} characters") from None
+    except RecursionError:
+        raise TemplateError(name, "exceeded its recursion limit: a macro calls itself too deeply") from None
     except UndefinedError as exc:
         raise TemplateError(name, str(exc.message)) from None
     except SecurityError as exc:
@@ -249,8 +270,6 @@ def render_template(source: str, context: dict, name: str,
         raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside user code is the author's to fix
         raise TemplateError(name, f"{type(exc).__name__}: {exc}") from None
-    finally:
-        _limits.deadline, _limits.seconds = previous
 
 
 def _generate(template: Template, variables: dict) -> str:
@@ -259,7 +278,8 @@ def _generate(template: Template, variables: dict) -> str:
     for piece in template.generate(variables):
         size += len(piece)
         if size > MAX_OUTPUT_CHARS:
-            raise _RenderLimit(f"produced more than {MAX_OUTPUT_CHARS} characters; shorten its output")
-        _check_clock()
+            raise RenderLimit(f"exceeded its size limit: produced more than {MAX_OUTPUT_CHARS} characters; "
+                              f"shorten its output")
+        check_clock()
         pieces.append(piece)
     return "".join(pieces)

@@ -1,0 +1,251 @@
+"""Bound every template render in time and memory, whatever the template calls.
+
+Templates are untrusted and run inside the worker, so one render must never hold the worker for
+long or grow it until the operating system kills it. Three independent bounds apply to every
+render (`bounded`):
+
+- a deadline, checked by the sandbox hooks (calls, loops, output pieces) and by an interrupt,
+  so that even a long loop inside one filter (textwrap, sorting, a generator) stops at the
+  deadline: in the main thread (where workers render) a CPU-time timer signal, which costs
+  nothing until it fires; in other threads a profile hook, which sees every call but slows
+  rendering a few times;
+- a memory cap: while the render runs, the process may map at most `RENDER_MEMORY_BYTES` more
+  data memory (RLIMIT_DATA on Linux), so a single builtin asked for a gigabyte fails at once
+  with MemoryError instead of allocating it; the size checks in `flows.render_checks` refuse
+  the known cases earlier with a clearer message, this cap covers every case they miss;
+- size checks (`require`, `measure`) used by those checks and by the renderer's output limit.
+
+The memory cap is per process: while a render runs, another thread of the same process shares
+the budget. Workers render in one thread at a time, so in practice the budget is the render's.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from itertools import chain
+from typing import Any, Iterator
+
+try:
+    import resource
+except ImportError:  # not on every platform; the other bounds still apply
+    resource = None  # type: ignore[assignment]
+
+RENDER_TIME_LIMIT_SECONDS = 2.0
+MAX_OUTPUT_CHARS = 1_000_000
+MAX_VALUE_CHARS = 16 * 1024 * 1024  # any value a template builds (a large HTTP body still fits)
+MAX_INT_BITS = 64_000  # about 19,000 decimal digits; Python refuses to print more than 4,300 anyway
+RENDER_MEMORY_BYTES = 256 * 1024 * 1024
+_CHECK_EVERY = 1024  # loop iterations between clock checks
+_state = threading.local()
+_END = object()
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class RenderLimit(Exception):
+    """Stop a render that exceeded its time, size or memory limit (becomes a TemplateError)."""
+
+
+def size_error(what: str, size: int | float, limit: int = MAX_VALUE_CHARS, unit: str = "characters") -> RenderLimit:
+    """Return the error for `what` that would build a value of `size` `unit`."""
+    shown = f"{size:.3g}" if isinstance(size, float) or size > 10 ** 12 else str(size)
+    return RenderLimit(f"exceeded its size limit: {what} would build about {shown} {unit} (at most {limit})")
+
+
+def require(size: int | float, what: str, limit: int = MAX_VALUE_CHARS) -> None:
+    """Raise RenderLimit when `what` would build more than `limit` characters."""
+    if size > limit:
+        raise size_error(what, size, limit)
+
+
+def check_clock() -> None:
+    """Raise RenderLimit when the current render has passed its deadline."""
+    deadline = getattr(_state, "deadline", math.inf)
+    if time.monotonic() > deadline:
+        raise RenderLimit(f"exceeded its time limit: took longer than {_state.seconds:g} s to render; "
+                          f"simplify its loops")
+
+
+def loop_guard(iterable: Any) -> Any:
+    """Wrap a `{% for %}` iterable so long loops check the render deadline.
+
+    Short sized loops are returned as they are: the call itself checked the clock, and every
+    loop start calls it again, so only long loops pay for the per-item wrapper.
+    """
+    check_clock()
+    try:
+        if len(iterable) <= _CHECK_EVERY:
+            return iterable
+    except TypeError:  # no length (a generator): wrap it
+        pass
+    return _checked(iterable)
+
+
+def _checked(iterable: Any) -> Iterator[Any]:
+    for index, item in enumerate(iterable):
+        if index % _CHECK_EVERY == _CHECK_EVERY - 1:
+            check_clock()
+        yield item
+
+
+def measure(value: Any, limit: int = MAX_VALUE_CHARS, indent: int = 0) -> int:
+    """Return about how many characters `value` prints as, stopping once past `limit`.
+
+    Shared references count every time they appear, because printing or joining them copies
+    them every time: a list holding one long text a thousand times is a thousand texts long.
+    With `indent`, every item also counts a line indented by `indent` per level (JSON output).
+    """
+    total, visited, stack = 0, 0, [iter((value,))]
+    while stack and total <= limit:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            continue
+        visited += 1
+        total += indent * len(stack)
+        if isinstance(item, (str, bytes)):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item)
+            stack.append(chain(item.keys(), item.values()))
+        elif isinstance(item, (list, tuple)):
+            total += 2 + 2 * len(item)
+            stack.append(iter(item))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += item.bit_length() // 3 + 1
+        else:
+            total += 8
+        if visited % 4096 == 0:
+            check_clock()
+    return total
+
+
+@contextmanager
+def bounded(time_limit: float) -> Iterator[None]:
+    """Run the block under the render limits: a deadline, an interrupt and a memory cap."""
+    previous = getattr(_state, "deadline", math.inf), getattr(_state, "seconds", None)
+    _state.deadline, _state.seconds = time.monotonic() + time_limit, time_limit
+    outer = previous[0] == math.inf
+    try:
+        with _memory_cap(RENDER_MEMORY_BYTES if outer else None), _interrupt(time_limit if outer else None):
+            yield
+    finally:
+        _state.deadline, _state.seconds = previous  # the interrupt stops raising at once
+
+
+@contextmanager
+def _interrupt(time_limit: float | None) -> Iterator[None]:
+    """Interrupt the block once it has run `time_limit` seconds (the handler checks the deadline)."""
+    if time_limit is None:
+        yield
+    elif _timer_available():
+        signal.setitimer(signal.ITIMER_PROF, time_limit, 0.05)  # then every 50 ms until disarmed
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    elif sys.getprofile() is None:
+        sys.setprofile(_profile_hook(_state.deadline))
+        try:
+            yield
+        finally:
+            sys.setprofile(None)
+    else:  # someone else profiles this thread: the sandbox hooks still check the clock
+        yield
+
+
+def _timer_available() -> bool:
+    """Install the timer handler if this is the main thread and SIGPROF is free; say whether it is."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        current = signal.getsignal(signal.SIGPROF)
+        if current is not _on_timer:
+            if current not in (signal.SIG_DFL, None) or signal.getitimer(signal.ITIMER_PROF) != (0.0, 0.0):
+                return False
+            signal.signal(signal.SIGPROF, _on_timer)  # stays installed: harmless between renders
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _on_timer(signum: int, frame: Any) -> None:
+    """Stop the render in the main thread once it is past its deadline (no-op otherwise)."""
+    check_clock()
+
+
+def _profile_hook(deadline: float) -> Any:
+    """Return a profile function that stops the render at `deadline` from inside any call.
+
+    It sees every Python and builtin function call in the rendering thread, so a long loop
+    inside a filter stops too. Only the clock is compared on each event; `check_clock` then
+    reads the render's state, which `bounded` clears before it removes the hook.
+    """
+    clock = time.monotonic
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if clock() > deadline:
+            check_clock()
+
+    return hook
+
+
+_memory_lock = threading.Lock()
+_memory_users = 0
+_memory_saved: tuple[int, int] | None = None
+
+
+@contextmanager
+def _memory_cap(budget: int | None) -> Iterator[None]:
+    """Cap the process's data memory at its current size plus `budget` while the block runs."""
+    global _memory_users, _memory_saved
+    if budget is None:
+        yield
+        return
+    with _memory_lock:
+        if _memory_users == 0:
+            _memory_saved = _set_cap(budget)
+        _memory_users += 1
+    try:
+        yield
+    finally:
+        with _memory_lock:
+            _memory_users -= 1
+            if _memory_users == 0 and _memory_saved is not None:
+                resource.setrlimit(resource.RLIMIT_DATA, _memory_saved)
+                _memory_saved = None
+
+
+def _set_cap(budget: int) -> tuple[int, int] | None:
+    """Lower RLIMIT_DATA to the current data size plus `budget`; return the limits to restore."""
+    used = _data_bytes()
+    if resource is None or used is None:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = used + budget
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if soft != resource.RLIM_INFINITY and soft <= cap:
+        return None  # already at least as strict
+    try:
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ValueError, OSError):
+        return None
+    return soft, hard
+
+
+def _data_bytes() -> int | None:
+    """Return the process's data memory (data and stack, from /proc/self/statm), or None where unknown."""
+    try:
+        descriptor = os.open("/proc/self/statm", os.O_RDONLY)
+        try:
+            return int(os.read(descriptor, 256).split()[5]) * _PAGE_SIZE
+        finally:
+            os.close(descriptor)
+    except (OSError, ValueError, IndexError):
+        return None
