@@ -6,8 +6,10 @@ Every request therefore:
 - accepts only http and https URLs, and refuses numeric host spellings other than the usual
   dotted form (``2130706433``, ``0x7f000001``, ``127.1``), which exist mainly to slip past filters;
 - resolves the host itself and refuses it if *any* address is private, loopback, link-local,
-  multicast, reserved or otherwise not public (IPv4-mapped IPv6 addresses are checked as IPv4),
-  unless the operator allowed that range (`allowed` networks, from HTTP_NODE_ALLOWED_NETWORKS);
+  multicast, reserved or otherwise not public, including IPv6 forms that reach an IPv4 address
+  (mapped, NAT64 and ISATAP are checked as that IPv4 address; 6to4, Teredo and IPv4-compatible
+  are refused), unless the operator allowed that range (`allowed` networks, from
+  HTTP_NODE_ALLOWED_NETWORKS);
 - connects to the address it checked (not to a second DNS answer), sending the real host name
   in the Host header and in TLS SNI, so certificates are still verified against the name;
 - follows redirects itself, checking every hop the same way;
@@ -56,12 +58,51 @@ def _allowed(settings: dict) -> list[IPNetwork]:
         parse_networks(n for n in raw if isinstance(n, str))
 
 
+_TUNNELS = tuple(ipaddress.ip_network(n) for n in (
+    "2002::/16",  # 6to4: deprecated, and the relay forwards to whatever IPv4 address it embeds
+    "2001::/32",  # Teredo: the client's IPv4 address is embedded obfuscated
+    "::/96",  # IPv4-compatible: deprecated
+    "64:ff9b:1::/48",  # local-use NAT64: where the IPv4 address sits depends on the local setup
+))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (DNS64 answers use it)
+
+
+def embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address an IPv6 address carries (mapped, NAT64, 6to4, ISATAP), if any."""
+    if address.version == 4:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    packed = address.packed
+    if address in _NAT64 or packed[8:12] in (b"\x00\x00\x5e\xfe", b"\x02\x00\x5e\xfe"):  # NAT64 or ISATAP
+        return ipaddress.IPv4Address(packed[12:])
+    return None
+
+
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Return whether `address` is an ordinary public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Return whether `address` is an ordinary public unicast address.
+
+    IPv6 forms that tunnel to an IPv4 address are judged by that address (mapped, NAT64,
+    ISATAP), or refused outright where it cannot be known or the form is obsolete (6to4,
+    Teredo, IPv4-compatible, local-use NAT64): ``2002:a9fe:a9fe::1`` is 169.254.169.254.
+    """
+    if address.version == 6 and (address.teredo is not None or any(address in net for net in _TUNNELS)):
+        return False
+    embedded = embedded_ipv4(address)
+    if embedded is not None and (address.ipv4_mapped is not None or address in _NAT64):
+        return is_public(embedded)  # the connection goes to that IPv4 address and nowhere else
+    if embedded is not None and not is_public(embedded):
+        return False
     return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified
                                        or address.is_loopback or address.is_link_local or address.is_private)
+
+
+def _is_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: list[IPNetwork]) -> bool:
+    """Say whether the operator allowed `address`, or the IPv4 address it embeds."""
+    embedded = embedded_ipv4(address)
+    return any(address in network or (embedded is not None and embedded in network) for network in allowed)
 
 
 def check_host(host: str, port: int, allowed: list[IPNetwork]) -> str:
@@ -83,13 +124,12 @@ def check_host(host: str, port: int, allowed: list[IPNetwork]) -> str:
             raise NodeError(f"Could not resolve the host '{host}' ({exc}).") from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
     for address in addresses:
-        if not is_public(address) and not any(address in network for network in allowed) \
-                and not (address.version == 6 and address.ipv4_mapped is not None
-                         and any(address.ipv4_mapped in network for network in allowed)):
+        if not is_public(address) and not _is_allowed(address, allowed):
             shown = host if str(address) == host else f"{host} ({address})"
             raise BlockedRequest(
                 f"Requests to {shown} are not allowed: it is a private, loopback, link-local or reserved "
-                f"address. An operator can allow a range with the HTTP_NODE_ALLOWED_NETWORKS setting.")
+                f"address, or an IPv6 form that tunnels to one. An operator can allow a range with the "
+                f"HTTP_NODE_ALLOWED_NETWORKS setting.")
     if not addresses:
         raise NodeError(f"The host '{host}' has no address.")
     return str(addresses[0])

@@ -143,6 +143,50 @@ def test_the_guard_checks_public_and_allowed_addresses():
         parse_networks(["10.0.0.0/99"])
 
 
+TUNNELLED = [
+    "2002:a9fe:a9fe::1", "2002:7f00:1::", "2002:0a00:0001:1::5", "2002:c0a8:0101::1",  # 6to4 of private IPv4
+    "2002:0808:0808::1",  # 6to4 is refused whatever it embeds: the relay decides where it goes
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0::1",  # Teredo: the client address is obfuscated
+    "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:169.254.169.254", "::ffff:10.0.0.1", "::ffff:0:0",  # mapped
+    "::127.0.0.1", "::a9fe:a9fe", "::8.8.8.8", "::10.0.0.1",  # IPv4-compatible (obsolete)
+    "64:ff9b::a9fe:a9fe", "64:ff9b::127.0.0.1", "64:ff9b::10.1.2.3", "64:ff9b::c0a8:101",  # NAT64
+    "64:ff9b:1::a9fe:a9fe", "64:ff9b:1:2::8.8.8.8",  # local-use NAT64
+    "2600::5efe:a9fe:a9fe", "2600::200:5efe:7f00:1", "2a00:1450::5efe:10.0.0.1",  # ISATAP interface ids
+]
+NUMERIC_SPELLINGS = ["2130706433", "0x7f000001", "0x7F.0.0.1", "0177.0.0.1", "017700000001", "127.1", "127.0.1",
+                     "0x7f.1", "2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518", "0", "00.0.0.0"]
+
+
+@pytest.mark.parametrize("host", TUNNELLED + NUMERIC_SPELLINGS)
+def test_ipv6_forms_that_tunnel_to_ipv4_and_odd_ipv4_spellings_are_refused(host):
+    with pytest.raises(BlockedRequest):
+        check_host(host, 80, [])
+
+
+@pytest.mark.parametrize("host", ["2002:a9fe:a9fe::1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
+                                  "0251.0376.0251.0376", "2852039166"])
+def test_a_url_with_a_tunnelled_or_numeric_host_reaches_nothing(run_flow, server, host):
+    literal = f"[{host}]" if ":" in host else host
+    before = len(server.requests)
+
+    outcome, _ = run_flow(http_flow(url=f"http://{literal}/latest/meta-data/"), "start", {}, settings={})
+
+    assert outcome.status == "failed"
+    assert "not allowed" in outcome.error or "dotted form" in outcome.error or "is not valid" in outcome.error
+    assert len(server.requests) == before
+
+
+def test_the_allow_list_also_covers_the_ipv4_address_a_tunnel_embeds():
+    loopback, private = parse_networks(["127.0.0.0/8"]), parse_networks(["10.0.0.0/8", "2002::/16"])
+    assert check_host("::ffff:127.0.0.1", 80, loopback) == "::ffff:7f00:1"
+    assert check_host("64:ff9b::7f00:1", 80, loopback) == "64:ff9b::7f00:1"
+    assert check_host("2002:0a00:0001::1", 80, private) == "2002:a00:1::1"
+    assert check_host("64:ff9b::808:808", 80, []) == "64:ff9b::808:808"  # DNS64 answer for a public host
+    assert check_host("2606:4700:4700::1111", 80, []) == "2606:4700:4700::1111"
+    with pytest.raises(BlockedRequest):
+        check_host("::ffff:10.0.0.1", 80, loopback)
+
+
 def test_the_ops_example_branches_on_the_answer_and_parks_when_degraded(run_flow, server):
     from tests.flows.conftest import load_example
 
