@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 
-from flows.nodes.base import NodeError
+from flows.nodes.base import NodeContext, NodeError
 
 KINDS = ("api_key", "bearer", "basic", "header")
 
@@ -32,3 +32,16 @@ def auth_headers(credential: dict, *, api_key_as_bearer: bool = False) -> dict[s
     if kind == "header" and credential.get("header"):
         return {credential["header"]: value}
     raise NodeError(f"The credential '{name}' has the unusable kind {kind!r}; edit it under Credentials.")
+
+
+def node_credential_headers(ctx: NodeContext, name: str | None, *, api_key_as_bearer: bool = False) -> dict[str, str]:
+    """Return the headers presenting the node's credential `name` ({} for none), remembering them as secrets.
+
+    Nodes pass these to `flows.net.guarded_stream` as `credentials`, never among the other
+    headers, so that a redirect to another origin cannot carry them along.
+    """
+    if not name:
+        return {}
+    headers = auth_headers(ctx.credential(name), api_key_as_bearer=api_key_as_bearer)
+    ctx.secrets.update(value for value in headers.values() if len(value) >= 4)
+    return headers

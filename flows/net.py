@@ -12,7 +12,8 @@ Every request therefore:
   HTTP_NODE_ALLOWED_NETWORKS);
 - connects to the address it checked (not to a second DNS answer), sending the real host name
   in the Host header and in TLS SNI, so certificates are still verified against the name;
-- follows redirects itself, checking every hop the same way;
+- follows redirects itself, checking every hop the same way, and sends the node's credential
+  only to the origin (scheme, host and port) it was configured for, never on to another;
 - ignores proxy settings from the environment, which would bypass all of the above.
 """
 
@@ -154,33 +155,42 @@ def _target(url: httpx.URL | str) -> httpx.URL:
     return target
 
 
+_AUTHOR_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def _origin(target: httpx.URL) -> tuple[str, str, int]:
+    return target.scheme, target.host.lower(), target.port or (443 if target.scheme == "https" else 80)
+
+
+def same_origin(configured: httpx.URL, hop: httpx.URL) -> bool:
+    """Say whether credentials meant for `configured` may go to `hop`: the same scheme, host and port.
+
+    The one exception is the upgrade from http on port 80 to https on port 443 of the same host,
+    which only makes the credential safer. A downgrade to http, another port or another host is
+    another origin: it may be another service, and plain http exposes the credential on the wire.
+    """
+    want, got = _origin(configured), _origin(hop)
+    return want == got or (want[1] == got[1] and want[0::2] == ("http", 80) and got[0::2] == ("https", 443))
+
+
 @contextmanager
 def guarded_stream(method: str, url: str, *, settings: dict, timeout: float, headers: dict | None = None,
-                   params: dict | None = None, json: object = None, data: dict | None = None,
-                   content: bytes | None = None) -> Iterator[httpx.Response]:
+                   credentials: dict | None = None, params: dict | None = None, json: object = None,
+                   data: dict | None = None, content: bytes | None = None) -> Iterator[httpx.Response]:
     """Send the request (following checked redirects) and yield the streamed final response.
 
+    `credentials` are headers sent only to the URL's own origin (`same_origin`); after a redirect
+    elsewhere they, and any Authorization or Cookie header among `headers`, stay behind.
     Raise BlockedRequest for a refused address, NodeError for a bad URL or a transport failure
     (connection refused, timeout), each with a message naming the URL's host.
     """
     allowed = _allowed(settings)
-    headers = dict(headers or {})
+    headers, credentials = dict(headers or {}), dict(credentials or {})
     with httpx.Client(trust_env=False, timeout=timeout, follow_redirects=False) as client:
-        target = _target(url)
+        configured = target = _target(url)
         for hop in range(MAX_REDIRECTS + 1):
-            port = target.port or (443 if target.scheme == "https" else 80)
-            address = check_host(target.host, port, allowed)
-            hop_headers = {**headers, "Host": target.netloc.decode("ascii")}
-            extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-            request = client.build_request(method, target.copy_with(host=address), headers=hop_headers,
-                                           params=params if hop == 0 else None, json=json, data=data,
-                                           content=content, extensions=extensions)
-            try:
-                response = client.send(request, stream=True)
-            except httpx.TimeoutException:
-                raise NodeError(f"{target.host} did not answer within {timeout:g} s.") from None
-            except httpx.HTTPError as exc:
-                raise NodeError(f"Could not reach {target.host}: {type(exc).__name__}: {exc}") from None
+            response = _send(client, method, target, _hop_headers(headers, credentials, configured, target), allowed,
+                             timeout, params=params if hop == 0 else None, json=json, data=data, content=content)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECT_CODES or not location:
                 try:
@@ -189,15 +199,34 @@ def guarded_stream(method: str, url: str, *, settings: dict, timeout: float, hea
                     response.close()
                 return
             response.close()
-            next_target = _target(target.join(location))
-            if next_target.host != target.host:  # never send credentials on to another host
-                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+            target = _target(target.join(location))
             if response.status_code == 303 or (response.status_code in (301, 302) and method.upper() == "POST"):
                 method, json, data, content = "GET", None, None, None
-            if hop == 0:
-                params = None
-            target = next_target
         raise NodeError(f"{url} redirected more than {MAX_REDIRECTS} times.")
+
+
+def _hop_headers(headers: dict, credentials: dict, configured: httpx.URL, target: httpx.URL) -> dict:
+    """Return the headers for one hop: credentials only for the configured origin."""
+    if same_origin(configured, target):
+        return {**headers, **credentials}
+    return {name: value for name, value in headers.items() if name.lower() not in _AUTHOR_CREDENTIAL_HEADERS}
+
+
+def _send(client: httpx.Client, method: str, target: httpx.URL, headers: dict, allowed: list[IPNetwork],
+          timeout: float, **body: object) -> httpx.Response:
+    """Check the target's address, then send one request to exactly that address."""
+    port = target.port or (443 if target.scheme == "https" else 80)
+    address = check_host(target.host, port, allowed)
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    request = client.build_request(method, target.copy_with(host=address),
+                                   headers={**headers, "Host": target.netloc.decode("ascii")},
+                                   extensions=extensions, **body)
+    try:
+        return client.send(request, stream=True)
+    except httpx.TimeoutException:
+        raise NodeError(f"{target.host} did not answer within {timeout:g} s.") from None
+    except httpx.HTTPError as exc:
+        raise NodeError(f"Could not reach {target.host}: {type(exc).__name__}: {exc}") from None
 
 
 def read_limited(response: httpx.Response, max_bytes: int, timeout_at: float | None = None) -> bytes:

@@ -165,17 +165,18 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class StubServer:
-    """A threaded HTTP server on 127.0.0.1 with a random port."""
+    """A threaded HTTP server on 127.0.0.1 (or another loopback `host`) with a random port."""
 
-    def __init__(self, handler: type[_Handler]):
+    def __init__(self, handler: type[_Handler], host: str = "127.0.0.1"):
         self.recorder = Recorder()
         handler_class = type(handler.__name__, (handler,), {"recorder": self.recorder, "flaky_calls": 0})
-        self.server = _QuietServer(("127.0.0.1", 0), handler_class)
+        self.server = _QuietServer((host, 0), handler_class)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
 
     @property
     def requests(self) -> list[dict]:
@@ -198,6 +199,6 @@ def provider() -> Iterator[StubServer]:
 
 
 @contextmanager
-def service() -> Iterator[StubServer]:
-    with StubServer(ServiceHandler) as server:
+def service(host: str = "127.0.0.1") -> Iterator[StubServer]:
+    with StubServer(ServiceHandler, host) as server:
         yield server

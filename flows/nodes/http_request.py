@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 
-from flows.credentials import auth_headers
+from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 
@@ -86,10 +86,7 @@ class HttpRequestNode(NodeType):
                    for name, source in (config.get("headers") or {}).items()}
         headers.setdefault("Idempotency-Key", idempotency_key(ctx.run.get("id"), ctx.node_id))
         headers.setdefault("User-Agent", "Switchboard-flow")
-        if config.get("credential"):
-            credential_headers = auth_headers(ctx.credential(config["credential"]))
-            ctx.secrets.update(value for value in credential_headers.values() if len(value) >= 4)
-            headers.update(credential_headers)
+        credentials = node_credential_headers(ctx, config.get("credential"))
         query = {name: ctx.render(source, f"config.query.{name}")
                  for name, source in (config.get("query") or {}).items()} or None
         body: dict = {}
@@ -101,7 +98,7 @@ class HttpRequestNode(NodeType):
         timeout = float(config["timeout_seconds"])
         started = time.monotonic()
         with guarded_stream(config["method"], url, settings=ctx.settings, timeout=timeout, headers=headers,
-                            params=query, **body) as response:
+                            credentials=credentials, params=query, **body) as response:
             raw = read_limited(response, config["max_response_bytes"])
             status, response_headers = response.status_code, response.headers
         output = _output(status, response_headers, raw, time.monotonic() - started)

@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from flows.credentials import auth_headers
+from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 
@@ -76,10 +76,7 @@ class LlmNode(NodeType):
     def run(self, ctx: NodeContext) -> NodeResult:
         config = ctx.config
         headers = {"Content-Type": "application/json"}
-        if config.get("credential"):
-            credential_headers = auth_headers(ctx.credential(config["credential"]), api_key_as_bearer=True)
-            ctx.secrets.update(value for value in credential_headers.values() if len(value) >= 4)
-            headers.update(credential_headers)
+        credentials = node_credential_headers(ctx, config.get("credential"), api_key_as_bearer=True)
         body: dict = {"model": config["model"], "messages": self.messages(ctx), "stream": bool(config["stream"])}
         for name in ("temperature", "max_tokens"):
             if config.get(name) is not None:
@@ -90,7 +87,7 @@ class LlmNode(NodeType):
         timeout = float(config["timeout_seconds"])
         deadline = time.monotonic() + timeout
         with guarded_stream("POST", url, settings=ctx.settings, timeout=timeout, headers=headers,
-                            json=body) as response:
+                            credentials=credentials, json=body) as response:
             if response.status_code >= 400:
                 raw = read_limited(response, 64 * 1024)
                 raise NodeError(_http_error(response.status_code, raw))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 import flows
-from flows.net import BlockedRequest, check_host, parse_networks
+from flows.net import BlockedRequest, check_host, parse_networks, same_origin
 from tests.stubs import service
 
 LOOPBACK = {"http_allowed_networks": ["127.0.0.1/32"]}
@@ -67,6 +68,74 @@ def test_form_body_and_credential_headers(run_flow, server):
     # The echo server sends the Authorization header back; the recorded output must not keep it.
     assert "pa55word-xyz" not in repr(journal.records) and received["headers"]["Authorization"] not in repr(journal.records)
     assert outcome.status == "succeeded"
+
+
+CREDENTIALS = {
+    "bearer": {"kind": "bearer", "value": "tok-bearer-123456"},
+    "basic": {"kind": "basic", "username": "robot", "password": "pa55word-xyz"},
+    "api_key": {"kind": "api_key", "value": "key-default-123456"},
+    "api_key_custom": {"kind": "api_key", "value": "key-custom-123456", "header": "X-Custom-Key"},
+    "header": {"kind": "header", "value": "hdr-value-123456", "header": "X-Token"},
+}
+
+
+@pytest.fixture(scope="module")
+def elsewhere():
+    """Two more servers: the same host on another port, and another loopback host."""
+    with service() as other_port, service("127.0.0.2") as other_host:
+        yield {"port": other_port, "host": other_host}
+
+
+def _credential_flow(url: str, kind: str) -> tuple[dict, dict]:
+    document = http_flow(url=url, credential="c", headers={"Cookie": "session=abc123456", "X-Plain": "kept"})
+    return document, {"c": {"name": "c", **CREDENTIALS[kind]}}
+
+
+@pytest.mark.parametrize("kind", CREDENTIALS)
+@pytest.mark.parametrize("where", ["port", "host"])
+def test_no_credential_follows_a_redirect_to_another_origin(run_flow, server, elsewhere, kind, where):
+    target = elsewhere[where]
+    document, secrets = _credential_flow(server.url + "/redirect?to=" + target.url + "/echo", kind)
+    settings = {"http_allowed_networks": ["127.0.0.0/8"]}
+
+    outcome, _ = run_flow(document, "start", {}, settings=settings, credentials=secrets.get)
+
+    assert outcome.status == "succeeded", outcome.error
+    first, final = server.requests[-1], target.requests[-1]
+    sent = {k: v for k, v in first["headers"].items() if k in ("Authorization", "X-API-Key", "X-Custom-Key", "X-Token")}
+    assert len(sent) == 1  # the configured origin got the credential
+    secret = next(iter(sent.values()))
+    assert final["path"] == "/echo" and final["headers"]["X-Plain"] == "kept"
+    assert secret not in repr(final["headers"]) and not set(sent) & set(final["headers"])
+    assert "Cookie" not in final["headers"] and "abc123456" not in repr(final)
+
+
+@pytest.mark.parametrize("kind", CREDENTIALS)
+def test_a_redirect_within_the_origin_keeps_the_credential(run_flow, server, kind):
+    document, secrets = _credential_flow(server.url + "/redirect?to=/echo", kind)
+
+    outcome, _ = run_flow(document, "start", {}, settings=LOOPBACK, credentials=secrets.get)
+
+    assert outcome.status == "succeeded", outcome.error
+    first, final = server.requests[-2], server.requests[-1]
+    names = {"Authorization", "X-API-Key", "X-Custom-Key", "X-Token", "Cookie"}
+    assert final["path"] == "/echo"
+    assert {k: v for k, v in final["headers"].items() if k in names} == \
+        {k: v for k, v in first["headers"].items() if k in names}
+
+
+@pytest.mark.parametrize(("configured", "hop", "same"), [
+    ("https://api.example.com/x", "https://api.example.com/y", True),
+    ("https://api.example.com/x", "https://API.example.com:443/y", True),
+    ("http://api.example.com/x", "https://api.example.com/y", True),  # upgrade to https on the default ports
+    ("https://api.example.com/x", "http://api.example.com/y", False),  # downgrade: readable on the wire
+    ("https://api.example.com/x", "https://api.example.com:8443/y", False),
+    ("http://api.example.com:8080/x", "https://api.example.com/y", False),
+    ("https://api.example.com/x", "https://evil.example.com/y", False),
+    ("https://api.example.com/x", "https://api.example.com.evil.net/y", False),
+])
+def test_credentials_go_only_to_the_configured_origin(configured, hop, same):
+    assert same_origin(httpx.URL(configured), httpx.URL(hop)) is same
 
 
 def test_an_error_status_fails_the_step_with_the_status_and_retry_tries_again(run_flow, server):
