@@ -130,6 +130,8 @@ class ServiceHandler(_Handler):
         if path == "/echo":
             return self._json(200, {"method": request["method"], "headers": request["headers"], "body": request["body"],
                                     "query": params})
+        if path == "/echo-encoded":  # the credential headers back, as servers tend to: encoded in many ways
+            return self._json(int(params.get("status", "200")), _encoded_echo(request["headers"]))
         if path.startswith("/fail/"):
             return self._json(int(path.split("/")[-1]), {"error": "it broke"})
         if path == "/redirect":
@@ -150,6 +152,25 @@ class ServiceHandler(_Handler):
                 return self._json(503, {"error": "try again"})
             return self._json(200, {"calls": type(self).flaky_calls})
         return self._json(404, {"error": "not found"})
+
+
+def _encoded_echo(headers: dict) -> dict:
+    """Return each credential-looking header value percent-encoded, JSON-escaped and base64-encoded."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    echoed = {}
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "x-api-key", "x-custom-key", "x-token"):
+            token = value.split(" ", 1)[-1]
+            echoed[name] = {"url": quote(value, safe=""), "url_lower": quote(value, safe="").lower(),
+                            "form": quote_plus(value), "json_u": "".join(f"\\u{ord(c):04x}" for c in value),
+                            "b64": base64.b64encode(value.encode()).decode(),
+                            "b64url": base64.urlsafe_b64encode(value.encode()).decode().rstrip("="),
+                            "decoded": base64.b64decode(token + "==").decode("latin-1") if name == "Authorization"
+                            and value.startswith("Basic ") else None,
+                            "text": f"redirect to /login?next=%2F&token={quote(token, safe='')}"}
+    return echoed
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -14,6 +14,7 @@ import time
 
 from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
+from flows.redaction import redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 
 _TEMPLATE_MAP = {
@@ -103,7 +104,7 @@ class HttpRequestNode(NodeType):
             status, response_headers = response.status_code, response.headers
         output = _output(status, response_headers, raw, time.monotonic() - started)
         if config["fail_on_error_status"] and status >= 400:
-            snippet = output["body"][:300]
+            snippet = redact(output["body"], ctx.secrets)[:300]  # before cutting: a cut secret is not found
             raise NodeError(f"{config['method']} {url} answered HTTP {status}" + (f": {snippet}" if snippet else "."))
         return NodeResult(output=output, port="out")
 

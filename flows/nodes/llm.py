@@ -17,6 +17,7 @@ import httpx
 
 from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
+from flows.redaction import redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -90,7 +91,7 @@ class LlmNode(NodeType):
                             credentials=credentials, json=body) as response:
             if response.status_code >= 400:
                 raw = read_limited(response, 64 * 1024)
-                raise NodeError(_http_error(response.status_code, raw))
+                raise NodeError(_http_error(response.status_code, raw, ctx.secrets))
             if body["stream"] and "text/event-stream" in response.headers.get("content-type", ""):
                 answer = _read_stream(ctx, response, deadline, timeout)
             else:
@@ -120,8 +121,8 @@ class LlmNode(NodeType):
         return messages
 
 
-def _http_error(status: int, raw: bytes) -> str:
-    """Say what the provider said, preferring its error message over raw JSON."""
+def _http_error(status: int, raw: bytes, secrets: set) -> str:
+    """Say what the provider said, preferring its error message over raw JSON (secrets blanked before cutting)."""
     detail = raw.decode("utf-8", errors="replace").strip()
     try:
         error = json.loads(detail).get("error")
@@ -130,7 +131,7 @@ def _http_error(status: int, raw: bytes) -> str:
         pass
     hint = {401: " Check the credential.", 404: " Check the base URL and the model name.",
             429: " The provider is rate limiting; add a retry with a wait."}.get(status, "")
-    return f"The model provider answered HTTP {status}: {str(detail)[:500]}.{hint}"
+    return f"The model provider answered HTTP {status}: {redact(str(detail), secrets)[:500]}.{hint}"
 
 
 def _parse_answer(raw: bytes) -> dict:
@@ -139,7 +140,7 @@ def _parse_answer(raw: bytes) -> dict:
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        shown = raw[:200].decode("utf-8", errors="replace")
+        shown = raw[:200].decode("utf-8", errors="replace")  # a provider's answer never echoes the key
         raise NodeError(f"The model provider's answer is not a chat completion (expected JSON with "
                         f"choices[0].message.content): {shown!r}") from None
     return {"text": text, "model": data.get("model"), "finish_reason": choice.get("finish_reason"),
