@@ -38,9 +38,9 @@ class RunFailed(Exception):
 class NodeFailure(Exception):
     """Fail the current step with a message for the user (internal control flow)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass

@@ -9,60 +9,27 @@ from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.operators import OPERATORS, UNARY, compare
+from flows.nodes.schema_parts import closed_object, text_field
 from flows.patterns import BRANCH_PORT
 from flows.problems import Problem
 
 ELSE_PORT = "else"
 
-_CONDITION_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["value", "operator"],
-    "properties": {
-        "value": {
-            "type": "string",
-            "title": "Value",
-            "x-widget": "template-inline",
-            "description": "Template for the value to test, e.g. {{ inputs.user_message }}.",
-        },
-        "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
-        "compare_to": {
-            "type": "string",
-            "title": "Compare to",
-            "x-widget": "template-inline",
-            "description": "Template for the value to compare with; not used by is_empty, "
-                           "is_not_empty, is_true and is_false.",
-        },
-    },
-}
+_CONDITION_SCHEMA = closed_object({
+    "value": text_field("Value", "Template for the value to test, e.g. {{ inputs.user_message }}.",
+                        **{"x-widget": "template-inline"}),
+    "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
+    "compare_to": text_field("Compare to", "Template for the value to compare with; not used by is_empty, "
+                                           "is_not_empty, is_true and is_false.", **{"x-widget": "template-inline"}),
+}, required=["value", "operator"])
 
-_BRANCH_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["port", "conditions"],
-    "properties": {
-        "port": {
-            "type": "string",
-            "pattern": BRANCH_PORT,
-            "title": "Port",
-            "description": "Name of the output port this branch leaves from.",
-        },
-        "label": {"type": "string", "maxLength": 200, "title": "Label", "description": "Shown on the canvas."},
-        "match": {
-            "enum": ["all", "any"],
-            "default": "all",
-            "title": "Match",
-            "description": "Whether all conditions or any one of them must hold.",
-        },
-        "conditions": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 20,
-            "items": _CONDITION_SCHEMA,
-            "title": "Conditions",
-        },
-    },
-}
+_BRANCH_SCHEMA = closed_object({
+    "port": text_field("Port", "Name of the output port this branch leaves from.", pattern=BRANCH_PORT),
+    "label": text_field("Label", "Shown on the canvas.", maxLength=200),
+    "match": {"enum": ["all", "any"], "default": "all", "title": "Match",
+              "description": "Whether all conditions or any one of them must hold."},
+    "conditions": {"type": "array", "minItems": 1, "maxItems": 20, "items": _CONDITION_SCHEMA, "title": "Conditions"},
+}, required=["port", "conditions"])
 
 
 class ConditionNode(NodeType):
@@ -73,23 +40,14 @@ class ConditionNode(NodeType):
     title = "Condition"
     description = ("Sends the run down the first branch whose conditions hold; when none does, "
                    "down 'else'.")
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["branches"],
-        "properties": {
-            "branches": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 20,
-                "items": _BRANCH_SCHEMA,
-                "default": [{"port": "yes", "label": "Yes", "match": "all",
-                             "conditions": [{"value": "", "operator": "is_not_empty"}]}],
-                "title": "Branches",
-                "description": "Checked in order; the first branch that matches wins.",
-            },
+    config_schema = closed_object({
+        "branches": {
+            "type": "array", "minItems": 1, "maxItems": 20, "items": _BRANCH_SCHEMA,
+            "default": [{"port": "yes", "label": "Yes", "match": "all",
+                         "conditions": [{"value": "", "operator": "is_not_empty"}]}],
+            "title": "Branches", "description": "Checked in order; the first branch that matches wins.",
         },
-    }
+    }, required=["branches"])
 
     def output_ports(self, config: dict) -> list[str]:
         return [branch["port"] for branch in config.get("branches", [])] + [ELSE_PORT]
@@ -105,16 +63,11 @@ class ConditionNode(NodeType):
         seen: set[str] = set()
         for b_index, branch in enumerate((node.get("config") or {})["branches"]):
             port, path = branch["port"], f"config.branches[{b_index}]"
-            if port == ELSE_PORT:
-                problems.append(self.problem(
-                    node, "duplicate_port",
-                    "The port name 'else' is reserved for runs that match no branch; choose "
-                    "another name.", f"{path}.port"))
-            elif port in seen:
-                problems.append(self.problem(
-                    node, "duplicate_port",
-                    f"Two branches use the port '{port}'; give each branch its own port name.",
-                    f"{path}.port"))
+            if port == ELSE_PORT or port in seen:
+                reason = ("The port name 'else' is reserved for runs that match no branch; choose another name."
+                          if port == ELSE_PORT else
+                          f"Two branches use the port '{port}'; give each branch its own port name.")
+                problems.append(self.problem(node, "duplicate_port", reason, f"{path}.port"))
             seen.add(port)
             for c_index, condition in enumerate(branch["conditions"]):
                 if condition["operator"] not in UNARY and "compare_to" not in condition:

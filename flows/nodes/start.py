@@ -11,31 +11,18 @@ from jsonschema import Draft202012Validator
 
 from flows.inputs import INPUT_TYPES, MESSAGE_INPUT_TYPES, validate_inputs
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.schema_parts import closed_object, text_field
 from flows.patterns import INPUT_NAME
 from flows.problems import Problem
 
-_INPUT_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "type"],
-    "properties": {
-        "name": {
-            "type": "string",
-            "pattern": INPUT_NAME,
-            "title": "Name",
-            "description": "How templates refer to the input: inputs.<name>.",
-        },
-        "type": {"enum": list(INPUT_TYPES), "title": "Type", "description": "The JSON type callers must send."},
-        "required": {
-            "type": "boolean",
-            "default": False,
-            "title": "Required",
-            "description": "Refuse requests that leave this input out (unless it has a default).",
-        },
-        "default": {"title": "Default", "description": "Value used when the request leaves the input out."},
-        "description": {"type": "string", "title": "Description", "description": "Shown to API callers."},
-    },
-}
+_INPUT_SCHEMA = closed_object({
+    "name": text_field("Name", "How templates refer to the input: inputs.<name>.", pattern=INPUT_NAME),
+    "type": {"enum": list(INPUT_TYPES), "title": "Type", "description": "The JSON type callers must send."},
+    "required": {"type": "boolean", "default": False, "title": "Required",
+                 "description": "Refuse requests that leave this input out (unless it has a default)."},
+    "default": {"title": "Default", "description": "Value used when the request leaves the input out."},
+    "description": text_field("Description", "Shown to API callers."),
+}, required=["name", "type"])
 
 
 class StartNode(NodeType):
@@ -45,27 +32,13 @@ class StartNode(NodeType):
     category = "start"
     title = "Start"
     description = "Declares the inputs the flow accepts. Every flow has exactly one start node."
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "inputs": {
-                "type": "array",
-                "maxItems": 100,
-                "items": _INPUT_SCHEMA,
-                "default": [],
-                "title": "Inputs",
-                "description": "The values callers send to this flow.",
-            },
-            "message_input": {
-                "type": "string",
-                "title": "Message input",
-                "x-widget": "input-select",
-                "description": "The input that a request's user_message, text or instruction "
-                               "fills. Must be a string or object input.",
-            },
-        },
-    }
+    config_schema = closed_object({
+        "inputs": {"type": "array", "maxItems": 100, "items": _INPUT_SCHEMA, "default": [], "title": "Inputs",
+                   "description": "The values callers send to this flow."},
+        "message_input": text_field("Message input", "The input that a request's user_message, text or "
+                                    "instruction fills. Must be a string or object input.",
+                                    **{"x-widget": "input-select"}),
+    })
 
     def check(self, node: dict) -> list[Problem]:
         config = node.get("config") or {}

@@ -8,6 +8,7 @@ case whose text equals the value wins, otherwise the run takes `default`.
 from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
+from flows.nodes.schema_parts import closed_object, text_field
 from flows.problems import Problem
 
 DEFAULT_PORT = "default"
@@ -20,29 +21,20 @@ class SwitchNode(NodeType):
     category = "logic"
     title = "Switch"
     description = "Picks a branch by value: the first case equal to the value, otherwise 'default'."
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["value", "cases"],
-        "properties": {
-            "value": {"type": "string", "maxLength": 10000, "default": "", "title": "Value",
-                      "x-widget": "template-inline", "description": "Template, e.g. {{ nodes.call.status }}."},
-            "cases": {
-                "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases",
-                "description": "Checked in order; each case has its own output port.",
-                "default": [{"port": "case_1", "equals": ""}],
-                "items": {
-                    "type": "object", "additionalProperties": False, "required": ["port", "equals"],
-                    "properties": {
-                        "port": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$", "title": "Port"},
-                        "equals": {"type": "string", "maxLength": 1000, "title": "Equals"},
-                    },
-                },
-            },
-            "ignore_case": {"type": "boolean", "default": False, "title": "Ignore case",
-                            "description": "Compare without regard to upper and lower case."},
+    config_schema = closed_object({
+        "value": text_field("Value", "Template, e.g. {{ nodes.call.status }}.", maxLength=10000, default="",
+                            **{"x-widget": "template-inline"}),
+        "cases": {
+            "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases",
+            "description": "Checked in order; each case has its own output port.",
+            "default": [{"port": "case_1", "equals": ""}],
+            "items": closed_object({"port": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$", "title": "Port"},
+                                    "equals": {"type": "string", "maxLength": 1000, "title": "Equals"}},
+                                   required=["port", "equals"]),
         },
-    }
+        "ignore_case": {"type": "boolean", "default": False, "title": "Ignore case",
+                        "description": "Compare without regard to upper and lower case."},
+    }, required=["value", "cases"])
 
     def output_ports(self, config: dict) -> list[str]:
         return list(dict.fromkeys(case["port"] for case in config.get("cases", []))) + [DEFAULT_PORT]

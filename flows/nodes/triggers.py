@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
+from flows.nodes.schema_parts import closed_object, text_field
 from flows.patterns import TRIGGER_KEY
 from flows.problems import Problem
 
@@ -48,18 +49,9 @@ class ApiTrigger(_Trigger):
     title = "REST API"
     description = ("Start the flow with an HTTP POST to this trigger's URL. The URL appears on the "
                    "node after you save the flow.")
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["key"],
-        "properties": {
-            "key": {
-                "type": "string",
-                "pattern": TRIGGER_KEY,
-                "title": "Key",
-                "description": "The last part of the trigger URL. Letters, digits, '-' and '_'; "
-                               "unique in the workspace, ignoring case.",
-            },
+    config_schema = closed_object(required=["key"], properties={
+            "key": text_field("Key", "The last part of the trigger URL. Letters, digits, '-' and '_'; "
+                                     "unique in the workspace, ignoring case.", pattern=TRIGGER_KEY),
             "authenticate": {
                 "type": "boolean",
                 "default": True,
@@ -140,8 +132,7 @@ class ApiTrigger(_Trigger):
                 "title": "Notes",
                 "description": "What calls this trigger and why; shown to your team only.",
             },
-        },
-    }
+    })
 
     def check(self, node: dict) -> list[Problem]:
         """Refuse a filter that is not a usable JSON Schema, so no request meets a broken filter."""
@@ -199,21 +190,13 @@ class OpenAITrigger(_Trigger):
     """Make the flow a model that any OpenAI-compatible client can chat with."""
 
     type = "openai_trigger"
-    title = "OpenAI API"
     description = ("Call the flow as a chat model with any OpenAI client (the official SDKs, curl, "
                    "chat apps): the base URL and the model name appear on the node after you save.")
-    config_schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["key"],
-        "properties": {
-            "key": {
-                "type": "string",
-                "pattern": TRIGGER_KEY,
-                "title": "Model name",
-                "description": "What clients pass as `model`. Letters, digits, '-' and '_'; unique "
-                               "among the workspace's trigger keys, ignoring case.",
-            },
+    title = "OpenAI API"
+    config_schema = closed_object(required=["key"], properties={
+            "key": text_field("Model name", "What clients pass as `model`. Letters, digits, '-' and '_'; "
+                                            "unique among the workspace's trigger keys, ignoring case.",
+                              pattern=TRIGGER_KEY),
             "timeout_seconds": {
                 "type": "number",
                 "minimum": 1,
@@ -238,5 +221,4 @@ class OpenAITrigger(_Trigger):
                 "title": "Notes",
                 "description": "What this model is for; shown to your team only.",
             },
-        },
-    }
+    })

@@ -7,20 +7,17 @@ import pytest
 
 import flows
 from flows.net import BlockedRequest, check_host, parse_networks, same_origin
+from tests.flows.documents import chain
 from tests.stubs import service
 
 LOOPBACK = {"http_allowed_networks": ["127.0.0.1/32"]}
 
 
 def http_flow(**config) -> dict:
-    return {"schema_version": 1, "name": "t", "nodes": [
+    return chain(
         {"id": "start", "type": "start", "config": {"inputs": [{"name": "service", "type": "string", "default": "db"}]}},
         {"id": "call", "type": "http_request", "config": config},
-        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.call.status }} {{ nodes.call.json | tojson }}"}},
-    ], "edges": [
-        {"id": "e1", "source": "start", "source_port": "out", "target": "call", "target_port": "in"},
-        {"id": "e2", "source": "call", "source_port": "out", "target": "answer", "target_port": "in"},
-    ]}
+        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.call.status }} {{ nodes.call.json | tojson }}"}})
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import flows
+from tests.flows.documents import chain
 from tests.stubs import provider
 
 LOOPBACK = {"http_allowed_networks": ["127.0.0.1/32"]}
@@ -16,25 +17,21 @@ SESSION = {"id": "s-1", "history": [
 KEY = {"openai": {"kind": "api_key", "name": "openai", "value": "sk-test-0123456789"}}
 
 
-def llm_flow(base_url: str, **config) -> dict:
-    settings = {"base_url": base_url + "/v1", "model": "echo", "credential": "openai",
-                "system_prompt": "You help {{ inputs.name }}.", **config}
-    return {"schema_version": 1, "name": "t", "nodes": [
-        {"id": "start", "type": "start", "config": {"inputs": [
-            {"name": "message", "type": "string", "required": True}, {"name": "name", "type": "string", "default": "Ada"}],
-            "message_input": "message"}},
-        {"id": "ask", "type": "llm", "config": settings},
-        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.ask.text | trim }}"}},
-    ], "edges": [
-        {"id": "e1", "source": "start", "source_port": "out", "target": "ask", "target_port": "in"},
-        {"id": "e2", "source": "ask", "source_port": "out", "target": "answer", "target_port": "in"},
-    ]}
-
-
 @pytest.fixture(scope="module")
 def stub():
     with provider() as server:
         yield server
+
+
+def llm_flow(base_url: str, **config) -> dict:
+    settings = {"base_url": base_url + "/v1", "model": "echo", "credential": "openai",
+                "system_prompt": "You help {{ inputs.name }}.", **config}
+    return chain(
+        {"id": "start", "type": "start", "config": {"inputs": [
+            {"name": "message", "type": "string", "required": True}, {"name": "name", "type": "string", "default": "Ada"}],
+            "message_input": "message"}},
+        {"id": "ask", "type": "llm", "config": settings},
+        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.ask.text | trim }}"}})
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -12,6 +12,7 @@ import pytest
 
 import flows
 from flows.redaction import MASK, redact
+from tests.flows.documents import chain
 from tests.stubs import service
 
 SECRETS = ["sk-test-0123456789", "pa55 w/rd+&=?#", 'quote"back\\slash', "ünïcødé-ключ-😀-秘密", "tiny"]
@@ -102,11 +103,9 @@ def server():
 ])
 @pytest.mark.parametrize("status", [200, 400])
 def test_a_server_echoing_the_credential_encoded_leaves_no_trace_in_the_run(run_flow, server, credential, status):
-    document = {"schema_version": 1, "name": "t", "nodes": [
-        {"id": "start", "type": "start", "config": {"inputs": []}},
-        {"id": "call", "type": "http_request",
-         "config": {"url": server.url + f"/echo-encoded?status={status}", "credential": "c"}},
-    ], "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "call", "target_port": "in"}]}
+    document = chain({"id": "start", "type": "start", "config": {"inputs": []}},
+                     {"id": "call", "type": "http_request",
+                      "config": {"url": server.url + f"/echo-encoded?status={status}", "credential": "c"}})
     secrets = {"c": {"name": "c", **credential}}
 
     outcome, journal = run_flow(document, "start", {}, settings={"http_allowed_networks": ["127.0.0.1/32"]},

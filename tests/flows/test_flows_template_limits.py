@@ -21,6 +21,7 @@ import pytest
 import flows
 from flows import TemplateError, render_template
 from flows.render_limits import RENDER_MEMORY_BYTES
+from tests.flows.documents import chain
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT_MESSAGE = re.compile(r"exceeded its (size|time|memory) limit")
@@ -182,10 +183,8 @@ def test_a_fresh_process_stays_small_through_every_bomb():
 
 def test_a_bomb_fails_its_step_with_the_reason_and_the_next_run_succeeds(run_flow):
     def document(text: str) -> dict:
-        return {"schema_version": 1, "name": "t", "nodes": [
-            {"id": "start", "type": "start", "config": {"inputs": []}},
-            {"id": "answer", "type": "reply", "config": {"text": text}},
-        ], "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "answer", "target_port": "in"}]}
+        return chain({"id": "start", "type": "start", "config": {"inputs": []}},
+                     {"id": "answer", "type": "reply", "config": {"text": text}})
 
     failed, _ = run_flow(document("{{ 'x'|center(10**9) }}"), "start", {})
     fine, _ = run_flow(document("{{ 'x'|center(5) }}"), "start", {})
