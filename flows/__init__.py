@@ -1,8 +1,12 @@
 """Switchboard's flow engine: flow documents, node types, validation, templating and the runner.
 
-Pure Python on purpose (jinja2 and jsonschema only): the web app, the RQ workers and the tests
-all use the same engine, and nothing here may import Flask, RQ, Redis or SQLAlchemy. The names
-below are the engine's public API; everything else is an implementation detail.
+Pure Python on purpose: the web app, the RQ workers and the tests all use the same engine, so
+nothing here may import Flask, RQ, Redis or SQLAlchemy. It depends on four libraries: jinja2
+(templates, in its sandbox), jsonschema (flow documents and node settings), httpx (the HTTP
+request and LLM nodes, through the guard in `flows.net`) and croniter (schedules, with the
+standard library's zoneinfo for time zones). Storage, queues and the clock are handed in by the
+caller (`run_graph`'s journal and services). The names below are the engine's public API;
+everything else is an implementation detail.
 """
 
 from __future__ import annotations

@@ -121,13 +121,7 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
         while True:
             node_id = _next_node(frontier, state)
             if retry is not None:  # the step in flight when the previous worker stopped, or a retry
-                if node_id != retry.node_id:
-                    raise _mismatch(retry, node_id)
-                if retry.status == "running" and retry.attempt >= max_attempts:
-                    raise RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
-                                     f"because its worker stopped; giving up after {max_attempts} attempts.",
-                                     node_id)
-                seq, attempt, retry = retry.seq, retry.attempt + 1, None
+                (seq, attempt), retry = _retried(retry, node_id, max_attempts), None
             elif node_id is None:
                 return RunOutcome("succeeded", state.reply, None, None, steps)
             else:
@@ -143,6 +137,16 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
                 return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
     except RunFailed as failure:
         return RunOutcome("failed", state.reply, failure.message, failure.node_id, steps)
+
+
+def _retried(retry: StepRecord, node_id: str | None, max_attempts: int) -> tuple[int, int]:
+    """Check that the step to retry is the next one and may run again; return its (seq, attempt)."""
+    if node_id != retry.node_id:
+        raise _mismatch(retry, node_id)
+    if retry.status == "running" and retry.attempt >= max_attempts:
+        raise RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
+                         f"because its worker stopped; giving up after {max_attempts} attempts.", node_id)
+    return retry.seq, retry.attempt + 1
 
 
 def _check_entry(graph: Graph, entry_node_id: str) -> None:
