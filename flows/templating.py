@@ -261,7 +261,8 @@ def render_template(source: str, context: dict, name: str,
         raise TemplateError(name, f"exceeded its memory limit ({RENDER_MEMORY_BYTES // 2 ** 20} MB): it "
                                   f"builds values far larger than {MAX_VALUE_CHARS} characters") from None
     except RecursionError:
-        raise TemplateError(name, "exceeded its recursion limit: a macro calls itself too deeply") from None
+        raise TemplateError(name, "exceeded its nesting limit: a macro calls itself too deeply, or a value "
+                                  "is nested too deeply to print") from None
     except UndefinedError as exc:
         raise TemplateError(name, str(exc.message)) from None
     except SecurityError as exc:

@@ -141,6 +141,14 @@ def _render_error(source: str) -> str:
     return "rendered"
 
 
+@pytest.mark.parametrize("source", [
+    "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+    "{% set ns = namespace(l=[]) %}{% for i in range(3000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l|tojson }}",
+])
+def test_endless_recursion_and_deep_nesting_fail_clearly(source):
+    assert _render(source).message.startswith("exceeded its nesting limit")
+
+
 def test_what_no_size_check_foresees_hits_the_memory_limit(traced):
     """Each call is small enough to pass the checks; together they would take 1.6 GB."""
     error = _render("{{ range(100)|map('center', 16000000)|list|length }}")
