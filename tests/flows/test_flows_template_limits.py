@@ -78,6 +78,7 @@ TIME_BOMBS = [
     "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
     "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
     "{{ ('ab ' * 300000)|wordwrap(2)|length }}",  # one filter call, a long loop inside textwrap
+    "{{ range(0, 100000 * (2**61 - 1), 2**61 - 1)|unique|list|length }}",  # equal hashes: quadratic
     "{{ range(100000)|map('string')|map('center', 100)|map('trim')|map('wordwrap', 3)|join|length }}",
 ]
 
