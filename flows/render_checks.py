@@ -23,7 +23,7 @@ from typing import Any
 
 from jinja2.utils import generate_lorem_ipsum
 
-from flows.render_limits import MAX_INT_BITS, MAX_VALUE_CHARS, check_clock, measure, require, size_error
+from flows.render_limits import MAX_INT_BITS, check_clock, measure, require, size_error
 
 MAX_RANGE = 100_000
 # Methods whose whole-number arguments are values or limits, never sizes.
