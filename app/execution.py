@@ -21,16 +21,17 @@ from typing import Callable
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import bindparam, update
 
 import flows
+from app import run_lifecycle as lifecycle
 from app.extensions import db
-from app.models import Run, RunStatus, RunStep, StepStatus
+from app.models import RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.redis_conn import get_redis
 from app.run_events import Publisher
-from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
+from app.run_lease import Heartbeat, fence
+from app.run_lifecycle import CANCELED, TIME_LIMIT, ClaimedRun, ClaimLost, LeaseLost, NotClaimed, load_claim, take
 from app.services import published
 from app.services.credentials import resolver
 from app.services.sessions import history
@@ -38,20 +39,7 @@ from app.services.write_gate import one_writer
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
-INTERRUPTED = "Interrupted: the worker executing this step stopped before it finished."
-CANCELED = "Canceled on request."
-TIME_LIMIT = "The run exceeded the flow's time limit."
 _INSERT_STEP = RunStep.__table__.insert()
-_FINISH = (
-    Run.__table__.update()
-    .where(Run.__table__.c.id == bindparam("run_id"), Run.__table__.c.status == RunStatus.RUNNING)
-    .values(status=bindparam("status"), output=bindparam("output"), error=bindparam("error"),
-            error_node_id=bindparam("error_node_id"), finished_at=bindparam("finished_at"),
-            lease_token=None, lease_expires_at=None)
-)
-_FINISH_FENCED = _FINISH.where(Run.__table__.c.lease_token == bindparam("token"))
-OUTCOME_STATUS = {"succeeded": RunStatus.SUCCEEDED, "failed": RunStatus.FAILED,
-                  "canceled": RunStatus.CANCELED, "timed_out": RunStatus.TIMED_OUT}
 
 
 class SqlJournal:
@@ -69,7 +57,7 @@ class SqlJournal:
     FLUSH_AFTER_SECONDS = 0.5
     FLUSH_AFTER_STEPS = 100
 
-    def __init__(self, run: Claim, lease_seconds: int, events: Publisher | None = None,
+    def __init__(self, run: ClaimedRun, lease_seconds: int, events: Publisher | None = None,
                  on_claimed: Callable[[], None] = lambda: None):
         self.run, self.token, self.lease_seconds = run, run.token, lease_seconds
         self.on_claimed = on_claimed  # e.g. start the heartbeat once there is a lease to renew
@@ -127,7 +115,7 @@ class SqlJournal:
         for row in rows:
             latest[row.seq] = row  # the last attempt of each step is the one that counts
         return [
-            flows.StepRecord(seq=row.seq, node_id=row.node_id, status=row.status.value, output=row.output,
+            flows.StepRecord(seq=row.seq, node_id=row.node_id, status=row.status, output=row.output,
                              port=row.port, attempt=row.attempt)
             for row in latest.values()
         ]
@@ -146,7 +134,7 @@ class SqlJournal:
         self.events.go_live()  # e.g. an LLM node's tokens stream as they arrive
 
     def step_recorded(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict, started_at: float,
-                      status: str, output: dict | None, port: str | None, error: str | None) -> None:
+                      status: StepStatus, output: dict | None, port: str | None, error: str | None) -> None:
         """Keep a finished pure step for the next durable write (see the class docstring)."""
         self.current_node = node_id
         if not self._pending:
@@ -159,7 +147,8 @@ class SqlJournal:
                 or time.monotonic() - self._pending_since >= self.FLUSH_AFTER_SECONDS:
             self.flush()  # a long chain of pure steps still shows progress and renews the lease
 
-    def step_finished(self, seq: int, status: str, output: dict | None, port: str | None, error: str | None) -> None:
+    def step_finished(self, seq: int, status: StepStatus, output: dict | None, port: str | None,
+                      error: str | None) -> None:
         step = self._open.pop(seq)
         with one_writer():
             self._fence()
@@ -208,7 +197,7 @@ def _execute(run_id: str) -> str:
             log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
             journal = SqlJournal(run, lease_seconds, on_claimed=watch.arm)
             outcome = _run(run, journal, watch)
-            if outcome.status == "waiting":
+            if outcome.status is flows.OutcomeStatus.WAITING:
                 return park(run, outcome, journal.deadline_at, journal.events, steps=journal.take_pending())
             # Only a resumed run or an interrupted checkpoint can leave a step marked running.
             return finish(run_id, run.token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
@@ -223,7 +212,7 @@ def _execute(run_id: str) -> str:
             return "lease-lost"
 
 
-def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
+def _run(run: ClaimedRun, journal: SqlJournal, watch) -> flows.RunOutcome:
     """Execute the run's graph with what the engine may not fetch itself."""
     config = current_app.config
     # Each published version is parsed once per process: versions never change after publishing.
@@ -233,20 +222,20 @@ def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
                 "trigger_node_id": run.trigger_node_id, "created_at": run.created_at.isoformat()}
     try:
-        return flows.run_graph(
-            document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal, run_info=run_info,
-            max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
-            interrupt=lambda: _interrupt(journal, watch.lost), emit=journal.events,
-            credentials=resolver(run.workspace_id),
+        env = flows.RunEnvironment(
+            credentials=resolver(run.workspace_id), emit=journal.events,
             settings={"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])},
-        )
+            interrupt=lambda: _interrupt(journal, watch.lost),
+            max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"])
+        return flows.run_graph(document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
+                               run_info=run_info, env=env)
     except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
         db.session.rollback()
         journal.discard_pending()
-        return flows.RunOutcome("timed_out", None, TIME_LIMIT, journal.current_node, 0)
+        return flows.RunOutcome(flows.OutcomeStatus.TIMED_OUT, None, TIME_LIMIT, journal.current_node, 0)
 
 
-def _add_session_history(run: Claim, graph: flows.Graph, payload: dict) -> None:
+def _add_session_history(run: ClaimedRun, graph: flows.Graph, payload: dict) -> None:
     """Give nodes the conversation so far as `trigger.session.history` (skipped on a first turn)."""
     session = payload["trigger"].get("session")
     if isinstance(session, dict) and run.session_id and session.get("turn", 1) > 1 \
@@ -266,7 +255,7 @@ def _not_claimed(run_id: str, status: RunStatus | None) -> str:
     return "duplicate"
 
 
-def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
+def _interrupt(journal: SqlJournal, lease_lost) -> flows.Stop | None:
     """Stop between steps when the run was canceled, ran out of time, or its lease was lost.
 
     The cancel flag and deadline come from the previous step's fenced write (no extra query);
@@ -275,14 +264,14 @@ def _interrupt(journal: SqlJournal, lease_lost) -> tuple[str, str] | None:
     if lease_lost.is_set():
         raise LeaseLost(journal.run.id)
     if journal.cancel_requested:
-        return "canceled", CANCELED
+        return flows.OutcomeStatus.CANCELED, CANCELED
     if journal.deadline_at is not None and utcnow() >= journal.deadline_at:
-        return "timed_out", TIME_LIMIT
+        return flows.OutcomeStatus.TIMED_OUT, TIME_LIMIT
     return None
 
 
 def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_steps: bool = True,
-           events: list[dict] = (), claim: Claim | None = None, steps: list[dict] = ()) -> str:
+           events: list[dict] = (), claim: ClaimedRun | None = None, steps: list[dict] = ()) -> str:
     """Write the final status (fenced on `token` when given) and wake whoever waits for it.
 
     `steps` (rows of pure steps not written yet) are written in the same transaction, and
@@ -291,55 +280,39 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
     `close_steps` marks attempts left running by stopped workers as failed; a first, uninterrupted
     attempt has none, and skips that statement.
     """
-    status = OUTCOME_STATUS[outcome.status]
-    now = utcnow()
-    values = {"run_id": run_id, "status": status, "output": outcome.output, "error": outcome.error,
-              "error_node_id": outcome.error_node_id, "finished_at": now}
+    values = lifecycle.outcome_values(outcome, utcnow())
     with one_writer():
         write_steps(steps)
-        if claim is not None and not claim.taken:
-            take_finished(claim, values)
-        else:
-            statement, params = (_FINISH, values) if token is None else (_FINISH_FENCED, {**values, "token": token})
-            if db.session.execute(statement, params).rowcount != 1:
-                raise LeaseLost(run_id)
-        if close_steps:
-            close_interrupted_steps(run_id, now)
+        lifecycle.finish(claim, run_id, token, values, close_steps)
         db.session.commit()
+    status = values["status"]
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
     announce_finished(run_id, status.value, events)
     return status.value
 
 
-def park(run: Claim, outcome: flows.RunOutcome, deadline_at, events: Publisher, steps: list[dict] = ()) -> str:
+def park(run: ClaimedRun, outcome: flows.RunOutcome, deadline_at, events: Publisher, steps: list[dict] = ()) -> str:
     """Mark the run `waiting` until `outcome.resume_at`, release its lease, schedule its resume.
 
     The run's time limit counts active time only: its deadline moves by the time it waits.
     If scheduling fails (Redis down), the sweeper resumes the run once its time has passed.
     `steps` not written yet are written with the parking (and the claim, if it is not yet).
     """
-    run_id, token = run.id, run.token
     now = utcnow()
     resume_at = datetime.fromtimestamp(outcome.resume_at, timezone.utc)
-    job_id = new_job_id(run_id)
-    values = {"status": RunStatus.WAITING, "resume_at": resume_at, "lease_token": None, "lease_expires_at": None,
-              "job_id": job_id, "output": outcome.output}
+    job_id = new_job_id(run.id)
     if deadline_at is not None:
-        values["deadline_at"] = deadline_at + max(timedelta(0), resume_at - now)
+        deadline_at = deadline_at + max(timedelta(0), resume_at - now)
     with one_writer():
         if not run.taken:
             take(run, current_app.config["RUN_LEASE_SECONDS"])
         write_steps(steps)
-        result = db.session.execute(
-            update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_token == token)
-            .values(**values).execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise LeaseLost(run_id)
+        lifecycle.park(run, resume_at, outcome.output, job_id, deadline_at)
         db.session.commit()
-    log.info("run_id=%s state=waiting resume_at=%s steps=%s", run_id, resume_at.isoformat(), outcome.steps)
+    log.info("run_id=%s state=waiting resume_at=%s steps=%s", run.id, resume_at.isoformat(), outcome.steps)
     events({"type": "waiting", "resume_at": resume_at.isoformat()})
     events.send_held()
-    schedule_resume(run_id, job_id, resume_at)
+    schedule_resume(run.id, job_id, resume_at)
     return RunStatus.WAITING.value
 
 
@@ -362,12 +335,3 @@ def write_steps(rows: list[dict]) -> None:
     """Insert step rows in the current transaction (one statement for all of them)."""
     if rows:
         db.session.execute(_INSERT_STEP, rows)
-
-
-def close_interrupted_steps(run_id: str, now) -> None:
-    """Mark attempts left `running` by stopped workers as failed, so no step stays open forever."""
-    db.session.execute(
-        update(RunStep).where(RunStep.run_id == run_id, RunStep.status == StepStatus.RUNNING)
-        .values(status=StepStatus.FAILED, error=INTERRUPTED, finished_at=now)
-        .execution_options(synchronize_session=False)
-    )

@@ -23,14 +23,10 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.job import Job
 from rq.utils import utcformat
-from sqlalchemy import update
 
-import flows
-from app.execution import TIME_LIMIT, finish
-from app.run_lease import LeaseLost
+from app import run_lifecycle as lifecycle
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
-from app.models.runs import DISCARD_MESSAGE
 from app.services import idempotency
 from app.models.types import utcnow
 from app.queueing import announce_finished, enqueue_run, get_queue, new_job_id
@@ -79,40 +75,38 @@ def sweep() -> SweepReport:
 
 
 def _expired_leases(report: SweepReport) -> None:
+    """Queue runs whose worker stopped renewing its lease again, or end them if out of time."""
     now = utcnow()
     rows = db.session.execute(
-        db.select(Run.id, Run.deadline_at, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
+        db.select(Run.id, Run.deadline_at, Run.lease_expires_at, Flow.run_timeout_seconds)
+        .join(Flow, Flow.id == Run.flow_id)
         .where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now).limit(BATCH)
     ).all()
-    for run_id, deadline, timeout in rows:
+    for run_id, deadline, lease_expires_at, timeout in rows:
         if deadline is not None and deadline <= now:
-            try:
-                finish(run_id, None, flows.RunOutcome("timed_out", None, f"{TIME_LIMIT} Its worker was gone.",
-                                                      None, 0))
+            timed_out = lifecycle.time_out_abandoned(run_id, lease_expires_at, now)
+            db.session.commit()
+            if timed_out:  # else another sweeper or a returning worker got there first
                 report.timed_out += 1
-            except LeaseLost:  # another sweeper or a returning worker got there first
-                pass
+                log.info("run_id=%s state=timed_out reason=worker-gone", run_id)
+                announce_finished(run_id, RunStatus.TIMED_OUT.value)
             continue
-        if _requeue(run_id, timeout, "lease-expired",
-                    [Run.status == RunStatus.RUNNING, Run.lease_expires_at < now],
-                    {"status": RunStatus.QUEUED, "lease_token": None, "lease_expires_at": None}):
+        job_id = new_job_id(run_id)
+        if _requeued(run_id, job_id, timeout, "lease-expired",
+                     lifecycle.requeue_abandoned(run_id, lease_expires_at, job_id)):
             report.requeued_expired += 1
 
 
 def _discard_expired(report: SweepReport) -> None:
-    """End queued runs whose caller's discard time passed (no worker got to them in time)."""
+    """End never-started queued runs whose caller's discard time passed (no worker got to them in time)."""
     now = utcnow()
     ids = db.session.execute(
-        db.select(Run.id).where(Run.status == RunStatus.QUEUED, Run.discard_at <= now).limit(BATCH)).scalars().all()
-    if not ids:
-        return
-    result = db.session.execute(
-        update(Run).where(Run.id.in_(ids), Run.status == RunStatus.QUEUED)
-        .values(status=RunStatus.DISCARDED, error=DISCARD_MESSAGE, finished_at=now)
-        .execution_options(synchronize_session=False))
+        db.select(Run.id).where(Run.status == RunStatus.QUEUED, Run.started_at.is_(None), Run.discard_at <= now)
+        .limit(BATCH)).scalars().all()
+    discarded = [run_id for run_id in ids if lifecycle.discard(run_id, now)]
     db.session.commit()
-    report.discarded += result.rowcount
-    for run_id in ids:
+    report.discarded += len(discarded)
+    for run_id in discarded:
         announce_finished(run_id, RunStatus.DISCARDED.value)
 
 
@@ -147,8 +141,9 @@ def _lost_jobs(report: SweepReport) -> None:
         taken = status == "queued" and position is None
         if status in ALIVE_JOB_STATES and not stale and not taken:
             continue
-        if _requeue(run_id, timeout, f"job-{status or 'missing'}",
-                    [Run.status == RunStatus.QUEUED, Run.job_id.is_not_distinct_from(old_job_id)], {}):
+        job_id = new_job_id(run_id)
+        if _requeued(run_id, job_id, timeout, f"job-{status or 'missing'}",
+                     lifecycle.requeue_lost_job(run_id, old_job_id, job_id)):
             report.requeued_lost += 1
 
 
@@ -170,20 +165,16 @@ def _late_waiting(report: SweepReport) -> None:
         status = status.decode() if status else None
         if status in ("queued", "started"):  # on its way: the scheduler moved it to the queue
             continue
-        if _requeue(run_id, timeout, f"resume-{status or 'missing'}",
-                    [Run.status == RunStatus.WAITING, Run.job_id.is_not_distinct_from(old_job_id)],
-                    {"status": RunStatus.QUEUED}):
+        job_id = new_job_id(run_id)
+        if _requeued(run_id, job_id, timeout, f"resume-{status or 'missing'}",
+                     lifecycle.requeue_late(run_id, old_job_id, job_id)):
             report.resumed_waiting += 1
 
 
-def _requeue(run_id: str, timeout: int, reason: str, still_stranded: list, values: dict) -> bool:
-    """Give the run a new job id if it is still stranded (conditional UPDATE), then enqueue it."""
-    job_id = new_job_id(run_id)
-    result = db.session.execute(
-        update(Run).where(Run.id == run_id, *still_stranded).values(job_id=job_id, **values)
-        .execution_options(synchronize_session=False))
+def _requeued(run_id: str, job_id: str, timeout: int, reason: str, applied: bool) -> bool:
+    """Commit a requeue transition; if it `applied`, enqueue the run under its new `job_id`."""
     db.session.commit()
-    if result.rowcount != 1:
+    if not applied:
         return False
     log.warning("run_id=%s state=requeued reason=%s", run_id, reason)
     _enqueue(run_id, job_id, timeout)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, false, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import flows
 from app.extensions import db
 from app.models.types import JSONType, UTCDateTime, enum_column, new_id, utcnow
 
@@ -31,13 +32,9 @@ class RunStatus(str, enum.Enum):
         return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
 
 
-DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
-
-
-class StepStatus(str, enum.Enum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+# The engine's step statuses, stored as they are (flows.StepStatus); a run's final status is the
+# RunStatus with the value of the engine's OutcomeStatus (see app.run_lifecycle.outcome_values).
+StepStatus = flows.StepStatus
 
 
 class Run(db.Model):

@@ -16,10 +16,9 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.execution import CANCELED
+from app import run_lifecycle as lifecycle
 from app.extensions import db
 from app.models import Flow, FlowVersion, Run, RunStatus, Trigger
-from app.models.runs import DISCARD_MESSAGE
 from app.models.types import iso, new_id, utcnow
 from app.queueing import announce_finished, enqueue_run, new_job_id, wait_finished
 
@@ -63,12 +62,12 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
         "id": run_id or new_id(), "workspace_id": flow.workspace_id, "flow_id": flow.id,
         "flow_version_id": version.id, "version_number": version.number,
         "trigger_id": trigger.id if trigger else None, "trigger_node_id": node["id"],
-        "trigger_type": node["type"] if trigger else "manual", "status": RunStatus.QUEUED, "inputs": inputs,
+        "trigger_type": node["type"] if trigger else "manual", "inputs": inputs,
         "trigger_payload": trigger_payload, "request_id": request_id, "created_at": now, **(fields or {}),
     }
     values["job_id"] = new_job_id(values["id"])
-    if values.get("discard_at") is not None and values["discard_at"] <= now:
-        values.update(status=RunStatus.DISCARDED, error=DISCARD_MESSAGE, finished_at=now)
+    values.update(lifecycle.arrival_values(values.get("discard_at"), now))
+    if values["status"] is RunStatus.DISCARDED:
         log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
     db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
     row = _with_defaults(values)
@@ -114,10 +113,9 @@ def queue_run(run: Run, flow: Flow) -> None:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
         log.error("run_id=%s state=canceled reason=queue-unavailable error=%s", run.id, exc)
-        run.status = RunStatus.CANCELED
-        run.error = "The queue was unavailable when the run was requested; it was not executed."
-        run.finished_at = utcnow()
+        lifecycle.cancel_unqueued(run.id, run.job_id, utcnow())
         db.session.commit()
+        _refresh_outcome(run)
         raise QueueUnavailable(str(exc)) from exc
 
 
@@ -181,20 +179,11 @@ def apply_flow_settings(flow: Flow, data: dict) -> None:
 
 def request_cancel(run: Run) -> bool:
     """Cancel a queued or waiting run now, or ask a running one to stop before its next step; False if it ended."""
-    now = utcnow()
-    queued = db.session.execute(
-        update(Run).where(Run.id == run.id, Run.status.in_([RunStatus.QUEUED, RunStatus.WAITING]))
-        .values(status=RunStatus.CANCELED, cancel_requested=True, finished_at=now, error=CANCELED)
-        .execution_options(synchronize_session=False))
-    if queued.rowcount == 1:
-        db.session.commit()
-        announce_finished(run.id, RunStatus.CANCELED.value)
-        return True
-    running = db.session.execute(
-        update(Run).where(Run.id == run.id, Run.status == RunStatus.RUNNING).values(cancel_requested=True)
-        .execution_options(synchronize_session=False))
+    done = lifecycle.cancel(run.id, utcnow())
     db.session.commit()
-    return running.rowcount == 1
+    if done == "canceled":
+        announce_finished(run.id, RunStatus.CANCELED.value)
+    return done is not None
 
 
 def status_url(run: Run) -> str:

@@ -81,7 +81,7 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
     from app.execution import SqlJournal
     from app.extensions import db
     from app.models import Run
-    from app.run_lease import claim
+    from app.run_lifecycle import claim
 
     with app.app_context():
         claimed = claim(run_id, 30)
@@ -89,7 +89,8 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
         journal = SqlJournal(claimed, 30)
         outcome = flows.run_graph(run.version.document, entry_node_id=run.trigger_node_id,
                                   payload={"inputs": run.inputs, "trigger": run.trigger_payload},
-                                  journal=journal, run_info={"id": run_id}, max_steps=completed)
+                                  journal=journal, run_info={"id": run_id},
+                                  env=flows.RunEnvironment(max_steps=completed))
         assert outcome.status == "failed" and "step limit" in outcome.error  # stopped where we asked
         journal.flush()  # the completed steps were committed (as before any checkpointed node)
         next_node = outcome.error_node_id
@@ -156,6 +157,28 @@ def test_a_run_whose_worker_died_resumes_after_its_last_completed_step(app, stac
     assert [(s[0], s[1]) for s in interrupted] == [(4, 1)] and "Interrupted" in interrupted[0][4]
 
 
+def test_a_started_run_requeued_after_its_worker_died_is_resumed_not_discarded(app, stack):
+    """The caller's discard time promises "never executed": a run that already ran steps goes on."""
+    from app.extensions import db
+    from app.models import Run
+    from app.models.types import utcnow
+
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=3)
+        with app.app_context():
+            db.session.get(Run, run_id).discard_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            db.session.remove()
+        report = _sweep(app)  # requeues it; the same sweep then looks for runs to discard
+        assert (report.requeued_expired, report.discarded) == (1, 0)
+        assert _sweep(app).discarded == 0
+    status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] not in ("queued", "running") and r)
+    assert (status, attempts) == ("succeeded", 2)
+    assert [s[2] for s in steps if s[3] == "succeeded"] == ["manual", "start", "greet", "route", "reply"]
+
+
 def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limit(app, stack):
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -171,7 +194,7 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
     from app.execution import SqlJournal
     from app.extensions import db
     from app.models import Run, RunStep
-    from app.run_lease import LeaseLost, claim
+    from app.run_lifecycle import LeaseLost, claim
 
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -195,7 +218,7 @@ def test_a_run_canceled_while_its_pure_nodes_ran_stays_canceled_without_steps(ap
     from app.execution import SqlJournal, finish
     from app.extensions import db
     from app.models import Run
-    from app.run_lease import ClaimLost, load_claim
+    from app.run_lifecycle import ClaimLost, load_claim
     from app.services.runs import request_cancel
 
     flow_id = _setup(app)
