@@ -1,7 +1,7 @@
-"""The scheduler process: rq-scheduler's clock every second, the sweeper and the schedule reconciler.
+"""The scheduler process: rq-scheduler's clock four times a second, the sweeper and the schedule reconciler.
 
 Why our own loop around rq-scheduler: its `run()` owns the process and its 60-second default
-poll is far too slow; here it polls every second, and the same loop keeps runs from being
+poll is far too slow; here it polls every tick, and the same loop keeps runs from being
 stranded (see `app.sweeper`) and schedules armed (see `app.schedule_clock`, run at start and
 every SCHEDULE_RECONCILE_SECONDS). Redis or database outages are logged and retried, never fatal.
 Any number of these processes may run: rq-scheduler's lock lets one move timers at a time, and
@@ -24,12 +24,13 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.redis_conn import get_redis
+from app.resume_timers import move_due
 from app.services import retention
 from app.schedule_clock import reconcile
 from app.sweeper import sweep
 
 log = logging.getLogger("switchboard.clock")
-TICK_SECONDS = 1.0
+TICK_SECONDS = 0.25  # a delay node's run resumes within a tick of its time (app.resume_timers)
 
 
 def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
@@ -50,7 +51,7 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
             scheduler.heartbeat()
             if scheduler.acquire_lock():
                 try:
-                    scheduler.enqueue_jobs()
+                    move_due(scheduler)
                 finally:
                     scheduler.remove_lock()
             if time.monotonic() >= next_sweep:
@@ -84,12 +85,12 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
 
 
 def _until_next_tick() -> float:
-    """Sleep until just after the next whole second (at most TICK_SECONDS).
+    """Sleep until just after the next tick boundary (whole seconds are boundaries too).
 
-    rq-scheduler scores timers in whole seconds, so a tick just after each second boundary moves
-    a due timer at once instead of up to a second later.
+    Schedule timers are scored in whole seconds, so a tick just after each second boundary moves
+    a due timer at once instead of up to a tick later.
     """
-    return max(0.05, TICK_SECONDS - (time.time() % 1.0) + 0.005)
+    return max(0.02, TICK_SECONDS - (time.time() % TICK_SECONDS) + 0.005)
 
 
 def _stop_on_signals() -> threading.Event:

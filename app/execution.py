@@ -27,8 +27,8 @@ from app import run_lifecycle as lifecycle
 from app.extensions import db
 from app.models import RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
-from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
-from app.redis_conn import get_redis
+from app.queueing import announce_finished, new_job_id
+from app.resume_timers import schedule_resume
 from app.run_events import Publisher
 from app.run_lease import Heartbeat, fence
 from app.run_lifecycle import CANCELED, TIME_LIMIT, ClaimedRun, ClaimLost, LeaseLost, NotClaimed, load_claim, take
@@ -40,6 +40,8 @@ from app.services.write_gate import one_writer
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
 _INSERT_STEP = RunStep.__table__.insert()
+# A resume job may come this early (the scheduler process's clock a little behind this one's).
+EARLY_RESUME_SECONDS = 1.0
 
 
 class SqlJournal:
@@ -182,8 +184,10 @@ def _execute(run_id: str) -> str:
     config = current_app.config
     lease_seconds = config["RUN_LEASE_SECONDS"]
     run = load_claim(run_id)
+    if isinstance(run, NotClaimed) and run.resume_at is not None:
+        run = _at_resume_time(run_id, run.resume_at)
     if isinstance(run, NotClaimed):
-        return _not_claimed(run_id, run.status)
+        return _not_claimed(run_id, run)
     heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
     with heartbeat.watch(run_id, run.token, armed=False) as watch:
         try:
@@ -243,7 +247,25 @@ def _add_session_history(run: ClaimedRun, graph: flows.Graph, payload: dict) -> 
         payload["trigger"] = {**payload["trigger"], "session": {**session, "history": history(run, graph)}}
 
 
-def _not_claimed(run_id: str, status: RunStatus | None) -> str:
+def _at_resume_time(run_id: str, resume_at: datetime) -> ClaimedRun | NotClaimed:
+    """Wait for a waiting run's resume time if its resume job came a little early, then read it again.
+
+    Resume timers fire at their exact time (`app.resume_timers`) by the scheduler process's
+    clock; this worker's clock may be a little ahead of it. Dropping such a job left the run to
+    the sweeper, a sweep interval and more later; the rest is waited here instead, holding no
+    claim and no lease. A job earlier than `EARLY_RESUME_SECONDS` is left to the sweeper:
+    scheduling it again would only bring it back as early.
+    """
+    early = (resume_at - utcnow()).total_seconds()
+    if early > EARLY_RESUME_SECONDS:
+        log.warning("run_id=%s state=waiting resume job %.1f s early; the sweeper resumes it", run_id, early)
+        return NotClaimed(RunStatus.WAITING)
+    time.sleep(max(0.0, early))
+    return load_claim(run_id)
+
+
+def _not_claimed(run_id: str, run: NotClaimed) -> str:
+    status = run.status
     if status is None:
         log.warning("run_id=%s state=missing (deleted before it ran)", run_id)
         return "missing"
@@ -314,21 +336,6 @@ def park(run: ClaimedRun, outcome: flows.RunOutcome, deadline_at, events: Publis
     events.send_held()
     schedule_resume(run.id, job_id, resume_at)
     return RunStatus.WAITING.value
-
-
-def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
-    """Ask rq-scheduler to queue the run's job at `resume_at` (the scheduler process's clock)."""
-    from redis.exceptions import RedisError
-    from rq_scheduler import Scheduler
-
-    try:
-        queue = get_queue()
-        scheduler = Scheduler(queue=queue, connection=get_redis())
-        scheduler.enqueue_at(resume_at.astimezone(timezone.utc).replace(tzinfo=None), JOB_FUNCTION, run_id,
-                             job_id=job_id, timeout=current_app.config["JOB_TIMEOUT"] + 30,
-                             job_result_ttl=60, job_description=f"resume run {run_id}")
-    except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
-        log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
 
 
 def write_steps(rows: list[dict]) -> None:
