@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 
 from flask import current_app
@@ -202,7 +202,7 @@ def _execute(run_id: str) -> str:
             journal = SqlJournal(run, lease_seconds, on_claimed=watch.arm)
             outcome = _run(run, journal, watch)
             if outcome.status is flows.OutcomeStatus.WAITING:
-                return park(run, outcome, journal.deadline_at, journal.events, steps=journal.take_pending())
+                return park(run, outcome, journal.events, steps=journal.take_pending())
             # Only a resumed run or an interrupted checkpoint can leave a step marked running.
             return finish(run_id, run.token, outcome, close_steps=run.attempts > 1 or journal.has_open_steps,
                           events=journal.events.take_held(), claim=run, steps=journal.take_pending())
@@ -313,23 +313,21 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
     return status.value
 
 
-def park(run: ClaimedRun, outcome: flows.RunOutcome, deadline_at, events: Publisher, steps: list[dict] = ()) -> str:
+def park(run: ClaimedRun, outcome: flows.RunOutcome, events: Publisher, steps: list[dict] = ()) -> str:
     """Mark the run `waiting` until `outcome.resume_at`, release its lease, schedule its resume.
 
-    The run's time limit counts active time only: its deadline moves by the time it waits.
+    The run's time limit counts active time only: its deadline moves by the time it waited
+    when a worker claims it again (`app.run_lifecycle`).
     If scheduling fails (Redis down), the sweeper resumes the run once its time has passed.
     `steps` not written yet are written with the parking (and the claim, if it is not yet).
     """
-    now = utcnow()
     resume_at = datetime.fromtimestamp(outcome.resume_at, timezone.utc)
     job_id = new_job_id(run.id)
-    if deadline_at is not None:
-        deadline_at = deadline_at + max(timedelta(0), resume_at - now)
     with one_writer():
         if not run.taken:
             take(run, current_app.config["RUN_LEASE_SECONDS"])
         write_steps(steps)
-        lifecycle.park(run, resume_at, outcome.output, job_id, deadline_at)
+        lifecycle.park(run, resume_at, outcome.output, job_id, utcnow())
         db.session.commit()
     log.info("run_id=%s state=waiting resume_at=%s steps=%s", run.id, resume_at.isoformat(), outcome.steps)
     events({"type": "waiting", "resume_at": resume_at.isoformat()})

@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 
 import flows
@@ -67,12 +68,14 @@ _READ = (
     select(RUNS.c.id, RUNS.c.status, RUNS.c.attempts, RUNS.c.workspace_id, RUNS.c.flow_id, RUNS.c.flow_version_id,
            RUNS.c.version_number, RUNS.c.trigger_node_id, RUNS.c.inputs, RUNS.c.trigger_payload,
            RUNS.c.session_id, RUNS.c.created_at, RUNS.c.started_at, RUNS.c.discard_at, RUNS.c.deadline_at,
-           RUNS.c.cancel_requested, RUNS.c.lease_expires_at, RUNS.c.resume_at, FLOWS.c.run_timeout_seconds)
+           RUNS.c.cancel_requested, RUNS.c.lease_expires_at, RUNS.c.resume_at, RUNS.c.paused_at,
+           FLOWS.c.run_timeout_seconds)
     .join_from(RUNS, FLOWS, FLOWS.c.id == RUNS.c.flow_id)
     .where(_BY_ID)
 )
 _CLAIMABLE = (
     _BY_ID,
+    RUNS.c.attempts == bindparam("read_attempts"),  # nobody claimed it since it was read
     or_(_run_is(RunStatus.QUEUED),
         _run_is(RunStatus.RUNNING) & (RUNS.c.lease_expires_at < bindparam("now")),
         # a run parked by a delay node, once its time has come (its scheduled job or the sweeper)
@@ -81,7 +84,8 @@ _CLAIMABLE = (
 _CLAIM_VALUES = {
     "attempts": RUNS.c.attempts + 1,
     "started_at": func.coalesce(RUNS.c.started_at, bindparam("started", type_=RUNS.c.started_at.type)),
-    "deadline_at": func.coalesce(RUNS.c.deadline_at, bindparam("deadline", type_=RUNS.c.deadline_at.type)),
+    "deadline_at": bindparam("deadline", type_=RUNS.c.deadline_at.type),
+    "paused_at": None,
 }
 _FINAL_VALUES = {"status": bindparam("status"), "output": bindparam("output"), "error": bindparam("error"),
                  "error_node_id": bindparam("error_node_id"), "finished_at": bindparam("finished_at"),
@@ -95,7 +99,7 @@ _FINISH_FENCED = _FINISH.where(RUNS.c.lease_token == bindparam("token"))
 _TIME_OUT_ABANDONED = _FINISH.where(_LEASE_AS_READ)
 _PARK = RUNS.update().where(_BY_ID, _run_is(RunStatus.RUNNING), RUNS.c.lease_token == bindparam("token")).values(
     status=RunStatus.WAITING, resume_at=bindparam("resume_at"), lease_token=None, lease_expires_at=None,
-    job_id=bindparam("job_id"), output=bindparam("output"), deadline_at=bindparam("deadline_at"))
+    job_id=bindparam("job_id"), output=bindparam("output"), paused_at=bindparam("paused_at"))
 _DISCARD = RUNS.update().where(
     _BY_ID, _run_is(RunStatus.QUEUED), RUNS.c.started_at.is_(None), RUNS.c.discard_at <= bindparam("now"),
 ).values(status=RunStatus.DISCARDED, error=DISCARDED, finished_at=bindparam("now"))
@@ -107,7 +111,7 @@ _CANCEL_UNQUEUED = RUNS.update().where(
 ).values(status=RunStatus.CANCELED, error=QUEUE_UNAVAILABLE, finished_at=bindparam("now"))
 _NEW_JOB = {"job_id": bindparam("job_id")}
 _REQUEUE_ABANDONED = RUNS.update().where(_BY_ID, _run_is(RunStatus.RUNNING), _LEASE_AS_READ).values(
-    status=RunStatus.QUEUED, lease_token=None, lease_expires_at=None, **_NEW_JOB)
+    status=RunStatus.QUEUED, lease_token=None, lease_expires_at=None, paused_at=bindparam("paused_at"), **_NEW_JOB)
 _OLD_JOB = RUNS.c.job_id.is_not_distinct_from(bindparam("old_job_id", type_=RUNS.c.job_id.type))
 _REQUEUE_LOST_JOB = RUNS.update().where(_BY_ID, _run_is(RunStatus.QUEUED), _OLD_JOB).values(**_NEW_JOB)
 _REQUEUE_LATE = RUNS.update().where(_BY_ID, _run_is(RunStatus.WAITING), _OLD_JOB).values(
@@ -145,6 +149,7 @@ class ClaimedRun:
 
     def params(self, lease_seconds: int = 0) -> dict:
         return {"run_id": self.id, "now": self.read_at, "token": self.token, "started": self.started_at,
+                "read_attempts": self.attempts - 1,
                 "deadline": self.deadline_at, "expires": utcnow() + timedelta(seconds=lease_seconds)}
 
 
@@ -205,8 +210,27 @@ def load_claim(run_id: str) -> ClaimedRun | NotClaimed:
         trigger_node_id=row.trigger_node_id, inputs=row.inputs or {}, trigger_payload=row.trigger_payload or {},
         session_id=row.session_id, created_at=row.created_at, started_at=started_at,
         cancel_requested=bool(row.cancel_requested),
-        deadline_at=row.deadline_at or started_at + timedelta(seconds=row.run_timeout_seconds),
-        read_at=now, taken=False)
+        deadline_at=_active_deadline(row, now, started_at), read_at=now, taken=False)
+
+
+def last_alive(lease_expires_at: datetime) -> datetime:
+    """Return when the worker that held a lease ending at `lease_expires_at` last renewed it."""
+    return lease_expires_at - timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
+
+
+def _active_deadline(row, now: datetime, started_at: datetime) -> datetime:
+    """Return the run's deadline if claimed `now`: its time limit counts only time a worker held it.
+
+    A first claim gets the whole limit. A run parked or requeued has its deadline moved by the
+    time since `paused_at`; a run taken straight from a worker whose lease ran out, by the time
+    since that worker last renewed it.
+    """
+    if row.deadline_at is None:
+        return started_at + timedelta(seconds=row.run_timeout_seconds)
+    paused_from = row.paused_at
+    if row.status is RunStatus.RUNNING and row.lease_expires_at is not None:
+        paused_from = last_alive(row.lease_expires_at)
+    return row.deadline_at + max(timedelta(0), now - paused_from) if paused_from else row.deadline_at
 
 
 def take(run: ClaimedRun, lease_seconds: int) -> None:
@@ -259,10 +283,13 @@ def close_interrupted_steps(run_id: str, now: datetime) -> None:
     db.session.execute(_CLOSE_STEPS, {"of_run": run_id, "now": now})
 
 
-def park(run: ClaimedRun, resume_at: datetime, output: dict | None, job_id: str, deadline_at) -> None:
-    """Park: running → waiting until `resume_at` under resume job `job_id`, lease released; or raise LeaseLost."""
+def park(run: ClaimedRun, resume_at: datetime, output: dict | None, job_id: str, now: datetime) -> None:
+    """Park: running → waiting until `resume_at` under resume job `job_id`, lease released; or raise LeaseLost.
+
+    Its time limit stops counting `now` (`paused_at`) until a worker claims it again.
+    """
     params = {"run_id": run.id, "token": run.token, "resume_at": resume_at, "output": output, "job_id": job_id,
-              "deadline_at": deadline_at}
+              "paused_at": now}
     if db.session.execute(_PARK, params).rowcount != 1:
         raise LeaseLost(run.id)
 
@@ -287,8 +314,12 @@ def cancel_unqueued(run_id: str, job_id: str, now: datetime) -> bool:
 
 
 def requeue_abandoned(run_id: str, lease_expires_at: datetime, job_id: str) -> bool:
-    """Requeue: running with the expired lease as read → queued under `job_id` (its worker is gone)."""
-    params = {"run_id": run_id, "lease_as_read": lease_expires_at, "job_id": job_id}
+    """Requeue: running with the expired lease as read → queued under `job_id` (its worker is gone).
+
+    Its time limit stopped counting when its worker last renewed the lease (`paused_at`).
+    """
+    params = {"run_id": run_id, "lease_as_read": lease_expires_at, "job_id": job_id,
+              "paused_at": last_alive(lease_expires_at)}
     return db.session.execute(_REQUEUE_ABANDONED, params).rowcount == 1
 
 

@@ -83,7 +83,7 @@ def _expired_leases(report: SweepReport) -> None:
         .where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now).limit(BATCH)
     ).all()
     for run_id, deadline, lease_expires_at, timeout in rows:
-        if deadline is not None and deadline <= now:
+        if deadline is not None and deadline <= lifecycle.last_alive(lease_expires_at):  # out of time when it stopped
             timed_out = lifecycle.time_out_abandoned(run_id, lease_expires_at, now)
             db.session.commit()
             if timed_out:  # else another sweeper or a returning worker got there first

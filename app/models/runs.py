@@ -77,7 +77,11 @@ class Run(db.Model):
     # makes is fenced on the token, so a worker that lost the run cannot write into it any more.
     lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The time limit counts active time only: while no worker holds the run (parked by a delay,
+    # or requeued after its worker died) `paused_at` says since when, and the next claim moves
+    # `deadline_at` by the time since then (app.run_lifecycle).
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

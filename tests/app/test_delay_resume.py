@@ -30,10 +30,15 @@ def delay_flow(seconds: float) -> dict:
                       for i, (s, t) in enumerate(edges)]}
 
 
-def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack, clock_process):  # noqa: F811
-    created = client.post("/api/v1/flows", json={"document": delay_flow(2)}, headers=bearer(api_key)).json
+def _publish(client, api_key, document: dict) -> tuple[str, str]:
+    """Publish `document`; return its flow id and the local path of its REST trigger."""
+    created = client.post("/api/v1/flows", json={"document": document}, headers=bearer(api_key)).json
     trigger = next(t for t in created["triggers"] if t["type"] == "api_trigger")
-    path = "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
+    return created["id"], "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
+
+
+def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack, clock_process):  # noqa: F811
+    _, path = _publish(client, api_key, delay_flow(2))
     # Several runs, started at different fractions of a second: the scheduler's timers have
     # whole-second resolution, so each phase of the second is its own case.
     run_ids = []
@@ -52,3 +57,15 @@ def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack
         resume_at = steps["wait"]["output"]["resume_at_epoch"]
         resumed = datetime.fromisoformat(steps["done"]["started_at"]).timestamp()
         assert 0 <= resumed - resume_at < 1.0, f"resumed {resumed - resume_at:.3f} s after its time"
+
+
+def test_a_delay_longer_than_the_time_limit_does_not_time_the_run_out(app, client, api_key, stack,
+                                                                       clock_process):  # noqa: F811
+    """The limit counts active time: a 1 s limit, a 2 s wait, and the run still succeeds."""
+    flow_id, path = _publish(client, api_key, delay_flow(2))
+    patched = client.patch(f"/api/v1/flows/{flow_id}", json={"run_timeout_seconds": 1}, headers=bearer(api_key))
+    assert patched.status_code == 200
+    run_id = client.post(path, json={"message": "m"}, headers=bearer(api_key)).json["run_id"]
+    get = lambda: client.get(f"/api/v1/runs/{run_id}", headers=bearer(api_key)).json  # noqa: E731
+    run = wait_for(lambda: (r := get())["status"] not in ("queued", "running", "waiting") and r, timeout=40)
+    assert (run["status"], run["error"]) == ("succeeded", None)

@@ -271,23 +271,43 @@ def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key, s
     assert "reply" not in [s[2] for s in steps]
 
 
-def test_a_dead_workers_run_past_its_deadline_is_ended_by_the_sweeper(app, stack):
+def _set_budget_left(app, run_id, seconds: float) -> None:
+    """Give the crashed run `seconds` of its time limit left when its worker last renewed the lease."""
     from app.extensions import db
     from app.models import Run
-    from app.models.types import utcnow
 
+    with app.app_context():
+        run = db.session.get(Run, run_id)
+        last_alive = run.lease_expires_at - timedelta(seconds=app.config["RUN_LEASE_SECONDS"])
+        run.deadline_at = last_alive + timedelta(seconds=seconds)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_dead_workers_run_out_of_time_when_it_stopped_is_ended_by_the_sweeper(app, stack):
     flow_id = _setup(app)
     with worker_paused(stack):
         run_id = _start(app, flow_id)
         _crash_after(app, run_id, completed=2)
-        with app.app_context():
-            db.session.get(Run, run_id).deadline_at = utcnow() - timedelta(seconds=1)
-            db.session.commit()
-            db.session.remove()
+        _set_budget_left(app, run_id, -1)
         assert _sweep(app).timed_out == 1
-    status, _, steps, _ = _run(app, run_id)
-    assert status == "timed_out"
+    status, _, steps, error = _run(app, run_id)
+    assert status == "timed_out" and "Its worker was gone" in error
     assert all(s[3] != "running" for s in steps)
+
+
+def test_time_a_requeued_run_spends_without_a_worker_does_not_count_against_its_limit(app, stack):
+    """The limit counts active time: the worker died 60 s ago with 5 s left; the run gets those 5 s."""
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=3)  # its lease ran out 30 s ago, renewed 60 s ago
+        _set_budget_left(app, run_id, 5)  # so its deadline passed 55 s ago, while nobody worked on it
+        report = _sweep(app)
+        assert (report.requeued_expired, report.timed_out) == (1, 0)
+    status, attempts, steps, error = wait_for(
+        lambda: (r := _run(app, run_id))[0] not in ("queued", "running") and r)
+    assert (status, attempts, error) == ("succeeded", 2, None)
 
 
 def test_cancel_a_running_run_stops_it_before_its_next_step(app, stack, client, api_key, slow_service):

@@ -122,9 +122,10 @@ class FaultStack:
                     process.wait()
 
 
-def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: str) -> str:
+def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: str,
+                   run_timeout_seconds: int | None = None) -> str:
     """Start a run of about two seconds of work (a call to a service that answers late) through the
-    REST trigger; return its id once a worker is executing it."""
+    REST trigger; return its id once a worker is executing it (the slow call has started)."""
     from app.extensions import db
     from app.models import Run
     from app.services import publishing
@@ -134,7 +135,9 @@ def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: st
     document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service_url)
     with app.app_context():
         workspace = get_or_create_workspace(workspace_name)
-        publishing.create_flow(workspace, document, None)
+        created = publishing.create_flow(workspace, document, None)
+        if run_timeout_seconds is not None:
+            created.flow.run_timeout_seconds = run_timeout_seconds
         db.session.commit()
         workspace_id = workspace.id
     request = urllib.request.Request(f"{base_url}/hooks/{workspace_id}/slow", method="POST",
