@@ -14,15 +14,14 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
+from app import config
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     instance_path = (instance_path or os.environ.get("SWITCHBOARD_INSTANCE_PATH")
                      or str(Path(__file__).resolve().parent.parent / "instance"))
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    settings = Settings.from_env(Path(app.instance_path))
-    app.config.update(settings.flask_config())
+    config.init_app(app, config.Settings.from_env(Path(app.instance_path)))
     app.config.update(overrides or {})
     _configure_logging()
 

@@ -20,15 +20,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask import current_app
-from rq.timeouts import JobTimeoutException
 from sqlalchemy import bindparam, update
 
 import flows
+from app.config import settings
 from app.extensions import db
 from app.models import Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
 from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
-from app.redis_conn import get_redis
+from app.rq_setup import JobTimeoutException, scheduler
 from app.run_events import Publisher
 from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
 from app.services import published
@@ -190,8 +190,7 @@ def execute_run(run_id: str) -> str:
 
 
 def _execute(run_id: str) -> str:
-    config = current_app.config
-    lease_seconds = config["RUN_LEASE_SECONDS"]
+    lease_seconds = settings().lease_seconds
     run = load_claim(run_id)
     if isinstance(run, NotClaimed):
         return _not_claimed(run_id, run.status)
@@ -225,7 +224,7 @@ def _execute(run_id: str) -> str:
 
 def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
     """Execute the run's graph with what the engine may not fetch itself."""
-    config = current_app.config
+    config = settings()
     # Each published version is parsed once per process: versions never change after publishing.
     document = published.by_id(run.flow_version_id).graph
     payload = {"inputs": run.inputs, "trigger": run.trigger_payload}
@@ -235,10 +234,10 @@ def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
     try:
         return flows.run_graph(
             document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal, run_info=run_info,
-            max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"],
+            max_steps=config.max_steps, max_attempts=config.max_node_attempts,
             interrupt=lambda: _interrupt(journal, watch.lost), emit=journal.events,
             credentials=resolver(run.workspace_id),
-            settings={"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])},
+            settings={"http_allowed_networks": list(config.http_allowed_networks)},
         )
     except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
         db.session.rollback()
@@ -328,7 +327,7 @@ def park(run: Claim, outcome: flows.RunOutcome, deadline_at, events: Publisher, 
         values["deadline_at"] = deadline_at + max(timedelta(0), resume_at - now)
     with one_writer():
         if not run.taken:
-            take(run, current_app.config["RUN_LEASE_SECONDS"])
+            take(run, settings().lease_seconds)
         write_steps(steps)
         result = db.session.execute(
             update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_token == token)
@@ -346,14 +345,11 @@ def park(run: Claim, outcome: flows.RunOutcome, deadline_at, events: Publisher, 
 def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
     """Ask rq-scheduler to queue the run's job at `resume_at` (the scheduler process's clock)."""
     from redis.exceptions import RedisError
-    from rq_scheduler import Scheduler
 
     try:
-        queue = get_queue()
-        scheduler = Scheduler(queue=queue, connection=get_redis())
-        scheduler.enqueue_at(resume_at.astimezone(timezone.utc).replace(tzinfo=None), JOB_FUNCTION, run_id,
-                             job_id=job_id, timeout=current_app.config["JOB_TIMEOUT"] + 30,
-                             job_result_ttl=60, job_description=f"resume run {run_id}")
+        scheduler(get_queue()).enqueue_at(
+            resume_at.astimezone(timezone.utc).replace(tzinfo=None), JOB_FUNCTION, run_id, job_id=job_id,
+            timeout=settings().job_timeout + 30, job_result_ttl=60, job_description=f"resume run {run_id}")
     except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
         log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
 

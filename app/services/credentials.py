@@ -12,8 +12,8 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from flask import current_app
 
+from app.config import settings
 from app.extensions import db
 from app.models import Credential
 from app.models.types import iso, utcnow
@@ -49,7 +49,7 @@ def fernet() -> Fernet:
     """
     from cryptography.fernet import Fernet
 
-    return Fernet(current_app.config["CREDENTIALS_KEY"].encode("ascii"))
+    return Fernet(settings().credentials_key.encode("ascii"))
 
 
 def credential_dict(credential: Credential) -> dict:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from app.config import settings
 from app.extensions import db
 from app.models import IdempotencyKey, Run
 from app.models.types import utcnow
@@ -52,7 +52,7 @@ def claim(trigger_id: str, key: str, body_hash: str) -> Claim | Run:
     for _ in range(3):
         now = utcnow()
         row = IdempotencyKey(trigger_id=trigger_id, key=key, body_hash=body_hash, created_at=now,
-                             expires_at=now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]))
+                             expires_at=now + timedelta(hours=settings().idempotency_ttl_hours))
         db.session.add(row)
         try:
             db.session.commit()

@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import event, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,8 @@ from sqlalchemy.orm import Session
 
 import flows
 from flows import schedule as fire_times
+from app import rq_setup
+from app.config import settings
 from app.extensions import db
 from app.models import Run, RunStatus, ScheduleClaim, ScheduleState, Trigger, TriggerStatus, Workspace
 from app.models.types import new_id, utcnow
@@ -123,16 +124,8 @@ def timer_id(trigger_id: str, planned_at: datetime) -> str:
     return f"sched-{trigger_id}-{int(planned_at.timestamp())}"
 
 
-def schedule_queue_name() -> str:
-    return f"{current_app.config['QUEUE_NAME']}-schedules"
-
-
 def scheduler():
-    from rq_scheduler import Scheduler
-
-    from app.redis_conn import get_redis
-
-    return Scheduler(queue_name=schedule_queue_name(), connection=get_redis(), interval=1)
+    return rq_setup.scheduler(rq_setup.schedule_queue())
 
 
 def arm_timers(pending: dict[str, datetime]) -> int:
@@ -141,7 +134,7 @@ def arm_timers(pending: dict[str, datetime]) -> int:
         timers = scheduler()
         for trigger_id, planned_at in pending.items():
             timers.enqueue_at(planned_at, FIRE_FUNCTION, trigger_id, planned_at.isoformat(),
-                              job_id=timer_id(trigger_id, planned_at), queue_name=schedule_queue_name(),
+                              job_id=timer_id(trigger_id, planned_at), queue_name=rq_setup.schedule_queue_name(),
                               timeout=120, job_result_ttl=30, job_description=f"fire schedule {trigger_id}")
         return len(pending)
     except RedisError as exc:
@@ -157,7 +150,7 @@ def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
     `now` is injectable for tests; by default the current time is read on every iteration.
     """
     outcomes: list[str] = []
-    grace = timedelta(seconds=current_app.config["SCHEDULE_MISFIRE_GRACE_SECONDS"])
+    grace = timedelta(seconds=settings().schedule_misfire_grace_seconds)
     for _ in range(MAX_FIRES_PER_CALL):
         moment = now or utcnow()
         row = db.session.execute(db.select(ScheduleState, Trigger).join(Trigger, Trigger.id == ScheduleState.trigger_id)
