@@ -31,7 +31,7 @@ from app.queueing import JOB_FUNCTION, announce_finished, get_queue, new_job_id
 from app.rq_setup import JobTimeoutException, scheduler
 from app.run_events import Publisher
 from app.run_lease import Claim, ClaimLost, Heartbeat, LeaseLost, NotClaimed, fence, load_claim, take, take_finished
-from app.services import published
+from app.services import parsed_versions
 from app.services.credentials import resolver
 from app.services.sessions import history
 from app.services.write_gate import one_writer
@@ -226,7 +226,7 @@ def _run(run: Claim, journal: SqlJournal, watch) -> flows.RunOutcome:
     """Execute the run's graph with what the engine may not fetch itself."""
     config = settings()
     # Each published version is parsed once per process: versions never change after publishing.
-    document = published.by_id(run.flow_version_id).graph
+    document = parsed_versions.by_id(run.flow_version_id).graph
     payload = {"inputs": run.inputs, "trigger": run.trigger_payload}
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,

@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-import flows
+import flows as engine  # the flow engine; `flows` here is the page that lists flows
 from app.auth import user_principal
 from app.errors import request_id
 from app.extensions import db
@@ -73,7 +73,8 @@ def index():
     return redirect(url_for("ui.flows"))
 
 
-def flows_list():
+@bp.get("/flows")
+def flows():
     principal = _principal()
     workspace = db.session.get(Workspace, principal.default_workspace_id) if principal.default_workspace_id else None
     rows = db.session.execute(
@@ -83,9 +84,6 @@ def flows_list():
     return render_template("flows/list.html", flows=rows, workspace=workspace, workspaces=workspaces,
                            role=principal.role(workspace.id) if workspace else None,
                            common_timezones=COMMON_TIMEZONES)
-
-
-bp.add_url_rule("/flows", endpoint="flows", view_func=flows_list)
 
 
 @bp.post("/workspace")
@@ -167,7 +165,7 @@ def triggers_section(flow_id: str):
 
 def _start_inputs(version) -> list[dict]:
     """The start node's declared inputs, which the Run-now forms are built from."""
-    start = flows.Graph(version.document).start_node() if version else None
+    start = engine.Graph(version.document).start_node() if version else None
     return ((start or {}).get("config") or {}).get("inputs", [])
 
 
@@ -276,7 +274,7 @@ def run_now(flow_id: str, node_id: str):
     flow = _flow_or_404(flow_id)
     _require_edit(flow)
     trigger = _trigger_or_404(flow, node_id)
-    start = flows.Graph(publishing.latest_version(flow).document).start_node() or {}
+    start = engine.Graph(publishing.latest_version(flow).document).start_node() or {}
     try:
         body = _form_inputs((start.get("config") or {}).get("inputs", []))
         run = invoke(flow, trigger, body, request_id(), source="manual")

@@ -20,7 +20,7 @@ import flows
 from app.extensions import db
 from app.models import BodyFingerprint, Flow, Run, Trigger
 from app.models.types import utcnow
-from app.services import idempotency, published, sessions, trigger_request, write_gate
+from app.services import idempotency, parsed_versions, sessions, trigger_request, write_gate
 from app.services.invoke import NotPublished
 from app.services.runs import queue_run, record_run
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
@@ -77,13 +77,13 @@ def accept(flow: Flow, trigger: Trigger, body: dict, *, request_id: str, source:
                          request_id=request_id, source=source, with_session=with_session, payload_extra=meta)
 
 
-def published_graph(flow: Flow) -> tuple[published.PublishedVersion, flows.Graph, dict]:
+def published_graph(flow: Flow) -> tuple[parsed_versions.PublishedVersion, flows.Graph, dict]:
     """Return (version, graph, start node config) of the latest version; NotPublished if none.
 
     The parsed version comes from a per-process cache keyed by the immutable (flow, number), so
-    a request does not re-read and re-parse the document; see `app.services.published`.
+    a request does not re-read and re-parse the document; see `app.services.parsed_versions`.
     """
-    version = published.latest(flow)
+    version = parsed_versions.latest(flow)
     if version is None:
         raise NotPublished(flow.id)
     return version, version.graph, version.start_config
