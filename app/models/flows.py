@@ -59,6 +59,8 @@ class TriggerStatus(str, enum.Enum):
 
 
 class Trigger(db.Model):
+    """A trigger node of a flow, with what outlives versions: its URL key, secret and status."""
+
     __tablename__ = "triggers"
     __table_args__ = (
         UniqueConstraint("flow_id", "node_id", name="uq_triggers_flow_node"),

@@ -31,16 +31,20 @@ class RunStatus(str, enum.Enum):
         return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
 
 
-DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
-
-
 class StepStatus(str, enum.Enum):
+    """How one attempt of one node ended (a node retried has one step row per attempt)."""
+
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
+DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
+
+
 class Run(db.Model):
+    """One execution of a published flow version, from the trigger's request to its final status."""
+
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_flow_created", "flow_id", "created_at"),
