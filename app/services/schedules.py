@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 import flows
 from flows import schedule as fire_times
+from flows.nodes import ScheduleTrigger
 from app.extensions import db
 from app.models import Run, RunStatus, ScheduleClaim, ScheduleState, Trigger, TriggerStatus, Workspace
 from app.models.types import new_id, utcnow
@@ -33,7 +34,7 @@ from app.services.trigger_body import BodyError, inputs_from_body
 
 log = logging.getLogger(__name__)
 
-TYPE = "schedule_trigger"
+TYPE = ScheduleTrigger.type  # the engine node; its app side is app.trigger_types.schedule
 FIRE_FUNCTION = "app.schedule_jobs.fire"
 MISSED_COUNT_LIMIT = 10000  # fires counted per catch-up; beyond it the count says "at least"
 MAX_FIRES_PER_CALL = 20
