@@ -1,4 +1,4 @@
-"""Manage triggers as objects (ChatBotKit's create / update / delete / setup) on top of flows.
+"""Manage triggers as objects (ChatBotKit's create / update / delete) on top of flows.
 
 A trigger *is* a node of the flow's published graph (DESIGN.md decision 5), so every change
 made here is a change to the graph: it is applied to the latest version's document and published
