@@ -21,6 +21,8 @@ from app.services.invoke import invoke
 from app.services.replay import replay, trigger_request
 from app.services.presenters import flow_dict, version_dict
 from app.services.trigger_body import parse_json_object
+from app.trigger_types import MANUAL
+from app.trigger_types import registry as trigger_types
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
@@ -54,7 +56,7 @@ def _accepted(run):
 @bp.get("/node-types")
 def node_types():
     api_principal()
-    return jsonify({"node_types": flows.registry.palette()})
+    return jsonify({"node_types": trigger_types.palette(flows.registry.palette())})
 
 
 @bp.post("/flows/validate")
@@ -174,7 +176,7 @@ def run_trigger(flow_id: str, node_id: str):
     flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require_edit(flow.workspace_id)
     trigger = _load_trigger(flow, node_id)
-    if trigger.type != "manual_trigger":
+    if trigger_types.of(trigger).entry_point != MANUAL:
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))

@@ -25,6 +25,8 @@ from app.services.tokens import bearer_token, matches
 from app.services.trigger_accept import Accepted, accept
 from app.services.trigger_body import parse_json_object
 from app.services.webhook_signing import SignatureError, verify
+from app.trigger_types import HOOK
+from app.trigger_types import registry as trigger_types
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -43,7 +45,7 @@ def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
     row = db.session.execute(_TRIGGER_AND_FLOW, {"workspace_id": workspace_id, "key_lower": key.lower()}
                              ).one_or_none() if len(key) <= 64 and len(workspace_id) <= 32 else None
     trigger, flow = row if row is not None else (None, None)
-    if trigger is None or trigger.type != "api_trigger":
+    if trigger is None or trigger_types.of(trigger).entry_point != HOOK:
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(404, "trigger_paused", "This trigger is paused; resume it (or enable it in the flow and save).")

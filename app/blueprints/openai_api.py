@@ -28,6 +28,7 @@ from app.services.tokens import bearer_token
 from app.services.trigger_accept import accept_parsed, body_hash, published_graph
 from app.services.trigger_body import BodyError, inputs_from_body, parse_json_object
 from app.services.trigger_request import TriggerRequest
+from app.trigger_types import OPENAI, started_by
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -45,7 +46,7 @@ def _api_key() -> ApiKey:
 
 
 def _models(key: ApiKey):
-    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type == "openai_trigger",
+    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type.in_(started_by(OPENAI)),
                                      Trigger.status == TriggerStatus.ACTIVE)
     if key.flow_ids is not None:
         query = query.where(Trigger.flow_id.in_(key.flow_ids))

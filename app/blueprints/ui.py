@@ -21,11 +21,12 @@ from app.services import publishing, runs, schedule_info, schedules
 from app.services.invoke import invoke
 from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
-from app.services.trigger_examples import examples, openai_examples
 from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
 from app.services.version_diff import diff_versions
 from app.services.webhook_signing import new_signing_secret
+from app.trigger_types import no_secret_message
+from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
 
 bp = Blueprint("ui", __name__)
@@ -146,6 +147,7 @@ def flow_detail(flow_id: str):
     can_edit = _can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
+        trigger_adapter=trigger_types.of,
         schedule_info=schedule_info.describe,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=can_edit, new_secrets=session.pop("new_secrets", {}),
@@ -158,6 +160,7 @@ def triggers_section(flow_id: str):
     """The triggers list alone, reloaded by htmx after the canvas publishes a new version."""
     flow = _flow_or_404(flow_id)
     return render_template("partials/_triggers.html", flow=flow, triggers=live_triggers(flow), trigger_url=trigger_url,
+                           trigger_adapter=trigger_types.of,
                            schedule_info=schedule_info.describe,
                            inputs=_start_inputs(publishing.latest_version(flow)), can_edit=_can_edit(flow),
                            new_secrets={})
@@ -210,15 +213,12 @@ def trigger_panel(flow_id: str, node_id: str):
 
 def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = None,
                           signing_secret: str | None = None):
-    url = trigger_url(trigger)
+    adapter = trigger_types.of(trigger)
     version = publishing.latest_version(flow)
-    snippets = examples(url, version.document if version else None,
-                        authenticate=trigger.config.get("authenticate", True),
-                        secret=secret) if trigger.type == "api_trigger" else None
-    if trigger.type == "openai_trigger":
-        snippets = openai_examples(url, trigger.key)
-    return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
-                           signing_secret=signing_secret, snippets=snippets, can_edit=_can_edit(flow))
+    snippets = adapter.examples(trigger, version.document if version else None, secret=secret)
+    return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, adapter=adapter,
+                           url=adapter.url(trigger), secret=secret, signing_secret=signing_secret,
+                           snippets=snippets, can_edit=_can_edit(flow))
 
 
 @bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
@@ -243,8 +243,8 @@ def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
     flow = _flow_or_404(flow_id)
     _require_edit(flow)
     trigger = _trigger_or_404(flow, node_id)
-    if trigger.type != "api_trigger":
-        abort(400, "Only REST API triggers have a secret or verify signatures.")
+    if not trigger_types.of(trigger).has_secret:
+        abort(400, no_secret_message())
     return flow, trigger
 
 

@@ -23,6 +23,12 @@ from app.services.trigger_body import BodyError
 LIVE_POLL = "every 2s"
 
 
+@bp.app_template_global("conversation_link")
+def conversation_link(session) -> dict:
+    """Address a conversation in links by the session id its caller knows (see `conversations.find`)."""
+    return conversations.link_args(session)
+
+
 def _run_or_404(run_id: str) -> Run:
     run = db.session.execute(
         db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(_principal().workspace_ids))
@@ -45,7 +51,7 @@ def _runs_page(flow: Flow | None):
         args["flow"] = flow.id
     error, page = None, None
     try:
-        query = run_query.parse(args, unknown_ok=True)
+        query = run_query.parse(args)  # an unknown filter is named on the page (400), never ignored
         page = run_query.find(query, [workspace_id] if workspace_id else [])
     except run_query.FilterError as exc:
         query, error = run_query.RunQuery(), exc
@@ -131,14 +137,22 @@ def conversations_list():
                            search=search or "", is_expired=conversations.is_expired)
 
 
-@bp.get("/conversations/<session_id>")
+@bp.get("/conversations/<path:session_id>")
 def conversation_detail(session_id: str):
-    session_row = conversations.get_session(_principal().workspace_ids, session_id)
+    """A conversation by the session id the caller knows (or our internal id); see `conversations.find`."""
+    principal = _principal()
+    found = conversations.find(principal.workspace_ids, principal.default_workspace_id, session_id,
+                               (request.args.get("trigger") or "").strip()[:32] or None,
+                               request.args.get("generation", type=int))
+    if found.choices:
+        return render_template("conversations/choose.html", key=session_id, rows=found.choices,
+                               is_expired=conversations.is_expired), 300
+    session_row = found.session
     if session_row is None:
-        abort(404, "No conversation with this id exists in your workspaces.")
+        abort(404, "No conversation with this session id exists in this workspace.")
     turns = conversations.turns(session_row)
     template = "partials/_conversation.html" if request.headers.get("HX-Request") else "conversations/detail.html"
-    return render_template(template, conversation=session_row, turns=turns,
+    return render_template(template, conversation=session_row, turns=turns, generations=found.generations,
                            flow=db.session.get(Flow, session_row.flow_id),
                            trigger=db.session.get(Trigger, session_row.trigger_id),
                            expired=conversations.is_expired(session_row),

@@ -93,7 +93,11 @@ def _messages(messages) -> list[tuple[str, str]]:
 
 
 def _content(content, index: int) -> str:
-    """Return a message's text; text parts are joined, other parts (images, audio) refused."""
+    """Return a message's text; other parts (images, audio) are refused.
+
+    Text parts are separate blocks to OpenAI's models, so each starts on its own line: joined
+    with nothing, "Hello" and "World" would reach the flow as "HelloWorld".
+    """
     if content is None:
         return ""
     if isinstance(content, str):
@@ -105,7 +109,7 @@ def _content(content, index: int) -> str:
                 raise ChatRequestError(f"messages[{index}].content[{part_index}]",
                                        "Only text content parts are supported by flows.")
             parts.append(part["text"])
-        return "".join(parts)
+        return "\n".join(parts)
     raise ChatRequestError(f"messages[{index}].content", "content must be a string or an array of text parts.")
 
 

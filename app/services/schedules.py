@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import flows
 from flows import schedule as fire_times
+from flows.nodes import ScheduleTrigger
 from app import rq_setup
 from app.config import settings
 from app.extensions import db
@@ -34,7 +35,7 @@ from app.services.trigger_body import BodyError, inputs_from_body
 
 log = logging.getLogger(__name__)
 
-TYPE = "schedule_trigger"
+TYPE = ScheduleTrigger.type  # the engine node; its app side is app.trigger_types.schedule
 FIRE_FUNCTION = "app.schedule_jobs.fire"
 MISSED_COUNT_LIMIT = 10000  # fires counted per catch-up; beyond it the count says "at least"
 MAX_FIRES_PER_CALL = 20
