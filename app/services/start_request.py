@@ -128,8 +128,15 @@ def for_schedule(flow: Flow, trigger: Trigger, inputs: dict, *, payload: dict, p
         try:
             request.inputs = inputs_from_body(dict(inputs), version.start_config)
         except BodyError as exc:
-            request.refusal = f"The schedule's inputs do not fit the flow's start node: {exc.message}"
+            request.refusal = _schedule_inputs_problem(exc)
     return request
+
+
+def _schedule_inputs_problem(exc: BodyError) -> str:
+    problems = [f"{item['field']}: {item['reason']}" if item.get("field") else str(item.get("reason"))
+                for item in exc.details or []][:10] or [exc.message]
+    return (f"The schedule's inputs do not fit the flow's start node ({'; '.join(problems)}). "
+            "Change the schedule's inputs or the start node's declared inputs.")
 
 
 def check_filter(config: dict, body: dict) -> None:
