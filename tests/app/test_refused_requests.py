@@ -75,18 +75,18 @@ def database_fails_after_first_write(app):
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         if postgres:
-            create = ["CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
-                      "'the database is shutting down' USING ERRCODE = 'admin_shutdown'; END $$",
+            drop = ["DROP TRIGGER IF EXISTS test_fault_runs ON runs",
+                    "DROP TRIGGER IF EXISTS test_fault_keys ON idempotency_keys", "DROP FUNCTION IF EXISTS test_fault()"]
+            create = [*drop, "CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE "
+                      "EXCEPTION 'the database is shutting down' USING ERRCODE = 'admin_shutdown'; END $$",
                       "CREATE TRIGGER test_fault_runs BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION test_fault()",
                       "CREATE TRIGGER test_fault_keys BEFORE DELETE ON idempotency_keys FOR EACH ROW "
                       "EXECUTE FUNCTION test_fault()"]
-            drop = ["DROP TRIGGER IF EXISTS test_fault_runs ON runs",
-                    "DROP TRIGGER IF EXISTS test_fault_keys ON idempotency_keys", "DROP FUNCTION IF EXISTS test_fault()"]
         else:  # a trigger reading a table that does not exist fails with "no such table": an OperationalError
-            create = ["CREATE TRIGGER test_fault_runs BEFORE INSERT ON runs BEGIN SELECT 1 FROM database_gone; END",
+            drop = ["DROP TRIGGER IF EXISTS test_fault_runs", "DROP TRIGGER IF EXISTS test_fault_keys"]
+            create = [*drop, "CREATE TRIGGER test_fault_runs BEFORE INSERT ON runs BEGIN SELECT 1 FROM database_gone; END",
                       "CREATE TRIGGER test_fault_keys BEFORE DELETE ON idempotency_keys "
                       "BEGIN SELECT 1 FROM database_gone; END"]
-            drop = ["DROP TRIGGER IF EXISTS test_fault_runs", "DROP TRIGGER IF EXISTS test_fault_keys"]
         with db.engine.begin() as conn:
             for statement in create:
                 conn.execute(text(statement))
