@@ -17,7 +17,7 @@ from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, Scope, Trigger, TriggerStatus, Workspace
 from app.services import publishing, run_query, runs
-from app.services.invoke import invoke
+from app.services.run_start import run_now
 from app.services.replay import replay, trigger_request
 from app.services.presenters import flow_dict, version_dict
 from app.services.trigger_body import parse_json_object
@@ -180,7 +180,7 @@ def run_trigger(flow_id: str, node_id: str):
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, trigger, body, request_id(), source="manual")
+        run = run_now(flow, trigger, body, request_id())
     return _accepted(run)
 
 
@@ -191,7 +191,7 @@ def run_flow(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, None, body, request_id(), source="manual")
+        run = run_now(flow, None, body, request_id())
     return _accepted(run)
 
 

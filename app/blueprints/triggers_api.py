@@ -19,10 +19,10 @@ from app.blueprints.api_support import json_body, load_flow
 from app.blueprints.common import invoke_errors, publish_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Scope, Trigger, TriggerStatus
+from app.models import Scope, Trigger, TriggerStatus
 from app.services import runs, trigger_admin
 from app.services.presenters import trigger_dict
-from app.services.trigger_accept import accept
+from app.services.trigger_accept import accept_invoke
 from app.services.trigger_setup import setup_problems
 from app.services.trigger_sync import set_new_secret
 from app.services.webhook_signing import new_signing_secret
@@ -233,9 +233,8 @@ def invoke_trigger(trigger_id: str):
                        [{"field": "body", "reason": "must be an object"}])
     body = adapter.invoke_body(trigger, body)
     with invoke_errors():
-        accepted = accept(db.session.get(Flow, trigger.flow_id), trigger, body, request_id=request_id(),
-                          source="invoke", idempotency_header=request.headers.get("Idempotency-Key"),
-                          with_session=adapter.keeps_sessions)
+        accepted = accept_invoke(trigger, body, idempotency_header=request.headers.get("Idempotency-Key"),
+                                 request_id=request_id())
     run = accepted.run
     answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
               "request_id": request_id()}

@@ -18,9 +18,10 @@ from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
 from app.services import publishing, runs, schedule_info, schedules
-from app.services.invoke import invoke
 from app.services.canvas_data import canvas_data
 from app.services.presenters import live_triggers, trigger_url
+from app.services.run_start import run_now as start_run_now
+from app.services.start_request import NotPublished, published_version
 from app.services.trigger_body import BodyError
 from app.services.trigger_sync import set_new_secret
 from app.services.version_diff import diff_versions
@@ -274,10 +275,12 @@ def run_now(flow_id: str, node_id: str):
     flow = _flow_or_404(flow_id)
     _require_edit(flow)
     trigger = _trigger_or_404(flow, node_id)
-    start = engine.Graph(publishing.latest_version(flow).document).start_node() or {}
     try:
-        body = _form_inputs((start.get("config") or {}).get("inputs", []))
-        run = invoke(flow, trigger, body, request_id(), source="manual")
+        body = _form_inputs(published_version(flow).start_config.get("inputs", []))
+        run = start_run_now(flow, trigger, body, request_id())
+    except NotPublished:
+        flash("Not run: the flow has no published version; save it first.", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     except BodyError as exc:
         flash(f"Not run: {exc.message}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))

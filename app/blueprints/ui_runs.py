@@ -15,7 +15,7 @@ from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger
 from app.services import charts, conversations, run_query, run_stats, runs
-from app.services.invoke import NotPublished
+from app.services.start_request import NotPublished
 from app.services.replay import replay, trigger_request
 from app.services.run_view import timeline
 from app.services.trigger_body import BodyError

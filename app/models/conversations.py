@@ -56,7 +56,8 @@ class IdempotencyKey(TriggerRecord, db.Model):
 
     key: Mapped[str] = mapped_column(String(255))
     body_hash: Mapped[str] = mapped_column(String(64))
-    # NULL while the first request is still being accepted; then the run it started.
+    # The run this key started, written in the run's own transaction (NULL only in rows that
+    # releases before that left: their request died or is still being accepted).
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,6 +16,9 @@ from app.models import ScheduleState, Trigger, TriggerStatus
 from app.models.types import iso, utcnow
 from app.services.schedules import TYPE, schedule_of, workspace_timezone
 
+# Fire outcomes that left a run to link to (a failed fire records a failed run saying why).
+RUN_OUTCOMES = ("started", "catch_up", "failed")
+
 
 def preview(config: dict, default_timezone: str, now: datetime | None = None, count: int = 5) -> dict:
     """Describe the next `count` fires of an unsaved config (the canvas asks; the server computes)."""
@@ -72,8 +75,8 @@ def describe(trigger: Trigger) -> dict:
             "planned_local": fire_times.local_iso(state.last_planned_at, schedule.tz),
             "planned_label": fire_times.local_label(state.last_planned_at, schedule.tz),
             "fired_at": iso(state.last_fired_at), "outcome": state.last_outcome,
-            "run_id": state.last_run_id if state.last_outcome in ("started", "catch_up") else None,
+            "run_id": state.last_run_id if state.last_outcome in RUN_OUTCOMES else None,
             "run_url": (public_url("api.get_run", run_id=state.last_run_id)
-                        if state.last_outcome in ("started", "catch_up") else None),
+                        if state.last_outcome in RUN_OUTCOMES else None),
         }
     return data

@@ -1,4 +1,4 @@
-"""Let one trigger request at a time write its rows to a SQLite database, across web processes.
+"""Let one writer at a time write its rows to a SQLite database, across processes.
 
 Why: SQLite takes one writer per database. When several request threads write at once, the
 losers wait in SQLite's busy handler, which sleeps 1, 2, 5, ... up to 100 ms between tries, and
@@ -6,9 +6,15 @@ a sleeping waiter keeps losing to writers that are awake; under load a write of 
 millisecond waited tens or hundreds of them (the REST trigger's p99 was about a second at 16
 concurrent callers). Queueing instead on a lock that wakes the next writer the moment the
 current one commits removes those sleeps: a thread lock orders the threads of one process, and
-an advisory `flock` on a file beside the database orders the web processes (the kernel drops it
-if a process dies). Writers that do not take the gate (workers, the scheduler) still meet the
-busy handler, as before. PostgreSQL takes concurrent writers itself, so there the gate is open.
+an advisory `flock` on a file beside the database orders the processes (the kernel drops it
+if a process dies).
+
+Who takes it: every start of a run (`app.services.run_start.start`: REST hooks, the invoke API,
+the OpenAI endpoint, Run now, replay and schedule fires) around its session, run and companion
+rows; and the worker's journal (`app.execution`) around its step and status writes. Writes
+outside it (API key last-use stamps, schedule bookkeeping that starts no run, the sweeper, the
+management pages) still meet the busy handler. PostgreSQL takes concurrent writers itself, so
+there the gate is open.
 
 Hold the gate only around writes that end in a commit (it rolls back on failure), and never
 enter it with a write transaction already open: that writer could wait on one waiting for it.

@@ -43,13 +43,13 @@ def _setup(app, document=None, workspace="Durable"):
 def _start(app, flow_id, message="hi"):
     from app.extensions import db
     from app.models import Flow, Trigger
-    from app.services.invoke import invoke
+    from app.services.run_start import run_now
 
     with app.test_request_context():
         flow = db.session.get(Flow, flow_id)
         trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id,
                                                               Trigger.node_id == "manual")).scalar_one()
-        return invoke(flow, trigger, {"message": message}, "req_test", source="manual").id
+        return run_now(flow, trigger, {"message": message}, "req_test").id
 
 
 def _run(app, run_id):
