@@ -16,7 +16,7 @@ import flows
 from app.extensions import db
 from app.models import Flow, Run, Trigger
 from app.services import rate_limit
-from app.services.published import PublishedVersion
+from app.services.parsed_versions import PublishedVersion
 from app.services.replay import safe_headers
 from app.services.run_start import Started, start
 from app.services.start_request import StartRequest, body_hash, published_version

@@ -24,8 +24,8 @@ from jsonschema.exceptions import best_match
 
 import flows
 from app.models import Flow, Trigger
-from app.services import published
-from app.services.published import PublishedVersion
+from app.services import parsed_versions
+from app.services.parsed_versions import PublishedVersion
 from app.services.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
 from app.services.trigger_request import TriggerRequest, parse
 
@@ -74,8 +74,8 @@ class StartRequest:
 
 
 def published_version(flow: Flow) -> PublishedVersion:
-    """Return the latest version, parsed once per process (`app.services.published`); NotPublished if none."""
-    version = published.latest(flow)
+    """Return the latest version, parsed once per process (`app.services.parsed_versions`); NotPublished if none."""
+    version = parsed_versions.latest(flow)
     if version is None:
         raise NotPublished(flow.id)
     return version

@@ -13,7 +13,7 @@ import pytest
 import flows
 from app.models import Flow, Trigger
 from app.services import openai_chat
-from app.services.published import PublishedVersion
+from app.services.parsed_versions import PublishedVersion
 from app.services.start_request import StartRequest, body_hash, check_filter, parse_trigger_body
 from app.services.trigger_body import BodyError
 from tests.app.flowdocs import greeting_flow
