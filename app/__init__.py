@@ -31,11 +31,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from app.db_migrations import register_db_command
     from app.extensions import csrf, db
 
+    errors.init_app(app)  # first: its hooks keep a JSON body before CSRF or anything else reads a form
     db.init_app(app)
     register_db_command(app)  # Flask-Migrate loads only when a `flask db` command runs
     csrf.init_app(app)
     auth.init_app(app)
-    errors.init_app(app)
     register_cli(app)
 
     from app.blueprints import (api, api_keys_api, api_schedules, auth as auth_views, credentials, health,  # noqa: F401

@@ -16,11 +16,14 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.services.json_body import LIST_LIMIT, capped
+
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
 OPENAI_PREFIX = "/v1/"
+MAX_MESSAGE_CHARS = 2000
 # OpenAI's error `type` per status; clients (the official SDKs) pick their exception by status.
 OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
                 429: "requests"}
@@ -38,16 +41,32 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class NotFound(ApiError):
+    """A resource that does not exist, or that the caller may not see: a page or JSON, per blueprint.
+
+    The loaders in `app.blueprints.loaders` raise it from page and API views alike; the handler
+    below picks the shape (JSON under the API prefixes, the error page elsewhere).
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(404, code, message)
+
+
 def request_id() -> str:
     return getattr(g, "request_id", None) or "-"
 
 
 def error_response(status: int, code: str, message: str, details=None, headers: dict | None = None):
+    """Answer an error as JSON, its message and detail list capped so any answer stays small."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "…"
     if request.path.startswith(OPENAI_PREFIX):
         body = _openai_error(status, code, message, details)
     else:
         body = {"error": {"code": code, "message": message}, "request_id": request_id()}
-        if details is not None:
+        if isinstance(details, list) and len(details) > LIST_LIMIT:
+            body["error"]["details"], body["error"]["details_total"] = capped(details)
+        elif details is not None:
             body["error"]["details"] = details
     response = jsonify(body)
     response.status_code = status
@@ -74,17 +93,30 @@ def wants_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    """Register the request hooks and error handlers; call before any extension adds its hooks."""
     @app.before_request
     def assign_request_id():
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(10)
 
     @app.before_request
+    def keep_json_bodies():
+        """Read a JSON endpoint's body into memory before anything parses it as a form.
+
+        Why: reading `request.form` consumes the body of a request labelled as a form (`curl -d`
+        sends JSON that way), and the endpoint then saw an empty body. Once cached, a form parse
+        reads a copy, and every body-taking endpoint parses the bytes as JSON whatever the label.
+        """
+        if request.path.startswith(JSON_PREFIXES) and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.get_data(cache=True)
+
+    @app.before_request
     def refuse_nul_characters():
         """A NUL in the path, a query argument or a form field can never be stored or looked up
-        (PostgreSQL refuses it); say so up front instead of failing deep inside a query."""
-        if "\x00" in request.path or any(
-                "\x00" in value for source in (request.args, request.form) for value in source.values()):
+        (PostgreSQL refuses it); say so up front instead of failing deep inside a query. JSON
+        endpoints take no form fields; their bodies are checked by `app.services.json_body`."""
+        sources = (request.args,) if request.path.startswith(JSON_PREFIXES) else (request.args, request.form)
+        if "\x00" in request.path or any("\x00" in value for source in sources for value in source.values()):
             if wants_json():
                 return error_response(400, "invalid_text", "Text must not contain the NUL character (\\u0000).")
             return render_template("error.html", status=400,
@@ -97,7 +129,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status, exc.headers
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):

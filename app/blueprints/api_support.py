@@ -12,7 +12,7 @@ from app.auth import api_principal
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Flow, Run, Scope
-from app.services.trigger_body import BodyError, parse_json_object
+from app.services.json_body import BodyError, listed, parse_json_object
 
 
 def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
@@ -21,9 +21,9 @@ def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
         data = parse_json_object(request.get_data(cache=True))
     except BodyError as exc:
         raise ApiError(400, exc.code, exc.message) from None
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(data.keys() - allowed)
     if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
+        raise ApiError(400, "unknown_field", f"Unknown field(s): {listed(unknown)}. Allowed: {', '.join(sorted(allowed))}.",
                        [{"field": name, "reason": "unknown field"} for name in unknown])
     missing = sorted(required - set(data))
     if missing:

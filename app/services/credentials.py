@@ -17,6 +17,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Credential
 from app.models.types import iso, utcnow
+from app.services.json_body import listed
 from flows.credentials import KINDS
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def _error(field: str, reason: str, message: str) -> CredentialError:
 def _unknown(data: dict) -> None:
     unknown = sorted(set(data) - FIELDS)
     if unknown:
-        raise CredentialError(f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(FIELDS))}.",
+        raise CredentialError(f"Unknown field(s): {listed(unknown)}. Allowed: {', '.join(sorted(FIELDS))}.",
                               [{"field": name, "reason": "unknown field"} for name in unknown])
 
 
