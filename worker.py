@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     # nothing has been taken from the queue yet.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    app = create_app()
+    app = create_app({"SQLITE_BUSY_TIMEOUT_MS": 30_000})  # no caller waits on a worker: let it wait out a lock
     if args.workers > 1 or args.with_scheduler:
         from app.prefork import run_family
 

@@ -24,6 +24,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     settings = Settings.from_env(Path(app.instance_path))
     app.config.update(settings.flask_config())
     app.config.update(overrides or {})
+    if settings.database_url.startswith("sqlite"):  # after the overrides: the worker waits longer than the web
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
     _configure_logging()
 
     from app import auth, errors, models  # noqa: F401  (models registers the tables)
@@ -56,7 +58,12 @@ def _configure_logging() -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """Let the web process and workers share one SQLite file safely (WAL, waits instead of errors)."""
+    """Let the web process and workers share one SQLite file safely (WAL, foreign keys).
+
+    How long a writer waits for the lock is the driver's `timeout` (SQLITE_BUSY_TIMEOUT_MS, set in
+    `create_app`): short on the web, so a database locked by another process gets a 503 in seconds
+    instead of holding every request thread for 30 s; long in the worker, which nobody waits on.
+    """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -64,5 +71,4 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -131,6 +131,7 @@ class Settings:
     run_events_maxlen: int
     schedule_misfire_grace_seconds: int
     schedule_reconcile_seconds: int
+    sqlite_busy_timeout_ms: int  # how long a write waits for SQLite's lock before failing (503 on the web)
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -162,13 +163,14 @@ class Settings:
             run_events_maxlen=_int(env, "RUN_EVENTS_MAXLEN", 10000, minimum=10),
             schedule_misfire_grace_seconds=_int(env, "SCHEDULE_MISFIRE_GRACE_SECONDS", 60, minimum=1),
             schedule_reconcile_seconds=_int(env, "SCHEDULE_RECONCILE_SECONDS", 5, minimum=1),
+            sqlite_busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 2000, minimum=0),
         )
 
     def flask_config(self) -> dict:
         """Translate into the Flask config keys the extensions read."""
         engine_options: dict = {"pool_pre_ping": True}
         if self.database_url.startswith("sqlite"):
-            engine_options = {"connect_args": {"timeout": 30}}
+            engine_options = {"connect_args": {"timeout": self.sqlite_busy_timeout_ms / 1000}}
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
@@ -193,6 +195,7 @@ class Settings:
             "RUN_EVENTS_MAXLEN": self.run_events_maxlen,
             "SCHEDULE_MISFIRE_GRACE_SECONDS": self.schedule_misfire_grace_seconds,
             "SCHEDULE_RECONCILE_SECONDS": self.schedule_reconcile_seconds,
+            "SQLITE_BUSY_TIMEOUT_MS": self.sqlite_busy_timeout_ms,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             # Behind HTTPS the session and remember-me cookies must never travel over plain HTTP.

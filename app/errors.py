@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.services.json_body import LIST_LIMIT, capped
+from app.services.write_gate import DatabaseBusy
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,9 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
 OPENAI_PREFIX = "/v1/"
 MAX_MESSAGE_CHARS = 2000
+# Bounds for reading away a body refused with 413 (see `_drain_refused_body`).
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 10.0
 # OpenAI's error `type` per status; clients (the official SDKs) pick their exception by status.
 OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
                 429: "requests"}
@@ -143,6 +148,7 @@ def init_app(app: Flask) -> None:
     def handle_http(exc: HTTPException):
         status = exc.code or 500
         if status == 413:
+            _drain_refused_body()
             limit = app.config["MAX_CONTENT_LENGTH"]
             message = f"The request body is larger than the limit of {limit} bytes."
             code = "body_too_large"
@@ -154,8 +160,10 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(OperationalError)
-    def handle_database_down(exc: OperationalError):
-        log.error("database unavailable request_id=%s: %s", request_id(), exc.orig)
+    @app.errorhandler(DatabaseBusy)
+    def handle_database_down(exc: Exception):
+        """503 with Retry-After when the database is down or locked elsewhere past the busy timeout."""
+        log.error("database unavailable request_id=%s: %s", request_id(), getattr(exc, "orig", exc))
         _rollback_quietly()
         message = "The database is unavailable; nothing was saved. Retry in a few seconds."
         if wants_json():
@@ -170,6 +178,40 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return error_response(500, "internal_error", message)
         return render_template("error.html", status=500, message=message), 500
+
+
+def _drain_refused_body(max_bytes: int = DRAIN_MAX_BYTES, seconds: float = DRAIN_SECONDS) -> None:
+    """Read and drop the rest of a body refused as too large, so the connection stays usable.
+
+    Why: the server answers `Connection: keep-alive`, but gunicorn closes a connection whose
+    unread body is over 64 KiB, so the client's next request on it failed (and a client still
+    sending got a broken pipe instead of the 413). Reading the rest keeps the promise; the drain
+    is bounded in bytes and time (the socket gets a timeout meanwhile) so a client trickling a
+    huge body cannot hold a thread.
+    """
+    stream = request.environ.get("wsgi.input")
+    sock = request.environ.get("gunicorn.socket")
+    if stream is None or (request.content_length or 0) > max_bytes:
+        return  # too much to read away: `app.gunicorn_conf.pre_request` has said `Connection: close`
+    deadline = time.monotonic() + seconds
+    previous = sock.gettimeout() if sock is not None else None
+    drained = 0
+    try:
+        while drained < max_bytes and (remaining := deadline - time.monotonic()) > 0:
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                return
+            drained += len(chunk)
+    except (OSError, ValueError):  # a timeout or a client that went away: the server closes, as before
+        pass
+    finally:
+        if sock is not None:
+            try:
+                sock.settimeout(previous)
+            except OSError:
+                pass
 
 
 def _rollback_quietly() -> None:
