@@ -53,15 +53,6 @@ def list_sessions(workspace_ids: list[str], flow_id: str | None = None, search: 
     return [tuple(row) for row in db.session.execute(stmt)]
 
 
-def get_session(workspace_ids: list[str], session_id: str) -> ConversationSession | None:
-    if len(session_id) > 32:
-        return None
-    return db.session.execute(
-        db.select(ConversationSession).where(ConversationSession.id == session_id,
-                                             ConversationSession.workspace_id.in_(workspace_ids))
-    ).scalar_one_or_none()
-
-
 def turns(session: ConversationSession) -> list[Turn]:
     """The session's runs in order, each as the user's message and the flow's reply."""
     runs = db.session.execute(

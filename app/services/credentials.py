@@ -64,13 +64,6 @@ def list_credentials(workspace_id: str) -> list[Credential]:
         db.select(Credential).where(Credential.workspace_id == workspace_id).order_by(Credential.name)).scalars())
 
 
-def get_credential(workspace_ids, credential_id: str) -> Credential | None:
-    if not isinstance(credential_id, str) or len(credential_id) > 32:
-        return None
-    return db.session.execute(db.select(Credential).where(
-        Credential.id == credential_id, Credential.workspace_id.in_(list(workspace_ids)))).scalar_one_or_none()
-
-
 def create_credential(workspace_id: str, data: dict) -> Credential:
     """Validate `data` (name, kind, secret fields, header) and add the credential (not committed)."""
     _unknown(data)
