@@ -99,6 +99,11 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the request hooks and error handlers; call before any extension adds its hooks."""
+    _register_hooks(app)
+    _register_handlers(app)
+
+
+def _register_hooks(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
         incoming = request.headers.get("X-Request-Id", "")
@@ -132,6 +137,8 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-Id"] = request_id()
         return response
 
+
+def _register_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
         if wants_json():
