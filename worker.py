@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     try:
-        app = create_app()
+        app = create_app(settings_overrides={"sqlite_busy_timeout_ms": 30_000})  # nobody waits on a worker: let it wait out a lock
     except ConfigError as exc:  # a bad setting: say which, without a traceback
         print(f"worker.py: {exc}", file=sys.stderr)
         return 2

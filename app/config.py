@@ -135,6 +135,8 @@ class Settings:
     run_events_maxlen: int = setting("RUN_EVENTS_MAXLEN", 10000, integer(minimum=10))
     schedule_misfire_grace_seconds: int = setting("SCHEDULE_MISFIRE_GRACE_SECONDS", 60, integer(minimum=1))
     schedule_reconcile_seconds: int = setting("SCHEDULE_RECONCILE_SECONDS", 5, integer(minimum=1))
+    # How long a write waits for SQLite's lock before failing (a 503 on the web; workers wait longer).
+    sqlite_busy_timeout_ms: int = setting("SQLITE_BUSY_TIMEOUT_MS", 2000, integer(minimum=0))
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
@@ -146,7 +148,7 @@ class Settings:
         """Translate into the Flask config keys Flask and the extensions read."""
         engine_options: dict = {"pool_pre_ping": True}
         if self.database_url.startswith("sqlite"):
-            engine_options = {"connect_args": {"timeout": 30}}
+            engine_options = {"connect_args": {"timeout": self.sqlite_busy_timeout_ms / 1000}}
         https = bool(self.public_base_url and self.public_base_url.startswith("https://"))
         return {
             "SECRET_KEY": self.secret_key,

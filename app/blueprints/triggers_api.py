@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_
 from app.auth import api_principal
 from app.blueprints.api_support import json_body, load_flow
 from app.blueprints.common import invoke_errors, publish_errors
+from app.blueprints.loaders import load_trigger
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus
@@ -36,19 +37,8 @@ DEFAULT_TAKE, MAX_TAKE = 20, 100
 LIST_PARAMETERS = ("flow_id", "cursor", "take", "order")
 
 
-def _load(trigger_id: str, scope: Scope) -> Trigger:
-    principal = api_principal(scope)
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.id == trigger_id, Trigger.workspace_id.in_(principal.workspace_ids),
-                                 Trigger.status != TriggerStatus.DELETED)
-    ).scalar_one_or_none() if len(trigger_id) <= 32 else None
-    if trigger is None or not principal.may_use_flow(trigger.flow_id):
-        raise ApiError(404, "trigger_not_found", "No trigger with this id exists in your workspaces.")
-    return trigger
-
-
 def _editable(trigger_id: str) -> Trigger:
-    trigger = _load(trigger_id, Scope.MANAGE_FLOWS)
+    trigger = load_trigger(trigger_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(trigger.workspace_id)
     return trigger
 
@@ -152,7 +142,7 @@ def create_trigger():
 
 @bp.get("/<trigger_id>")
 def get_trigger(trigger_id: str):
-    return jsonify(trigger_dict(_load(trigger_id, Scope.READ_FLOWS)))
+    return jsonify(trigger_dict(load_trigger(trigger_id, Scope.READ_FLOWS)))
 
 
 @bp.patch("/<trigger_id>")
@@ -221,7 +211,7 @@ def rotate_secret(trigger_id: str):
 @bp.post("/<trigger_id>/invoke")
 def invoke_trigger(trigger_id: str):
     """Queue a run now, for testing: the body's `body` is processed as a request to the trigger's URL."""
-    trigger = _load(trigger_id, Scope.TRIGGER)
+    trigger = load_trigger(trigger_id, Scope.TRIGGER)
     api_principal().require_edit(trigger.workspace_id)
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(409, "trigger_paused", "The trigger is paused; resume it first.")
@@ -246,7 +236,7 @@ def invoke_trigger(trigger_id: str):
 @bp.post("/<trigger_id>/setup")
 def setup_trigger(trigger_id: str):
     """Check the trigger and its flow; safe to call any time, changes nothing."""
-    trigger = _load(trigger_id, Scope.READ_FLOWS)
+    trigger = load_trigger(trigger_id, Scope.READ_FLOWS)
     json_body(set())
     problems = setup_problems(trigger)
     return jsonify({"id": trigger.id, "ready": not any(p["severity"] == "error" for p in problems),

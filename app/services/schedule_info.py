@@ -11,6 +11,7 @@ from datetime import datetime
 
 import flows
 from flows import schedule as fire_times
+from flows.schema_errors import describe_errors
 from app.extensions import db
 from app.models import ScheduleState, Trigger, TriggerStatus
 from app.models.types import iso, utcnow
@@ -24,9 +25,10 @@ def preview(config: dict, default_timezone: str, now: datetime | None = None, co
     """Describe the next `count` fires of an unsaved config (the canvas asks; the server computes)."""
     node_type = flows.registry.get(TYPE)
     merged = node_type.effective_config(config)
-    errors = [e for e in node_type.config_validator.iter_errors(merged)]
-    if errors:
-        raise fire_times.ScheduleError("config", f"The schedule settings are invalid: {errors[0].message}.")
+    problems = describe_errors(node_type.config_validator.iter_errors(merged))
+    if problems:  # jsonschema's own message lists every unknown field: 20,000 of them made a 3 MB answer
+        more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise fire_times.ScheduleError("config", f"The schedule settings are invalid: {problems[0][1]}{more}")
     schedule = fire_times.parse(merged, default_timezone)
     fires = schedule.upcoming(now or utcnow(), count)
     return {
