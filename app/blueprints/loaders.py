@@ -16,7 +16,7 @@ from flask_login import current_user
 from app.auth import Principal, api_principal, user_principal
 from app.errors import JSON_PREFIXES, NotFound
 from app.extensions import db
-from app.models import (ApiKey, ConversationSession, Credential, Flow, FlowVersion, Run, Scope, Trigger,
+from app.models import (ApiKey, Credential, Flow, FlowVersion, Run, Scope, Trigger,
                         TriggerStatus)
 
 MAX_ID = 32  # row ids are 32 hex characters
