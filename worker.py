@@ -29,11 +29,10 @@ import time
 from functools import partial
 
 from redis.exceptions import RedisError
-from rq import Queue
 
-from app import create_app
+from app import create_app, rq_setup
+from app.config import ConfigError
 from app.redis_conn import get_redis
-from app.rq_worker import ForkingRunWorker, RunWorker
 
 log = logging.getLogger("switchboard.worker")
 
@@ -59,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     # nothing has been taken from the queue yet.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    app = create_app()
+    try:
+        app = create_app(settings_overrides={"sqlite_busy_timeout_ms": 30_000})  # nobody waits on a worker: let it wait out a lock
+    except ConfigError as exc:  # a bad setting: say which, without a traceback
+        print(f"worker.py: {exc}", file=sys.stderr)
+        return 2
     if args.workers > 1 or args.with_scheduler:
         from app.prefork import run_family
 
@@ -92,19 +95,14 @@ def run_forked_worker(app, base_name: str | None, burst: bool, fork: bool) -> in
 def run_worker(app, name: str | None, burst: bool, fork: bool) -> int:
     with app.app_context():
         connection = get_redis()
-        queue = Queue(app.config["QUEUE_NAME"], connection=connection)
-        # Schedule timers come first: they are tiny, and a fire should not wait behind long runs.
-        timers = Queue(f"{app.config['QUEUE_NAME']}-schedules", connection=connection)
-        worker_class = ForkingRunWorker if fork else RunWorker
         while True:
-            worker = worker_class([timers, queue], connection=connection, name=name)
-            worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute
-            log.info("worker starting name=%s queue=%s", worker.name, queue.name)
+            worker = rq_setup.make_worker(connection, name, fork)
+            log.info("worker starting name=%s queue=%s", worker.name, rq_setup.run_queue_name())
             try:
                 worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
             except RedisError as exc:
                 log.warning("worker lost Redis while starting (%s); retrying", exc)
-            if burst or worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT, idle or busy
+            if burst or rq_setup.stop_requested(worker):  # SIGTERM/SIGINT, idle or busy
                 return 0
             # RQ leaves its loop on errors it does not retry itself (e.g. Redis restarting mid-job);
             # a worker that stops for that would strand the queue, so start a fresh one.

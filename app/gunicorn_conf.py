@@ -20,3 +20,12 @@ def post_fork(server, worker):
     from app.prefork import after_fork
 
     after_fork(worker.app.wsgi())
+
+
+def pre_request(worker, req):
+    """Say `Connection: close` up front for a body too large for the app to read away after its 413."""
+    from app.errors import DRAIN_MAX_BYTES
+
+    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
+    if length.isdigit() and int(length) > DRAIN_MAX_BYTES:
+        req.must_close = True

@@ -10,22 +10,18 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import current_app
 from redis.exceptions import RedisError
-from rq import Queue
 
+from app import redis_keys
+from app.config import settings
 from app.redis_conn import get_redis
+from app.rq_setup import run_queue as get_queue
 from app.run_events import add_event
 
 log = logging.getLogger(__name__)
 
 JOB_FUNCTION = "app.execution.execute_run"
-DONE_KEY = "switchboard:run-done:{}"
 DONE_TTL_SECONDS = 600
-
-
-def get_queue() -> Queue:
-    return Queue(current_app.config["QUEUE_NAME"], connection=get_redis())
 
 
 def new_job_id(run_id: str) -> str:
@@ -38,7 +34,7 @@ def enqueue_run(run_id: str, job_id: str, timeout_seconds: int | None = None) ->
     get_queue().enqueue(
         JOB_FUNCTION, run_id,
         job_id=job_id,
-        job_timeout=(timeout_seconds or current_app.config["JOB_TIMEOUT"]) + 30,
+        job_timeout=(timeout_seconds or settings().job_timeout) + 30,
         result_ttl=60,
         failure_ttl=24 * 3600,
         description=f"run {run_id}",
@@ -53,7 +49,7 @@ def announce_finished(run_id: str, status: str, events: list[dict] = ()) -> None
     ones the worker held back) and `{"type": "end", "status"}`, so followers (e.g. a streaming
     chat answer) get everything and stop.
     """
-    key = DONE_KEY.format(run_id)
+    key = redis_keys.run_done(run_id)
     try:
         pipe = get_redis().pipeline(transaction=False)
         pipe.rpush(key, status)
@@ -74,5 +70,5 @@ def wait_finished(run_id: str, timeout: float) -> bool:
     """
     if timeout <= 0:
         return False
-    key = DONE_KEY.format(run_id)
+    key = redis_keys.run_done(run_id)
     return get_redis().blmove(key, key, timeout, "LEFT", "RIGHT") is not None

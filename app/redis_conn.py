@@ -13,6 +13,8 @@ from pathlib import Path
 import redis
 from flask import Flask, current_app
 
+from app.config import settings
+
 _lock = threading.RLock()
 _EXT_KEY = "switchboard_redis"
 
@@ -59,7 +61,7 @@ def get_redis(app: Flask | None = None) -> redis.Redis:
         with _lock:
             conn = app.extensions.get(_EXT_KEY)
             if conn is None:
-                conn = connect(app.config.get("REDIS_URL"), app.instance_path)
+                conn = connect(settings(app).redis_url, app.instance_path)
                 app.extensions[_EXT_KEY] = conn
     return conn
 

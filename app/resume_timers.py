@@ -15,13 +15,17 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-from flask import current_app
 from redis.exceptions import RedisError
-from rq_scheduler import Scheduler
 
+from app.config import settings
 from app.queueing import JOB_FUNCTION, get_queue
 from app.redis_conn import get_redis
+from app.rq_setup import scheduler as make_scheduler
+
+if TYPE_CHECKING:
+    from rq_scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +34,11 @@ def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
     """Queue the run's job `job_id` at `resume_at` exactly; if Redis fails, the sweeper resumes the run."""
     try:
         connection = get_redis()
-        scheduler = Scheduler(queue=get_queue(), connection=connection)
+        scheduler = make_scheduler(get_queue())
         # Created a second late (rq-scheduler truncates), so it is never due early, then moved
         # to its exact time: between the two writes it can only be late, never early.
         scheduler.enqueue_at((resume_at + timedelta(seconds=1)).astimezone(timezone.utc).replace(tzinfo=None),
-                             JOB_FUNCTION, run_id, job_id=job_id, timeout=current_app.config["JOB_TIMEOUT"] + 30,
+                             JOB_FUNCTION, run_id, job_id=job_id, timeout=settings().job_timeout + 30,
                              job_result_ttl=60, job_description=f"resume run {run_id}")
         connection.zadd(scheduler.scheduled_jobs_key, {job_id: resume_at.timestamp()}, xx=True)
     except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed

@@ -24,23 +24,22 @@ import logging
 import time
 from typing import Iterator
 
-from flask import current_app
 from redis.exceptions import RedisError
 
+from app import redis_keys
+from app.config import settings
 from app.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
 
-EVENTS_KEY = "switchboard:run:{}:events"
 EVENTS_TTL_SECONDS = 3600
 # Once a run has ended nobody needs its stream for long (a late follower reads the run instead);
 # keeping every finished run's events for an hour cost ~100 MB of Redis per 100 runs/s.
 ENDED_TTL_SECONDS = 120
-DEFAULT_MAXLEN = 10000
 
 
 def events_key(run_id: str) -> str:
-    return EVENTS_KEY.format(run_id)
+    return redis_keys.run_events(run_id)
 
 
 class Publisher:
@@ -56,7 +55,7 @@ class Publisher:
     def __init__(self, run_id: str, redis=None, maxlen: int | None = None):
         self.key = events_key(run_id)
         self.redis = redis if redis is not None else get_redis()
-        self.maxlen = maxlen or current_app.config.get("RUN_EVENTS_MAXLEN", DEFAULT_MAXLEN)
+        self.maxlen = maxlen or settings().run_events_maxlen
         self._warned = False
         self.held: list[dict] | None = None  # None: live, events go out at once
 
@@ -101,7 +100,7 @@ class Publisher:
 def add_event(pipe, run_id: str | None, event: dict, key: str | None = None, maxlen: int | None = None) -> None:
     """Queue one event for the run's stream on `pipe` (the caller executes it with its other commands)."""
     key = key or events_key(run_id)
-    maxlen = maxlen or current_app.config.get("RUN_EVENTS_MAXLEN", DEFAULT_MAXLEN)
+    maxlen = maxlen or settings().run_events_maxlen
     pipe.xadd(key, {"data": json.dumps(event, default=str)}, maxlen=maxlen, approximate=True)
     pipe.expire(key, ENDED_TTL_SECONDS if event.get("type") == "end" else EVENTS_TTL_SECONDS)
 

@@ -164,8 +164,11 @@ class NotClaimed:
     resume_at: datetime | None = None
 
 
-def arrival_values(discard_at: datetime | None, now: datetime) -> dict:
-    """Return the status columns of a new run: queued, or discarded if its discard time already passed."""
+def arrival_values(discard_at: datetime | None, now: datetime, refusal: str | None = None) -> dict:
+    """Return the status columns of a new run: queued, discarded if its discard time already passed,
+    or failed with `refusal` when it cannot start at all (a schedule fire whose inputs do not fit)."""
+    if refusal is not None:
+        return {"status": RunStatus.FAILED, "error": refusal, "finished_at": now}
     if discard_at is not None and discard_at <= now:
         return {"status": RunStatus.DISCARDED, "error": DISCARDED, "finished_at": now}
     return {"status": RunStatus.QUEUED}

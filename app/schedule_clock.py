@@ -14,16 +14,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from flask import current_app
-
 from app.extensions import db
 from app.models import ScheduleState, Trigger, TriggerStatus
 from app.models.types import utcnow
 from app.redis_conn import get_redis
+from app import redis_keys
+from app.config import settings
 from app.services import schedules
 
 log = logging.getLogger(__name__)
-LOCK_KEY = "switchboard:schedule-reconciler-lock"
+LOCK_KEY = redis_keys.SCHEDULE_RECONCILER_LOCK
 BATCH = 2000
 
 
@@ -39,7 +39,7 @@ def reconcile() -> ReconcileReport:
     """Run one reconciliation unless another process is doing one right now."""
     redis = get_redis()
     token = uuid.uuid4().hex
-    if not redis.set(LOCK_KEY, token, nx=True, ex=max(10, current_app.config["SCHEDULE_RECONCILE_SECONDS"] * 4)):
+    if not redis.set(LOCK_KEY, token, nx=True, ex=max(10, settings().schedule_reconcile_seconds * 4)):
         return ReconcileReport(skipped_locked=True)
     try:
         report = ReconcileReport()

@@ -19,10 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
-from rq.job import Job
-from rq.utils import utcformat
 
 from app import run_lifecycle as lifecycle
 from app.extensions import db
@@ -31,11 +28,13 @@ from app.services import idempotency
 from app.models.types import utcnow
 from app.queueing import announce_finished, enqueue_run, get_queue, new_job_id
 from app.redis_conn import get_redis
+from app import redis_keys
+from app.config import settings
+from app.rq_setup import ALIVE_JOB_STATES, job_key, job_time
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = "switchboard:sweeper-lock"
-ALIVE_JOB_STATES = {"queued", "scheduled", "deferred", "started"}
+LOCK_KEY = redis_keys.SWEEPER_LOCK
 BATCH = 500
 
 
@@ -53,7 +52,7 @@ def sweep() -> SweepReport:
     """Run one sweep if no other sweeper holds the lock."""
     redis = get_redis()
     token = uuid.uuid4().hex
-    interval = current_app.config["SWEEP_INTERVAL_SECONDS"]
+    interval = settings().sweep_interval_seconds
     if not redis.set(LOCK_KEY, token, nx=True, ex=max(10, interval * 4)):
         return SweepReport(skipped_locked=True)
     try:
@@ -112,7 +111,7 @@ def _discard_expired(report: SweepReport) -> None:
 
 def _lost_jobs(report: SweepReport) -> None:
     # A run is enqueued right after its commit: leave young queued runs alone so we do not race that.
-    cutoff = utcnow() - timedelta(seconds=current_app.config["SWEEP_QUEUED_GRACE_SECONDS"])
+    cutoff = utcnow() - timedelta(seconds=settings().sweep_queued_grace_seconds)
     rows = db.session.execute(
         db.select(Run.id, Run.job_id, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
         .where(Run.status == RunStatus.QUEUED, Run.created_at < cutoff).order_by(Run.created_at).limit(BATCH)
@@ -125,11 +124,11 @@ def _lost_jobs(report: SweepReport) -> None:
     queue_key = get_queue().key
     pipe = get_redis().pipeline(transaction=True)
     for _, job_id, _ in rows:
-        pipe.hmget(Job.key_for(job_id or "none"), "status", "started_at")
+        pipe.hmget(job_key(job_id), "status", "started_at")
         pipe.lpos(queue_key, job_id or "none")
     answers = pipe.execute()
     states = zip(answers[0::2], answers[1::2])
-    stale_start = utcformat((utcnow() - timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])).replace(tzinfo=None))
+    stale_start = job_time((utcnow() - timedelta(seconds=settings().lease_seconds)).replace(tzinfo=None))
     for (run_id, old_job_id, timeout), ((status, started_at), position) in zip(rows, states):
         status = status.decode() if status else None
         started = started_at.decode() if started_at else ""
@@ -149,8 +148,8 @@ def _lost_jobs(report: SweepReport) -> None:
 
 def _late_waiting(report: SweepReport) -> None:
     """Queue waiting runs whose resume job should have fired a sweep interval ago but did not."""
-    config = current_app.config
-    cutoff = utcnow() - timedelta(seconds=config["SWEEP_INTERVAL_SECONDS"] + config["SWEEP_QUEUED_GRACE_SECONDS"])
+    config = settings()
+    cutoff = utcnow() - timedelta(seconds=config.sweep_interval_seconds + config.sweep_queued_grace_seconds)
     rows = db.session.execute(
         db.select(Run.id, Run.job_id, Flow.run_timeout_seconds).join(Flow, Flow.id == Run.flow_id)
         .where(Run.status == RunStatus.WAITING, Run.resume_at < cutoff).order_by(Run.resume_at).limit(BATCH)
@@ -159,7 +158,7 @@ def _late_waiting(report: SweepReport) -> None:
         return
     pipe = get_redis().pipeline(transaction=False)
     for _, job_id, _ in rows:
-        pipe.hget(Job.key_for(job_id or "none"), "status")
+        pipe.hget(job_key(job_id), "status")
     states = pipe.execute()
     for (run_id, old_job_id, timeout), status in zip(rows, states):
         status = status.decode() if status else None

@@ -2,7 +2,7 @@
 
 Why in-process and not through the API: set-up takes milliseconds this way, and a backlog of
 thousands of runs must appear much faster than workers drain it. The rows and jobs are the ones
-the trigger endpoint makes (see `app.services.runs.start_run`): the run is committed with its
+every start makes (see `app.services.run_start.start`): the run is committed with its
 job id first, then enqueued, so the sweeper never sees a run without its job.
 """
 

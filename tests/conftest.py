@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from app.processes import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgres"]
@@ -198,23 +198,14 @@ def api_key(app, make_account):
 @pytest.fixture(scope="session")
 def live_server(stack):
     """Serve the app with gunicorn on a free loopback port, against the session's stack."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = open(stack.instance_path / "web.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
          "--worker-class", "gthread", "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    if not wait_healthy(f"{base}/healthz", timeout=30, children=[process]):
         process.kill()
         pytest.fail("the web server did not start")
     yield base

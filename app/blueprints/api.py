@@ -10,31 +10,23 @@ from flask import Blueprint, jsonify, request
 
 import flows
 from app.auth import api_principal
-from app.blueprints.api_support import flow_filter, json_body as _body, load_flow, load_run
+from app.blueprints.api_support import flow_filter, json_body as _body
+from app.blueprints.loaders import load_flow, load_flow_trigger, load_run, load_version
 from app.blueprints.common import invoke_errors, publish_errors
 from app.blueprints.triggers_api import rotated
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Scope, Trigger, TriggerStatus, Workspace
+from app.models import Flow, Scope, Workspace
 from app.services import publishing, run_query, runs
-from app.services.invoke import invoke
+from app.services.run_start import run_now
 from app.services.replay import replay, trigger_request
 from app.services.presenters import flow_dict, version_dict
 from app.services.trigger_body import parse_json_object
+from app.trigger_types import MANUAL
+from app.trigger_types import registry as trigger_types
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
-
-
-
-def _load_trigger(flow: Flow, node_id: str) -> Trigger:
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
-                                 Trigger.status != TriggerStatus.DELETED)
-    ).scalar_one_or_none() if len(node_id) <= 64 else None
-    if trigger is None:
-        raise ApiError(404, "trigger_not_found", "This flow's latest version has no trigger node with this id.")
-    return trigger
 
 
 def _published(result: publishing.PublishResult, status: int):
@@ -54,7 +46,7 @@ def _accepted(run):
 @bp.get("/node-types")
 def node_types():
     api_principal()
-    return jsonify({"node_types": flows.registry.palette()})
+    return jsonify({"node_types": trigger_types.palette(flows.registry.palette())})
 
 
 @bp.post("/flows/validate")
@@ -137,11 +129,7 @@ def list_versions(flow_id: str):
 
 @bp.get("/flows/<flow_id>/versions/<int:number>")
 def get_version(flow_id: str, number: int):
-    flow = load_flow(flow_id)
-    version = publishing.get_version(flow, number)
-    if version is None:
-        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
-    return jsonify(version_dict(version, with_document=True))
+    return jsonify(version_dict(load_version(load_flow(flow_id), number), with_document=True))
 
 
 @bp.post("/flows/<flow_id>/rollback")
@@ -152,8 +140,7 @@ def rollback(flow_id: str):
     number = _body({"version"}, {"version"})["version"]
     if not isinstance(number, int) or isinstance(number, bool):
         raise ApiError(400, "invalid_version", "version must be an integer.", [{"field": "version", "reason": "not an integer"}])
-    if publishing.get_version(flow, number) is None:
-        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
+    load_version(flow, number)
     with publish_errors():
         result = publishing.rollback(flow, number, principal.user)
     db.session.commit()
@@ -165,7 +152,7 @@ def rotate_secret(flow_id: str, node_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(flow.workspace_id)
     _body(set())
-    return rotated(_load_trigger(flow, node_id))
+    return rotated(load_flow_trigger(flow, node_id))
 
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")
@@ -173,12 +160,12 @@ def run_trigger(flow_id: str, node_id: str):
     """Run now: start the latest version from a manual trigger node with the given inputs."""
     flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require_edit(flow.workspace_id)
-    trigger = _load_trigger(flow, node_id)
-    if trigger.type != "manual_trigger":
+    trigger = load_flow_trigger(flow, node_id)
+    if trigger_types.of(trigger).entry_point != MANUAL:
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, trigger, body, request_id(), source="manual")
+        run = run_now(flow, trigger, body, request_id())
     return _accepted(run)
 
 
@@ -189,7 +176,7 @@ def run_flow(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, None, body, request_id(), source="manual")
+        run = run_now(flow, None, body, request_id())
     return _accepted(run)
 
 

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 
 from app.errors import ApiError
 from app.services import idempotency, publishing
-from app.services.invoke import NotPublished
 from app.services.rate_limit import RateLimited
+from app.services.run_start import DuplicateBody
 from app.services.runs import QueueUnavailable
-from app.services.trigger_accept import DuplicateBody
+from app.services.start_request import NotPublished
 from app.services.trigger_body import BodyError
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
+from app.config import settings
 from app.services import metrics
 from app.services.tokens import bearer_token
 
@@ -22,7 +23,7 @@ LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 @bp.get("/metrics")
 def scrape():
-    token = current_app.config.get("METRICS_TOKEN")
+    token = settings().metrics_token
     if token:
         sent = bearer_token(request.headers.get("Authorization")) or ""
         if not hmac.compare_digest(sent.encode(), token.encode()):

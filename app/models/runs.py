@@ -37,7 +37,12 @@ class RunStatus(str, enum.Enum):
 StepStatus = flows.StepStatus
 
 
+DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
+
+
 class Run(db.Model):
+    """One execution of a published flow version, from the trigger's request to its final status."""
+
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_flow_created", "flow_id", "created_at"),

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select, update
 from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, User, Workspace
 from app.models.types import iso, utcnow
+from app.services.json_body import listed
 from app.services.tokens import API_KEY_PREFIX, hash_token, new_token
 
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -69,13 +70,13 @@ def checked_key_settings(workspace: Workspace, name, scopes, flow_ids, limit_to:
     if not isinstance(scopes, list) or not scopes or any(s not in ALL_SCOPES for s in scopes):
         raise KeyRequestError(f"scopes must be a non-empty list drawn from {', '.join(ALL_SCOPES)}.")
     if flow_ids is not None:
-        if not isinstance(flow_ids, list) or any(not isinstance(f, str) for f in flow_ids):
-            raise KeyRequestError("flow_ids must be a list of flow ids, or null for every flow.")
+        if not isinstance(flow_ids, list) or any(not isinstance(f, str) for f in flow_ids) or len(flow_ids) > 1000:
+            raise KeyRequestError("flow_ids must be a list of at most 1000 flow ids, or null for every flow.")
         known = set(db.session.execute(db.select(Flow.id).where(Flow.workspace_id == workspace.id,
                                                                 Flow.id.in_(flow_ids))).scalars())
         missing = [f for f in flow_ids if f not in known]
         if missing:
-            raise KeyRequestError(f"flow_ids holds unknown flow(s): {', '.join(missing)}.")
+            raise KeyRequestError(f"flow_ids holds unknown flow(s): {listed(missing)}.")
     if limit_to is not None:
         extra = sorted(set(scopes) - set(limit_to.scopes))
         if extra:

@@ -12,6 +12,7 @@ import flows
 from app.models import Flow, FlowVersion
 from app.services.credentials import list_credentials
 from app.services.presenters import live_triggers, trigger_dict
+from app.trigger_types import registry as trigger_types
 
 EMPTY_DOCUMENT = {"schema_version": 1, "nodes": [], "edges": []}
 
@@ -26,7 +27,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "readonly": readonly or not can_edit,
         "can_edit": can_edit,
         "document": document,
-        "palette": flows.registry.palette(),
+        "palette": trigger_types.palette(flows.registry.palette()),  # trigger entries carry their adapter's hints
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],
         # Names only: node forms offer them in credential drop-downs; secrets never reach the page.
         "credentials": [c.name for c in list_credentials(flow.workspace_id)],

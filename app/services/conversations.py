@@ -9,7 +9,7 @@ turn's message together with its run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_
 
@@ -54,12 +54,59 @@ def list_sessions(workspace_ids: list[str], flow_id: str | None = None, search: 
 
 
 def get_session(workspace_ids: list[str], session_id: str) -> ConversationSession | None:
+    """Find a session by our internal id, within the caller's workspaces."""
     if len(session_id) > 32:
         return None
     return db.session.execute(
         db.select(ConversationSession).where(ConversationSession.id == session_id,
                                              ConversationSession.workspace_id.in_(workspace_ids))
     ).scalar_one_or_none()
+
+
+@dataclass
+class Found:
+    """What a conversation address points at: one session, or several to choose from."""
+
+    session: ConversationSession | None = None
+    choices: list[tuple[ConversationSession, Flow, Trigger]] = field(default_factory=list)
+    generations: list[int] = field(default_factory=list)  # every generation under this key and trigger
+
+
+def find(workspace_ids: list[str], current_workspace_id: str | None, ref: str, trigger_id: str | None = None,
+         generation: int | None = None) -> Found:
+    """Resolve /conversations/<ref>: the session id a caller knows (its key), or our internal id.
+
+    A key is looked up in the current workspace, or in the workspace of `trigger_id` (one of the
+    caller's). The same key used with two triggers is two conversations: the answer lists them
+    (`choices`) instead of guessing. Under one trigger a key names its latest conversation unless
+    `generation` picks an earlier one (a key used after its session expired starts a new one).
+    """
+    if len(ref) > 255:
+        return Found()
+    stmt = (db.select(ConversationSession, Flow, Trigger)
+            .join(Flow, Flow.id == ConversationSession.flow_id)
+            .join(Trigger, Trigger.id == ConversationSession.trigger_id)
+            .where(ConversationSession.key == ref, ConversationSession.workspace_id.in_(workspace_ids)))
+    if trigger_id:
+        stmt = stmt.where(ConversationSession.trigger_id == trigger_id)
+    else:
+        stmt = stmt.where(ConversationSession.workspace_id == current_workspace_id)
+    rows = [tuple(row) for row in db.session.execute(stmt.order_by(ConversationSession.generation.desc()))]
+    if not rows:
+        return Found(session=None if trigger_id else get_session(workspace_ids, ref))
+    if len({row[0].trigger_id for row in rows}) > 1:
+        latest = {}
+        for row in rows:
+            latest.setdefault(row[0].trigger_id, row)
+        return Found(choices=list(latest.values()))
+    generations = [row[0].generation for row in rows]
+    chosen = next((row[0] for row in rows if row[0].generation == generation), None) if generation else rows[0][0]
+    return Found(session=chosen, generations=generations)
+
+
+def link_args(session: ConversationSession) -> dict:
+    """The url_for arguments that address `session` by the key the caller knows, unambiguously."""
+    return {"session_id": session.key, "trigger": session.trigger_id, "generation": session.generation}
 
 
 def turns(session: ConversationSession) -> list[Turn]:

@@ -12,11 +12,12 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from flask import current_app
 
+from app.config import settings
 from app.extensions import db
 from app.models import Credential
 from app.models.types import iso, utcnow
+from app.services.json_body import listed
 from flows.credentials import KINDS
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def fernet() -> Fernet:
     """
     from cryptography.fernet import Fernet
 
-    return Fernet(current_app.config["CREDENTIALS_KEY"].encode("ascii"))
+    return Fernet(settings().credentials_key.encode("ascii"))
 
 
 def credential_dict(credential: Credential) -> dict:
@@ -61,13 +62,6 @@ def credential_dict(credential: Credential) -> dict:
 def list_credentials(workspace_id: str) -> list[Credential]:
     return list(db.session.execute(
         db.select(Credential).where(Credential.workspace_id == workspace_id).order_by(Credential.name)).scalars())
-
-
-def get_credential(workspace_ids, credential_id: str) -> Credential | None:
-    if not isinstance(credential_id, str) or len(credential_id) > 32:
-        return None
-    return db.session.execute(db.select(Credential).where(
-        Credential.id == credential_id, Credential.workspace_id.in_(list(workspace_ids)))).scalar_one_or_none()
 
 
 def create_credential(workspace_id: str, data: dict) -> Credential:
@@ -138,7 +132,7 @@ def _error(field: str, reason: str, message: str) -> CredentialError:
 def _unknown(data: dict) -> None:
     unknown = sorted(set(data) - FIELDS)
     if unknown:
-        raise CredentialError(f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(FIELDS))}.",
+        raise CredentialError(f"Unknown field(s): {listed(unknown)}. Allowed: {', '.join(sorted(FIELDS))}.",
                               [{"field": name, "reason": "unknown field"} for name in unknown])
 
 

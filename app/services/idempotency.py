@@ -1,25 +1,26 @@
 """Make a retried trigger request return the run the first one started, never a second run.
 
-The key is claimed in its own committed row *before* the run exists, so a duplicate that
-arrives while the first request is still being accepted can be told so (409) instead of
-racing it; the claim is then linked to the run in the run's own transaction. Keys are scoped
-to the trigger and kept for IDEMPOTENCY_TTL_HOURS (at least 24 h).
+The key's row is written in the run's own transaction, linked to the run: a key exists only
+for a run that exists. So a request that is refused or fails half-way (the database or the
+queue down, a shutdown) leaves no key behind to answer its retry with 409; and two requests
+with one key race on the unique (trigger, key) constraint, the loser rolling back everything it
+wrote and answering with the winner's run. Keys are scoped to the trigger and kept for
+IDEMPOTENCY_TTL_HOURS (at least 24 h).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
+from app.config import settings
 from app.extensions import db
 from app.models import IdempotencyKey, Run
 from app.models.types import utcnow
 
-# A claim never linked to a run after this long belongs to a request that died mid-way.
+# A row never linked to a run (written by a release that claimed keys before the run existed)
+# belongs, after this long, to a request that died mid-way.
 STALE_CLAIM_SECONDS = 60
 
 
@@ -31,53 +32,45 @@ class KeyReused(Exception):
     """The key was used before with a different body (422)."""
 
 
-@dataclass
-class Claim:
-    """This request owns the key; link the run to it, or release it when no run is started."""
+def find(trigger_id: str, key: str, body_hash: str) -> Run | None:
+    """Return the run an earlier request with `key` started, or None when the key is free.
 
-    row: IdempotencyKey
+    Raises KeyReused when that request had another body, KeyInFlight when its row is not linked
+    to a run yet. An expired or abandoned row is deleted (committed) and the key is free.
+    """
+    row = db.session.execute(
+        db.select(IdempotencyKey).where(IdempotencyKey.trigger_id == trigger_id, IdempotencyKey.key == key)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    now = utcnow()
+    if row.expires_at <= now or (row.run_id is None and
+                                 (now - row.created_at).total_seconds() > STALE_CLAIM_SECONDS):
+        _forget(row)
+        return None
+    if row.body_hash != body_hash:
+        raise KeyReused(key)
+    if row.run_id is None:
+        raise KeyInFlight(key)
+    return db.session.get(Run, row.run_id)
 
-    def link(self, run: Run) -> None:
-        self.row.run_id = run.id
-        db.session.add(self.row)
 
-    def release(self) -> None:
-        db.session.rollback()
-        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == self.row.id))
-        db.session.commit()
+def remember(trigger_id: str, key: str, body_hash: str, run: Run) -> None:
+    """Add the key's row, linked to `run`, to the transaction that commits the run."""
+    now = utcnow()
+    db.session.add(IdempotencyKey(trigger_id=trigger_id, key=key, body_hash=body_hash, run_id=run.id,
+                                  created_at=now,
+                                  expires_at=now + timedelta(hours=settings().idempotency_ttl_hours)))
 
 
-def claim(trigger_id: str, key: str, body_hash: str) -> Claim | Run:
-    """Claim `key` for this request, or return the run an earlier request with it started."""
-    for _ in range(3):
-        now = utcnow()
-        row = IdempotencyKey(trigger_id=trigger_id, key=key, body_hash=body_hash, created_at=now,
-                             expires_at=now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]))
-        db.session.add(row)
-        try:
-            db.session.commit()
-            return Claim(row)
-        except IntegrityError:
-            db.session.rollback()
-        existing = db.session.execute(
-            db.select(IdempotencyKey).where(IdempotencyKey.trigger_id == trigger_id, IdempotencyKey.key == key)
-        ).scalar_one_or_none()
-        if existing is None:
-            continue  # released between our insert and our read: try again
-        if existing.expires_at <= now or (existing.run_id is None and
-                                          (now - existing.created_at).total_seconds() > STALE_CLAIM_SECONDS):
-            _forget(existing)
-            continue
-        if existing.body_hash != body_hash:
-            raise KeyReused(key)
-        if existing.run_id is None:
-            raise KeyInFlight(key)
-        return db.session.get(Run, existing.run_id)
-    raise KeyInFlight(key)
+def forget_run(run_id: str) -> None:
+    """Free the key of a run that was not accepted after all (the queue refused it); no commit."""
+    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.run_id == run_id)
+                       .execution_options(synchronize_session=False))
 
 
 def _forget(row: IdempotencyKey) -> None:
-    """Delete an expired or abandoned claim, unless another request replaced it meanwhile."""
+    """Delete an expired or abandoned row, unless another request replaced it meanwhile."""
     db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id,
                                                     IdempotencyKey.created_at == row.created_at)
                        .execution_options(synchronize_session=False))

@@ -9,12 +9,12 @@ retention deletes old runs they go down, which Prometheus treats like a counter 
 from __future__ import annotations
 
 from redis.exceptions import RedisError
-from rq import Worker
 from sqlalchemy import case, func, literal_column
 
 from app.extensions import db
 from app.models import Run, RunStatus
 from app.queueing import get_queue
+from app.rq_setup import worker_count
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -72,7 +72,7 @@ def _queue(lines: list[str]) -> None:
     queue = get_queue()
     try:
         depth = queue.count
-        workers = Worker.count(connection=queue.connection)
+        workers = worker_count(queue.connection)
         up = 1
     except RedisError:
         depth = workers = None

@@ -12,7 +12,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from app.models import Run
+import flows
+from app.extensions import db
+from app.models import Flow, Run, Trigger
+from app.services import rate_limit
+from app.services.parsed_versions import PublishedVersion
+from app.services.replay import safe_headers
+from app.services.run_start import Started, start
+from app.services.start_request import StartRequest, body_hash, published_version
+from app.services.trigger_body import BodyError, inputs_from_body
+from app.services.trigger_request import TriggerRequest
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 HISTORY_ROLES = ("user", "assistant")
@@ -93,7 +102,11 @@ def _messages(messages) -> list[tuple[str, str]]:
 
 
 def _content(content, index: int) -> str:
-    """Return a message's text; text parts are joined, other parts (images, audio) refused."""
+    """Return a message's text; other parts (images, audio) are refused.
+
+    Text parts are separate blocks to OpenAI's models, so each starts on its own line: joined
+    with nothing, "Hello" and "World" would reach the flow as "HelloWorld".
+    """
     if content is None:
         return ""
     if isinstance(content, str):
@@ -105,7 +118,7 @@ def _content(content, index: int) -> str:
                 raise ChatRequestError(f"messages[{index}].content[{part_index}]",
                                        "Only text content parts are supported by flows.")
             parts.append(part["text"])
-        return "".join(parts)
+        return "\n".join(parts)
     raise ChatRequestError(f"messages[{index}].content", "content must be a string or an array of text parts.")
 
 
@@ -131,6 +144,52 @@ def _options(body: dict) -> dict:
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+def accept(trigger: Trigger, chat: ChatRequest, body: dict, *, headers, request_id: str) -> Started:
+    """Start (or, for a repeated Idempotency-Key, find) the run answering this chat request.
+
+    Raises RateLimited, NotPublished, ChatRequestError and what `run_start.start` raises.
+    """
+    rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
+    flow = db.session.get(Flow, trigger.flow_id)
+    request = start_request(flow, published_version(flow), trigger, chat, body, headers=safe_headers(headers),
+                            idempotency_header=headers.get("Idempotency-Key"),
+                            session_header=headers.get("X-Session-Id"), request_id=request_id)
+    return start(request)
+
+
+def start_request(flow: Flow, version: PublishedVersion, trigger: Trigger, chat: ChatRequest, body: dict, *,
+                  headers: dict, idempotency_header: str | None, session_header: str | None,
+                  request_id: str) -> StartRequest:
+    """Build the run's request: the last message as the message input, the rest as history and options.
+
+    Metadata keys that name a declared input fill it; others are ignored, as OpenAI ignores
+    metadata it does not know. Raises ChatRequestError naming the `param` to fix.
+    """
+    message_name = flows.message_input(version.start_config)
+    if message_name is None:
+        raise ChatRequestError("messages", "This flow declares no message input, so it cannot take chat "
+                               "messages; set a message input on its start node.")
+    values = {name: value for name, value in chat.metadata.items()
+              if name in version.declared and name != message_name}
+    try:
+        inputs = inputs_from_body({message_name: chat.message, **values}, version.start_config)
+    except BodyError as exc:
+        field_name = (exc.details or [{}])[0].get("field")
+        raise ChatRequestError("messages" if field_name in (None, message_name) else f"metadata.{field_name}",
+                               exc.message) from None
+    if idempotency_header is not None and not 1 <= len(idempotency_header.strip()) <= 255:
+        raise ChatRequestError(None, "The Idempotency-Key header must be 1 to 255 characters.")
+    contract = TriggerRequest(inputs_body={}, session_key=chat.user or session_header or None,
+                              environment="openai",
+                              idempotency_key=idempotency_header.strip() if idempotency_header else None)
+    return StartRequest(flow=flow, version=version, trigger=trigger, source="openai", inputs=inputs,
+                        request_id=request_id, contract=contract, with_session=True, fingerprint=body_hash(body),
+                        headers=headers, body=body, history=chat.history,
+                        payload={"openai": {"model": chat.model, "system": chat.system, **chat.options}})
 
 
 # ---- answers ------------------------------------------------------------------------------------

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
+import flows
 from app.extensions import db
 from app.models import Flow, FlowVersion, Trigger, TriggerStatus
 from app.models.types import iso
-from app.urls import public_url
+from app.trigger_types import registry as trigger_types
 
 
 def trigger_url(trigger: Trigger) -> str | None:
-    if trigger.type == "api_trigger" and trigger.key:
-        return public_url("hooks.invoke", workspace_id=trigger.workspace_id, key=trigger.key)
-    if trigger.type == "openai_trigger":
-        return openai_base_url()
-    if trigger.type == "manual_trigger":
-        return public_url("api.run_trigger", flow_id=trigger.flow_id, node_id=trigger.node_id)
-    return None
-
-
-def openai_base_url() -> str:
-    """The base URL OpenAI clients are configured with (they add /chat/completions, /models)."""
-    return public_url("openai.list_models").rsplit("/models", 1)[0]
+    return trigger_types.of(trigger).url(trigger)
 
 
 def live_triggers(flow: Flow) -> list[Trigger]:
@@ -30,32 +20,26 @@ def live_triggers(flow: Flow) -> list[Trigger]:
     return sorted(rows, key=lambda t: (t.type, t.node_id))
 
 
+def trigger_name(trigger: Trigger) -> str:
+    """The node's name, or its type's title for an unnamed node (what the canvas shows)."""
+    node_type = flows.registry.get(trigger.type)
+    return trigger.name or (node_type.title if node_type else trigger_types.of(trigger).label)
+
+
 def trigger_dict(trigger: Trigger) -> dict:
+    adapter = trigger_types.of(trigger)
     data = {
         "id": trigger.id,
         "flow_id": trigger.flow_id,
         "node_id": trigger.node_id,
         "type": trigger.type,
+        "name": trigger_name(trigger),
         "key": trigger.key,
-        "url": trigger_url(trigger),
+        "url": adapter.url(trigger),
         "status": trigger.status.value,
+        "authentication": adapter.authentication,
     }
-    if trigger.type == "api_trigger":
-        data.update({
-            "method": "POST",
-            "authenticate": trigger.config.get("authenticate", True),
-            "wait_for_response": trigger.config.get("wait_for_response", True),
-            "timeout_seconds": trigger.config.get("timeout_seconds", 30),
-            "secret_hint": f"…{trigger.secret_hint}" if trigger.secret_hint else None,
-            "signing_secret_set": bool(trigger.signing_secret),
-        })
-    if trigger.type == "openai_trigger":
-        data.update({"base_url": trigger_url(trigger), "model": trigger.key,
-                     "timeout_seconds": trigger.config.get("timeout_seconds", 120)})
-    if trigger.type == "schedule_trigger":
-        from app.services.schedule_info import describe
-
-        data["schedule"] = describe(trigger)
+    data.update(adapter.describe(trigger))
     data.update({"config": trigger.config, "created_at": iso(trigger.created_at), "updated_at": iso(trigger.updated_at)})
     return data
 

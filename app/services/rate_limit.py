@@ -12,6 +12,7 @@ import math
 
 from redis.exceptions import RedisError
 
+from app import redis_keys
 from app.redis_conn import get_redis
 
 _GCRA = """
@@ -50,7 +51,7 @@ def check(trigger_id: str, per_minute: int) -> None:
     interval = 60_000_000 // per_minute  # microseconds between requests at the steady rate
     burst = interval * (per_minute - 1)
     try:
-        wait = int(get_redis().eval(_GCRA, 1, f"switchboard:rate:{trigger_id}", interval, burst))
+        wait = int(get_redis().eval(_GCRA, 1, redis_keys.rate_limit(trigger_id), interval, burst))
     except RedisError:
         return
     if wait > 0:

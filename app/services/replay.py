@@ -1,15 +1,17 @@
 """Replay a run's inputs on the flow's current version, and show what a trigger request carried.
 
-Why replay goes through `invoke`: the replayed inputs are validated against the *current* start
-node exactly like a fresh request, so a replay after the inputs changed fails with the same
-400 a caller would get, instead of running a version with inputs it does not declare.
+Why replay goes through `run_start.start` like every other start: the replayed inputs are
+validated against the *current* start node exactly like a fresh request, so a replay after the
+inputs changed fails with the same 400 a caller would get, instead of running a version with
+inputs it does not declare.
 """
 
 from __future__ import annotations
 
 from app.extensions import db
 from app.models import Run, Trigger, TriggerStatus
-from app.services.invoke import invoke
+from app.services.run_start import start
+from app.services.start_request import for_inputs
 
 # Headers that prove who the caller is; never stored, never shown.
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
@@ -36,13 +38,14 @@ def safe_headers(headers) -> dict:
 def replay(run: Run, request_id: str) -> Run:
     """Start a new run of the flow's latest version with `run`'s inputs, from the same trigger if it still exists.
 
-    Raises what `invoke` raises (`NotPublished`, `BodyError`, `QueueUnavailable`).
+    Raises `NotPublished`, `BodyError` (the inputs no longer fit) and `QueueUnavailable`.
     """
     trigger = db.session.get(Trigger, run.trigger_id) if run.trigger_id else None
     if trigger is not None and (trigger.status is TriggerStatus.DELETED or trigger.flow_id != run.flow_id):
         trigger = None
-    return invoke(run.flow, trigger, dict(run.inputs or {}), request_id, source="replay",
-                  meta={"replay_of": run.id, "replayed_version": run.version_number})
+    request = for_inputs(run.flow, trigger, dict(run.inputs or {}), source="replay", request_id=request_id,
+                         payload={"replay_of": run.id, "replayed_version": run.version_number})
+    return start(request).run
 
 
 def trigger_request(run: Run) -> dict:

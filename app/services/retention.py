@@ -14,8 +14,9 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 
+from app.config import settings
 from app.extensions import db
 from app.models import BodyFingerprint, ConversationSession, IdempotencyKey, Run, RunStatus, RunStep
 from app.models.types import utcnow
@@ -26,7 +27,7 @@ FINAL = [status for status in RunStatus if status.is_final]
 
 def cutoff(now: datetime | None = None) -> datetime | None:
     """Runs created before this moment may go; None when retention is off (0 days)."""
-    days = current_app.config["RUN_RETENTION_DAYS"]
+    days = settings().run_retention_days
     return (now or utcnow()) - timedelta(days=days) if days > 0 else None
 
 
@@ -36,7 +37,7 @@ def purge(now: datetime | None = None, batch_size: int | None = None) -> int:
     before = cutoff(now)
     if before is None:
         return 0
-    batch_size = batch_size or current_app.config["RETENTION_BATCH_SIZE"]
+    batch_size = batch_size or settings().retention_batch_size
     deleted = 0
     while True:
         ids = db.session.execute(
@@ -73,7 +74,7 @@ def maybe_purge(app: Flask) -> int:
     state = app.extensions.setdefault("switchboard_retention", {"next_at": 0.0})
     if time.monotonic() < state["next_at"]:
         return 0
-    state["next_at"] = time.monotonic() + app.config["RETENTION_INTERVAL_SECONDS"]
+    state["next_at"] = time.monotonic() + settings(app).retention_interval_seconds
     with app.app_context():
         try:
             return purge()

@@ -12,7 +12,7 @@ from typing import Callable
 
 from app.urls import public_url
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,33 +29,19 @@ class QueueUnavailable(Exception):
     """Redis refused the job; the run was marked canceled so nobody waits for it."""
 
 
-
-
-def start_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
-              inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
-              before_commit: Callable[[Run], None] | None = None, run_id: str | None = None) -> Run:
-    """Commit a queued run of `version` started by trigger `node`, then enqueue it.
-
-    `fields` sets the run's request columns (session_id, out_id, idempotency_key, event_at,
-    discard_at, planned_at); `before_commit` adds rows that must commit with the run or not at all
-    (an idempotency claim's link, a body fingerprint); whatever else the caller added to the
-    session (a schedule's claim) commits with the run too. A run whose discard time has already
-    passed is recorded as `discarded` and never queued. `version` needs only `id` and `number`.
-    """
-    run = record_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs,
-                     trigger_payload=trigger_payload, request_id=request_id, fields=fields,
-                     before_commit=before_commit, run_id=run_id)
-    queue_run(run, flow)
-    return run
-
-
 def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
                inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
                before_commit: Callable[[Run], None] | None = None, run_id: str | None = None) -> Run:
-    """The first half of `start_run`: commit the run (and its companions), without queueing it.
+    """Commit a queued run of `version` entered at `node` (and its companions), without queueing it.
 
-    Split out so a caller can keep its database writes together (see `app.services.write_gate`)
-    and talk to Redis only after the commit; it must then call `queue_run`.
+    Called by `app.services.run_start.start` only, inside the write gate; it then calls
+    `queue_run` after the commit, so Redis is never talked to while the gate is held.
+    `fields` sets the run's request columns (session_id, out_id, idempotency_key, event_at,
+    discard_at, planned_at; `refusal`, the reason a run is recorded as failed); `before_commit` adds
+    rows that must commit with the run or not at all (an idempotency key, a body fingerprint);
+    whatever else the caller added to the session (a schedule's claim) commits with the run too.
+    A run whose discard time has already passed is recorded as `discarded` and never queued.
+    `version` needs only `id` and `number`.
     """
     now = utcnow()
     values = {
@@ -66,7 +52,7 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
         "trigger_payload": trigger_payload, "request_id": request_id, "created_at": now, **(fields or {}),
     }
     values["job_id"] = new_job_id(values["id"])
-    values.update(lifecycle.arrival_values(values.get("discard_at"), now))
+    values.update(lifecycle.arrival_values(values.get("discard_at"), now, values.pop("refusal", None)))
     if values["status"] is RunStatus.DISCARDED:
         log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
     db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
@@ -102,10 +88,11 @@ def _attached(row: dict) -> Run:
     return run
 
 
-def queue_run(run: Run, flow: Flow) -> None:
-    """The second half of `start_run`: enqueue a committed run (a discarded one is never queued).
+def queue_run(run: Run, flow: Flow, on_refused: Callable[[Run], None] | None = None) -> None:
+    """Enqueue a committed run (a discarded one is never queued).
 
-    Raises QueueUnavailable after marking the run canceled when Redis refuses the job.
+    When Redis refuses the job, mark the run canceled (after `on_refused`, in the same commit)
+    and raise QueueUnavailable.
     """
     if run.status is RunStatus.DISCARDED:
         return
@@ -113,6 +100,8 @@ def queue_run(run: Run, flow: Flow) -> None:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
         log.error("run_id=%s state=canceled reason=queue-unavailable error=%s", run.id, exc)
+        if on_refused is not None:
+            on_refused(run)
         lifecycle.cancel_unqueued(run.id, run.job_id, utcnow())
         db.session.commit()
         _refresh_outcome(run)
@@ -240,4 +229,5 @@ def is_final(run: Run) -> bool:
     return run.status.is_final
 
 
-__all__ = ["QueueUnavailable", "RunStatus", "is_final", "run_detail", "run_summary", "start_run", "status_url"]
+__all__ = ["QueueUnavailable", "RunStatus", "is_final", "queue_run", "record_run", "run_detail", "run_summary",
+           "status_url"]

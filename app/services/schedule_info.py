@@ -11,19 +11,24 @@ from datetime import datetime
 
 import flows
 from flows import schedule as fire_times
+from flows.schema_errors import describe_errors
 from app.extensions import db
 from app.models import ScheduleState, Trigger, TriggerStatus
 from app.models.types import iso, utcnow
 from app.services.schedules import TYPE, schedule_of, workspace_timezone
+
+# Fire outcomes that left a run to link to (a failed fire records a failed run saying why).
+RUN_OUTCOMES = ("started", "catch_up", "failed")
 
 
 def preview(config: dict, default_timezone: str, now: datetime | None = None, count: int = 5) -> dict:
     """Describe the next `count` fires of an unsaved config (the canvas asks; the server computes)."""
     node_type = flows.registry.get(TYPE)
     merged = node_type.effective_config(config)
-    errors = [e for e in node_type.config_validator.iter_errors(merged)]
-    if errors:
-        raise fire_times.ScheduleError("config", f"The schedule settings are invalid: {errors[0].message}.")
+    problems = describe_errors(node_type.config_validator.iter_errors(merged))
+    if problems:  # jsonschema's own message lists every unknown field: 20,000 of them made a 3 MB answer
+        more = f" ({len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise fire_times.ScheduleError("config", f"The schedule settings are invalid: {problems[0][1]}{more}")
     schedule = fire_times.parse(merged, default_timezone)
     fires = schedule.upcoming(now or utcnow(), count)
     return {
@@ -72,8 +77,8 @@ def describe(trigger: Trigger) -> dict:
             "planned_local": fire_times.local_iso(state.last_planned_at, schedule.tz),
             "planned_label": fire_times.local_label(state.last_planned_at, schedule.tz),
             "fired_at": iso(state.last_fired_at), "outcome": state.last_outcome,
-            "run_id": state.last_run_id if state.last_outcome in ("started", "catch_up") else None,
+            "run_id": state.last_run_id if state.last_outcome in RUN_OUTCOMES else None,
             "run_url": (public_url("api.get_run", run_id=state.last_run_id)
-                        if state.last_outcome in ("started", "catch_up") else None),
+                        if state.last_outcome in RUN_OUTCOMES else None),
         }
     return data

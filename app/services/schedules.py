@@ -6,7 +6,7 @@ expiring mid-loop, busy workers). So a timer carries nothing but "look at trigge
 every fire goes through `process_due()`, which
 1. moves `schedule_states.next_fire_at` forward with a compare-and-set (only one caller wins),
 2. inserts a claim with UNIQUE (trigger, planned time) in the same transaction, and
-3. commits the run row before its job is enqueued (the outbox rule of `start_run`).
+3. commits the run row with both, through `run_start.start`, before its job is enqueued.
 A fire that two timers, two schedulers or the reconciler all see starts one run; a fire no timer
 saw is found by the reconciler (`app.schedule_clock`) and fired late or treated as missed.
 """
@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import event, update
 from sqlalchemy.exc import IntegrityError
@@ -25,15 +24,19 @@ from sqlalchemy.orm import Session
 
 import flows
 from flows import schedule as fire_times
+from flows.nodes import ScheduleTrigger
+from app import rq_setup
+from app.config import settings
 from app.extensions import db
 from app.models import Run, RunStatus, ScheduleClaim, ScheduleState, Trigger, TriggerStatus, Workspace
 from app.models.types import new_id, utcnow
-from app.services.runs import QueueUnavailable, start_run
-from app.services.trigger_body import BodyError, inputs_from_body
+from app.services.run_start import start
+from app.services.runs import QueueUnavailable
+from app.services.start_request import NotPublished, for_schedule
 
 log = logging.getLogger(__name__)
 
-TYPE = "schedule_trigger"
+TYPE = ScheduleTrigger.type  # the engine node; its app side is app.trigger_types.schedule
 FIRE_FUNCTION = "app.schedule_jobs.fire"
 MISSED_COUNT_LIMIT = 10000  # fires counted per catch-up; beyond it the count says "at least"
 MAX_FIRES_PER_CALL = 20
@@ -123,16 +126,8 @@ def timer_id(trigger_id: str, planned_at: datetime) -> str:
     return f"sched-{trigger_id}-{int(planned_at.timestamp())}"
 
 
-def schedule_queue_name() -> str:
-    return f"{current_app.config['QUEUE_NAME']}-schedules"
-
-
 def scheduler():
-    from rq_scheduler import Scheduler
-
-    from app.redis_conn import get_redis
-
-    return Scheduler(queue_name=schedule_queue_name(), connection=get_redis(), interval=1)
+    return rq_setup.scheduler(rq_setup.schedule_queue())
 
 
 def arm_timers(pending: dict[str, datetime]) -> int:
@@ -141,7 +136,7 @@ def arm_timers(pending: dict[str, datetime]) -> int:
         timers = scheduler()
         for trigger_id, planned_at in pending.items():
             timers.enqueue_at(planned_at, FIRE_FUNCTION, trigger_id, planned_at.isoformat(),
-                              job_id=timer_id(trigger_id, planned_at), queue_name=schedule_queue_name(),
+                              job_id=timer_id(trigger_id, planned_at), queue_name=rq_setup.schedule_queue_name(),
                               timeout=120, job_result_ttl=30, job_description=f"fire schedule {trigger_id}")
         return len(pending)
     except RedisError as exc:
@@ -157,7 +152,7 @@ def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
     `now` is injectable for tests; by default the current time is read on every iteration.
     """
     outcomes: list[str] = []
-    grace = timedelta(seconds=current_app.config["SCHEDULE_MISFIRE_GRACE_SECONDS"])
+    grace = timedelta(seconds=settings().schedule_misfire_grace_seconds)
     for _ in range(MAX_FIRES_PER_CALL):
         moment = now or utcnow()
         row = db.session.execute(db.select(ScheduleState, Trigger).join(Trigger, Trigger.id == ScheduleState.trigger_id)
@@ -193,23 +188,19 @@ def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment:
         if _advance(trigger.id, planned, None, moment):
             db.session.commit()
         return None
+    config = flows.registry.get(TYPE).effective_config(trigger.config)
     try:
         schedule = schedule_of(trigger)
-    except fire_times.ScheduleError as exc:
-        fire = _Fire(trigger, state, planned, None, moment)
-        if _advance(trigger.id, planned, None, moment) and _claim(fire, planned, "failed", detail=str(exc)):
-            db.session.commit()
-        return "failed"
-    config = flows.registry.get(TYPE).effective_config(trigger.config)
+    except fire_times.ScheduleError as exc:  # e.g. the time zone vanished: record why, stop firing
+        return _start(_Fire(trigger, state, planned, None, moment), config, planned, "started", {},
+                      problem=f"The schedule cannot be computed: {exc}")
     cutoff = moment - grace
     if planned >= cutoff:  # on time, or late by less than the grace
-        fire = _Fire(trigger, state, planned, schedule.next_after(planned), moment)
-        if not _advance(trigger.id, planned, fire.following, moment):
-            return None  # another process fired it
-        return _start(fire, config, planned, "started", {})
+        return _start(_Fire(trigger, state, planned, schedule.next_after(planned), moment), config, planned,
+                      "started", {})
     missed, more = schedule.fires_between(planned, cutoff, MISSED_COUNT_LIMIT)
     fire = _Fire(trigger, state, planned, schedule.next_after(cutoff), moment)
-    if not missed or not _advance(trigger.id, planned, fire.following, moment):
+    if not missed:
         return None
     window_start = moment - timedelta(seconds=config["missed_window_seconds"])
     within = [f for f in missed if f >= window_start]
@@ -218,13 +209,11 @@ def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment:
     if config["missed_policy"] == "run_once" and within:
         return _start(fire, config, within[-1], "catch_up",
                       {"missed_count": len(within), "missed_first": within[0].isoformat()})
-    if not _claim(fire, missed[-1], "missed", missed_count=len(missed),
-                  detail=f"{len(missed)}{'+' if more else ''} fire(s) missed from {missed[0].isoformat()}; "
-                         f"policy {config['missed_policy']}"):
-        return None
-    _remember(fire, missed[-1], "missed", None)
-    db.session.commit()
-    return "missed"
+    if not _advance(trigger.id, planned, fire.following, moment):
+        return None  # another process handled it
+    return _settle(fire, missed[-1], "missed", missed_count=len(missed),
+                   detail=f"{len(missed)}{'+' if more else ''} fire(s) missed from {missed[0].isoformat()}; "
+                          f"policy {config['missed_policy']}")
 
 
 def _advance(trigger_id: str, planned: datetime, following: datetime | None, moment: datetime) -> bool:
@@ -263,49 +252,63 @@ def _remember(fire: _Fire, planned: datetime, outcome: str, run_id: str | None) 
         last_run_id=run_id if run_id else ScheduleState.last_run_id).execution_options(synchronize_session=False))
 
 
-def _fail(fire: _Fire, planned: datetime, detail: str) -> str | None:
-    if not _claim(fire, planned, "failed", detail=detail):
+def _settle(fire: _Fire, planned: datetime, outcome: str, missed_count: int = 0, detail: str | None = None
+            ) -> str | None:
+    """Account for a fire that starts no run (missed, skipped), after `_advance`; commit."""
+    if not _claim(fire, planned, outcome, missed_count=missed_count, detail=detail):
         return None
-    _remember(fire, planned, "failed", None)
+    _remember(fire, planned, outcome, None)
     db.session.commit()
-    return "failed"
-
-
-def _start(fire: _Fire, config: dict, planned: datetime, outcome: str, extra: dict) -> str | None:
-    trigger, previous = fire.trigger, fire.state.last_run_id
-    if config["overlap_policy"] == "skip" and previous and db.session.execute(
-            db.select(Run.id).where(Run.id == previous, Run.status.in_([RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]))).first():
-        if not _claim(fire, planned, "skipped_overlap", detail=f"run {previous} was still going"):
-            return None
-        _remember(fire, planned, "skipped_overlap", None)
-        db.session.commit()
-        return "skipped_overlap"
-    from app.services.publishing import latest_version  # publishing imports this module
-
-    flow = trigger.flow
-    version = latest_version(flow)
-    graph = flows.Graph(version.document) if version else None
-    node = graph.node(trigger.node_id) if graph else None
-    if node is None:  # cannot happen after a save (the row is marked deleted), but never loop on it
-        return _fail(fire, planned, "The trigger node is not in the flow's latest version.")
-    try:
-        start = graph.start_node() or {}
-        inputs = inputs_from_body(dict(config.get("inputs") or {}), start.get("config") or {})
-    except BodyError as exc:
-        return _fail(fire, planned, exc.message)
-    run_id = new_id()
-    if not _claim(fire, planned, outcome, run_id=run_id, missed_count=extra.get("missed_count", 0)):
-        return None
-    _remember(fire, planned, outcome, run_id)
-    payload = {"type": "schedule", "node_id": trigger.node_id, "planned_at": planned.isoformat(),
-               "fired_at": fire.moment.isoformat(), **extra}
-    try:
-        start_run(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs, trigger_payload=payload,
-                  request_id=None, fields={"planned_at": planned}, run_id=run_id)  # commits claim, state and run together
-    except QueueUnavailable:
-        pass  # the run is committed and marked canceled with the reason; the fire is accounted for
-    log.info("trigger_id=%s planned_at=%s run_id=%s state=%s", trigger.id, planned.isoformat(), run_id, outcome)
     return outcome
+
+
+def _start(fire: _Fire, config: dict, planned: datetime, outcome: str, extra: dict,
+           problem: str | None = None) -> str | None:
+    """Start the fire's run through `run_start.start`, or record a failed run saying why it cannot run.
+
+    The schedule moves past the fire and claims it in the run's own transaction (`_take`), so a
+    fire is exactly one run, or (another process took it) nothing.
+    """
+    trigger, previous = fire.trigger, fire.state.last_run_id
+    if problem is None and config["overlap_policy"] == "skip" and previous and db.session.execute(
+            db.select(Run.id).where(Run.id == previous, Run.status.in_(
+                [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING]))).first():
+        if not _advance(trigger.id, fire.due, fire.following, fire.moment):
+            return None
+        return _settle(fire, planned, "skipped_overlap", detail=f"run {previous} was still going")
+    payload = {"planned_at": planned.isoformat(), "fired_at": fire.moment.isoformat(), **extra}
+    try:
+        request = for_schedule(trigger.flow, trigger, config.get("inputs") or {}, payload=payload,
+                               planned_at=planned, problem=problem)
+    except NotPublished:  # cannot happen for a saved trigger, but never loop on it
+        if not _advance(trigger.id, fire.due, fire.following, fire.moment):
+            return None
+        return _settle(fire, planned, "failed", detail="The flow has no published version.")
+    if request.refusal is not None:
+        outcome = "failed"
+    request.run_id = new_id()
+    request.prepare = lambda run_id: _take(fire, planned, outcome, run_id, extra.get("missed_count", 0),
+                                           request.refusal)
+    try:
+        started = start(request)  # commits the claim, the state and the run together
+    except QueueUnavailable:
+        started = True  # the run is committed and marked canceled with the reason; the fire is accounted for
+    if not started:
+        return None  # another process fired it
+    log.info("trigger_id=%s planned_at=%s run_id=%s state=%s", trigger.id, planned.isoformat(), request.run_id,
+             outcome)
+    return outcome
+
+
+def _take(fire: _Fire, planned: datetime, outcome: str, run_id: str, missed_count: int,
+          detail: str | None) -> bool:
+    """Move the schedule past the fire and claim it for `run_id`; False when another process did."""
+    if not _advance(fire.trigger.id, fire.due, fire.following, fire.moment):
+        return False
+    if not _claim(fire, planned, outcome, run_id=run_id, missed_count=missed_count, detail=detail):
+        return False
+    _remember(fire, planned, outcome, run_id)
+    return True
 
 
 def _arm_next(trigger_id: str, now: datetime | None) -> None:

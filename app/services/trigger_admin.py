@@ -1,4 +1,4 @@
-"""Manage triggers as objects (ChatBotKit's create / update / delete / setup) on top of flows.
+"""Manage triggers as objects (ChatBotKit's create / update / delete) on top of flows.
 
 A trigger *is* a node of the flow's published graph (DESIGN.md decision 5), so every change
 made here is a change to the graph: it is applied to the latest version's document and published
@@ -13,11 +13,11 @@ import re
 
 import flows
 from app.extensions import db
-from app.models import Flow, Trigger, TriggerStatus, User
+from app.models import Flow, Trigger, User
 from app.services import publishing
 from app.services.publishing import PublishResult, latest_version
+from app.trigger_types import registry as trigger_types
 
-MANAGED_TYPES = ("api_trigger", "openai_trigger", "schedule_trigger", "manual_trigger")
 
 
 class TriggerChangeError(ValueError):
@@ -31,8 +31,14 @@ def _document(flow: Flow) -> dict:
     return copy.deepcopy(version.document)
 
 
-def _new_node_id(document: dict, node_type: str) -> str:
+def _new_node_id(flow: Flow, document: dict, node_type: str) -> str:
+    """A node id no node of the document, and no trigger this flow ever had, uses.
+
+    Skipping the node ids of deleted triggers keeps their runs apart from the new trigger's in
+    run lists filtered by trigger node.
+    """
     taken = {node.get("id") for node in document.get("nodes", [])}
+    taken |= set(db.session.execute(db.select(Trigger.node_id).where(Trigger.flow_id == flow.id)).scalars())
     base = re.sub(r"_trigger$", "", node_type)
     number = 1
     while f"{base}_{number}" in taken:
@@ -50,10 +56,10 @@ def _new_edge_id(document: dict) -> str:
 
 def create(flow: Flow, node_type: str, config: dict, name: str | None, user: User | None) -> tuple[PublishResult, str]:
     """Add a trigger node wired to the start node and publish; return the result and the node id."""
-    if node_type not in MANAGED_TYPES:
-        raise TriggerChangeError(f"type must be one of {', '.join(MANAGED_TYPES)}.")
+    if trigger_types.get(node_type) is None:
+        raise TriggerChangeError(f"type must be one of {', '.join(trigger_types.types())}.")
     document = _document(flow)
-    node_id = _new_node_id(document, node_type)
+    node_id = _new_node_id(flow, document, node_type)
     graph = flows.Graph(document)
     start = graph.start_node()
     if start is None:
@@ -89,8 +95,9 @@ def update(trigger: Trigger, changes: dict, name: str | None, user: User | None)
 
 def set_enabled(trigger: Trigger, enabled: bool, user: User | None) -> PublishResult:
     """Pause or resume: a paused trigger answers 404 on its URL and keeps its URL and secret."""
-    if trigger.type == "manual_trigger":
-        raise TriggerChangeError("Manual triggers cannot be paused; they only run when someone clicks.")
+    adapter = trigger_types.of(trigger)
+    if not adapter.pausable:
+        raise TriggerChangeError(f"{adapter.label} triggers cannot be paused; they only run when someone starts them.")
     return update(trigger, {"enabled": enabled}, None, user)
 
 
@@ -110,40 +117,3 @@ def _node(document: dict, trigger: Trigger) -> dict:
             return node
     raise TriggerChangeError("The flow's latest version no longer has this trigger's node.")
 
-
-def setup_problems(trigger: Trigger) -> list[dict]:
-    """Say what stops the trigger from working, or what will surprise its callers ([] = ready)."""
-    problems: list[dict] = []
-    flow = db.session.get(Flow, trigger.flow_id)
-    version = latest_version(flow)
-    if trigger.status is TriggerStatus.PAUSED:
-        problems.append({"code": "trigger_paused", "message": "The trigger is paused; its URL answers 404 until "
-                         "you resume it."})
-    if version is None:
-        return problems + [{"code": "not_published", "message": "The flow has no published version."}]
-    problems += [p.to_dict() for p in flows.validate(version.document)]
-    start = (flows.Graph(version.document).start_node() or {}).get("config") or {}
-    config = trigger.config
-    if trigger.type == "openai_trigger" and flows.message_input(start) is None:
-        problems.append({"code": "no_message_input", "node_id": trigger.node_id,
-                         "message": "OpenAI clients send a chat message, but the start node declares no message "
-                                    "input to receive it; set one on the start node."})
-    if config.get("default_text") and flows.message_input(start) is None:
-        problems.append({"code": "default_text_unused", "node_id": trigger.node_id, "path": "config.default_text",
-                         "message": "The trigger has a default text but the start node declares no message input, "
-                                    "so the text is never used."})
-    if config.get("verify_signature") and not trigger.signing_secret:
-        problems.append({"code": "no_signing_secret", "node_id": trigger.node_id,
-                         "message": "Signature verification is on but no signing secret exists yet: generate one, "
-                                    "or every request is refused with 401."})
-    if not config.get("authenticate", True) and not config.get("verify_signature"):
-        problems.append({"code": "unauthenticated", "node_id": trigger.node_id, "severity": "warning",
-                         "message": "Anyone who knows the URL can start this flow (no secret, no signature)."})
-    required = [item["name"] for item in flows.declared_inputs(start)
-                if item.get("required") and "default" not in item and item["name"] != flows.message_input(start)]
-    if required:
-        problems.append({"code": "required_inputs", "severity": "info",
-                         "message": f"Callers must send: {', '.join(required)}."})
-    for problem in problems:
-        problem.setdefault("severity", "error")
-    return problems

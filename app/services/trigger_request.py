@@ -19,7 +19,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from app.services.iso639 import LANGUAGE_CODES
-from app.services.trigger_body import BodyError
+from app.services.json_body import BodyError, listed
 
 # canonical name -> accepted spellings (body fields), first one is the documented name
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -159,7 +159,7 @@ def _contact(values: dict) -> dict | None:
         raise _fail(values, "contact", "must be an object with name, email and/or phone")
     unknown = sorted(set(contact) - set(CONTACT_FIELDS))
     if unknown:
-        raise BodyError("invalid_body", f"contact has unknown field(s) {', '.join(unknown)}; use name, email, phone.",
+        raise BodyError("invalid_body", f"contact has unknown field(s) {listed(unknown)}; use name, email, phone.",
                         [{"field": f"contact.{name}", "reason": "unknown field"} for name in unknown])
     clean = {}
     for name, limit in CONTACT_FIELDS.items():

@@ -1,8 +1,10 @@
-"""Keep one `Trigger` row per trigger node, stable across versions.
+"""Keep one live `Trigger` row per trigger node, stable across versions.
 
 Why rows outlive versions: a trigger's URL and secret are pasted into other systems; editing
-the flow must not break them. A node that disappears marks its row deleted and frees its key;
-a node that comes back (rollback) gets its row, and its secret, back.
+the flow must not break them. A node that disappears (or changes type) marks its row deleted and
+frees its key. A deleted row is never revived: a node that comes back later, by rollback or by a
+new node reusing the node id, gets a new row with a new id (and a new secret), so an id stored for
+the deleted trigger answers 404 forever instead of reaching a different trigger.
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from app.models import Flow, Trigger, TriggerStatus
 from app.models.types import utcnow
 from app.services import schedules
 from app.services.tokens import TRIGGER_SECRET_PREFIX, hash_token, new_token
-
-KEYED_TYPES = {"api_trigger", "openai_trigger"}  # keys share one namespace per workspace
-SECRET_TYPES = {"api_trigger"}  # OpenAI clients authenticate with workspace API keys instead
+from app.trigger_types import registry as trigger_types
 
 
 def _config(node: dict) -> dict:
@@ -27,45 +27,55 @@ def _config(node: dict) -> dict:
 
 def sync(flow: Flow, document: dict) -> tuple[list[dict], dict[str, str]]:
     """Align the flow's trigger rows with `document`; return (problems, new secrets by node id)."""
-    graph = flows.Graph(document)
-    wanted = {node["id"]: node for node in graph.trigger_nodes()}
-    existing = {t.node_id: t for t in db.session.execute(
-        db.select(Trigger).where(Trigger.flow_id == flow.id)).scalars()}
+    wanted = {node["id"]: node for node in flows.Graph(document).trigger_nodes()}
+    existing = list(db.session.execute(
+        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.status != TriggerStatus.DELETED)).scalars())
     now = utcnow()
-
-    # Free the keys of removed or re-keyed triggers first, so a key can move between nodes.
-    for node_id, trigger in existing.items():
-        if node_id not in wanted:
+    live: dict[str, Trigger] = {}
+    # Retire removed triggers and free re-keyed keys first, so a key can move between nodes.
+    for trigger in existing:
+        node = wanted.get(trigger.node_id)
+        if node is None or node["type"] != trigger.type:
             trigger.status, trigger.key, trigger.key_lower, trigger.updated_at = TriggerStatus.DELETED, None, None, now
-        elif trigger.key_lower != _key_lower(wanted[node_id]):
+            continue
+        live[trigger.node_id] = trigger
+        if trigger.key_lower != _key_lower(node):
             trigger.key = trigger.key_lower = None
     db.session.flush()
 
     problems = _key_problems(flow, wanted)
     if problems:
         return problems, {}
-
     secrets: dict[str, str] = {}
-    created: list[tuple[str, Trigger]] = []
+    created: list[Trigger] = []
     for node_id, node in wanted.items():
-        config = _config(node)
-        trigger = existing.get(node_id)
+        trigger = live.get(node_id)
         if trigger is None:
-            trigger = Trigger(workspace_id=flow.workspace_id, flow_id=flow.id, node_id=node_id)
+            trigger = Trigger(workspace_id=flow.workspace_id, flow_id=flow.id, node_id=node_id, type=node["type"])
             db.session.add(trigger)
-            created.append((node_id, trigger))
-        trigger.type = node["type"]
-        trigger.config = config
-        trigger.key = config.get("key") if node["type"] in KEYED_TYPES else None
-        trigger.key_lower = trigger.key.lower() if trigger.key else None
-        trigger.status = TriggerStatus.ACTIVE if config.get("enabled", True) else TriggerStatus.PAUSED
-        trigger.updated_at = now
-        if node["type"] in SECRET_TYPES and trigger.secret_hash is None:
-            secrets[node_id] = set_new_secret(trigger)
+            created.append(trigger)
+        secret = _apply(trigger, node, now)
+        if secret:
+            secrets[node_id] = secret
     db.session.flush()  # new rows get their ids before their schedules are planned
     # (Re)arm schedules of this version; disarm removed or paused ones (timers check the state).
-    schedules.sync_states(list(existing.values()) + [t for nid, t in created])
+    schedules.sync_states(existing + created)
     return [], secrets
+
+
+def _apply(trigger: Trigger, node: dict, now) -> str | None:
+    """Copy the node's settings onto its row; return a new secret when the row needs its first one."""
+    config = _config(node)
+    adapter = trigger_types.of(trigger)
+    trigger.config = config
+    trigger.name = node.get("name") or None
+    trigger.key = config.get("key") if adapter.keyed else None
+    trigger.key_lower = trigger.key.lower() if trigger.key else None
+    trigger.status = TriggerStatus.ACTIVE if config.get("enabled", True) else TriggerStatus.PAUSED
+    trigger.updated_at = now
+    if adapter.has_secret and trigger.secret_hash is None:
+        return set_new_secret(trigger)
+    return None
 
 
 def set_new_secret(trigger: Trigger) -> str:
@@ -78,7 +88,8 @@ def set_new_secret(trigger: Trigger) -> str:
 
 
 def _key_lower(node: dict) -> str | None:
-    key = _config(node).get("key") if node["type"] in KEYED_TYPES else None
+    adapter = trigger_types.get(node["type"])
+    key = _config(node).get("key") if adapter is not None and adapter.keyed else None
     return key.lower() if isinstance(key, str) else None
 
 

@@ -43,13 +43,13 @@ def _setup(app, document=None, workspace="Durable"):
 def _start(app, flow_id, message="hi"):
     from app.extensions import db
     from app.models import Flow, Trigger
-    from app.services.invoke import invoke
+    from app.services.run_start import run_now
 
     with app.test_request_context():
         flow = db.session.get(Flow, flow_id)
         trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id,
                                                               Trigger.node_id == "manual")).scalar_one()
-        return invoke(flow, trigger, {"message": message}, "req_test", source="manual").id
+        return run_now(flow, trigger, {"message": message}, "req_test").id
 
 
 def _run(app, run_id):
@@ -106,11 +106,11 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
 
 
 def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
-    from rq.job import Job
-
+    from app.config import replace_settings
     from app.redis_conn import get_redis
+    from app.rq_setup import job_key, run_queue
 
-    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
     with worker_paused(stack):
         run_id = _start(app, flow_id)
@@ -119,7 +119,7 @@ def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
             from app.models import Run
             from app.extensions import db
             job_id = db.session.get(Run, run_id).job_id
-            redis.delete(f"rq:queue:{app.config['QUEUE_NAME']}", Job.key_for(job_id))  # Redis lost its data
+            redis.delete(run_queue().key, job_key(job_id))  # Redis lost its data
             db.session.remove()
         assert _sweep(app).requeued_lost == 1
     wait_for(lambda: _run(app, run_id)[0] == "succeeded")
@@ -128,14 +128,16 @@ def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
 def test_a_queued_run_whose_job_a_worker_took_and_never_started_is_requeued_once(app, stack):
     """A worker popped the job (BLPOP) and stopped before marking it started: the job says
     "queued" but is in no queue, so nothing would ever run it unless the sweeper notices."""
+    from app.config import replace_settings
     from app.redis_conn import get_redis
+    from app.rq_setup import run_queue
 
-    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
     with worker_paused(stack):  # the paused worker's blocked BLPOP may take the job: the same state
         run_id = _start(app, flow_id)
         with app.app_context():
-            get_redis().lpop(f"rq:queue:{app.config['QUEUE_NAME']}")  # as a worker's BLPOP would
+            get_redis().lpop(run_queue().key)  # as a worker's BLPOP would
         assert _sweep(app).requeued_lost == 1
         assert _sweep(app).requeued_lost == 0  # the new job is in the queue: nothing more to do
     status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] == "succeeded" and r)

@@ -171,8 +171,9 @@ def test_a_waiting_run_whose_timer_was_lost_is_resumed_by_the_sweeper(app, clien
     get = lambda: client.get(f"/api/v1/runs/{run_id}", headers=bearer(api_key)).json  # noqa: E731
     wait_for(lambda: get()["status"] == "waiting", timeout=30)
 
+    from app.config import replace_settings
     from app.sweeper import sweep
-    app.config.update(SWEEP_INTERVAL_SECONDS=1, SWEEP_QUEUED_GRACE_SECONDS=0)
+    replace_settings(app, sweep_interval_seconds=1, sweep_queued_grace_seconds=0)
     with app.app_context():
         assert sweep().resumed_waiting == 0  # not before its time
         report = wait_for(lambda: sweep().resumed_waiting, timeout=15)

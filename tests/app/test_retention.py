@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from app.config import replace_settings
 from tests.app.runsetup import Flows, ago, attach, bearer, make_session
 from tests.conftest import wait_for
 
@@ -89,7 +90,7 @@ def test_zero_days_keeps_everything(app, flows_api):
     from app.services import retention
 
     _old_and_new_runs(app, flows_api, old=2, new=0)
-    app.config["RUN_RETENTION_DAYS"] = 0
+    replace_settings(app, run_retention_days=0)
     with app.app_context():
         assert retention.purge() == 0
     assert _counts(app)[0] == 2

@@ -134,7 +134,9 @@ def test_run_once_outside_the_window_behaves_like_skip(app, client, api_key):
 def test_overlap_skip_skips_a_fire_while_the_previous_run_is_still_queued(app, client, api_key):
     import uuid
 
-    app.config["QUEUE_NAME"] = f"nobody-listens-{uuid.uuid4().hex[:8]}"  # runs stay queued: "still going"
+    from app.config import replace_settings
+
+    replace_settings(app, queue_name=f"nobody-listens-{uuid.uuid4().hex[:8]}")  # runs stay queued: "still going"
     flow = publish(client, api_key, schedule_flow(overlap_policy="skip", interval_seconds=30))
     trigger_id, planned = trigger_row(app, flow["id"])
     assert process(app, trigger_id, planned + timedelta(seconds=31)) == ["started", "skipped_overlap"]

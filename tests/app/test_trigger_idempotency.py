@@ -98,7 +98,7 @@ def test_keys_are_kept_at_least_a_day_and_forgotten_after_they_expire(client, ap
 
 
 def test_a_duplicate_while_the_first_request_is_being_accepted_is_409(client, app, api_key):
-    """The first request claimed the key (committed) but has not committed its run yet."""
+    """A key row not linked to a run yet (as a release that claimed keys before their run left it)."""
     from app.extensions import db
     from app.models import IdempotencyKey, Trigger
     from app.models.types import utcnow

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.app.flowdocs import schedule_flow
-from tests.browser.test_canvas import click_node, field, latest_version, node, open_canvas, publish, shot
+from tests.browser.canvas_actions import click_node, field, latest_version, node, open_canvas, publish, shot
 
 
 def _fire_once(app, flow_id):

@@ -1,7 +1,7 @@
 """runs.paused_at: when nobody started working on a run again (parked, or requeued after its worker died)
 
 Revision ID: 3e8b6f0c2a91
-Revises: 7a5c3e9d1f20
+Revises: 3d8f2b6c9e41
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3e8b6f0c2a91'
-down_revision = '7a5c3e9d1f20'
+down_revision = '3d8f2b6c9e41'
 branch_labels = None
 depends_on = None
 
