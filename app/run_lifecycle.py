@@ -29,10 +29,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 
 import flows
+from app.config import settings
 from app.extensions import db
 from app.models import Flow, Run, RunStatus, RunStep, StepStatus
 from app.models.types import utcnow
@@ -218,7 +218,7 @@ def load_claim(run_id: str) -> ClaimedRun | NotClaimed:
 
 def last_alive(lease_expires_at: datetime) -> datetime:
     """Return when the worker that held a lease ending at `lease_expires_at` last renewed it."""
-    return lease_expires_at - timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
+    return lease_expires_at - timedelta(seconds=settings().lease_seconds)
 
 
 def _active_deadline(row, now: datetime, started_at: datetime) -> datetime:

@@ -195,7 +195,7 @@ def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limi
 def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
     from app.execution import SqlJournal
     from app.extensions import db
-    from app.models import Run, RunStep
+    from app.models import RunStep
     from app.run_lifecycle import LeaseLost, claim
 
     flow_id = _setup(app)
@@ -275,12 +275,13 @@ def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key, s
 
 def _set_budget_left(app, run_id, seconds: float) -> None:
     """Give the crashed run `seconds` of its time limit left when its worker last renewed the lease."""
+    from app.config import settings
     from app.extensions import db
     from app.models import Run
 
     with app.app_context():
         run = db.session.get(Run, run_id)
-        last_alive = run.lease_expires_at - timedelta(seconds=app.config["RUN_LEASE_SECONDS"])
+        last_alive = run.lease_expires_at - timedelta(seconds=settings(app).lease_seconds)
         run.deadline_at = last_alive + timedelta(seconds=seconds)
         db.session.commit()
         db.session.remove()
