@@ -7,7 +7,7 @@ its 60-second default). Run as many workers as the load needs, on any machines t
 
 `python worker.py --workers N [--with-scheduler]` runs N workers (and the clock) as children of
 one parent that imports the app once and forks them: they share its ~60 MB of loaded code
-copy-on-write instead of each holding its own (see `app.prefork`). The parent replaces a child
+copy-on-write instead of each holding its own (see `app.processes.prefork`). The parent replaces a child
 that dies and passes SIGTERM/SIGINT on; each child behaves exactly like a lone `worker.py`.
 
 Why no fork per job by default: RQ's forking worker spends ~40 ms forking and reconnecting for
@@ -15,7 +15,7 @@ every job, which would be most of a trigger's answer time. Our jobs are engine r
 no state between runs, so the worker runs them in-process and keeps its database connections;
 `--fork` restores RQ's work-horse isolation for deployments that want it. SIGTERM (or Ctrl-C)
 lets the current run finish, then exits; a run whose worker is killed outright is picked up
-by another worker once its lease expires (see `app.run_lease`, `app.sweeper`).
+by another worker once its lease expires (see `app.worker.lease`, `app.clock.sweeper`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from functools import partial
 
 from redis.exceptions import RedisError
 
-from app import create_app, rq_setup
+from app import create_app
+
+from app.queueing import rq_setup
 from app.config import ConfigError
-from app.redis_conn import get_redis
+from app.queueing.connection import get_redis
 
 log = logging.getLogger("switchboard.worker")
 
@@ -64,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker.py: {exc}", file=sys.stderr)
         return 2
     if args.workers > 1 or args.with_scheduler:
-        from app.prefork import run_family
+        from app.processes.prefork import run_family
 
         children = {f"worker {n}": partial(run_forked_worker, app, args.name, args.burst, args.fork)
                     for n in range(1, args.workers + 1)}
         if args.with_scheduler:
-            from app import clock  # noqa: F401  (imported before the fork, so its modules are shared too)
+            from app.clock import loop  # noqa: F401  (imported before the fork, so its modules are shared too)
 
             children["scheduler"] = partial(run_scheduler, app)
         return run_family(app, children, respawn=not args.burst)
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_scheduler(app) -> int:
-    from app.clock import run_clock
+    from app.clock.loop import run_clock
 
     with app.app_context():
         run_clock(app)

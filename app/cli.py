@@ -17,10 +17,10 @@ from flask.cli import with_appcontext
 from app.auth import find_workspace_by_name
 from app.extensions import db
 from app.models import ALL_SCOPES, Role
-from app.services import publishing
-from app.services.accounts import create_or_update_user
-from app.services.api_keys import KeyRequestError, checked_key_settings, create_api_key
-from app.services.presenters import trigger_dict
+from app.services.versions import publishing
+from app.services.workspaces.accounts import create_or_update_user
+from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.versions.presenters import trigger_dict
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 

@@ -16,11 +16,11 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
-from app.services import publishing
-from app.services.accounts import create_or_update_user, get_or_create_workspace
+from app.services.versions import publishing
+from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 from app.models import Scope
-from app.services.api_keys import create_api_key
-from app.services.presenters import trigger_url
+from app.services.workspaces.api_keys import create_api_key
+from app.services.versions.presenters import trigger_url
 from app.trigger_types import HOOK, OPENAI, openai_base_url, started_by
 
 DEMO_EMAIL = "demo@switchboard.local"

@@ -17,8 +17,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.services.json_body import LIST_LIMIT, capped
-from app.services.write_gate import DatabaseBusy
+from app.json_body import LIST_LIMIT, capped
+from app.services.runs.write_gate import DatabaseBusy
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _register_hooks(app: Flask) -> None:
     def refuse_nul_characters():
         """A NUL in the path, a query argument or a form field can never be stored or looked up
         (PostgreSQL refuses it); say so up front instead of failing deep inside a query. JSON
-        endpoints take no form fields; their bodies are checked by `app.services.json_body`."""
+        endpoints take no form fields; their bodies are checked by `app.json_body`."""
         sources = (request.args,) if request.path.startswith(JSON_PREFIXES) else (request.args, request.form)
         if "\x00" in request.path or any("\x00" in value for source in sources for value in source.values()):
             if wants_json():
@@ -199,7 +199,7 @@ def _drain_refused_body(max_bytes: int = DRAIN_MAX_BYTES, seconds: float = DRAIN
     stream = request.environ.get("wsgi.input")
     sock = request.environ.get("gunicorn.socket")
     if stream is None or (request.content_length or 0) > max_bytes:
-        return  # too much to read away: `app.gunicorn_conf.pre_request` has said `Connection: close`
+        return  # too much to read away: `app.processes.gunicorn_conf.pre_request` has said `Connection: close`
     deadline = time.monotonic() + seconds
     previous = sock.gettimeout() if sock is not None else None
     drained = 0

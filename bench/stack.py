@@ -1,6 +1,6 @@
 """Start and stop the production-shaped processes of one deployment on this machine.
 
-Why not reuse `app.devstack` or the fault-test stack: the benchmark must start each process the
+Why not reuse `app.processes.devstack` or the fault-test stack: the benchmark must start each process the
 way an operator would (a real redis-server over TCP, gunicorn with 2×8 preloaded gthreads, one
 `worker.py --workers 2 --with-scheduler` family), time the start itself, restart workers between
 measurements and read each process's memory. Every child gets its own session (and dies with us even on kill -9), so
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.processes import die_with_parent, free_port, stop_processes as _stop, wait_port  # noqa: E402
+from app.processes.children import die_with_parent, free_port, stop_processes as _stop, wait_port  # noqa: E402
 
 GRACE_SECONDS = 15
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -94,7 +94,7 @@ class Stack:
         As `make run` does: gunicorn preloads the app and forks its workers, and one `worker.py`
         parent forks the RQ workers and the scheduler, so each family shares its loaded code.
         """
-        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
+        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-c", "python:app.processes.gunicorn_conf",
                                 "-b", f"127.0.0.1:{self.web_port}", "-w", "2", "--threads", "8", "-k", "gthread",
                                 "--no-control-socket", "wsgi:app"], "web")
         self.start_family(workers)

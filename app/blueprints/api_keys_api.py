@@ -15,7 +15,7 @@ from app.errors import ApiError
 from app.extensions import csrf, db
 from app.models import ApiKey, Role, Scope, Workspace
 from app.models.types import utcnow
-from app.services.api_keys import KeyRequestError, api_key_dict, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import KeyRequestError, api_key_dict, checked_key_settings, create_api_key
 
 bp = Blueprint("api_keys_api", __name__, url_prefix="/api/v1/api-keys")
 csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()

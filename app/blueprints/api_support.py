@@ -12,7 +12,7 @@ from app.auth import api_principal
 from app.blueprints.loaders import load_flow, load_run  # noqa: F401  (re-exported)
 from app.errors import ApiError
 from app.models import Flow
-from app.services.json_body import BodyError, listed, parse_json_object
+from app.json_body import BodyError, listed, parse_json_object
 
 
 def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:

@@ -1,7 +1,7 @@
 """Workspace credentials: the JSON API under /api/v1/credentials and the page that manages them.
 
 Secrets go in (create, replace) and never come out: every answer describes a credential by
-name, kind and header only. Views stay thin; `app.services.credentials` does the work.
+name, kind and header only. Views stay thin; `app.services.workspaces.credentials` does the work.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from app.blueprints.api_support import json_body as _body
 from app.blueprints.loaders import load_credential
 from app.errors import ApiError, NotFound
 from app.extensions import csrf, db
-from app.services import credentials as service
+from app.services.workspaces import credentials as service
 
 api_bp = Blueprint("credentials_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)  # as the main API: session callers are CSRF-checked in api_principal()

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from app.extensions import db
-from app.redis_conn import get_redis
+from app.queueing.connection import get_redis
 
 bp = Blueprint("health", __name__)
 PROBE_SECONDS = 1.0

@@ -18,12 +18,12 @@ from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, RunStatus, Scope, Trigger, TriggerStatus
-from app.services import runs
-from app.services.api_keys import find_api_key
-from app.services.run_start import Started
-from app.services.tokens import bearer_token, matches
-from app.services.trigger_accept import accept_hook
-from app.services.webhook_signing import SignatureError, verify
+from app.services.runs import records
+from app.services.workspaces.api_keys import find_api_key
+from app.services.runs.run_start import Started
+from app.services.workspaces.tokens import bearer_token, matches
+from app.services.triggers.trigger_accept import accept_hook
+from app.services.triggers.webhook_signing import SignatureError, verify
 from app.trigger_types import HOOK
 from app.trigger_types import registry as trigger_types
 
@@ -100,8 +100,8 @@ def respond(accepted: Started, config: dict):
     """Answer 202 at once, or wait for the run: 200 with the answer, 408 when the wait runs out."""
     run = accepted.run
     if not config.get("wait_for_response", True):
-        return _answer(accepted, 202, headers={"Location": runs.status_url(run)})
-    if runs.wait_until_final(run, float(config.get("timeout_seconds", 30))):
+        return _answer(accepted, 202, headers={"Location": records.status_url(run)})
+    if records.wait_until_final(run, float(config.get("timeout_seconds", 30))):
         return _answer(accepted, 200)
     return _answer(accepted, 408, message="The flow did not answer within the trigger's wait time; the run goes on. "
                                           "Poll status_url for its result.")
@@ -117,7 +117,7 @@ def _answer(accepted: Started, status: int, headers: dict | None = None, message
         if run.status is not RunStatus.SUCCEEDED:
             body["error"] = {"node_id": run.error_node_id, "message": run.error}
     else:
-        body["status_url"] = runs.status_url(run)
+        body["status_url"] = records.status_url(run)
     if accepted.replayed:
         body["replayed"] = True
         body["original_request_id"] = run.request_id

@@ -13,8 +13,8 @@ import hmac
 from flask import Blueprint, Response, request
 
 from app.config import settings
-from app.services import metrics
-from app.services.tokens import bearer_token
+from app.services.runs import metrics
+from app.services.workspaces.tokens import bearer_token
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -18,13 +18,15 @@ from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import ApiKey, Run, RunStatus, Scope, Trigger, TriggerStatus
-from app.run_events import follow
-from app.services import openai_chat, rate_limit, runs
-from app.services.api_keys import find_api_key
-from app.services.run_start import Started
-from app.services.start_request import NotPublished
-from app.services.tokens import bearer_token
-from app.services.trigger_body import BodyError, parse_json_object
+from app.queueing.run_events import follow
+from app.services.chat import openai_chat
+from app.services.triggers import rate_limit
+from app.services.runs import records
+from app.services.workspaces.api_keys import find_api_key
+from app.services.runs.run_start import Started
+from app.services.runs.start_request import NotPublished
+from app.services.workspaces.tokens import bearer_token
+from app.services.triggers.trigger_body import BodyError, parse_json_object
 from app.trigger_types import OPENAI, started_by
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
@@ -96,7 +98,7 @@ def chat_completions():
     if chat.stream:
         return Response(stream_with_context(_stream(run.id, chat, timeout)), mimetype="text/event-stream",
                         headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    if not runs.wait_until_final(run, timeout):
+    if not records.wait_until_final(run, timeout):
         raise ApiError(504, "timeout", f"The flow did not answer within {timeout:g} s; its run {run.id} goes on "
                        f"(GET /api/v1/runs/{run.id}).")
     if run.status is not RunStatus.SUCCEEDED:
@@ -155,7 +157,7 @@ def _stream(run_id: str, chat: openai_chat.ChatRequest, timeout: float):
                     yield _sse(openai_chat.chunk(run, model, {"content": rest}))
     except RedisError:
         pass  # the live view is gone; the database still has the answer
-    final = runs.wait_until_final(run, max(0.0, deadline - time.monotonic()))
+    final = records.wait_until_final(run, max(0.0, deadline - time.monotonic()))
     if not final:
         yield _sse({"error": {"message": f"The flow did not answer within {timeout:g} s; its run {run.id} goes on.",
                               "type": "server_error", "param": None, "code": "timeout"}})

@@ -1,6 +1,6 @@
 """Workspace settings pages: API keys (create with scopes and flows, shown once; revoke).
 
-Same rules as the JSON API (`app.services.api_keys`): owners manage keys; the token is shown on
+Same rules as the JSON API (`app.services.workspaces.api_keys`): owners manage keys; the token is shown on
 the page that created it and never again.
 """
 
@@ -14,7 +14,7 @@ from app.blueprints.loaders import load_api_key
 from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, Role, Scope, Workspace
 from app.models.types import utcnow
-from app.services.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

@@ -1,7 +1,7 @@
 """Triggers as managed objects under /api/v1/triggers (the seeds' trigger integration API).
 
 Create, update, pause, resume and delete each publish a new version of the flow (see
-`app.services.trigger_admin`); rotate, invoke and setup do not change the graph.
+`app.services.triggers.trigger_admin`); rotate, invoke and setup do not change the graph.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from app.blueprints.loaders import load_trigger
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus
-from app.services import runs, trigger_admin
-from app.services.presenters import trigger_dict
-from app.services.trigger_accept import accept_invoke
-from app.services.trigger_setup import setup_problems
-from app.services.trigger_sync import set_new_secret
-from app.services.webhook_signing import new_signing_secret
+from app.services.runs import records
+from app.services.triggers import trigger_admin
+from app.services.versions.presenters import trigger_dict
+from app.services.triggers.trigger_accept import accept_invoke
+from app.services.triggers.trigger_setup import setup_problems
+from app.services.triggers.trigger_sync import set_new_secret
+from app.services.triggers.webhook_signing import new_signing_secret
 from app.trigger_types import DEFAULT_TYPE, no_secret_message
 from app.trigger_types import registry as trigger_types
 
@@ -226,7 +227,7 @@ def invoke_trigger(trigger_id: str):
         accepted = accept_invoke(trigger, body, idempotency_header=request.headers.get("Idempotency-Key"),
                                  request_id=request_id())
     run = accepted.run
-    answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+    answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
               "request_id": request_id()}
     if accepted.session_key:
         answer["session_id"] = accepted.session_key

@@ -18,15 +18,18 @@ from app.blueprints.ui_base import bp, can_edit, editable_workspace, require_edi
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger, Workspace
-from app.services import publishing, runs, schedule_info, schedules
-from app.services.canvas_data import canvas_data
-from app.services.presenters import live_triggers, trigger_url
-from app.services.run_start import run_now as start_run_now
-from app.services.start_request import NotPublished, published_version
-from app.services.trigger_body import BodyError
-from app.services.trigger_sync import set_new_secret
-from app.services.version_diff import diff_versions
-from app.services.webhook_signing import new_signing_secret
+from app.services.versions import publishing
+from app.services.runs import records
+from app.services.scheduling import schedule_info
+from app.services.scheduling import schedules
+from app.services.versions.canvas_data import canvas_data
+from app.services.versions.presenters import live_triggers, trigger_url
+from app.services.runs.run_start import run_now as start_run_now
+from app.services.runs.start_request import NotPublished, published_version
+from app.services.triggers.trigger_body import BodyError
+from app.services.triggers.trigger_sync import set_new_secret
+from app.services.versions.version_diff import diff_versions
+from app.services.triggers.webhook_signing import new_signing_secret
 from app.trigger_types import no_secret_message
 from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
@@ -233,7 +236,7 @@ def run_now(flow_id: str, node_id: str):
     except BodyError as exc:
         flash(f"Not run: {exc.message}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
-    except runs.QueueUnavailable:
+    except records.QueueUnavailable:
         flash("Not run: the run queue is unavailable. Try again in a few seconds.", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     return redirect(url_for("ui.run_detail", run_id=run.id))

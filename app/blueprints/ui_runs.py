@@ -15,11 +15,15 @@ from app.blueprints.ui_base import bp, can_edit
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger
-from app.services import charts, conversations, run_query, run_stats, runs
-from app.services.start_request import NotPublished
-from app.services.replay import replay, trigger_request
-from app.services.run_view import timeline
-from app.services.trigger_body import BodyError
+from app.services.runs import charts
+from app.services.chat import conversations
+from app.services.runs import run_query
+from app.services.runs import run_stats
+from app.services.runs import records
+from app.services.runs.start_request import NotPublished
+from app.services.runs.replay import replay, trigger_request
+from app.services.runs.run_view import timeline
+from app.services.triggers.trigger_body import BodyError
 
 LIVE_POLL = "every 2s"
 
@@ -88,7 +92,7 @@ def cancel_run(run_id: str):
     run = load_run(run_id)
     if not can_edit(run.flow):
         abort(403, "Your role in this workspace can view but not cancel runs.")
-    if runs.request_cancel(run):
+    if records.request_cancel(run):
         flash("Cancel requested: a queued run stops at once, a running one before its next step.")
     else:
         flash(f"The run already ended as {run.status.value}; nothing to cancel.", "error")
@@ -107,7 +111,7 @@ def replay_run(run_id: str):
         flash(f"Not replayed: the current version does not accept these inputs. {exc.message}", "error")
     except NotPublished:
         flash("Not replayed: the flow has no published version.", "error")
-    except runs.QueueUnavailable:
+    except records.QueueUnavailable:
         flash("Not replayed: the run queue is unavailable. Try again in a few seconds.", "error")
     else:
         flash(f"Replayed run {run.id[:8]} on version {new_run.version_number}.")

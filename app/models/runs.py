@@ -33,7 +33,7 @@ class RunStatus(str, enum.Enum):
 
 
 # The engine's step statuses, stored as they are (flows.StepStatus); a run's final status is the
-# RunStatus with the value of the engine's OutcomeStatus (see app.run_lifecycle.outcome_values).
+# RunStatus with the value of the engine's OutcomeStatus (see app.services.runs.lifecycle.outcome_values).
 StepStatus = flows.StepStatus
 
 
@@ -84,7 +84,7 @@ class Run(db.Model):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The time limit counts active time only: while no worker holds the run (parked by a delay,
     # or requeued after its worker died) `paused_at` says since when, and the next claim moves
-    # `deadline_at` by the time since then (app.run_lifecycle).
+    # `deadline_at` by the time since then (app.services.runs.lifecycle).
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flows
-from app.services.trigger_examples import openai_examples
+from app.services.triggers.trigger_examples import openai_examples
 from app.trigger_types.base import OPENAI, TriggerAdapter, problem, required_inputs
 from app.urls import public_url
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flows
-from app.services.trigger_examples import examples
+from app.services.triggers.trigger_examples import examples
 from app.trigger_types.base import HOOK, TriggerAdapter, problem, required_inputs
 from app.urls import public_url
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.services import schedule_info
-from app.services.trigger_body import BodyError, inputs_from_body
+from app.services.scheduling import schedule_info
+from app.services.triggers.trigger_body import BodyError, inputs_from_body
 from app.trigger_types.base import CLOCK, TriggerAdapter, problem
 
 

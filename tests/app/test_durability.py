@@ -31,8 +31,8 @@ def worker_paused(stack):
 
 def _setup(app, document=None, workspace="Durable"):
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with app.app_context():
         result = publishing.create_flow(get_or_create_workspace(workspace), document or greeting_flow(), None)
@@ -43,7 +43,7 @@ def _setup(app, document=None, workspace="Durable"):
 def _start(app, flow_id, message="hi"):
     from app.extensions import db
     from app.models import Flow, Trigger
-    from app.services.run_start import run_now
+    from app.services.runs.run_start import run_now
 
     with app.test_request_context():
         flow = db.session.get(Flow, flow_id)
@@ -67,7 +67,7 @@ def _run(app, run_id):
 
 def _sweep(app):
     from app.extensions import db
-    from app.sweeper import sweep
+    from app.clock.sweeper import sweep
 
     with app.app_context():
         try:
@@ -78,10 +78,10 @@ def _sweep(app):
 
 def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_in_flight: int = 1):
     """Leave the run as a worker killed during step `completed + 1` would: claimed, steps written."""
-    from app.execution import SqlJournal
+    from app.worker.execution import SqlJournal
     from app.extensions import db
     from app.models import Run
-    from app.run_lifecycle import claim
+    from app.services.runs.lifecycle import claim
 
     with app.app_context():
         claimed = claim(run_id, 30)
@@ -107,8 +107,8 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
 
 def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
     from app.config import replace_settings
-    from app.redis_conn import get_redis
-    from app.rq_setup import job_key, run_queue
+    from app.queueing.connection import get_redis
+    from app.queueing.rq_setup import job_key, run_queue
 
     replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
@@ -129,8 +129,8 @@ def test_a_queued_run_whose_job_a_worker_took_and_never_started_is_requeued_once
     """A worker popped the job (BLPOP) and stopped before marking it started: the job says
     "queued" but is in no queue, so nothing would ever run it unless the sweeper notices."""
     from app.config import replace_settings
-    from app.redis_conn import get_redis
-    from app.rq_setup import run_queue
+    from app.queueing.connection import get_redis
+    from app.queueing.rq_setup import run_queue
 
     replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
@@ -193,10 +193,10 @@ def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limi
 
 
 def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
-    from app.execution import SqlJournal
+    from app.worker.execution import SqlJournal
     from app.extensions import db
     from app.models import RunStep
-    from app.run_lifecycle import LeaseLost, claim
+    from app.services.runs.lifecycle import LeaseLost, claim
 
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -217,11 +217,11 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
 
 def test_a_run_canceled_while_its_pure_nodes_ran_stays_canceled_without_steps(app, stack):
     """Pure nodes run before the claim is written; a cancel that lands meanwhile wins, nothing is written."""
-    from app.execution import SqlJournal, finish
+    from app.worker.execution import SqlJournal, finish
     from app.extensions import db
     from app.models import Run
-    from app.run_lifecycle import ClaimLost, load_claim
-    from app.services.runs import request_cancel
+    from app.services.runs.lifecycle import ClaimLost, load_claim
+    from app.services.runs.records import request_cancel
 
     flow_id = _setup(app)
     with worker_paused(stack):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.openai_chat import parse
+from app.services.chat.openai_chat import parse
 from tests.app.flowdocs import echo_flow
 from tests.app.trigger_helpers import bearer
 

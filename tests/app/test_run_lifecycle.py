@@ -1,4 +1,4 @@
-"""Only `app.run_lifecycle` writes a run's status: a scan of the app's source proves it.
+"""Only `app.services.runs.lifecycle` writes a run's status: a scan of the app's source proves it.
 
 The scan reads every module under app/ (migrations live outside it) and flags each way Python
 code here writes `runs.status`: an UPDATE or INSERT of the runs table whose values name the
@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OWNER = ROOT / "app" / "run_lifecycle.py"
+OWNER = ROOT / "app" / "services" / "runs" / "lifecycle.py"
 _RUNS_STATEMENT = re.compile(r"\b(update|insert)\(\s*(Run|RUNS|Run\.__table__)\s*\)"
                              r"|\b(RUNS|Run\.__table__)\.(update|insert)\(")
 _OTHER_ENUM = re.compile(r"\b(?!Run)\w+Status\b")
@@ -87,7 +87,7 @@ def test_no_module_but_the_lifecycle_writes_a_runs_status():
             found = status_writes(path.read_text(encoding="utf-8"))
             if found:
                 offenders[str(path.relative_to(ROOT))] = found
-    assert offenders == {}, f"only app/run_lifecycle.py may change a run's status: {offenders}"
+    assert offenders == {}, f"only app/services/runs/lifecycle.py may change a run's status: {offenders}"
 
 
 def test_the_lifecycle_module_holds_the_transitions():
@@ -132,7 +132,7 @@ def test_the_app_stores_the_engines_statuses_without_translating_them():
 
     import flows
     from app.models import RunStatus, StepStatus
-    from app.run_lifecycle import outcome_values
+    from app.services.runs.lifecycle import outcome_values
 
     assert StepStatus is flows.StepStatus
     now = datetime.now(timezone.utc)

@@ -28,7 +28,7 @@ def _publish_in(app, workspace_id: str, document: dict) -> str:
     """Publish as the logged-in user's workspace (the save accepts inputs that do not fit: see `setup`)."""
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         result = publishing.create_flow(db.session.get(Workspace, workspace_id), document, None)

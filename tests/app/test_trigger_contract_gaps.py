@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.app.flowdocs import greeting_flow
-from tests.app.runsetup import Flows, conversation_of, expire_session
+from tests.app.runsetup import Flows, conversation_of, expire_session, stranger_flows
 from tests.app.trigger_helpers import bearer
 
 
@@ -89,15 +89,7 @@ def test_a_session_id_used_with_two_triggers_or_twice_is_never_guessed(app, clie
 
 
 def test_another_workspaces_session_id_is_not_found(app, client, auth, make_account, flows_api):
-    from app.extensions import db
-    from app.models import Workspace
-    from app.services.api_keys import create_api_key
-
-    stranger = make_account(email="eve@example.com", workspace="Elsewhere")
-    with app.app_context():
-        _, key = create_api_key(db.session.get(Workspace, stranger.workspace_id), "eve")
-        db.session.commit()
-    theirs = Flows(client, key)
+    theirs = stranger_flows(app, client, make_account)
     flow = theirs.publish()
     theirs.call(flow, "private", sessionId="their-chat")
     trigger_of_theirs = flow["triggers"][0]["id"]

@@ -117,7 +117,7 @@ def flow_id_of(page):
 def publish(app, account, document):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document, None)

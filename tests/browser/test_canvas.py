@@ -226,7 +226,7 @@ def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app
     # Someone else publishes version 2 meanwhile.
     from app.extensions import db
     from app.models import Flow
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(document, "Theirs"), None)
@@ -290,7 +290,7 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
     account = make_account()
     with app.app_context():
         from app.extensions import db
-        from app.services.credentials import create_credential
+        from app.services.workspaces.credentials import create_credential
 
         create_credential(account.workspace_id, {"name": "openai", "kind": "api_key", "value": "sk-browser-secret-1"})
         db.session.commit()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.processes import free_port, stop_processes, wait_healthy, wait_port
+from app.processes.children import free_port, stop_processes, wait_healthy, wait_port
 from tests.conftest import ROOT
 
 
@@ -99,8 +99,8 @@ def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: st
     REST trigger; return its id once a worker is executing it (the slow call has started)."""
     from app.extensions import db
     from app.models import Run
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
     from tests.app.flowdocs import greeting_flow, with_slow_step
 
     document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service_url)

@@ -34,8 +34,8 @@ def _slowish_flow(key: str, wait: bool) -> dict:
 
 def _publish(app, document) -> tuple[str, str]:
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with app.app_context():
         workspace = get_or_create_workspace("Chaos")

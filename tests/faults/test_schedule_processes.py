@@ -37,8 +37,8 @@ def schedule_stack(app, stack, tmp_path):
 
 def _api_key(app) -> str:
     from app.extensions import db
-    from app.services.accounts import get_or_create_workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.accounts import get_or_create_workspace
+    from app.services.workspaces.api_keys import create_api_key
 
     with app.app_context():
         workspace = get_or_create_workspace("Schedules")
