@@ -21,7 +21,7 @@ from pathlib import Path
 
 from app.processes.children import die_with_parent, stop_processes, wait_healthy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project folder, where `wsgi.py` and `worker.py` are
 GRACE_SECONDS = 10
 PREPARED = "[switchboard:prepared] "  # the --prepare child's last line: the login lines, as JSON
 
