@@ -20,7 +20,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 	@touch $@
 
 run: $(VENV)/.run-installed
-	$(PY) -m app.devstack
+	$(PY) -m app.processes.devstack
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -7,7 +7,7 @@ its 60-second default). Run as many workers as the load needs, on any machines t
 
 `python worker.py --workers N [--with-scheduler]` runs N workers (and the clock) as children of
 one parent that imports the app once and forks them: they share its ~60 MB of loaded code
-copy-on-write instead of each holding its own (see `app.prefork`). The parent replaces a child
+copy-on-write instead of each holding its own (see `app.processes.prefork`). The parent replaces a child
 that dies and passes SIGTERM/SIGINT on; each child behaves exactly like a lone `worker.py`.
 
 Why no fork per job by default: RQ's forking worker spends ~40 ms forking and reconnecting for
@@ -15,7 +15,7 @@ every job, which would be most of a trigger's answer time. Our jobs are engine r
 no state between runs, so the worker runs them in-process and keeps its database connections;
 `--fork` restores RQ's work-horse isolation for deployments that want it. SIGTERM (or Ctrl-C)
 lets the current run finish, then exits; a run whose worker is killed outright is picked up
-by another worker once its lease expires (see `app.run_lease`, `app.sweeper`).
+by another worker once its lease expires (see `app.worker.lease`, `app.clock.sweeper`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ import time
 from functools import partial
 
 from redis.exceptions import RedisError
-from rq import Queue
 
 from app import create_app
-from app.redis_conn import get_redis
-from app.rq_worker import ForkingRunWorker, RunWorker
+
+from app.queueing import rq_setup
+from app.config import ConfigError
+from app.queueing.connection import get_redis
 
 log = logging.getLogger("switchboard.worker")
 
@@ -59,14 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     # nothing has been taken from the queue yet.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    app = create_app()
+    try:
+        app = create_app(settings_overrides={"sqlite_busy_timeout_ms": 30_000})  # nobody waits on a worker: let it wait out a lock
+    except ConfigError as exc:  # a bad setting: say which, without a traceback
+        print(f"worker.py: {exc}", file=sys.stderr)
+        return 2
     if args.workers > 1 or args.with_scheduler:
-        from app.prefork import run_family
+        from app.processes.prefork import run_family
 
         children = {f"worker {n}": partial(run_forked_worker, app, args.name, args.burst, args.fork)
                     for n in range(1, args.workers + 1)}
         if args.with_scheduler:
-            from app import clock  # noqa: F401  (imported before the fork, so its modules are shared too)
+            from app.clock import loop  # noqa: F401  (imported before the fork, so its modules are shared too)
 
             children["scheduler"] = partial(run_scheduler, app)
         return run_family(app, children, respawn=not args.burst)
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_scheduler(app) -> int:
-    from app.clock import run_clock
+    from app.clock.loop import run_clock
 
     with app.app_context():
         run_clock(app)
@@ -92,19 +97,14 @@ def run_forked_worker(app, base_name: str | None, burst: bool, fork: bool) -> in
 def run_worker(app, name: str | None, burst: bool, fork: bool) -> int:
     with app.app_context():
         connection = get_redis()
-        queue = Queue(app.config["QUEUE_NAME"], connection=connection)
-        # Schedule timers come first: they are tiny, and a fire should not wait behind long runs.
-        timers = Queue(f"{app.config['QUEUE_NAME']}-schedules", connection=connection)
-        worker_class = ForkingRunWorker if fork else RunWorker
         while True:
-            worker = worker_class([timers, queue], connection=connection, name=name)
-            worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute
-            log.info("worker starting name=%s queue=%s", worker.name, queue.name)
+            worker = rq_setup.make_worker(connection, name, fork)
+            log.info("worker starting name=%s queue=%s", worker.name, rq_setup.run_queue_name())
             try:
                 worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
             except RedisError as exc:
                 log.warning("worker lost Redis while starting (%s); retrying", exc)
-            if burst or worker._shutdown_requested_date is not None:  # SIGTERM/SIGINT, idle or busy
+            if burst or rq_setup.stop_requested(worker):  # SIGTERM/SIGINT, idle or busy
                 return 0
             # RQ leaves its loop on errors it does not retry itself (e.g. Redis restarting mid-job);
             # a worker that stops for that would strand the queue, so start a fresh one.

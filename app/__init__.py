@@ -6,6 +6,7 @@ binds extensions and registers blueprints; connections open on first use.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -14,15 +15,17 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
+from app import config
 
 
-def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+def create_app(overrides: dict | None = None, instance_path: str | None = None,
+               settings_overrides: dict | None = None) -> Flask:
+    """Build the app; `overrides` are Flask config keys, `settings_overrides` fields of `config.Settings`."""
     instance_path = (instance_path or os.environ.get("SWITCHBOARD_INSTANCE_PATH")
                      or str(Path(__file__).resolve().parent.parent / "instance"))
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    settings = Settings.from_env(Path(app.instance_path))
-    app.config.update(settings.flask_config())
+    values = config.Settings.from_env(Path(app.instance_path))
+    config.init_app(app, dataclasses.replace(values, **(settings_overrides or {})))
     app.config.update(overrides or {})
     _configure_logging()
 
@@ -31,19 +34,21 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     from app.db_migrations import register_db_command
     from app.extensions import csrf, db
 
+    errors.init_app(app)  # first: its hooks keep a JSON body before CSRF or anything else reads a form
     db.init_app(app)
     register_db_command(app)  # Flask-Migrate loads only when a `flask db` command runs
     csrf.init_app(app)
     auth.init_app(app)
-    errors.init_app(app)
     register_cli(app)
 
     from app.blueprints import (api, api_keys_api, api_schedules, auth as auth_views, credentials, health,  # noqa: F401
-                                hooks, metrics, openai_api, settings_ui, triggers_api, ui)
+                                hooks, metrics, openai_api, settings_ui, triggers_api, ui, ui_runs)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
                       hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp):
         app.register_blueprint(blueprint)
+    # Browsers ask for /favicon.ico whatever the page links; a 404 there was a console error on every page.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     return app
 
 
@@ -56,7 +61,12 @@ def _configure_logging() -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """Let the web process and workers share one SQLite file safely (WAL, waits instead of errors)."""
+    """Let the web process and workers share one SQLite file safely (WAL, foreign keys).
+
+    How long a writer waits for the lock is the driver's `timeout` (SQLITE_BUSY_TIMEOUT_MS, set in
+    `create_app`): short on the web, so a database locked by another process gets a 503 in seconds
+    instead of holding every request thread for 30 s; long in the worker, which nobody waits on.
+    """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -64,5 +74,4 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

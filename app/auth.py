@@ -15,8 +15,8 @@ from flask_login import current_user
 from app.errors import ApiError
 from app.extensions import csrf, db, login_manager
 from app.models import ApiKey, Membership, Role, Scope, User, Workspace
-from app.services.api_keys import find_api_key
-from app.services.tokens import bearer_token
+from app.services.workspaces.api_keys import find_api_key
+from app.services.workspaces.tokens import bearer_token
 
 
 @dataclass

@@ -11,15 +11,16 @@ import re
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from app.auth import find_workspace_by_name
 from app.extensions import db
 from app.models import ALL_SCOPES, Role
-from app.services import publishing
-from app.services.accounts import create_or_update_user
-from app.services.api_keys import KeyRequestError, checked_key_settings, create_api_key
-from app.services.presenters import trigger_dict
+from app.services.versions import publishing
+from app.services.workspaces.accounts import create_or_update_user
+from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.versions.presenters import trigger_dict
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -31,71 +32,86 @@ def _workspace_or_fail(name: str):
     return workspace
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", required=True, help="at least 8 characters")
+@click.option("--workspace", "workspace_name", required=True, help="created if it does not exist")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
+@with_appcontext
+def create_user(email: str, password: str, workspace_name: str, role: str):
+    """Create a user (or reset their password) as a member of WORKSPACE."""
+    if not EMAIL.match(email):
+        raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    if not workspace_name.strip():
+        raise click.BadParameter("must not be empty", param_hint="--workspace")
+    user, created = create_or_update_user(email, password, workspace_name.strip(), Role(role))
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} user {user.email}, {role} of workspace {workspace_name!r}.")
+
+
+@click.command("create-api-key")
+@click.option("--workspace", "workspace_name", required=True)
+@click.option("--name", "label", required=True, help="a label to recognise the key by")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(ALL_SCOPES),
+              help="what the key may do (repeatable); default: every scope")
+@click.option("--flow", "flow_ids", multiple=True, help="limit the key to this flow id (repeatable)")
+@with_appcontext
+def create_key(workspace_name: str, label: str, scopes: tuple[str, ...], flow_ids: tuple[str, ...]):
+    """Create a workspace API key and print it (alone on the last line); it is shown only once."""
+    workspace = _workspace_or_fail(workspace_name)
+    try:
+        name, scope_list, flows = checked_key_settings(workspace, label, list(scopes) or None,
+                                                       list(flow_ids) or None)
+    except KeyRequestError as exc:
+        raise click.ClickException(str(exc)) from None
+    _, token = create_api_key(workspace, name, scope_list, flows)
+    db.session.commit()
+    limits = f"scopes: {', '.join(scope_list)}" + (f"; flows: {', '.join(flows)}" if flows else "; every flow")
+    click.echo(f"API key {label!r} for workspace {workspace.name!r} ({limits}).")
+    click.echo("Shown only now, store it safely:")
+    click.echo(token)
+
+
+@click.command("import-flow")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", "workspace_name", required=True)
+@with_appcontext
+def import_flow(file: Path, workspace_name: str):
+    """Import and publish a flow document; print its trigger URLs and secrets, then its id."""
+    workspace = _workspace_or_fail(workspace_name)
+    try:
+        document = json.loads(file.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+    try:
+        result = publishing.create_flow(workspace, document, None)
+    except publishing.InvalidFlow as exc:
+        lines = [f"  {p.get('node_id') or '-'}: {p['message']}" for p in exc.problems]
+        raise click.ClickException("the flow was not imported:\n" + "\n".join(lines)) from None
+    db.session.commit()
+    echo_triggers(result)
+    click.echo(result.flow.id)
+
+
+@click.command("bootstrap-demo")
+@with_appcontext
+def bootstrap_demo_command():
+    """Create the demo workspace, user and example flows if missing, and say how to log in."""
+    from app.demo import bootstrap_demo
+
+    for line in bootstrap_demo(current_app._get_current_object()):
+        click.echo(line)
+
+
+COMMANDS = (create_user, create_key, import_flow, bootstrap_demo_command)
+
+
 def register_cli(app: Flask) -> None:
-    @app.cli.command("create-user")
-    @click.argument("email")
-    @click.option("--password", required=True, help="at least 8 characters")
-    @click.option("--workspace", "workspace_name", required=True, help="created if it does not exist")
-    @click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
-    def create_user(email: str, password: str, workspace_name: str, role: str):
-        """Create a user (or reset their password) as a member of WORKSPACE."""
-        if not EMAIL.match(email):
-            raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
-        if len(password) < 8:
-            raise click.BadParameter("use at least 8 characters", param_hint="--password")
-        if not workspace_name.strip():
-            raise click.BadParameter("must not be empty", param_hint="--workspace")
-        user, created = create_or_update_user(email, password, workspace_name.strip(), Role(role))
-        db.session.commit()
-        click.echo(f"{'Created' if created else 'Updated'} user {user.email}, {role} of workspace {workspace_name!r}.")
-
-    @app.cli.command("create-api-key")
-    @click.option("--workspace", "workspace_name", required=True)
-    @click.option("--name", "label", required=True, help="a label to recognise the key by")
-    @click.option("--scope", "scopes", multiple=True, type=click.Choice(ALL_SCOPES),
-                  help="what the key may do (repeatable); default: every scope")
-    @click.option("--flow", "flow_ids", multiple=True, help="limit the key to this flow id (repeatable)")
-    def create_key(workspace_name: str, label: str, scopes: tuple[str, ...], flow_ids: tuple[str, ...]):
-        """Create a workspace API key and print it (alone on the last line); it is shown only once."""
-        workspace = _workspace_or_fail(workspace_name)
-        try:
-            name, scope_list, flows = checked_key_settings(workspace, label, list(scopes) or None,
-                                                           list(flow_ids) or None)
-        except KeyRequestError as exc:
-            raise click.ClickException(str(exc)) from None
-        _, token = create_api_key(workspace, name, scope_list, flows)
-        db.session.commit()
-        limits = f"scopes: {', '.join(scope_list)}" + (f"; flows: {', '.join(flows)}" if flows else "; every flow")
-        click.echo(f"API key {label!r} for workspace {workspace.name!r} ({limits}).")
-        click.echo("Shown only now, store it safely:")
-        click.echo(token)
-
-    @app.cli.command("import-flow")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--workspace", "workspace_name", required=True)
-    def import_flow(file: Path, workspace_name: str):
-        """Import and publish a flow document; print its trigger URLs and secrets, then its id."""
-        workspace = _workspace_or_fail(workspace_name)
-        try:
-            document = json.loads(file.read_text())
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
-        try:
-            result = publishing.create_flow(workspace, document, None)
-        except publishing.InvalidFlow as exc:
-            lines = [f"  {p.get('node_id') or '-'}: {p['message']}" for p in exc.problems]
-            raise click.ClickException("the flow was not imported:\n" + "\n".join(lines)) from None
-        db.session.commit()
-        echo_triggers(result)
-        click.echo(result.flow.id)
-
-    @app.cli.command("bootstrap-demo")
-    def bootstrap_demo_command():
-        """Create the demo workspace, user and example flows if missing, and say how to log in."""
-        from app.demo import bootstrap_demo
-
-        for line in bootstrap_demo(app):
-            click.echo(line)
+    """Add the commands to `flask --app wsgi …`."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 def echo_triggers(result: publishing.PublishResult) -> None:

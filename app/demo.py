@@ -16,11 +16,12 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
-from app.services import publishing
-from app.services.accounts import create_or_update_user, get_or_create_workspace
+from app.services.versions import publishing
+from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 from app.models import Scope
-from app.services.api_keys import create_api_key
-from app.services.presenters import openai_base_url, trigger_url
+from app.services.workspaces.api_keys import create_api_key
+from app.services.versions.presenters import trigger_url
+from app.trigger_types import HOOK, OPENAI, openai_base_url, started_by
 
 DEMO_EMAIL = "demo@switchboard.local"
 DEMO_WORKSPACE = "Demo"
@@ -41,7 +42,7 @@ def _demo_password(instance: Path) -> str:
 def _openai_lines(workspace, first_start: bool) -> list[str]:
     """Show how to chat with the example model; on first start, with a ready API key."""
     models = db.session.execute(
-        db.select(Trigger.key).where(Trigger.workspace_id == workspace.id, Trigger.type == "openai_trigger",
+        db.select(Trigger.key).where(Trigger.workspace_id == workspace.id, Trigger.type.in_(started_by(OPENAI)),
                                      Trigger.status == TriggerStatus.ACTIVE).order_by(Trigger.key_lower)
     ).scalars().all()
     if not models:
@@ -79,7 +80,7 @@ def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
     db.session.flush()
     triggers = db.session.execute(
         db.select(Trigger, Flow.name).join(Flow, Flow.id == Trigger.flow_id)
-        .where(Trigger.workspace_id == workspace.id, Trigger.type == "api_trigger",
+        .where(Trigger.workspace_id == workspace.id, Trigger.type.in_(started_by(HOOK)),
                Trigger.status == TriggerStatus.ACTIVE).order_by(Flow.name)
     ).all()
     for trigger, flow_name in triggers:

@@ -10,17 +10,25 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.json_body import LIST_LIMIT, capped
+from app.services.runs.write_gate import DatabaseBusy
+
 log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
 OPENAI_PREFIX = "/v1/"
+MAX_MESSAGE_CHARS = 2000
+# Bounds for reading away a body refused with 413 (see `_drain_refused_body`).
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 10.0
 # OpenAI's error `type` per status; clients (the official SDKs) pick their exception by status.
 OPENAI_TYPES = {401: "invalid_request_error", 403: "permission_error", 404: "invalid_request_error",
                 429: "requests"}
@@ -38,16 +46,32 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class NotFound(ApiError):
+    """A resource that does not exist, or that the caller may not see: a page or JSON, per blueprint.
+
+    The loaders in `app.blueprints.loaders` raise it from page and API views alike; the handler
+    below picks the shape (JSON under the API prefixes, the error page elsewhere).
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(404, code, message)
+
+
 def request_id() -> str:
     return getattr(g, "request_id", None) or "-"
 
 
 def error_response(status: int, code: str, message: str, details=None, headers: dict | None = None):
+    """Answer an error as JSON, its message and detail list capped so any answer stays small."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "…"
     if request.path.startswith(OPENAI_PREFIX):
         body = _openai_error(status, code, message, details)
     else:
         body = {"error": {"code": code, "message": message}, "request_id": request_id()}
-        if details is not None:
+        if isinstance(details, list) and len(details) > LIST_LIMIT:
+            body["error"]["details"], body["error"]["details_total"] = capped(details)
+        elif details is not None:
             body["error"]["details"] = details
     response = jsonify(body)
     response.status_code = status
@@ -74,17 +98,35 @@ def wants_json() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    """Register the request hooks and error handlers; call before any extension adds its hooks."""
+    _register_hooks(app)
+    _register_handlers(app)
+
+
+def _register_hooks(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(10)
 
     @app.before_request
+    def keep_json_bodies():
+        """Read a JSON endpoint's body into memory before anything parses it as a form.
+
+        Why: reading `request.form` consumes the body of a request labelled as a form (`curl -d`
+        sends JSON that way), and the endpoint then saw an empty body. Once cached, a form parse
+        reads a copy, and every body-taking endpoint parses the bytes as JSON whatever the label.
+        """
+        if request.path.startswith(JSON_PREFIXES) and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.get_data(cache=True)
+
+    @app.before_request
     def refuse_nul_characters():
         """A NUL in the path, a query argument or a form field can never be stored or looked up
-        (PostgreSQL refuses it); say so up front instead of failing deep inside a query."""
-        if "\x00" in request.path or any(
-                "\x00" in value for source in (request.args, request.form) for value in source.values()):
+        (PostgreSQL refuses it); say so up front instead of failing deep inside a query. JSON
+        endpoints take no form fields; their bodies are checked by `app.json_body`."""
+        sources = (request.args,) if request.path.startswith(JSON_PREFIXES) else (request.args, request.form)
+        if "\x00" in request.path or any("\x00" in value for source in sources for value in source.values()):
             if wants_json():
                 return error_response(400, "invalid_text", "Text must not contain the NUL character (\\u0000).")
             return render_template("error.html", status=400,
@@ -95,9 +137,13 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-Id"] = request_id()
         return response
 
+
+def _register_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status, exc.headers
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):
@@ -109,6 +155,7 @@ def init_app(app: Flask) -> None:
     def handle_http(exc: HTTPException):
         status = exc.code or 500
         if status == 413:
+            _drain_refused_body()
             limit = app.config["MAX_CONTENT_LENGTH"]
             message = f"The request body is larger than the limit of {limit} bytes."
             code = "body_too_large"
@@ -120,8 +167,10 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=status, message=message), status
 
     @app.errorhandler(OperationalError)
-    def handle_database_down(exc: OperationalError):
-        log.error("database unavailable request_id=%s: %s", request_id(), exc.orig)
+    @app.errorhandler(DatabaseBusy)
+    def handle_database_down(exc: Exception):
+        """503 with Retry-After when the database is down or locked elsewhere past the busy timeout."""
+        log.error("database unavailable request_id=%s: %s", request_id(), getattr(exc, "orig", exc))
         _rollback_quietly()
         message = "The database is unavailable; nothing was saved. Retry in a few seconds."
         if wants_json():
@@ -136,6 +185,40 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return error_response(500, "internal_error", message)
         return render_template("error.html", status=500, message=message), 500
+
+
+def _drain_refused_body(max_bytes: int = DRAIN_MAX_BYTES, seconds: float = DRAIN_SECONDS) -> None:
+    """Read and drop the rest of a body refused as too large, so the connection stays usable.
+
+    Why: the server answers `Connection: keep-alive`, but gunicorn closes a connection whose
+    unread body is over 64 KiB, so the client's next request on it failed (and a client still
+    sending got a broken pipe instead of the 413). Reading the rest keeps the promise; the drain
+    is bounded in bytes and time (the socket gets a timeout meanwhile) so a client trickling a
+    huge body cannot hold a thread.
+    """
+    stream = request.environ.get("wsgi.input")
+    sock = request.environ.get("gunicorn.socket")
+    if stream is None or (request.content_length or 0) > max_bytes:
+        return  # too much to read away: `app.processes.gunicorn_conf.pre_request` has said `Connection: close`
+    deadline = time.monotonic() + seconds
+    previous = sock.gettimeout() if sock is not None else None
+    drained = 0
+    try:
+        while drained < max_bytes and (remaining := deadline - time.monotonic()) > 0:
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                return
+            drained += len(chunk)
+    except (OSError, ValueError):  # a timeout or a client that went away: the server closes, as before
+        pass
+    finally:
+        if sock is not None:
+            try:
+                sock.settimeout(previous)
+            except OSError:
+                pass
 
 
 def _rollback_quietly() -> None:

@@ -11,9 +11,11 @@ import os
 
 from flask import current_app, has_request_context, url_for
 
+from app.config import settings
+
 
 def public_url(endpoint: str, **values) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
+    base = settings().public_base_url
     if base:
         if has_request_context():
             return base + url_for(endpoint, **values)

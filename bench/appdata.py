@@ -2,7 +2,7 @@
 
 Why in-process and not through the API: set-up takes milliseconds this way, and a backlog of
 thousands of runs must appear much faster than workers drain it. The rows and jobs are the ones
-the trigger endpoint makes (see `app.services.runs.start_run`): the run is committed with its
+every start makes (see `app.services.runs.run_start.start`): the run is committed with its
 job id first, then enqueued, so the sweeper never sees a run without its job.
 """
 
@@ -21,12 +21,12 @@ from app import create_app
 from app.extensions import db
 from app.models import Flow, Run, RunStatus, Trigger
 from app.models.types import new_id, utcnow
-from app.queueing import enqueue_run, new_job_id
-from app.redis_conn import get_redis
-from app.services import publishing
-from app.services.accounts import get_or_create_workspace
-from app.services.api_keys import create_api_key
-from app.services.trigger_body import inputs_from_body
+from app.queueing.jobs import enqueue_run, new_job_id
+from app.queueing.connection import get_redis
+from app.services.versions import publishing
+from app.services.workspaces.accounts import get_or_create_workspace
+from app.services.workspaces.api_keys import create_api_key
+from app.services.triggers.trigger_body import inputs_from_body
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "flows" / "examples" / "ops_status_check.json"

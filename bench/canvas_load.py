@@ -84,8 +84,8 @@ def launch(playwright):
 def seed(app, nodes: int) -> str:
     """A user owning workspace "Bench", and a published flow of `nodes` nodes there; returns its id."""
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import create_or_update_user, get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 
     with app.app_context():
         create_or_update_user(USER, PASSWORD, "Bench")
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DATABASE_URL", None)
         os.environ.update(env)
         from app import create_app
-        from app.redis_conn import embedded_server
+        from app.queueing.connection import embedded_server
 
         redis_server = embedded_server(tmp)
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"

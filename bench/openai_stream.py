@@ -156,8 +156,8 @@ def allow_provider(env: dict) -> None:
 def seed_flows(bench: BenchApp, provider_url: str) -> None:
     """Publish both models' flows in workspace "Bench" (its API keys may call them)."""
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with bench.app.app_context():
         workspace = get_or_create_workspace("Bench")
@@ -169,8 +169,8 @@ def seed_flows(bench: BenchApp, provider_url: str) -> None:
 def seed(bench: BenchApp, provider_url: str) -> str:
     """Both flows and an API key of workspace "Bench"; returns the key."""
     from app.extensions import db
-    from app.services.accounts import get_or_create_workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.accounts import get_or_create_workspace
+    from app.services.workspaces.api_keys import create_api_key
 
     seed_flows(bench, provider_url)
     with bench.app.app_context():

@@ -106,13 +106,10 @@ def _suffix(unit: str) -> str:
 
 def cell(values, unit: str) -> str:
     """Median (min–max) of a list of rounds; memory is a pair (idle, after load); text passes through."""
-    if values is None:
-        return "—"
-    if isinstance(values, str):
-        return values
+    if values is None or isinstance(values, str):  # not measured, or a note in place of figures
+        return "—" if values is None else values
     if isinstance(values, tuple):
-        idle, after = values
-        return f"{_number(idle, unit)} → {_number(after, unit)}{_suffix(unit)}"
+        return " → ".join(_number(value, unit) for value in values) + _suffix(unit)
     median = statistics.median(values)
     if len(values) == 1:
         return f"{_number(median, unit)}{_suffix(unit)}"

@@ -50,8 +50,8 @@ def schedule_document(name: str, first: int, count: int, total: int, interval: i
 
 def seed(bench: BenchApp, schedules: int, flows: int, interval: int) -> None:
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with bench.app.app_context():
         workspace = get_or_create_workspace("Bench schedules")
@@ -78,7 +78,7 @@ def lags(bench: BenchApp, since: datetime, until: datetime) -> tuple[list[float]
 def expected_fires(bench: BenchApp, since: datetime, until: datetime) -> int:
     from app.extensions import db
     from app.models import Trigger
-    from app.services.schedules import schedule_of
+    from app.services.scheduling.schedules import schedule_of
 
     total = 0
     with bench.app.app_context():

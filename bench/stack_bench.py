@@ -37,11 +37,8 @@ bench/results/latest.md (raw values in latest.json).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
-import platform
 import shutil
 import signal
 import sys
@@ -56,12 +53,12 @@ sys.path.insert(0, str(ROOT))
 
 import later_rows  # bench/ is on sys.path as the script's folder
 import openai_stream
+import options
 import report
 import wrk
+from options import TITLES
 from stack import Stack, postgres_available, recreate_postgres_database
 
-TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-PARTS = ("stack", "stream", "schedule", "canvas")
 MB = 1_000_000
 
 
@@ -275,145 +272,48 @@ class BackendBench:
         self.values["pss_total"] = tuple(sum(v[1] for v in snap.values()) / MB for snap in (idle, after))
 
 
-def code_version() -> str:
-    """The commit measured, and whether app/ or flows/ differ from it (read-only git, no index refresh)."""
-    import subprocess
-
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-
-    try:
-        head = git("rev-parse", "--short", "HEAD")
-        dirty = git("diff-index", "--quiet", "HEAD", "--", "app", "flows", "worker.py", "wsgi.py").returncode
-    except OSError:
-        return "code version unknown (no git)"
-    if head.returncode != 0:
-        return "code version unknown (not a git checkout)"
-    return f"commit {head.stdout.strip()}" + (" with uncommitted changes in app/flows" if dirty else "")
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     epilog="Parts: stack (start-up, REST, async, memory, backlog), stream (OpenAI "
-                                            "endpoint first token), schedule (schedule lag), canvas (browser, once).")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds per measure (median reported); also stream rounds and canvas loads")
-    parser.add_argument("--backlog", type=int, default=10000, help="queued runs per backlog round")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per measured wrk run")
-    parser.add_argument("--backlog-rounds", type=int, default=0,
-                        help="rounds of the backlog rows, the longest part (default: --rounds)")
-    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
-    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts to run (default: all)")
-    parser.add_argument("--skip", default="", help="comma-separated parts to leave out")
-    parser.add_argument("--stream-requests", type=int, default=20,
-                        help="streamed requests per model and round, one at a time")
-    parser.add_argument("--schedules", type=int, default=200, help="active schedule triggers, each every 60 s")
-    parser.add_argument("--schedule-seconds", type=float, default=60, help="the measured window of planned fires")
-    parser.add_argument("--schedule-warmup", type=float, default=10,
-                        help="seconds of fires left out before the window")
-    parser.add_argument("--canvas-nodes", type=int, default=200, help="nodes in the flow the canvas opens")
-    args = parser.parse_args(argv)
-    args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
-    only = {name.strip() for name in args.only.split(",") if name.strip()}
-    skip = {name.strip() for name in args.skip.split(",") if name.strip()}
-    args.parts = [part for part in PARTS if part in only - skip]
-    unknown = (set(args.backends) - set(TITLES)) | ((only | skip) - set(PARTS))
-    if unknown:
-        parser.error(f"unknown backends or parts: {sorted(unknown)}")
-    if not args.parts or not args.backends:
-        parser.error("nothing to run: no part or no backend left")
-    numbers = (args.rounds, args.backlog, args.duration, args.stream_requests, args.schedules,
-               args.schedule_seconds, args.canvas_nodes)
-    if min(numbers) <= 0 or args.schedule_warmup < 0 or args.backlog_rounds < 0 or args.canvas_nodes < 2:
-        parser.error("values must be positive (--canvas-nodes at least 2, --schedule-warmup may be 0)")
-    return args
-
-
-def part_notes(args, canvas_title: str | None) -> list[str]:
-    """How the later rows were measured, for the reader of the table (the stack rows are in BENCHMARKS.md)."""
-    notes = []
-    if "stream" in args.parts:
-        notes.append(f"Streaming rows: bench/openai_stream.py's two models on this stack's gunicorn, "
-                     f"{args.rounds} round(s) of {args.stream_requests} streamed requests per model, one at a time, "
-                     f"after {openai_stream.WARMUP_REQUESTS} warm-up requests; the stand-in provider on loopback "
-                     f"streams {openai_stream.Provider.tokens} tokens {openai_stream.Provider.delay * 1000:g} ms "
-                     f"apart, the first at once; p50/p95 per round, median (min–max) of the rounds. The LLM node "
-                     f"may reach 127.0.0.1 for it (HTTP_NODE_ALLOWED_NETWORKS).")
-    if "schedule" in args.parts:
-        notes.append(f"Schedule rows: measured last, on the same stack (2 workers, the scheduler): "
-                     f"{args.schedules} schedule triggers every {later_rows.SCHEDULE_INTERVAL} s with fires spread "
-                     f"evenly ({args.schedules / later_rows.SCHEDULE_INTERVAL:.1f}/s); fires planned in one "
-                     f"{args.schedule_seconds:g} s window after {args.schedule_warmup:g} s, so no rounds and no "
-                     f"spread. `bench/schedule_lag.py` runs the longer 1000-schedule, 150 s version.")
-    if canvas_title:
-        notes.append(f"Canvas rows: one browser measure, not per backend, on the {canvas_title} stack's web server: "
-                     f"{args.rounds} load(s) of a {args.canvas_nodes}-node flow in Chromium, median (min–max).")
-    return notes
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    wrk_path = wrk.ensure_wrk() if "stack" in args.parts else None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop children, remove temp
-    import logging
-
-    logging.basicConfig(level=logging.WARNING)  # before create_app, so the in-process app logs quietly
+def machine_busy() -> float:
+    """Percent of the CPU other processes use now; warn when figures will be lower than on a quiet machine."""
     import psutil
 
     busy = psutil.cpu_percent(interval=2)  # the load average counts kernel threads here; CPU use does not lie
     if busy > 20:
         say(f"warning: other processes use {busy:.0f}% of the CPU; figures will be lower than on a quiet machine")
-    began, version = time.monotonic(), code_version()
-    results, notes = {}, []
-    canvas_wanted = "canvas" in args.parts
-    if canvas_wanted and (why := later_rows.canvas_unavailable()):
-        notes.append(f"Canvas rows not measured: {why}.")
-        say(notes[-1])
-        canvas_wanted = False
-    provider, provider_url = (openai_stream.start_provider(openai_stream.Provider.tokens, openai_stream.Provider.delay)
-                              if "stream" in args.parts else (None, None))
-    canvas_title = None
+    return busy
+
+
+def measure_backends(args, wrk_path: str | None, notes: list[str], provider_url: str | None,
+                     canvas_wanted: bool) -> tuple[dict, str | None, bool]:
+    """Run every backend's bench; returns the values per backend title, where the canvas ran, and failure."""
+    results, canvas_title = {}, None
     backends = args.backends if canvas_wanted or set(args.parts) - {"canvas"} else []  # else nothing to measure
     failed = not backends
-    try:
-        for name in backends:
-            if name == "postgres" and (why := postgres_available()):
-                notes.append(f"PostgreSQL skipped: postgresql://postgres@127.0.0.1:5432/postgres unavailable ({why})")
-                say(notes[-1])
-                continue
-            say(f"{name}: starting ({', '.join(args.parts)})")
-            canvas_here = canvas_wanted and canvas_title is None
-            canvas_title = TITLES[name] if canvas_here else canvas_title
-            bench = BackendBench(name, args, wrk_path, notes, provider_url, canvas=canvas_here)
-            try:
-                bench.run()
-            except Exception as exc:  # noqa: BLE001  (report what was measured, then fail)
-                failed = True
-                notes.append(f"{TITLES[name]}: stopped early: {type(exc).__name__}: {exc}")
-                say(notes[-1])
-            failed = failed or bench.failed
-            results[TITLES[name]] = bench.values
-    finally:
-        if provider:
-            provider.shutdown()
-    minutes = (time.monotonic() - began) / 60
-    notes[:0] = part_notes(args, canvas_title)
-    if code_version() != version:
-        notes.append(f"the code changed during the run (now {code_version()}): figures mix two versions")
-    given = " ".join(sys.argv[1:] if argv is None else argv)
-    command = f"make bench BENCH_ARGS='{given}'" if given else "make bench"
-    cores = f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))})"
+    for name in backends:
+        if name == "postgres" and (why := postgres_available()):
+            notes.append(f"PostgreSQL skipped: postgresql://postgres@127.0.0.1:5432/postgres unavailable ({why})")
+            say(notes[-1])
+            continue
+        say(f"{name}: starting ({', '.join(args.parts)})")
+        canvas_here = canvas_wanted and canvas_title is None
+        canvas_title = TITLES[name] if canvas_here else canvas_title
+        bench = BackendBench(name, args, wrk_path, notes, provider_url, canvas=canvas_here)
+        try:
+            bench.run()
+        except Exception as exc:  # noqa: BLE001  (report what was measured, then fail)
+            failed = True
+            notes.append(f"{TITLES[name]}: stopped early: {type(exc).__name__}: {exc}")
+            say(notes[-1])
+        failed = failed or bench.failed
+        results[TITLES[name]] = bench.values
+    return results, canvas_title, failed
+
+
+def write_report(args, header: list[str], results: dict, notes: list[str]) -> None:
+    """Print the table and keep it (and the raw values) in bench/results/latest.{md,json}."""
     labels = report.Labels(schedules=args.schedules, schedule_seconds=args.schedule_seconds,
                            canvas_nodes=args.canvas_nodes)
     text = "\n".join([
-        (f"Stack benchmark, {dt.date.today().isoformat()}: {cores}, "
-         f"Python {platform.python_version()}, {platform.platform()}; {version}; CPU busy before the start "
-         f"{busy:.0f}%; parts: {', '.join(args.parts)}; {args.rounds} rounds"
-         + (f", wrk {args.duration:g} s after a {wrk.WARMUP_SECONDS} s warm-up, backlog {args.backlog}"
-            f" ({args.backlog_rounds or args.rounds} round{'s' if (args.backlog_rounds or args.rounds) > 1 else ''})"
-            if "stack" in args.parts else "") + f"; took {minutes:.1f} min."),
-        f"Command: `{command}`",
+        *header,
         "",
         report.table(results, args.backlog, labels) if results else "(nothing measured)",
         *([""] + [f"- {note}" for note in notes] if notes else []),
@@ -421,10 +321,39 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.md").write_text(text + "\n")
-    (out / "latest.json").write_text(json.dumps({"header": text.split("\n\n", 1)[0], "backlog": args.backlog,
+    (out / "latest.json").write_text(json.dumps({"header": "\n".join(header), "backlog": args.backlog,
                                                  "parts": args.parts, "results": results, "notes": notes},
                                                 indent=1, default=str) + "\n")
     print("\n" + text, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options.parse_args(argv, __doc__.splitlines()[0])
+    wrk_path = wrk.ensure_wrk() if "stack" in args.parts else None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop children, remove temp
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)  # before create_app, so the in-process app logs quietly
+    busy = machine_busy()
+    began, version = time.monotonic(), options.code_version()
+    notes: list[str] = []
+    canvas_wanted = "canvas" in args.parts
+    if canvas_wanted and (why := later_rows.canvas_unavailable()):
+        notes.append(f"Canvas rows not measured: {why}.")
+        say(notes[-1])
+        canvas_wanted = False
+    provider, provider_url = (openai_stream.start_provider(openai_stream.Provider.tokens, openai_stream.Provider.delay)
+                              if "stream" in args.parts else (None, None))
+    try:
+        results, canvas_title, failed = measure_backends(args, wrk_path, notes, provider_url, canvas_wanted)
+    finally:
+        if provider:
+            provider.shutdown()
+    notes[:0] = options.part_notes(args, canvas_title)
+    if options.code_version() != version:
+        notes.append(f"the code changed during the run (now {options.code_version()}): figures mix two versions")
+    minutes = (time.monotonic() - began) / 60
+    write_report(args, options.header(args, argv, version, busy, minutes), results, notes)
     return 1 if failed else 0
 
 

@@ -16,7 +16,10 @@ from flows.graph import Graph
 from flows.inputs import declared_inputs, input_schema, message_input, validate_inputs
 from flows.nodes import NodeContext, NodeError, NodeRegistry, NodeResult, NodeType, registry
 from flows.problems import Problem
-from flows.runner import Journal, RunOutcome, StepRecord, run_graph
+from flows.environment import RunEnvironment, Stop
+from flows.journal import Journal, StepRecord
+from flows.runner import RunOutcome, run_graph
+from flows.status import OutcomeStatus, StepStatus
 from flows.templating import TemplateError, render_template
 from flows.validation import PROBLEM_CODES, validate
 
@@ -28,10 +31,14 @@ __all__ = [
     "NodeRegistry",
     "NodeResult",
     "NodeType",
+    "OutcomeStatus",
     "PROBLEM_CODES",
     "Problem",
+    "RunEnvironment",
     "RunOutcome",
     "StepRecord",
+    "StepStatus",
+    "Stop",
     "TemplateError",
     "canonical_json",
     "input_schema",

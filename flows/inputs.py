@@ -108,15 +108,16 @@ def validate_inputs(start_config: dict, data: object) -> tuple[dict, list[dict]]
 
 def _errors(validator: Draft202012Validator, values: dict, declared: list[dict]) -> list[dict]:
     names = [item["name"] for item in declared]
+    declared_names = set(names)
     found: dict[str, str] = {}
-    unknown: list[str] = []
+    unknown: dict[str, None] = {}  # ordered set: a list's `in` made 20,000 unknown fields take seconds
     for error in validator.iter_errors(values):
         if error.validator == "required":
             for name in error.validator_value:
                 if name not in values:
                     found.setdefault(name, "is required")
         elif error.validator == "additionalProperties":
-            unknown.extend(str(key) for key in values if key not in names and str(key) not in unknown)
+            unknown.update((str(key), None) for key in values if key not in declared_names)
         elif error.absolute_path:
             name = str(error.absolute_path[0])
             reason = _TYPE_REASONS.get(error.validator_value, error.message) \

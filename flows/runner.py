@@ -13,64 +13,28 @@ replay verify that the recorded steps still match the graph.
 A failing node may be tried again (its `retry` setting; each attempt is its own recorded step
 attempt) and may hand its failure to the `error` port instead of failing the run (`on_error`).
 Such a handled failure is recorded as a failed step that took a port, and replays like any
-other completed step. A delay node parks the run: run_graph() returns "waiting" with the time
-to resume, and a later call continues after the delay step.
+other completed step. A delay node parks the run: run_graph() returns `OutcomeStatus.WAITING`
+with the time to resume, and a later call continues after the delay step.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Protocol
 
+from flows.environment import RunEnvironment
 from flows.graph import Graph
-from flows.nodes import NodeRegistry
+from flows.journal import Journal, StepRecord
 from flows.nodes.base import ERROR_PORT
+from flows.status import OutcomeStatus, StepStatus
 from flows.steps import RunFailed, RunState, attempts_allowed, execute_node
-
-
-@dataclass
-class StepRecord:
-    """Describe one persisted step, as the journal reports it back."""
-
-    seq: int
-    node_id: str
-    status: str  # "succeeded" | "failed" | "running"
-    output: dict | None
-    port: str | None
-    attempt: int = 1
-
-
-class Journal(Protocol):
-    """Persist the runner's steps; the app implements this on top of its database.
-
-    A protocol rather than a base class so the app's journal needs no import-time coupling
-    beyond the method names; tests use an in-memory implementation.
-    """
-
-    def completed_steps(self) -> list[StepRecord]:
-        """Return the persisted steps in seq order (for resuming)."""
-
-    def step_started(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict) -> None:
-        """Persist that step `seq` is about to execute."""
-
-    def step_finished(self, seq: int, status: str, output: dict | None, port: str | None,
-                      error: str | None) -> None:
-        """Persist how step `seq` ended."""
-
-    def step_recorded(self, seq: int, node_id: str, node_type: str, attempt: int, input: dict,
-                      started_at: float, status: str, output: dict | None, port: str | None,
-                      error: str | None) -> None:
-        """Persist a whole step at once (nodes without a checkpoint); `started_at` is epoch seconds."""
 
 
 @dataclass
 class RunOutcome:
     """Report how a call to run_graph() ended."""
 
-    # "succeeded" | "failed" | "waiting" | "canceled" | "timed_out" (the last two only via `interrupt`)
-    status: str
+    status: OutcomeStatus
     output: dict | None  # the last reply node's output, or None
     error: str | None
     error_node_id: str | None
@@ -78,13 +42,8 @@ class RunOutcome:
     resume_at: float | None = None  # "waiting": when to call run_graph() again (epoch seconds)
 
 
-def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
-              max_steps: int = 1000, registry: NodeRegistry | None = None, max_attempts: int = 3,
-              interrupt: Callable[[], tuple[str, str] | None] | None = None,
-              emit: Callable[[dict], None] | None = None,
-              credentials: Callable[[str], dict | None] | None = None,
-              settings: dict | None = None, clock: Callable[[], float] = time.time,
-              sleep: Callable[[float], None] = time.sleep) -> RunOutcome:
+def run_graph(document: dict | Graph, *, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
+              env: RunEnvironment | None = None) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
     `document` may also be a `Graph` built earlier: callers that run the same published
@@ -92,61 +51,53 @@ def run_graph(document: dict, *, entry_node_id: str, payload: dict, journal: Jou
 
     `payload` is ``{"inputs": {...}, "trigger": {...}}``; `run_info` is exposed to templates as
     ``run``. Exceptions from the journal itself propagate: if steps cannot be recorded, the
-    caller must retry later rather than run nodes whose results would be lost. `registry`
-    defaults to the engine's node types.
-
-    A step left in flight by a stopped worker is retried until it has had `max_attempts`
-    attempts; then the run fails, rather than retrying a node that keeps killing its worker.
-    `interrupt`, called before each step, may return ``(status, message)`` to stop the run
-    there, e.g. ``("canceled", …)`` or ``("timed_out", …)``.
-
-    `emit` receives partial results nodes publish (LLM tokens, replies); `credentials` resolves
-    a credential name for nodes that need one; `settings` are operator settings for nodes (e.g.
-    ``http_allowed_networks``). `clock` and `sleep` serve delays and retry back-off.
+    caller must retry later rather than run nodes whose results would be lost. `env` holds what
+    the run may use (credentials, settings, events, clock) and its limits (`RunEnvironment`);
+    once a step left in flight by stopped workers has had `env.max_attempts` attempts, the run
+    fails rather than retrying a node that keeps killing its worker.
     """
-    graph = document if isinstance(document, Graph) else Graph(document, registry)
+    env = env or RunEnvironment()
+    graph = document if isinstance(document, Graph) else Graph(document, env.registry)
     payload = payload if isinstance(payload, dict) else {}
-    state = RunState(payload=payload, run_info=dict(run_info or {}), services={
-        "emit": emit or (lambda event: None), "credentials": credentials, "settings": dict(settings or {}),
-        "clock": clock, "sleep": sleep, "interrupt": interrupt})
+    state = RunState(payload=payload, run_info=dict(run_info or {}), env=env)
     frontier: deque[str] = deque()
     steps = 0
     try:
         _check_entry(graph, entry_node_id)
         frontier.append(entry_node_id)
         seq, retry = _replay(graph, state, frontier, journal)
-        if retry is None and state.resume_at is not None and state.resume_at > clock():
-            return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
+        if retry is None and state.resume_at is not None and state.resume_at > env.clock():
+            return RunOutcome(OutcomeStatus.WAITING, state.reply, None, None, steps, resume_at=state.resume_at)
         state.resume_at = None  # the delay is over (or was not the last step)
         while True:
             node_id = _next_node(frontier, state)
             if retry is not None:  # the step in flight when the previous worker stopped, or a retry
-                (seq, attempt), retry = _retried(retry, node_id, max_attempts), None
+                seq, attempt, retry = _retried(retry, node_id, env.max_attempts), retry.attempt + 1, None
             elif node_id is None:
-                return RunOutcome("succeeded", state.reply, None, None, steps)
+                return RunOutcome(OutcomeStatus.SUCCEEDED, state.reply, None, None, steps)
             else:
                 seq, attempt = seq + 1, 1
-            if seq > max_steps:
-                raise RunFailed(f"step limit of {max_steps} reached", node_id)
-            stop = interrupt() if interrupt else None
+            if seq > env.max_steps:
+                raise RunFailed(f"step limit of {env.max_steps} reached", node_id)
+            stop = env.interrupt()
             if stop is not None:
-                return RunOutcome(stop[0], state.reply, stop[1], node_id, steps)
+                return RunOutcome(OutcomeStatus(stop[0]), state.reply, stop[1], node_id, steps)
             steps += 1
             execute_node(graph, state, frontier, journal, node_id, seq, attempt)
             if state.resume_at is not None:
-                return RunOutcome("waiting", state.reply, None, None, steps, resume_at=state.resume_at)
+                return RunOutcome(OutcomeStatus.WAITING, state.reply, None, None, steps, resume_at=state.resume_at)
     except RunFailed as failure:
-        return RunOutcome("failed", state.reply, failure.message, failure.node_id, steps)
+        return RunOutcome(OutcomeStatus.FAILED, state.reply, failure.message, failure.node_id, steps)
 
 
-def _retried(retry: StepRecord, node_id: str | None, max_attempts: int) -> tuple[int, int]:
-    """Check that the step to retry is the next one and may run again; return its (seq, attempt)."""
+def _retried(retry: StepRecord, node_id: str | None, max_attempts: int) -> int:
+    """Check that step `retry` may be tried again as node `node_id`; return its seq."""
     if node_id != retry.node_id:
         raise _mismatch(retry, node_id)
-    if retry.status == "running" and retry.attempt >= max_attempts:
+    if retry.status == StepStatus.RUNNING and retry.attempt >= max_attempts:
         raise RunFailed(f"Step {retry.seq} (node '{node_id}') was interrupted {retry.attempt} times "
-                         f"because its worker stopped; giving up after {max_attempts} attempts.", node_id)
-    return retry.seq, retry.attempt + 1
+                        f"because its worker stopped; giving up after {max_attempts} attempts.", node_id)
+    return retry.seq
 
 
 def _check_entry(graph: Graph, entry_node_id: str) -> None:
@@ -181,17 +132,17 @@ def _replay(graph: Graph, state: RunState, frontier: deque[str],
             raise RunFailed(f"Cannot resume the run: its recorded steps jump from step {seq} to "
                              f"step {record.seq}.", record.node_id)
         state.resume_at = None
-        if record.status == "failed" and record.port != ERROR_PORT:
+        if record.status == StepStatus.FAILED and record.port != ERROR_PORT:
             if position == len(records) - 1 and record.attempt < attempts_allowed(graph, record.node_id):
                 return seq, record  # failed, with attempts left: the worker stopped before retrying
             raise RunFailed(f"The run already failed at step {record.seq} (node '{record.node_id}').",
                              record.node_id)
-        if record.status == "running":
+        if record.status == StepStatus.RUNNING:
             if position != len(records) - 1:
                 raise RunFailed(f"Cannot resume the run: step {record.seq} is still marked running "
                                  f"but later steps exist.", record.node_id)
             return seq, record
-        if record.status not in ("succeeded", "failed"):
+        if record.status not in (StepStatus.SUCCEEDED, StepStatus.FAILED):
             raise RunFailed(f"Cannot resume the run: step {record.seq} has the unknown status "
                              f"'{record.status}'.", record.node_id)
         node_id = _next_node(frontier, state)
@@ -201,8 +152,8 @@ def _replay(graph: Graph, state: RunState, frontier: deque[str],
         if node_type is None:
             raise _mismatch(record, node_id)
         output = record.output if isinstance(record.output, dict) else {}
-        state.record(node_id, node_type, output, node_type.replies and record.status == "succeeded")
-        if node_type.waits and record.status == "succeeded" and isinstance(output.get("resume_at_epoch"), (int, float)):
+        state.record(node_id, node_type, output, node_type.replies and record.status == StepStatus.SUCCEEDED)
+        if node_type.waits and record.status == StepStatus.SUCCEEDED and isinstance(output.get("resume_at_epoch"), (int, float)):
             state.resume_at = float(output["resume_at_epoch"])  # still waiting if nothing ran after it
         if record.port is not None:
             frontier.extend(graph.successors(node_id, record.port))

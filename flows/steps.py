@@ -13,15 +13,15 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
+from flows.environment import RunEnvironment
 from flows.graph import Graph
+from flows.journal import Journal
 from flows.nodes.base import ERROR_PORT, NodeContext, NodeError, NodeResult, NodeType
 from flows.redaction import redact
+from flows.status import StepStatus
 from flows.templating import TemplateError
-
-if TYPE_CHECKING:
-    from flows.runner import Journal
 
 MAX_BACKOFF_SECONDS = 300.0
 
@@ -54,7 +54,7 @@ class RunState:
     reply: dict | None = None
     executed: set = field(default_factory=set)
     resume_at: float | None = None  # set when the last step parked the run
-    services: dict = field(default_factory=dict)  # emit, credentials, settings, clock, sleep
+    env: RunEnvironment = field(default_factory=RunEnvironment)
 
     def record(self, node_id: str, node_type: NodeType, output: dict, is_reply: bool) -> None:
         self.executed.add(node_id)
@@ -87,28 +87,28 @@ def execute_node(graph: Graph, state: RunState, frontier: deque[str], journal: J
     node = graph.nodes[node_id]
     node_type = graph.node_type(node_id)
     allowed = attempts_allowed(graph, node_id)
-    services = state.services
+    env = state.env
     while True:
         result, error, record = _attempt(graph, state, journal, node, node_type, seq, attempt)
         if error is None:
             break
-        if attempt < allowed and not _stopping(services):
-            record("failed", None, None, error)
-            services["sleep"](_backoff(node, attempt))
+        if attempt < allowed and env.interrupt() is None:  # no further attempt once the run is stopping
+            record(StepStatus.FAILED, None, None, error)
+            env.sleep(_backoff(node, attempt))
             attempt += 1
             continue
         if _error_port(node_type, node):
             output = {"error": {"message": error, "attempts": attempt}}
-            record("failed", output, ERROR_PORT, error)
+            record(StepStatus.FAILED, output, ERROR_PORT, error)
             state.record(node_id, node_type, output, False)
             frontier.extend(graph.successors(node_id, ERROR_PORT))
             return
-        record("failed", None, None, error)
+        record(StepStatus.FAILED, None, None, error)
         raise RunFailed(error, node_id)
     state.record(node_id, node_type, result.output, result.reply)
     if result.port is not None:
         frontier.extend(graph.successors(node_id, result.port))
-    if result.resume_at is not None and result.resume_at > services["clock"]():
+    if result.resume_at is not None and result.resume_at > env.clock():
         state.resume_at = result.resume_at
 
 
@@ -122,7 +122,7 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
     node_id = node["id"]
     type_name = str(node.get("type"))
     config = node.get("config", {})
-    services = state.services
+    env = state.env
     ctx = NodeContext(
         node=node,
         config=node_type.effective_config(config) if node_type and isinstance(config, dict) else {},
@@ -130,11 +130,11 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
         inputs=state.inputs,
         nodes=state.nodes,
         run=state.run_info,
-        emit=services["emit"],
-        credential_resolver=services["credentials"],
-        settings=services["settings"],
+        emit=env.emit,
+        credential_resolver=env.credentials,
+        settings=dict(env.settings),
         attempt=attempt,
-        clock=services["clock"],
+        clock=env.clock,
     )
     step_input = _step_input(node_type, ctx)
     checkpoint = node_type is None or node_type.checkpoint_before_run
@@ -142,7 +142,7 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
     if checkpoint:
         journal.step_started(seq, node_id, type_name, attempt, step_input)
 
-    def record(status: str, output: dict | None, port: str | None, error: str | None) -> None:
+    def record(status: StepStatus, output: dict | None, port: str | None, error: str | None) -> None:
         if checkpoint:
             journal.step_finished(seq, status, output, port, error)
         else:
@@ -154,7 +154,7 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
     except NodeFailure as failure:
         return None, redact(failure.message, ctx.secrets), record
     result.output = redact(result.output, ctx.secrets)
-    record("succeeded", result.output, result.port, None)
+    record(StepStatus.SUCCEEDED, result.output, result.port, None)
     return result, None, record
 
 
@@ -170,12 +170,6 @@ def _backoff(node: dict, attempt: int) -> float:
     base = retry.get("backoff_seconds", 1) if isinstance(retry, dict) else 1
     base = base if isinstance(base, (int, float)) and not isinstance(base, bool) and base >= 0 else 1
     return min(MAX_BACKOFF_SECONDS, float(base) * (2 ** (attempt - 1)))
-
-
-def _stopping(services: dict) -> bool:
-    """Ask `interrupt` whether the run is being stopped; then no further attempt is made."""
-    interrupt = services.get("interrupt")
-    return bool(interrupt and interrupt() is not None)
 
 
 def _step_input(node_type: NodeType | None, ctx: NodeContext) -> dict:

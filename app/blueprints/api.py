@@ -10,31 +10,25 @@ from flask import Blueprint, jsonify, request
 
 import flows
 from app.auth import api_principal
-from app.blueprints.api_support import flow_filter, json_body as _body, load_flow, load_run
+from app.blueprints.api_support import flow_filter, json_body as _body
+from app.blueprints.loaders import load_flow, load_flow_trigger, load_run, load_version
 from app.blueprints.common import invoke_errors, publish_errors
 from app.blueprints.triggers_api import rotated
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Scope, Trigger, TriggerStatus, Workspace
-from app.services import publishing, run_query, runs
-from app.services.invoke import invoke
-from app.services.replay import replay, trigger_request
-from app.services.presenters import flow_dict, version_dict
-from app.services.trigger_body import parse_json_object
+from app.models import Flow, Scope, Workspace
+from app.services.versions import publishing
+from app.services.runs import run_query
+from app.services.runs import records
+from app.services.runs.run_start import run_now
+from app.services.runs.replay import replay, trigger_request
+from app.services.versions.presenters import flow_dict, version_dict
+from app.services.triggers.trigger_body import parse_json_object
+from app.trigger_types import MANUAL
+from app.trigger_types import registry as trigger_types
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked in api_principal()
-
-
-
-def _load_trigger(flow: Flow, node_id: str) -> Trigger:
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
-                                 Trigger.status != TriggerStatus.DELETED)
-    ).scalar_one_or_none() if len(node_id) <= 64 else None
-    if trigger is None:
-        raise ApiError(404, "trigger_not_found", "This flow's latest version has no trigger node with this id.")
-    return trigger
 
 
 def _published(result: publishing.PublishResult, status: int):
@@ -47,14 +41,14 @@ def _published(result: publishing.PublishResult, status: int):
 
 
 def _accepted(run):
-    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
                     "request_id": request_id()}), 202
 
 
 @bp.get("/node-types")
 def node_types():
     api_principal()
-    return jsonify({"node_types": flows.registry.palette()})
+    return jsonify({"node_types": trigger_types.palette(flows.registry.palette())})
 
 
 @bp.post("/flows/validate")
@@ -122,7 +116,7 @@ def update_flow_settings(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     data = _body({"name", "description", "run_timeout_seconds"})
     try:
-        runs.apply_flow_settings(flow, data)
+        records.apply_flow_settings(flow, data)
     except ValueError as exc:
         raise ApiError(400, "invalid_settings", str(exc)) from None
     db.session.commit()
@@ -137,11 +131,7 @@ def list_versions(flow_id: str):
 
 @bp.get("/flows/<flow_id>/versions/<int:number>")
 def get_version(flow_id: str, number: int):
-    flow = load_flow(flow_id)
-    version = publishing.get_version(flow, number)
-    if version is None:
-        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
-    return jsonify(version_dict(version, with_document=True))
+    return jsonify(version_dict(load_version(load_flow(flow_id), number), with_document=True))
 
 
 @bp.post("/flows/<flow_id>/rollback")
@@ -152,8 +142,7 @@ def rollback(flow_id: str):
     number = _body({"version"}, {"version"})["version"]
     if not isinstance(number, int) or isinstance(number, bool):
         raise ApiError(400, "invalid_version", "version must be an integer.", [{"field": "version", "reason": "not an integer"}])
-    if publishing.get_version(flow, number) is None:
-        raise ApiError(404, "version_not_found", f"This flow has no version {number}.")
+    load_version(flow, number)
     with publish_errors():
         result = publishing.rollback(flow, number, principal.user)
     db.session.commit()
@@ -165,7 +154,7 @@ def rotate_secret(flow_id: str, node_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(flow.workspace_id)
     _body(set())
-    return rotated(_load_trigger(flow, node_id))
+    return rotated(load_flow_trigger(flow, node_id))
 
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")
@@ -173,12 +162,12 @@ def run_trigger(flow_id: str, node_id: str):
     """Run now: start the latest version from a manual trigger node with the given inputs."""
     flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require_edit(flow.workspace_id)
-    trigger = _load_trigger(flow, node_id)
-    if trigger.type != "manual_trigger":
+    trigger = load_flow_trigger(flow, node_id)
+    if trigger_types.of(trigger).entry_point != MANUAL:
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, trigger, body, request_id(), source="manual")
+        run = run_now(flow, trigger, body, request_id())
     return _accepted(run)
 
 
@@ -189,7 +178,7 @@ def run_flow(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
-        run = invoke(flow, None, body, request_id(), source="manual")
+        run = run_now(flow, None, body, request_id())
     return _accepted(run)
 
 
@@ -206,7 +195,7 @@ def _run_page(workspace_ids: list[str], flow: Flow | None = None):
         page = run_query.find(query, workspace_ids, api_principal().flow_ids)
     except run_query.FilterError as exc:
         raise ApiError(400, "invalid_filter", exc.message, [{"field": exc.field, "reason": exc.message}]) from None
-    return jsonify({"runs": [runs.run_summary(r) for r in page.runs], "next_cursor": page.next_cursor,
+    return jsonify({"runs": [records.run_summary(r) for r in page.runs], "next_cursor": page.next_cursor,
                     "has_more": page.next_cursor is not None})
 
 
@@ -225,7 +214,7 @@ def list_runs(flow_id: str):
 @bp.get("/runs/<run_id>")
 def get_run(run_id: str):
     run = load_run(run_id)
-    data = runs.run_detail(run)
+    data = records.run_detail(run)
     data["trigger_request"] = trigger_request(run)
     return jsonify(data)
 
@@ -236,10 +225,10 @@ def cancel_run(run_id: str):
     run = load_run(run_id, Scope.TRIGGER)
     api_principal().require_edit(run.workspace_id)
     _body(set())
-    if not runs.request_cancel(run):
+    if not records.request_cancel(run):
         raise ApiError(409, "run_finished", f"The run already ended as {run.status.value}; nothing to cancel.")
     db.session.refresh(run)
-    return jsonify(runs.run_summary(run)), 202
+    return jsonify(records.run_summary(run)), 202
 
 
 @bp.post("/runs/<run_id>/replay")

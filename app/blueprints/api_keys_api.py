@@ -10,11 +10,12 @@ from flask import Blueprint, jsonify
 
 from app.auth import Principal, api_principal
 from app.blueprints.api_support import json_body
+from app.blueprints.loaders import load_api_key
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.models import ApiKey, Role, Scope, Workspace
 from app.models.types import utcnow
-from app.services.api_keys import KeyRequestError, api_key_dict, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import KeyRequestError, api_key_dict, checked_key_settings, create_api_key
 
 bp = Blueprint("api_keys_api", __name__, url_prefix="/api/v1/api-keys")
 csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()
@@ -57,10 +58,7 @@ def create_key():
 @bp.delete("/<key_id>")
 def revoke_key(key_id: str):
     principal, workspace_id = _manager()
-    key = db.session.execute(db.select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id.in_(
-        [w for w in principal.workspace_ids]))).scalar_one_or_none() if len(key_id) <= 32 else None
-    if key is None:
-        raise ApiError(404, "api_key_not_found", "No API key with this id in your workspaces.")
+    key = load_api_key(key_id, principal.workspace_ids)
     _manager(key.workspace_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()

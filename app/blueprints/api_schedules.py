@@ -14,7 +14,8 @@ from app.blueprints.api import _body, bp
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Workspace
-from app.services import schedule_info, schedules
+from app.services.scheduling import schedule_info
+from app.services.scheduling import schedules
 from flows import schedule as fire_times
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from app.errors import ApiError
-from app.services import idempotency, publishing
-from app.services.invoke import NotPublished
-from app.services.rate_limit import RateLimited
-from app.services.runs import QueueUnavailable
-from app.services.trigger_accept import DuplicateBody
-from app.services.trigger_body import BodyError
+from app.services.runs import idempotency
+from app.services.versions import publishing
+from app.services.triggers.rate_limit import RateLimited
+from app.services.runs.run_start import DuplicateBody
+from app.services.runs.records import QueueUnavailable
+from app.services.runs.start_request import NotPublished
+from app.services.triggers.trigger_body import BodyError
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Workspace credentials: the JSON API under /api/v1/credentials and the page that manages them.
 
 Secrets go in (create, replace) and never come out: every answer describes a credential by
-name, kind and header only. Views stay thin; `app.services.credentials` does the work.
+name, kind and header only. Views stay thin; `app.services.workspaces.credentials` does the work.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from app.auth import api_principal, user_principal
-from app.blueprints.api import _body
-from app.errors import ApiError
+from app.blueprints.api_support import json_body as _body
+from app.blueprints.loaders import load_credential
+from app.errors import ApiError, NotFound
 from app.extensions import csrf, db
-from app.services import credentials as service
+from app.services.workspaces import credentials as service
 
 api_bp = Blueprint("credentials_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)  # as the main API: session callers are CSRF-checked in api_principal()
@@ -26,13 +27,6 @@ def _workspace(principal, requested: object) -> str:
     if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
         raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
     return workspace_id
-
-
-def _load(credential_id: str):
-    credential = service.get_credential(api_principal().workspace_ids, credential_id)
-    if credential is None:
-        raise ApiError(404, "credential_not_found", "No credential with this id exists in your workspaces.")
-    return credential
 
 
 def _invalid(exc: service.CredentialError) -> ApiError:
@@ -64,12 +58,12 @@ def create_credential():
 
 @api_bp.get("/credentials/<credential_id>")
 def get_credential(credential_id: str):
-    return jsonify(service.credential_dict(_load(credential_id)))
+    return jsonify(service.credential_dict(load_credential(credential_id)))
 
 
 @api_bp.patch("/credentials/<credential_id>")
 def update_credential(credential_id: str):
-    credential = _load(credential_id)
+    credential = load_credential(credential_id)
     api_principal().require_edit(credential.workspace_id)
     data = _body(service.FIELDS)
     try:
@@ -83,7 +77,7 @@ def update_credential(credential_id: str):
 
 @api_bp.delete("/credentials/<credential_id>")
 def delete_credential(credential_id: str):
-    credential = _load(credential_id)
+    credential = load_credential(credential_id)
     api_principal().require_edit(credential.workspace_id)
     db.session.delete(credential)
     db.session.commit()
@@ -113,16 +107,14 @@ def _apply_form(workspace_id: str, principal) -> None:
     action = form.get("action", "create")
     try:
         if action == "delete":
-            credential = service.get_credential([workspace_id], form.get("id", ""))
+            credential = _credential_or_none(form.get("id", ""), workspace_id)  # already gone: nothing to do
             if credential is not None:
                 db.session.delete(credential)
                 flash(f"Deleted the credential '{credential.name}'.", "success")
         else:
             data = {k: form[k] for k in ("name", "kind", "header", "value", "username", "password") if form.get(k)}
             if action == "update":
-                credential = service.get_credential([workspace_id], form.get("id", ""))
-                if credential is None:
-                    abort(404, "No such credential.")
+                credential = load_credential(form.get("id", ""), [workspace_id])
                 data.pop("kind", None)
                 service.update_credential(credential, data)
                 flash(f"Updated the credential '{credential.name}'.", "success")
@@ -134,3 +126,10 @@ def _apply_form(workspace_id: str, principal) -> None:
     except service.CredentialError as exc:
         db.session.rollback()
         flash(exc.message, "error")
+
+
+def _credential_or_none(credential_id: str, workspace_id: str):
+    try:
+        return load_credential(credential_id, [workspace_id])
+    except NotFound:
+        return None

@@ -1,9 +1,9 @@
 """The REST trigger endpoint: `POST /hooks/<workspace id>/<trigger key>`.
 
 Thin by design: find the trigger (404 when missing, paused or deleted), authenticate (secret,
-API key with the `runs:trigger` scope, and/or a Standard Webhooks signature), apply the rate
-limit, hand the body to `trigger_accept`, then answer at once (202) or wait for the flow's
-answer (200, or 408 when the wait time runs out while the run goes on). Every answer carries
+API key with the `runs:trigger` scope, and/or a Standard Webhooks signature), hand the body to
+`trigger_accept.accept_hook` (rate limit, parsing, the one start path), then answer at once (202)
+or wait for the flow's answer (200, or 408 when the wait time runs out while the run goes on). Every answer carries
 the request id and, when there is one, the conversation's session id.
 """
 
@@ -18,13 +18,14 @@ from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, RunStatus, Scope, Trigger, TriggerStatus
-from app.services import rate_limit, runs
-from app.services.api_keys import find_api_key
-from app.services.replay import safe_headers
-from app.services.tokens import bearer_token, matches
-from app.services.trigger_accept import Accepted, accept
-from app.services.trigger_body import parse_json_object
-from app.services.webhook_signing import SignatureError, verify
+from app.services.runs import records
+from app.services.workspaces.api_keys import find_api_key
+from app.services.runs.run_start import Started
+from app.services.workspaces.tokens import bearer_token, matches
+from app.services.triggers.trigger_accept import accept_hook
+from app.services.triggers.webhook_signing import SignatureError, verify
+from app.trigger_types import HOOK
+from app.trigger_types import registry as trigger_types
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -43,7 +44,7 @@ def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
     row = db.session.execute(_TRIGGER_AND_FLOW, {"workspace_id": workspace_id, "key_lower": key.lower()}
                              ).one_or_none() if len(key) <= 64 and len(workspace_id) <= 32 else None
     trigger, flow = row if row is not None else (None, None)
-    if trigger is None or trigger.type != "api_trigger":
+    if trigger is None or trigger_types.of(trigger).entry_point != HOOK:
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(404, "trigger_paused", "This trigger is paused; resume it (or enable it in the flow and save).")
@@ -90,27 +91,23 @@ def invoke(workspace_id: str, key: str):
     raw_body = request.get_data(cache=False)
     message_id = _authenticate(trigger, raw_body)
     with invoke_errors():
-        rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
-        body = parse_json_object(raw_body)
-        # A signed request's webhook-id is the sender's own idempotency key (Standard Webhooks).
-        accepted = accept(flow, trigger, body, request_id=request_id(), source="api",
-                          idempotency_header=request.headers.get("Idempotency-Key") or message_id,
-                          meta={"headers": safe_headers(request.headers), "body": body})
-    return respond(accepted, trigger.config)
+        started = accept_hook(flow, trigger, raw_body, headers=request.headers, message_id=message_id,
+                              request_id=request_id())
+    return respond(started, trigger.config)
 
 
-def respond(accepted: Accepted, config: dict):
+def respond(accepted: Started, config: dict):
     """Answer 202 at once, or wait for the run: 200 with the answer, 408 when the wait runs out."""
     run = accepted.run
     if not config.get("wait_for_response", True):
-        return _answer(accepted, 202, headers={"Location": runs.status_url(run)})
-    if runs.wait_until_final(run, float(config.get("timeout_seconds", 30))):
+        return _answer(accepted, 202, headers={"Location": records.status_url(run)})
+    if records.wait_until_final(run, float(config.get("timeout_seconds", 30))):
         return _answer(accepted, 200)
     return _answer(accepted, 408, message="The flow did not answer within the trigger's wait time; the run goes on. "
                                           "Poll status_url for its result.")
 
 
-def _answer(accepted: Accepted, status: int, headers: dict | None = None, message: str | None = None):
+def _answer(accepted: Started, status: int, headers: dict | None = None, message: str | None = None):
     run = accepted.run
     body = {"run_id": run.id, "status": run.status.value, "request_id": request_id()}
     if accepted.session_key:
@@ -120,7 +117,7 @@ def _answer(accepted: Accepted, status: int, headers: dict | None = None, messag
         if run.status is not RunStatus.SUCCEEDED:
             body["error"] = {"node_id": run.error_node_id, "message": run.error}
     else:
-        body["status_url"] = runs.status_url(run)
+        body["status_url"] = records.status_url(run)
     if accepted.replayed:
         body["replayed"] = True
         body["original_request_id"] = run.request_id

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from app.services import metrics
-from app.services.tokens import bearer_token
+from app.config import settings
+from app.services.runs import metrics
+from app.services.workspaces.tokens import bearer_token
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -22,7 +23,7 @@ LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 
 @bp.get("/metrics")
 def scrape():
-    token = current_app.config.get("METRICS_TOKEN")
+    token = settings().metrics_token
     if token:
         sent = bearer_token(request.headers.get("Authorization")) or ""
         if not hmac.compare_digest(sent.encode(), token.encode()):

@@ -14,20 +14,20 @@ import time
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from redis.exceptions import RedisError
 
-import flows
 from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import ApiKey, Flow, Run, RunStatus, Scope, Trigger, TriggerStatus
-from app.run_events import follow
-from app.services import openai_chat, rate_limit, runs
-from app.services.api_keys import find_api_key
-from app.services.invoke import NotPublished
-from app.services.replay import safe_headers
-from app.services.tokens import bearer_token
-from app.services.trigger_accept import accept_parsed, body_hash, published_graph
-from app.services.trigger_body import BodyError, inputs_from_body, parse_json_object
-from app.services.trigger_request import TriggerRequest
+from app.models import ApiKey, Run, RunStatus, Scope, Trigger, TriggerStatus
+from app.queueing.run_events import follow
+from app.services.chat import openai_chat
+from app.services.triggers import rate_limit
+from app.services.runs import records
+from app.services.workspaces.api_keys import find_api_key
+from app.services.runs.run_start import Started
+from app.services.runs.start_request import NotPublished
+from app.services.workspaces.tokens import bearer_token
+from app.services.triggers.trigger_body import BodyError, parse_json_object
+from app.trigger_types import OPENAI, started_by
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -45,7 +45,7 @@ def _api_key() -> ApiKey:
 
 
 def _models(key: ApiKey):
-    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type == "openai_trigger",
+    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type.in_(started_by(OPENAI)),
                                      Trigger.status == TriggerStatus.ACTIVE)
     if key.flow_ids is not None:
         query = query.where(Trigger.flow_id.in_(key.flow_ids))
@@ -98,7 +98,7 @@ def chat_completions():
     if chat.stream:
         return Response(stream_with_context(_stream(run.id, chat, timeout)), mimetype="text/event-stream",
                         headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    if not runs.wait_until_final(run, timeout):
+    if not records.wait_until_final(run, timeout):
         raise ApiError(504, "timeout", f"The flow did not answer within {timeout:g} s; its run {run.id} goes on "
                        f"(GET /api/v1/runs/{run.id}).")
     if run.status is not RunStatus.SUCCEEDED:
@@ -108,41 +108,19 @@ def chat_completions():
     return response
 
 
-def _accept(trigger: Trigger, chat: openai_chat.ChatRequest, body: dict):
-    """Start (or, for a repeated Idempotency-Key, find) the run answering this chat request."""
-    try:
-        rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
-    except rate_limit.RateLimited as exc:
-        raise ApiError(429, "rate_limit_exceeded", f"Rate limit of this model reached; retry in {exc.retry_after} s.",
-                       headers={"Retry-After": str(exc.retry_after)}) from None
-    flow = db.session.get(Flow, trigger.flow_id)
-    try:
-        version, graph, start_config = published_graph(flow)
-    except NotPublished:
-        raise ApiError(404, "model_not_found", "This model's flow has no published version.",
-                       {"param": "model"}) from None
-    message_name = flows.message_input(start_config)
-    if message_name is None:
-        raise ApiError(400, "invalid_request_error", "This flow declares no message input, so it cannot take chat "
-                       "messages; set a message input on its start node.", {"param": "messages"})
-    declared = {item["name"] for item in flows.declared_inputs(start_config)}
-    values = {name: value for name, value in chat.metadata.items() if name in declared and name != message_name}
-    try:
-        inputs = inputs_from_body({message_name: chat.message, **values}, start_config)
-    except BodyError as exc:
-        field = (exc.details or [{}])[0].get("field")
-        param = "messages" if field in (None, message_name) else f"metadata.{field}"
-        raise ApiError(400, "invalid_request_error", exc.message, {"param": param}) from None
-    header_key = request.headers.get("Idempotency-Key")
-    if header_key is not None and not 1 <= len(header_key.strip()) <= 255:
-        raise ApiError(400, "invalid_request_error", "The Idempotency-Key header must be 1 to 255 characters.")
-    contract = TriggerRequest(inputs_body={}, session_key=chat.user or request.headers.get("X-Session-Id") or None,
-                              environment="openai", idempotency_key=header_key.strip() if header_key else None)
-    extra = {"openai": {"model": chat.model, "system": chat.system, **chat.options},
-             "headers": safe_headers(request.headers), "body": body}
+def _accept(trigger: Trigger, chat: openai_chat.ChatRequest, body: dict) -> Started:
+    """Start (or, for a repeated Idempotency-Key, find) the run; refusals in OpenAI's words."""
     with invoke_errors():  # the same 409 / 422 / 503 as the REST trigger, OpenAI-shaped under /v1/
-        return accept_parsed(flow, trigger, version, graph, contract, inputs, body_hash(body),
-                             request_id=request_id(), source="openai", payload_extra=extra, history=chat.history)
+        try:
+            return openai_chat.accept(trigger, chat, body, headers=request.headers, request_id=request_id())
+        except rate_limit.RateLimited as exc:
+            raise ApiError(429, "rate_limit_exceeded", f"Rate limit of this model reached; retry in "
+                           f"{exc.retry_after} s.", headers={"Retry-After": str(exc.retry_after)}) from None
+        except NotPublished:
+            raise ApiError(404, "model_not_found", "This model's flow has no published version.",
+                           {"param": "model"}) from None
+        except openai_chat.ChatRequestError as exc:
+            raise ApiError(exc.status, exc.code, exc.message, {"param": exc.param}) from None
 
 
 def _sse(data: dict | str) -> str:
@@ -179,7 +157,7 @@ def _stream(run_id: str, chat: openai_chat.ChatRequest, timeout: float):
                     yield _sse(openai_chat.chunk(run, model, {"content": rest}))
     except RedisError:
         pass  # the live view is gone; the database still has the answer
-    final = runs.wait_until_final(run, max(0.0, deadline - time.monotonic()))
+    final = records.wait_until_final(run, max(0.0, deadline - time.monotonic()))
     if not final:
         yield _sse({"error": {"message": f"The flow did not answer within {timeout:g} s; its run {run.id} goes on.",
                               "type": "server_error", "param": None, "code": "timeout"}})

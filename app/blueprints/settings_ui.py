@@ -1,6 +1,6 @@
 """Workspace settings pages: API keys (create with scopes and flows, shown once; revoke).
 
-Same rules as the JSON API (`app.services.api_keys`): owners manage keys; the token is shown on
+Same rules as the JSON API (`app.services.workspaces.api_keys`): owners manage keys; the token is shown on
 the page that created it and never again.
 """
 
@@ -10,10 +10,11 @@ from flask import Blueprint, abort, flash, render_template, request
 from flask_login import current_user, login_required
 
 from app.auth import user_principal
+from app.blueprints.loaders import load_api_key
 from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, Role, Scope, Workspace
 from app.models.types import utcnow
-from app.services.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -68,10 +69,7 @@ def create_key():
 @bp.post("/api-keys/<key_id>/revoke")
 def revoke_key(key_id: str):
     workspace = _workspace()
-    key = db.session.execute(db.select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace.id)
-                             ).scalar_one_or_none()
-    if key is None:
-        abort(404, "No such API key in this workspace.")
+    key = load_api_key(key_id, [workspace.id])
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         db.session.commit()

@@ -1,7 +1,7 @@
 """Triggers as managed objects under /api/v1/triggers (the seeds' trigger integration API).
 
 Create, update, pause, resume and delete each publish a new version of the flow (see
-`app.services.trigger_admin`); rotate, invoke and setup do not change the graph.
+`app.services.triggers.trigger_admin`); rotate, invoke and setup do not change the graph.
 """
 
 from __future__ import annotations
@@ -17,34 +17,29 @@ from sqlalchemy import and_, or_
 from app.auth import api_principal
 from app.blueprints.api_support import json_body, load_flow
 from app.blueprints.common import invoke_errors, publish_errors
+from app.blueprints.loaders import load_trigger
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import Flow, Scope, Trigger, TriggerStatus
-from app.services import runs, trigger_admin
-from app.services.presenters import trigger_dict
-from app.services.trigger_accept import accept
-from app.services.trigger_sync import set_new_secret
-from app.services.webhook_signing import new_signing_secret
+from app.models import Scope, Trigger, TriggerStatus
+from app.services.runs import records
+from app.services.triggers import trigger_admin
+from app.services.versions.presenters import trigger_dict
+from app.services.triggers.trigger_accept import accept_invoke
+from app.services.triggers.trigger_setup import setup_problems
+from app.services.triggers.trigger_sync import set_new_secret
+from app.services.triggers.webhook_signing import new_signing_secret
+from app.trigger_types import DEFAULT_TYPE, no_secret_message
+from app.trigger_types import registry as trigger_types
 
 bp = Blueprint("triggers_api", __name__, url_prefix="/api/v1/triggers")
 csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()
 
 DEFAULT_TAKE, MAX_TAKE = 20, 100
-
-
-def _load(trigger_id: str, scope: Scope) -> Trigger:
-    principal = api_principal(scope)
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.id == trigger_id, Trigger.workspace_id.in_(principal.workspace_ids),
-                                 Trigger.status != TriggerStatus.DELETED)
-    ).scalar_one_or_none() if len(trigger_id) <= 32 else None
-    if trigger is None or not principal.may_use_flow(trigger.flow_id):
-        raise ApiError(404, "trigger_not_found", "No trigger with this id exists in your workspaces.")
-    return trigger
+LIST_PARAMETERS = ("flow_id", "cursor", "take", "order")
 
 
 def _editable(trigger_id: str) -> Trigger:
-    trigger = _load(trigger_id, Scope.MANAGE_FLOWS)
+    trigger = load_trigger(trigger_id, Scope.MANAGE_FLOWS)
     api_principal().require_edit(trigger.workspace_id)
     return trigger
 
@@ -79,6 +74,11 @@ def _name(data: dict) -> str | None:
 def list_triggers():
     """List with cursor pagination (`cursor`, `take`, `order` = desc|asc) and an optional `flow_id`."""
     principal = api_principal(Scope.READ_FLOWS)
+    unknown = sorted(set(request.args) - set(LIST_PARAMETERS))
+    if unknown:
+        raise ApiError(400, "invalid_filter", f"Unknown parameter '{unknown[0]}'. Parameters: "
+                       f"{', '.join(LIST_PARAMETERS)}.", [{"field": name, "reason": "unknown parameter"}
+                                                          for name in unknown[:20]])
     take = request.args.get("take", default=DEFAULT_TAKE, type=int)
     if take is None or not 1 <= take <= MAX_TAKE:
         raise ApiError(400, "invalid_take", f"take must be a whole number from 1 to {MAX_TAKE}.")
@@ -128,7 +128,7 @@ def create_trigger():
     flow = load_flow(data["flow_id"], Scope.MANAGE_FLOWS)
     principal = api_principal()
     principal.require_edit(flow.workspace_id)
-    node_type = data.get("type", "api_trigger")
+    node_type = data.get("type", DEFAULT_TYPE)
     try:
         with publish_errors():
             result, node_id = trigger_admin.create(flow, node_type, _config(data), _name(data), principal.user)
@@ -136,13 +136,14 @@ def create_trigger():
         raise ApiError(400, "invalid_trigger", str(exc)) from None
     db.session.flush()
     trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id)).scalar_one()
+        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
+                                 Trigger.status != TriggerStatus.DELETED)).scalar_one()
     return _changed(result, trigger, 201, result.secrets.get(node_id))
 
 
 @bp.get("/<trigger_id>")
 def get_trigger(trigger_id: str):
-    return jsonify(trigger_dict(_load(trigger_id, Scope.READ_FLOWS)))
+    return jsonify(trigger_dict(load_trigger(trigger_id, Scope.READ_FLOWS)))
 
 
 @bp.patch("/<trigger_id>")
@@ -188,8 +189,8 @@ def rotated(trigger: Trigger, signing: bool = False):
 
     Shared with the flow-scoped route in `app.blueprints.api`, so both doors answer alike.
     """
-    if trigger.type != "api_trigger":
-        raise ApiError(400, "no_secret", "Only REST API triggers have a secret or verify signatures.")
+    if not trigger_types.of(trigger).has_secret:
+        raise ApiError(400, "no_secret", no_secret_message())
     secret = new_signing_secret(trigger) if signing else set_new_secret(trigger)
     db.session.commit()
     if signing:
@@ -211,23 +212,22 @@ def rotate_secret(trigger_id: str):
 @bp.post("/<trigger_id>/invoke")
 def invoke_trigger(trigger_id: str):
     """Queue a run now, for testing: the body's `body` is processed as a request to the trigger's URL."""
-    trigger = _load(trigger_id, Scope.TRIGGER)
+    trigger = load_trigger(trigger_id, Scope.TRIGGER)
     api_principal().require_edit(trigger.workspace_id)
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(409, "trigger_paused", "The trigger is paused; resume it first.")
     data = json_body({"body"})
+    adapter = trigger_types.of(trigger)
     body = data.get("body", {})
-    if trigger.type == "schedule_trigger" and not body:
-        body = dict(trigger.config.get("inputs") or {})  # what the schedule itself would send
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "body must be an object, as a request to the trigger would send.",
                        [{"field": "body", "reason": "must be an object"}])
+    body = adapter.invoke_body(trigger, body)
     with invoke_errors():
-        accepted = accept(db.session.get(Flow, trigger.flow_id), trigger, body, request_id=request_id(),
-                          source="invoke", idempotency_header=request.headers.get("Idempotency-Key"),
-                          with_session=trigger.type == "api_trigger")
+        accepted = accept_invoke(trigger, body, idempotency_header=request.headers.get("Idempotency-Key"),
+                                 request_id=request_id())
     run = accepted.run
-    answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": runs.status_url(run),
+    answer = {"id": trigger.id, "run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
               "request_id": request_id()}
     if accepted.session_key:
         answer["session_id"] = accepted.session_key
@@ -237,8 +237,8 @@ def invoke_trigger(trigger_id: str):
 @bp.post("/<trigger_id>/setup")
 def setup_trigger(trigger_id: str):
     """Check the trigger and its flow; safe to call any time, changes nothing."""
-    trigger = _load(trigger_id, Scope.READ_FLOWS)
+    trigger = load_trigger(trigger_id, Scope.READ_FLOWS)
     json_body(set())
-    problems = trigger_admin.setup_problems(trigger)
+    problems = setup_problems(trigger)
     return jsonify({"id": trigger.id, "ready": not any(p["severity"] == "error" for p in problems),
                     "problems": problems})

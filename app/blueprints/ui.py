@@ -9,63 +9,32 @@ from __future__ import annotations
 import json
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
-import flows
-from app.auth import user_principal
+import flows as engine  # the flow engine; `flows` here is the page that lists flows
+from app.blueprints.loaders import load_flow, load_flow_trigger, load_version, principal
+from app.blueprints.ui_base import bp, can_edit, editable_workspace, require_edit
 from app.errors import request_id
 from app.extensions import db
-from app.models import Flow, Run, Trigger, TriggerStatus, Workspace
-from app.services import publishing, runs, schedule_info, schedules
-from app.services.invoke import invoke
-from app.services.canvas_data import canvas_data
-from app.services.presenters import live_triggers, trigger_url
-from app.services.trigger_examples import examples, openai_examples
-from app.services.trigger_body import BodyError
-from app.services.trigger_sync import set_new_secret
-from app.services.version_diff import diff_versions
-from app.services.webhook_signing import new_signing_secret
+from app.models import Flow, Run, Trigger, Workspace
+from app.services.versions import publishing
+from app.services.runs import records
+from app.services.scheduling import schedule_info
+from app.services.scheduling import schedules
+from app.services.versions.canvas_data import canvas_data
+from app.services.versions.presenters import live_triggers, trigger_url
+from app.services.runs.run_start import run_now as start_run_now
+from app.services.runs.start_request import NotPublished, published_version
+from app.services.triggers.trigger_body import BodyError
+from app.services.triggers.trigger_sync import set_new_secret
+from app.services.versions.version_diff import diff_versions
+from app.services.triggers.webhook_signing import new_signing_secret
+from app.trigger_types import no_secret_message
+from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
 
-bp = Blueprint("ui", __name__)
 COMMON_TIMEZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
-
-
-@bp.before_request
-@login_required
-def require_login():
-    """Every page here needs a logged-in user (the decorator does the redirect)."""
-
-
-def _principal():
-    return user_principal(current_user)
-
-
-def _flow_or_404(flow_id: str) -> Flow:
-    principal = _principal()
-    flow = db.session.execute(
-        db.select(Flow).where(Flow.id == flow_id, Flow.workspace_id.in_(principal.workspace_ids))
-    ).scalar_one_or_none()
-    if flow is None:
-        abort(404, "No flow with this id exists in your workspaces.")
-    return flow
-
-
-def _trigger_or_404(flow: Flow, node_id: str) -> Trigger:
-    trigger = db.session.execute(
-        db.select(Trigger).where(Trigger.flow_id == flow.id, Trigger.node_id == node_id,
-                                 Trigger.status != TriggerStatus.DELETED)
-    ).scalar_one_or_none()
-    if trigger is None:
-        abort(404, "This flow has no such trigger.")
-    return trigger
-
-
-def _require_edit(flow: Flow) -> None:
-    role = _principal().role(flow.workspace_id)
-    if role is None or not role.can_edit:
-        abort(403, "Your role in this workspace can view but not change this flow.")
 
 
 @bp.get("/")
@@ -73,25 +42,23 @@ def index():
     return redirect(url_for("ui.flows"))
 
 
-def flows_list():
-    principal = _principal()
-    workspace = db.session.get(Workspace, principal.default_workspace_id) if principal.default_workspace_id else None
+@bp.get("/flows")
+def flows():
+    caller = principal()
+    workspace = db.session.get(Workspace, caller.default_workspace_id) if caller.default_workspace_id else None
     rows = db.session.execute(
         db.select(Flow).where(Flow.workspace_id == workspace.id).order_by(Flow.updated_at.desc())
     ).scalars().all() if workspace else []
-    workspaces = [db.session.get(Workspace, ws_id) for ws_id in principal.workspace_ids]
+    workspaces = [db.session.get(Workspace, ws_id) for ws_id in caller.workspace_ids]
     return render_template("flows/list.html", flows=rows, workspace=workspace, workspaces=workspaces,
-                           role=principal.role(workspace.id) if workspace else None,
+                           role=caller.role(workspace.id) if workspace else None,
                            common_timezones=COMMON_TIMEZONES)
-
-
-bp.add_url_rule("/flows", endpoint="flows", view_func=flows_list)
 
 
 @bp.post("/workspace")
 def switch_workspace():
     workspace_id = request.form.get("workspace_id", "")
-    if _principal().role(workspace_id) is None:
+    if principal().role(workspace_id) is None:
         abort(404, "No such workspace among yours.")
     session["workspace_id"] = workspace_id
     return redirect(url_for("ui.flows"))
@@ -100,11 +67,7 @@ def switch_workspace():
 @bp.post("/workspace/timezone")
 def workspace_timezone():
     """Set the current workspace's time zone (the default of its schedules)."""
-    principal = _principal()
-    workspace_id = principal.default_workspace_id
-    role = principal.role(workspace_id) if workspace_id else None
-    if role is None or not role.can_edit:
-        abort(403, "Your role in this workspace cannot change its settings.")
+    workspace_id = editable_workspace("Your role in this workspace cannot change its settings.")
     name = (request.form.get("timezone") or "").strip()
     try:
         fire_times.zone(name)
@@ -121,11 +84,7 @@ def workspace_timezone():
 @bp.post("/flows/new")
 def new_flow():
     """Create an empty flow in the current workspace and open its canvas."""
-    principal = _principal()
-    workspace_id = principal.default_workspace_id
-    role = principal.role(workspace_id) if workspace_id else None
-    if role is None or not role.can_edit:
-        abort(403, "Your role in this workspace cannot create flows.")
+    workspace_id = editable_workspace("Your role in this workspace cannot create flows.")
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > 200:
         flash("Give the flow a name (at most 200 characters).", "error")
@@ -135,39 +94,36 @@ def new_flow():
     return redirect(url_for("ui.flow_detail", flow_id=flow.id))
 
 
-def _can_edit(flow: Flow) -> bool:
-    role = _principal().role(flow.workspace_id)
-    return bool(role and role.can_edit)
-
-
 @bp.get("/flows/<flow_id>")
 def flow_detail(flow_id: str):
     """The canvas of the flow's latest version, with its triggers, runs and versions below."""
-    flow = _flow_or_404(flow_id)
+    flow = load_flow(flow_id)
     version = publishing.latest_version(flow)
-    can_edit = _can_edit(flow)
+    editable = can_edit(flow)
     return render_template(
         "flows/detail.html", flow=flow, version=version, triggers=live_triggers(flow), trigger_url=trigger_url,
+        trigger_adapter=trigger_types.of,
         schedule_info=schedule_info.describe,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
-        can_edit=can_edit, new_secrets=session.pop("new_secrets", {}),
-        canvas=canvas_data(flow, version, readonly=False, can_edit=can_edit),
+        can_edit=editable, new_secrets=session.pop("new_secrets", {}),
+        canvas=canvas_data(flow, version, readonly=False, can_edit=editable),
     )
 
 
 @bp.get("/flows/<flow_id>/triggers")
 def triggers_section(flow_id: str):
     """The triggers list alone, reloaded by htmx after the canvas publishes a new version."""
-    flow = _flow_or_404(flow_id)
+    flow = load_flow(flow_id)
     return render_template("partials/_triggers.html", flow=flow, triggers=live_triggers(flow), trigger_url=trigger_url,
+                           trigger_adapter=trigger_types.of,
                            schedule_info=schedule_info.describe,
-                           inputs=_start_inputs(publishing.latest_version(flow)), can_edit=_can_edit(flow),
+                           inputs=_start_inputs(publishing.latest_version(flow)), can_edit=can_edit(flow),
                            new_secrets={})
 
 
 def _start_inputs(version) -> list[dict]:
     """The start node's declared inputs, which the Run-now forms are built from."""
-    start = flows.Graph(version.document).start_node() if version else None
+    start = engine.Graph(version.document).start_node() if version else None
     return ((start or {}).get("config") or {}).get("inputs", [])
 
 
@@ -179,21 +135,19 @@ def _recent_runs(flow: Flow, limit: int = 25) -> list[Run]:
 
 @bp.get("/flows/<flow_id>/versions/<int:number>")
 def version_detail(flow_id: str, number: int):
-    flow = _flow_or_404(flow_id)
-    version = publishing.get_version(flow, number)
-    if version is None:
-        abort(404, f"This flow has no version {number}.")
-    can_edit = _can_edit(flow)
-    return render_template("flows/version.html", flow=flow, version=version, can_edit=can_edit,
+    flow = load_flow(flow_id)
+    version = load_version(flow, number)
+    editable = can_edit(flow)
+    return render_template("flows/version.html", flow=flow, version=version, can_edit=editable,
                            document_json=json.dumps(version.document, indent=2, ensure_ascii=False),
-                           canvas=canvas_data(flow, version, readonly=True, can_edit=can_edit))
+                           canvas=canvas_data(flow, version, readonly=True, can_edit=editable))
 
 
 @bp.get("/flows/<flow_id>/versions")
 def versions_panel(flow_id: str):
     """The version history (who, when, what changed), as a fragment for the canvas side panel."""
-    flow = _flow_or_404(flow_id)
-    return render_template("partials/_versions.html", flow=flow, can_edit=_can_edit(flow),
+    flow = load_flow(flow_id)
+    return render_template("partials/_versions.html", flow=flow, can_edit=can_edit(flow),
                            history=_history(flow))
 
 
@@ -206,27 +160,24 @@ def _history(flow: Flow) -> list[tuple]:
 @bp.get("/flows/<flow_id>/triggers/<node_id>/panel")
 def trigger_panel(flow_id: str, node_id: str):
     """A trigger's URL, copy button and ready-to-paste calls, as a fragment for the side panel."""
-    flow = _flow_or_404(flow_id)
-    return _render_trigger_panel(flow, _trigger_or_404(flow, node_id), secret=None)
+    flow = load_flow(flow_id)
+    return _render_trigger_panel(flow, load_flow_trigger(flow, node_id), secret=None)
 
 
 def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = None,
                           signing_secret: str | None = None):
-    url = trigger_url(trigger)
+    adapter = trigger_types.of(trigger)
     version = publishing.latest_version(flow)
-    snippets = examples(url, version.document if version else None,
-                        authenticate=trigger.config.get("authenticate", True),
-                        secret=secret) if trigger.type == "api_trigger" else None
-    if trigger.type == "openai_trigger":
-        snippets = openai_examples(url, trigger.key)
-    return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, url=url, secret=secret,
-                           signing_secret=signing_secret, snippets=snippets, can_edit=_can_edit(flow))
+    snippets = adapter.examples(trigger, version.document if version else None, secret=secret)
+    return render_template("partials/_trigger_panel.html", flow=flow, trigger=trigger, adapter=adapter,
+                           url=adapter.url(trigger), secret=secret, signing_secret=signing_secret,
+                           snippets=snippets, can_edit=can_edit(flow))
 
 
 @bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
 def rollback(flow_id: str, number: int):
-    flow = _flow_or_404(flow_id)
-    _require_edit(flow)
+    flow = load_flow(flow_id)
+    require_edit(flow)
     try:
         result = publishing.rollback(flow, number, current_user)
     except LookupError:
@@ -242,11 +193,11 @@ def rollback(flow_id: str, number: int):
 
 def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
     """Load a REST trigger whose secrets the user may change (404 / 403 / 400 otherwise)."""
-    flow = _flow_or_404(flow_id)
-    _require_edit(flow)
-    trigger = _trigger_or_404(flow, node_id)
-    if trigger.type != "api_trigger":
-        abort(400, "Only REST API triggers have a secret or verify signatures.")
+    flow = load_flow(flow_id)
+    require_edit(flow)
+    trigger = load_flow_trigger(flow, node_id)
+    if not trigger_types.of(trigger).has_secret:
+        abort(400, no_secret_message())
     return flow, trigger
 
 
@@ -273,17 +224,19 @@ def rotate_signing_secret(flow_id: str, node_id: str):
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")
 def run_now(flow_id: str, node_id: str):
-    flow = _flow_or_404(flow_id)
-    _require_edit(flow)
-    trigger = _trigger_or_404(flow, node_id)
-    start = flows.Graph(publishing.latest_version(flow).document).start_node() or {}
+    flow = load_flow(flow_id)
+    require_edit(flow)
+    trigger = load_flow_trigger(flow, node_id)
     try:
-        body = _form_inputs((start.get("config") or {}).get("inputs", []))
-        run = invoke(flow, trigger, body, request_id(), source="manual")
+        body = _form_inputs(published_version(flow).start_config.get("inputs", []))
+        run = start_run_now(flow, trigger, body, request_id())
+    except NotPublished:
+        flash("Not run: the flow has no published version; save it first.", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     except BodyError as exc:
         flash(f"Not run: {exc.message}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
-    except runs.QueueUnavailable:
+    except records.QueueUnavailable:
         flash("Not run: the run queue is unavailable. Try again in a few seconds.", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     return redirect(url_for("ui.run_detail", run_id=run.id))
@@ -310,6 +263,3 @@ def _form_inputs(declared: list[dict]) -> dict:
             body[name] = raw
     return body
 
-
-# The run, conversation and overview pages live in their own module, on this blueprint.
-from app.blueprints import ui_runs  # noqa: E402,F401

@@ -10,26 +10,28 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 import flows
-from app.blueprints.ui import _can_edit, _flow_or_404, _principal, bp
+from app.blueprints.loaders import load_flow, load_run, principal
+from app.blueprints.ui_base import bp, can_edit
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger
-from app.services import charts, conversations, run_query, run_stats, runs
-from app.services.invoke import NotPublished
-from app.services.replay import replay, trigger_request
-from app.services.run_view import timeline
-from app.services.trigger_body import BodyError
+from app.services.runs import charts
+from app.services.chat import conversations
+from app.services.runs import run_query
+from app.services.runs import run_stats
+from app.services.runs import records
+from app.services.runs.start_request import NotPublished
+from app.services.runs.replay import replay, trigger_request
+from app.services.runs.run_view import timeline
+from app.services.triggers.trigger_body import BodyError
 
 LIVE_POLL = "every 2s"
 
 
-def _run_or_404(run_id: str) -> Run:
-    run = db.session.execute(
-        db.select(Run).where(Run.id == run_id, Run.workspace_id.in_(_principal().workspace_ids))
-    ).scalar_one_or_none() if len(run_id) <= 32 else None
-    if run is None:
-        abort(404, "No run with this id exists in your workspaces.")
-    return run
+@bp.app_template_global("conversation_link")
+def conversation_link(session) -> dict:
+    """Address a conversation in links by the session id its caller knows (see `conversations.find`)."""
+    return conversations.link_args(session)
 
 
 def _trigger_types() -> list[str]:
@@ -38,14 +40,13 @@ def _trigger_types() -> list[str]:
 
 def _runs_page(flow: Flow | None):
     """The filterable runs list, workspace-wide or for one flow; htmx gets the results alone."""
-    principal = _principal()
-    workspace_id = flow.workspace_id if flow else principal.default_workspace_id
+    workspace_id = flow.workspace_id if flow else principal().default_workspace_id
     args = request.args.to_dict()
     if flow:
         args["flow"] = flow.id
     error, page = None, None
     try:
-        query = run_query.parse(args, unknown_ok=True)
+        query = run_query.parse(args)  # an unknown filter is named on the page (400), never ignored
         page = run_query.find(query, [workspace_id] if workspace_id else [])
     except run_query.FilterError as exc:
         query, error = run_query.RunQuery(), exc
@@ -68,7 +69,7 @@ def runs_list():
 @bp.get("/flows/<flow_id>/runs")
 def flow_runs(flow_id: str):
     """The flow's runs page; the flow page's own polling (htmx, no filters) still gets the small table."""
-    flow = _flow_or_404(flow_id)
+    flow = load_flow(flow_id)
     if request.headers.get("HX-Request") and not request.args:
         recent = db.session.execute(
             db.select(Run).where(Run.flow_id == flow.id).order_by(Run.created_at.desc()).limit(25)).scalars().all()
@@ -78,20 +79,20 @@ def flow_runs(flow_id: str):
 
 @bp.get("/runs/<run_id>")
 def run_detail(run_id: str):
-    run = _run_or_404(run_id)
+    run = load_run(run_id)
     template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
     node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
     return render_template(template, run=run, flow=run.flow, node_names=node_names, timeline=timeline(run),
-                           trigger_request=trigger_request(run), can_edit=_can_edit(run.flow),
+                           trigger_request=trigger_request(run), can_edit=can_edit(run.flow),
                            live_poll="every 1s")
 
 
 @bp.post("/runs/<run_id>/cancel")
 def cancel_run(run_id: str):
-    run = _run_or_404(run_id)
-    if not _can_edit(run.flow):
+    run = load_run(run_id)
+    if not can_edit(run.flow):
         abort(403, "Your role in this workspace can view but not cancel runs.")
-    if runs.request_cancel(run):
+    if records.request_cancel(run):
         flash("Cancel requested: a queued run stops at once, a running one before its next step.")
     else:
         flash(f"The run already ended as {run.status.value}; nothing to cancel.", "error")
@@ -101,8 +102,8 @@ def cancel_run(run_id: str):
 @bp.post("/runs/<run_id>/replay")
 def replay_run(run_id: str):
     """Run the same inputs again on the flow's current version and open the new run."""
-    run = _run_or_404(run_id)
-    if not _can_edit(run.flow):
+    run = load_run(run_id)
+    if not can_edit(run.flow):
         abort(403, "Your role in this workspace can view but not start runs.")
     try:
         new_run = replay(run, request_id())
@@ -110,7 +111,7 @@ def replay_run(run_id: str):
         flash(f"Not replayed: the current version does not accept these inputs. {exc.message}", "error")
     except NotPublished:
         flash("Not replayed: the flow has no published version.", "error")
-    except runs.QueueUnavailable:
+    except records.QueueUnavailable:
         flash("Not replayed: the run queue is unavailable. Try again in a few seconds.", "error")
     else:
         flash(f"Replayed run {run.id[:8]} on version {new_run.version_number}.")
@@ -120,8 +121,7 @@ def replay_run(run_id: str):
 
 @bp.get("/conversations")
 def conversations_list():
-    principal = _principal()
-    workspace_id = principal.default_workspace_id
+    workspace_id = principal().default_workspace_id
     flow_id = (request.args.get("flow") or "").strip()[:32] or None
     search = (request.args.get("q") or "").strip()[:255] or None
     rows = conversations.list_sessions([workspace_id] if workspace_id else [], flow_id, search)
@@ -131,14 +131,22 @@ def conversations_list():
                            search=search or "", is_expired=conversations.is_expired)
 
 
-@bp.get("/conversations/<session_id>")
+@bp.get("/conversations/<path:session_id>")
 def conversation_detail(session_id: str):
-    session_row = conversations.get_session(_principal().workspace_ids, session_id)
+    """A conversation by the session id the caller knows (or our internal id); see `conversations.find`."""
+    caller = principal()
+    found = conversations.find(caller.workspace_ids, caller.default_workspace_id, session_id,
+                               (request.args.get("trigger") or "").strip()[:32] or None,
+                               request.args.get("generation", type=int))
+    if found.choices:
+        return render_template("conversations/choose.html", key=session_id, rows=found.choices,
+                               is_expired=conversations.is_expired), 300
+    session_row = found.session
     if session_row is None:
-        abort(404, "No conversation with this id exists in your workspaces.")
+        abort(404, "No conversation with this session id exists in this workspace.")
     turns = conversations.turns(session_row)
     template = "partials/_conversation.html" if request.headers.get("HX-Request") else "conversations/detail.html"
-    return render_template(template, conversation=session_row, turns=turns,
+    return render_template(template, conversation=session_row, turns=turns, generations=found.generations,
                            flow=db.session.get(Flow, session_row.flow_id),
                            trigger=db.session.get(Trigger, session_row.trigger_id),
                            expired=conversations.is_expired(session_row),
@@ -148,7 +156,7 @@ def conversation_detail(session_id: str):
 @bp.get("/flows/<flow_id>/overview")
 def flow_overview(flow_id: str):
     """Runs per hour by status and median / p95 duration over 24 h, as a fragment of small charts."""
-    flow = _flow_or_404(flow_id)
+    flow = load_flow(flow_id)
     overview = run_stats.flow_overview(flow.id)
     return render_template("partials/_overview.html", flow=flow, overview=overview,
                            runs_chart=charts.runs_per_hour(overview), duration_chart=charts.durations(overview))

@@ -17,7 +17,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, new_id, utcnow
+from app.models.types import TriggerRecord, UTCDateTime, new_id, utcnow
 
 
 class ConversationSession(db.Model):
@@ -48,28 +48,27 @@ class ConversationSession(db.Model):
         return values or None
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(TriggerRecord, db.Model):
+    """One row per idempotency key a trigger has seen; a retry finds the run the first request started."""
+
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("trigger_id", "key", name="uq_idempotency_trigger_key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     body_hash: Mapped[str] = mapped_column(String(64))
-    # NULL while the first request is still being accepted; then the run it started.
+    # The run this key started, written in the run's own transaction (NULL only in rows that
+    # releases before that left: their request died or is still being accepted).
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class BodyFingerprint(db.Model):
+class BodyFingerprint(TriggerRecord, db.Model):
     """One row per distinct body a trigger that ignores duplicate bodies has accepted."""
 
     __tablename__ = "body_fingerprints"
     __table_args__ = (UniqueConstraint("trigger_id", "body_hash", name="uq_body_fingerprints_trigger_hash"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))
     body_hash: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,9 @@
 
 A `FlowVersion` is never updated: saving publishes a new one, rollback republishes an old
 document as a new one. A `Trigger` row exists per trigger node and outlives versions, so its URL
-and secret stay the same while the flow changes around it.
+and secret stay the same while the flow changes around it. A deleted trigger's row is kept (its
+runs point at it) but never revived: a node added later with the same node id gets a new row,
+so an id someone stored for the deleted trigger answers 404 forever.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -59,9 +61,13 @@ class TriggerStatus(str, enum.Enum):
 
 
 class Trigger(db.Model):
+    """A trigger node of a flow, with what outlives versions: its URL key, secret and status."""
+
     __tablename__ = "triggers"
     __table_args__ = (
-        UniqueConstraint("flow_id", "node_id", name="uq_triggers_flow_node"),
+        # One live row per trigger node; deleted rows (any number per node id) stay as tombstones.
+        Index("uq_triggers_flow_node_live", "flow_id", "node_id", unique=True,
+              sqlite_where=text("status != 'deleted'"), postgresql_where=text("status != 'deleted'")),
         # Keys are case-insensitive and unique in a workspace; deleted triggers free their key (NULL).
         UniqueConstraint("workspace_id", "key_lower", name="uq_triggers_workspace_key"),
     )
@@ -71,6 +77,7 @@ class Trigger(db.Model):
     flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
     node_id: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the node's own name, if it has one
     key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     key_lower: Mapped[str | None] = mapped_column(String(64), nullable=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

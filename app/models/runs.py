@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, false, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import flows
 from app.extensions import db
 from app.models.types import JSONType, UTCDateTime, enum_column, new_id, utcnow
 
@@ -31,16 +32,17 @@ class RunStatus(str, enum.Enum):
         return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.WAITING)
 
 
+# The engine's step statuses, stored as they are (flows.StepStatus); a run's final status is the
+# RunStatus with the value of the engine's OutcomeStatus (see app.services.runs.lifecycle.outcome_values).
+StepStatus = flows.StepStatus
+
+
 DISCARD_MESSAGE = "Discarded: the run could not start before the caller's discardTimeMillis."
 
 
-class StepStatus(str, enum.Enum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
 class Run(db.Model):
+    """One execution of a published flow version, from the trigger's request to its final status."""
+
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_flow_created", "flow_id", "created_at"),
@@ -80,7 +82,11 @@ class Run(db.Model):
     # makes is fenced on the token, so a worker that lost the run cannot write into it any more.
     lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The time limit counts active time only: while no worker holds the run (parked by a delay,
+    # or requeued after its worker died) `paused_at` says since when, and the next claim moves
+    # `deadline_at` by the time since then (app.services.runs.lifecycle).
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

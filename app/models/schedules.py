@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import TriggerRecord, UTCDateTime, utcnow
 
 
 class ScheduleState(db.Model):
@@ -30,12 +30,12 @@ class ScheduleState(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ScheduleClaim(db.Model):
+class ScheduleClaim(TriggerRecord, db.Model):
+    """What one planned fire of a schedule did; unique per (trigger, planned time)."""
+
     __tablename__ = "schedule_claims"
     __table_args__ = (UniqueConstraint("trigger_id", "planned_at", name="uq_schedule_claims_trigger_planned"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # started | catch_up | skipped_overlap | missed | failed
     outcome: Mapped[str] = mapped_column(String(32))

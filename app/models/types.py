@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -54,3 +55,14 @@ def enum_column(enum_cls):
 
     return Enum(enum_cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
                 validate_strings=True)
+
+
+class TriggerRecord:
+    """Columns of a row that records something about one trigger: a numeric id and the trigger.
+
+    A mixin of the models that keep per-trigger records (request keys, body fingerprints,
+    schedule fire claims); the rows go when their trigger is deleted.
+    """
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))

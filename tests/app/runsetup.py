@@ -34,6 +34,19 @@ class Flows:
         return response.json
 
 
+def stranger_flows(app, client, make_account) -> Flows:
+    """A second workspace (Eve's, with an API key) whose runs nobody in the first may see."""
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services.workspaces.api_keys import create_api_key
+
+    stranger = make_account(email="eve@example.com", workspace="Elsewhere")
+    with app.app_context():
+        _, key = create_api_key(db.session.get(Workspace, stranger.workspace_id), "eve")
+        db.session.commit()
+    return Flows(client, key)
+
+
 def attach(app, run_id: str, **fields) -> None:
     """Set trigger-contract fields (out_id, idempotency_key, session_id, created_at...) on a run."""
     from app.extensions import db

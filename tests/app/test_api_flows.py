@@ -126,7 +126,7 @@ def test_rotate_secret_returns_a_new_secret_once(client, api_key):
 def test_another_workspaces_flow_answers_404(client, app, api_key, make_account):
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
 
     flow = create(client, api_key, greeting_flow()).json
     other = make_account(email="eve@example.com", workspace="Elsewhere")

@@ -19,7 +19,7 @@ def _canvas_data(page_html: str) -> dict:
 def _publish(app, account, document=None):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document or greeting_flow(), None)
@@ -110,7 +110,7 @@ def test_rotating_from_the_panel_shows_the_new_secret_in_the_fragment(client, ap
 def test_version_history_says_who_when_and_what_changed(client, app, auth):
     from app.extensions import db
     from app.models import Flow, User
-    from app.services import publishing
+    from app.services.versions import publishing
 
     flow_id, _ = _publish(app, auth)
     with app.app_context():

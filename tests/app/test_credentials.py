@@ -29,7 +29,7 @@ def test_create_list_update_delete_never_return_the_secret(app, client, api_key)
     assert renamed.json["name"] == "openai-prod"
 
     from app.extensions import db
-    from app.services.credentials import resolver
+    from app.services.workspaces.credentials import resolver
     with app.app_context():
         raw = db.session.execute(text("SELECT secret FROM credentials")).scalar_one()
         assert b"sk-new-1234" not in bytes(raw)  # encrypted at rest
@@ -70,7 +70,7 @@ def test_names_are_unique_per_workspace_and_other_workspaces_see_nothing(app, cl
 
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
     other = make_account(email="other@example.com", workspace="Other")
     with app.app_context():
         _, other_key = create_api_key(db.session.get(Workspace, other.workspace_id), "other")

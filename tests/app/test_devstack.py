@@ -1,6 +1,6 @@
 """`make run`'s supervisor: it comes up, prints how to log in and a working curl, and Ctrl-C stops all.
 
-Runs the real `python -m app.devstack` (embedded Redis, migrations, gunicorn, worker, scheduler)
+Runs the real `python -m app.processes.devstack` (embedded Redis, migrations, gunicorn, worker, scheduler)
 in a temporary instance folder on a free port.
 """
 
@@ -68,7 +68,7 @@ def test_make_run_stack_answers_curl_and_stops_cleanly(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
     env.update({"PORT": str(port), "SWITCHBOARD_INSTANCE_PATH": str(tmp_path), "PYTHONUNBUFFERED": "1"})
-    process = subprocess.Popen([sys.executable, "-m", "app.devstack"], cwd=ROOT, env=env, text=True,
+    process = subprocess.Popen([sys.executable, "-m", "app.processes.devstack"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
     output = Output(process)
     children: set[int] = set()

@@ -31,8 +31,8 @@ def worker_paused(stack):
 
 def _setup(app, document=None, workspace="Durable"):
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with app.app_context():
         result = publishing.create_flow(get_or_create_workspace(workspace), document or greeting_flow(), None)
@@ -43,13 +43,13 @@ def _setup(app, document=None, workspace="Durable"):
 def _start(app, flow_id, message="hi"):
     from app.extensions import db
     from app.models import Flow, Trigger
-    from app.services.invoke import invoke
+    from app.services.runs.run_start import run_now
 
     with app.test_request_context():
         flow = db.session.get(Flow, flow_id)
         trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id,
                                                               Trigger.node_id == "manual")).scalar_one()
-        return invoke(flow, trigger, {"message": message}, "req_test", source="manual").id
+        return run_now(flow, trigger, {"message": message}, "req_test").id
 
 
 def _run(app, run_id):
@@ -67,7 +67,7 @@ def _run(app, run_id):
 
 def _sweep(app):
     from app.extensions import db
-    from app.sweeper import sweep
+    from app.clock.sweeper import sweep
 
     with app.app_context():
         try:
@@ -78,10 +78,10 @@ def _sweep(app):
 
 def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_in_flight: int = 1):
     """Leave the run as a worker killed during step `completed + 1` would: claimed, steps written."""
-    from app.execution import SqlJournal
+    from app.worker.execution import SqlJournal
     from app.extensions import db
     from app.models import Run
-    from app.run_lease import claim
+    from app.services.runs.lifecycle import claim
 
     with app.app_context():
         claimed = claim(run_id, 30)
@@ -89,7 +89,8 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
         journal = SqlJournal(claimed, 30)
         outcome = flows.run_graph(run.version.document, entry_node_id=run.trigger_node_id,
                                   payload={"inputs": run.inputs, "trigger": run.trigger_payload},
-                                  journal=journal, run_info={"id": run_id}, max_steps=completed)
+                                  journal=journal, run_info={"id": run_id},
+                                  env=flows.RunEnvironment(max_steps=completed))
         assert outcome.status == "failed" and "step limit" in outcome.error  # stopped where we asked
         journal.flush()  # the completed steps were committed (as before any checkpointed node)
         next_node = outcome.error_node_id
@@ -105,11 +106,11 @@ def _crash_after(app, run_id, completed: int, in_flight: bool = True, attempts_i
 
 
 def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
-    from rq.job import Job
+    from app.config import replace_settings
+    from app.queueing.connection import get_redis
+    from app.queueing.rq_setup import job_key, run_queue
 
-    from app.redis_conn import get_redis
-
-    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
     with worker_paused(stack):
         run_id = _start(app, flow_id)
@@ -118,7 +119,7 @@ def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
             from app.models import Run
             from app.extensions import db
             job_id = db.session.get(Run, run_id).job_id
-            redis.delete(f"rq:queue:{app.config['QUEUE_NAME']}", Job.key_for(job_id))  # Redis lost its data
+            redis.delete(run_queue().key, job_key(job_id))  # Redis lost its data
             db.session.remove()
         assert _sweep(app).requeued_lost == 1
     wait_for(lambda: _run(app, run_id)[0] == "succeeded")
@@ -127,14 +128,16 @@ def test_a_queued_run_whose_job_redis_lost_is_requeued_and_finishes(app, stack):
 def test_a_queued_run_whose_job_a_worker_took_and_never_started_is_requeued_once(app, stack):
     """A worker popped the job (BLPOP) and stopped before marking it started: the job says
     "queued" but is in no queue, so nothing would ever run it unless the sweeper notices."""
-    from app.redis_conn import get_redis
+    from app.config import replace_settings
+    from app.queueing.connection import get_redis
+    from app.queueing.rq_setup import run_queue
 
-    app.config["SWEEP_QUEUED_GRACE_SECONDS"] = 0
+    replace_settings(app, sweep_queued_grace_seconds=0)
     flow_id = _setup(app)
     with worker_paused(stack):  # the paused worker's blocked BLPOP may take the job: the same state
         run_id = _start(app, flow_id)
         with app.app_context():
-            get_redis().lpop(f"rq:queue:{app.config['QUEUE_NAME']}")  # as a worker's BLPOP would
+            get_redis().lpop(run_queue().key)  # as a worker's BLPOP would
         assert _sweep(app).requeued_lost == 1
         assert _sweep(app).requeued_lost == 0  # the new job is in the queue: nothing more to do
     status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] == "succeeded" and r)
@@ -156,6 +159,28 @@ def test_a_run_whose_worker_died_resumes_after_its_last_completed_step(app, stac
     assert [(s[0], s[1]) for s in interrupted] == [(4, 1)] and "Interrupted" in interrupted[0][4]
 
 
+def test_a_started_run_requeued_after_its_worker_died_is_resumed_not_discarded(app, stack):
+    """The caller's discard time promises "never executed": a run that already ran steps goes on."""
+    from app.extensions import db
+    from app.models import Run
+    from app.models.types import utcnow
+
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=3)
+        with app.app_context():
+            db.session.get(Run, run_id).discard_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            db.session.remove()
+        report = _sweep(app)  # requeues it; the same sweep then looks for runs to discard
+        assert (report.requeued_expired, report.discarded) == (1, 0)
+        assert _sweep(app).discarded == 0
+    status, attempts, steps, _ = wait_for(lambda: (r := _run(app, run_id))[0] not in ("queued", "running") and r)
+    assert (status, attempts) == ("succeeded", 2)
+    assert [s[2] for s in steps if s[3] == "succeeded"] == ["manual", "start", "greet", "route", "reply"]
+
+
 def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limit(app, stack):
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -168,10 +193,10 @@ def test_a_step_that_keeps_killing_its_worker_is_given_up_after_its_attempt_limi
 
 
 def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
-    from app.execution import SqlJournal
+    from app.worker.execution import SqlJournal
     from app.extensions import db
-    from app.models import Run, RunStep
-    from app.run_lease import LeaseLost, claim
+    from app.models import RunStep
+    from app.services.runs.lifecycle import LeaseLost, claim
 
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -192,11 +217,11 @@ def test_a_stale_worker_cannot_write_into_a_run_it_lost(app, stack):
 
 def test_a_run_canceled_while_its_pure_nodes_ran_stays_canceled_without_steps(app, stack):
     """Pure nodes run before the claim is written; a cancel that lands meanwhile wins, nothing is written."""
-    from app.execution import SqlJournal, finish
+    from app.worker.execution import SqlJournal, finish
     from app.extensions import db
     from app.models import Run
-    from app.run_lease import ClaimLost, load_claim
-    from app.services.runs import request_cancel
+    from app.services.runs.lifecycle import ClaimLost, load_claim
+    from app.services.runs.records import request_cancel
 
     flow_id = _setup(app)
     with worker_paused(stack):
@@ -248,23 +273,44 @@ def test_a_run_past_its_time_limit_ends_timed_out(app, stack, client, api_key, s
     assert "reply" not in [s[2] for s in steps]
 
 
-def test_a_dead_workers_run_past_its_deadline_is_ended_by_the_sweeper(app, stack):
+def _set_budget_left(app, run_id, seconds: float) -> None:
+    """Give the crashed run `seconds` of its time limit left when its worker last renewed the lease."""
+    from app.config import settings
     from app.extensions import db
     from app.models import Run
-    from app.models.types import utcnow
 
+    with app.app_context():
+        run = db.session.get(Run, run_id)
+        last_alive = run.lease_expires_at - timedelta(seconds=settings(app).lease_seconds)
+        run.deadline_at = last_alive + timedelta(seconds=seconds)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_dead_workers_run_out_of_time_when_it_stopped_is_ended_by_the_sweeper(app, stack):
     flow_id = _setup(app)
     with worker_paused(stack):
         run_id = _start(app, flow_id)
         _crash_after(app, run_id, completed=2)
-        with app.app_context():
-            db.session.get(Run, run_id).deadline_at = utcnow() - timedelta(seconds=1)
-            db.session.commit()
-            db.session.remove()
+        _set_budget_left(app, run_id, -1)
         assert _sweep(app).timed_out == 1
-    status, _, steps, _ = _run(app, run_id)
-    assert status == "timed_out"
+    status, _, steps, error = _run(app, run_id)
+    assert status == "timed_out" and "Its worker was gone" in error
     assert all(s[3] != "running" for s in steps)
+
+
+def test_time_a_requeued_run_spends_without_a_worker_does_not_count_against_its_limit(app, stack):
+    """The limit counts active time: the worker died 60 s ago with 5 s left; the run gets those 5 s."""
+    flow_id = _setup(app)
+    with worker_paused(stack):
+        run_id = _start(app, flow_id)
+        _crash_after(app, run_id, completed=3)  # its lease ran out 30 s ago, renewed 60 s ago
+        _set_budget_left(app, run_id, 5)  # so its deadline passed 55 s ago, while nobody worked on it
+        report = _sweep(app)
+        assert (report.requeued_expired, report.timed_out) == (1, 0)
+    status, attempts, steps, error = wait_for(
+        lambda: (r := _run(app, run_id))[0] not in ("queued", "running") and r)
+    assert (status, attempts, error) == ("succeeded", 2, None)
 
 
 def test_cancel_a_running_run_stops_it_before_its_next_step(app, stack, client, api_key, slow_service):

@@ -11,6 +11,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.app.body_endpoints import body_endpoints
 from tests.app.flowdocs import greeting_flow
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
@@ -32,6 +33,18 @@ flowish = st.fixed_dictionaries({}, optional={
 })
 raw_bodies = (st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode())
               | st.integers(1, 100_000).map(lambda n: b"[" * n + b"]" * n))
+# What Python's json module accepts but no JSON consumer can keep: each must get a clear 400.
+huge_integers = st.tuples(st.sampled_from(["", "-"]), st.integers(1001, 30_000)).map(lambda t: t[0] + "7" * t[1])
+huge_numbers = huge_integers | st.integers(1001, 30_000).map(lambda n: "0." + "3" * n) \
+    | st.integers(309, 99_999).map(lambda e: f"1e{e}") | st.integers(309, 99_999).map(lambda e: f"-9.5E+{e}")
+lone_surrogates = st.integers(0xD800, 0xDFFF).map(lambda c: f'"x\\u{c:04x}y"') \
+    | st.integers(0xD800, 0xDFFF).map(lambda c: f'{{"\\u{c:04x}": 1}}')
+non_finite = st.sampled_from(["NaN", "Infinity", "-Infinity", "[NaN]", '{"x": Infinity}'])
+deep_nesting = st.integers(65, 100_000).flatmap(
+    lambda n: st.sampled_from(["[" * n + "]" * n, '{"a":' * n + "0" + "}" * n, "[{" * (n // 2) + "}]" * (n // 2)]))
+hostile_values = huge_numbers | lone_surrogates | non_finite | deep_nesting
+labels = st.sampled_from([None, "application/json", "text/plain", "application/x-www-form-urlencoded",
+                          "application/json; charset=latin-1", "multipart/form-data; boundary=b"])
 ids = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="/?#"), min_size=1, max_size=80)
 
 
@@ -148,5 +161,36 @@ def test_schedule_settings_and_time_zones_of_every_shape_answer_4xx(client, api_
         _no_server_error(client.post("/api/v1/flows/validate", json={"document": document}, headers=headers))
         _no_server_error(client.post("/api/v1/flows", json={"document": document}, headers=headers))
         _no_server_error(client.patch(f"/api/v1/workspaces/{workspace_id}", json={"timezone": zone}, headers=headers))
+
+    check()
+
+
+def test_hostile_json_gets_a_clear_400_at_every_endpoint_that_takes_a_body(client, api_key):
+    endpoints = body_endpoints(client, api_key)
+
+    @SETTINGS
+    @given(endpoint=st.sampled_from(endpoints), value=hostile_values, label=labels)
+    def check(endpoint, value, label):
+        response = endpoint.send(client, endpoint.body(value), label)
+        _no_server_error(response)
+        assert response.status_code == 400, (endpoint.path, value[:40], response.get_data(as_text=True)[:300])
+
+    check()
+
+
+def test_wide_objects_get_a_short_answer_at_every_endpoint_that_takes_a_body(client, api_key):
+    endpoints = body_endpoints(client, api_key)
+
+    @settings(SETTINGS, max_examples=60)
+    @given(endpoint=st.sampled_from(endpoints), width=st.integers(500, 20_000), inside=st.booleans())
+    def check(endpoint, width, inside):
+        fields = ",".join(f'"f{i}":{i}' for i in range(width))
+        good = endpoint.template % '"ok"'
+        body = endpoint.template % ("{" + fields + "}") if inside else "{" + fields + "," + good[1:]
+        response = endpoint.send(client, body.encode())
+        _no_server_error(response)
+        if response.status_code >= 400:  # a flow may echo a wide body back; an error lists 20 fields at most
+            assert len(response.get_data()) < 20_000, (endpoint.path, width, len(response.get_data()))
+            assert len(response.json["error"].get("details") or []) <= 20, (endpoint.path, width)
 
     check()

@@ -44,3 +44,13 @@ def test_database_down_is_503_json_on_triggers_and_in_readyz(stack, monkeypatch)
     assert ready.json["checks"]["database"].startswith("unavailable")
     assert ready.json["checks"]["redis"] == "ok"
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_favicon_is_served_and_every_page_links_it(client, auth):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    page = client.get("/flows").get_data(as_text=True)
+    svg = page.split('<link rel="icon" href="')[1].split('"')[0]
+    assert client.get(svg).status_code == 200 and client.get(svg).mimetype == "image/svg+xml"
+    assert client.get("/login").status_code == 200 and 'rel="icon"' in client.get("/login").get_data(as_text=True)

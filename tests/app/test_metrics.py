@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from app.config import replace_settings
 from tests.app.runsetup import Flows
 from tests.conftest import wait_for
 
@@ -70,7 +71,7 @@ def test_metrics_are_for_this_machine_unless_a_token_is_set(app, client):
     assert refused.status_code == 403
     assert "METRICS_TOKEN" in refused.get_data(as_text=True)
 
-    app.config["METRICS_TOKEN"] = "scrape-me"
+    replace_settings(app, metrics_token="scrape-me")
     assert client.get("/metrics", environ_base=remote).status_code == 401
     assert client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer wrong"}).status_code == 401
     allowed = client.get("/metrics", environ_base=remote, headers={"Authorization": "Bearer scrape-me"})

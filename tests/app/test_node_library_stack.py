@@ -150,7 +150,7 @@ def test_a_flow_with_every_node_type_runs_on_a_real_worker(app, client, api_key,
         assert secret not in logs
 
     # The run's live events: streamed tokens, both replies, the pause and the end, in order.
-    from app.run_events import follow
+    from app.queueing.run_events import follow
     with app.app_context():
         events = list(follow(run_id, timeout=5))
     kinds = [e["type"] for e in events]
@@ -171,8 +171,9 @@ def test_a_waiting_run_whose_timer_was_lost_is_resumed_by_the_sweeper(app, clien
     get = lambda: client.get(f"/api/v1/runs/{run_id}", headers=bearer(api_key)).json  # noqa: E731
     wait_for(lambda: get()["status"] == "waiting", timeout=30)
 
-    from app.sweeper import sweep
-    app.config.update(SWEEP_INTERVAL_SECONDS=1, SWEEP_QUEUED_GRACE_SECONDS=0)
+    from app.config import replace_settings
+    from app.clock.sweeper import sweep
+    replace_settings(app, sweep_interval_seconds=1, sweep_queued_grace_seconds=0)
     with app.app_context():
         assert sweep().resumed_waiting == 0  # not before its time
         report = wait_for(lambda: sweep().resumed_waiting, timeout=15)

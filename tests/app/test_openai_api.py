@@ -211,7 +211,7 @@ def test_the_canvas_panel_shows_base_url_model_and_an_sdk_example_that_works(cli
                                                                               app):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         flow_id = publishing.create_flow(db.session.get(Workspace, auth.workspace_id), _example(), None).flow.id

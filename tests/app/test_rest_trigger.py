@@ -176,8 +176,8 @@ def test_queue_down_is_503_with_retry_after_and_the_run_is_not_left_queued(stack
     from app import create_app
     from app.extensions import db
     from app.models import Run
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     app = create_app({"TESTING": True}, instance_path=str(stack.instance_path))
     with app.app_context():

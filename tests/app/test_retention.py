@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from app.config import replace_settings
 from tests.app.runsetup import Flows, ago, attach, bearer, make_session
 from tests.conftest import wait_for
 
@@ -36,7 +37,7 @@ def _old_and_new_runs(app, flows_api, old: int, new: int) -> tuple[list[str], li
 def test_purge_deletes_old_runs_with_their_steps_in_batches_and_keeps_the_rest(app, client, api_key, flows_api, caplog):
     from app.extensions import db
     from app.models import RunStatus
-    from app.services import retention
+    from app.services.runs import retention
 
     old, new = _old_and_new_runs(app, flows_api, old=5, new=2)
     # An old run that never finished (its worker is still on it) must survive any purge.
@@ -61,7 +62,7 @@ def test_expired_conversations_without_runs_go_with_their_last_run(app, flows_ap
 
     from app.extensions import db
     from app.models import ConversationSession, Run
-    from app.services import retention
+    from app.services.runs import retention
 
     old, new = _old_and_new_runs(app, flows_api, old=1, new=1)
     with app.app_context():
@@ -86,10 +87,10 @@ def attach_session_age(app, session_id: str, days: int) -> None:
 
 
 def test_zero_days_keeps_everything(app, flows_api):
-    from app.services import retention
+    from app.services.runs import retention
 
     _old_and_new_runs(app, flows_api, old=2, new=0)
-    app.config["RUN_RETENTION_DAYS"] = 0
+    replace_settings(app, run_retention_days=0)
     with app.app_context():
         assert retention.purge() == 0
     assert _counts(app)[0] == 2
@@ -97,7 +98,7 @@ def test_zero_days_keeps_everything(app, flows_api):
 
 def test_the_clock_process_purges_on_its_own(app, flows_api, stack):
     """The scheduler loop (the same code `worker.py` runs) calls retention; no one has to."""
-    from app.clock import run_clock
+    from app.clock.loop import run_clock
 
     old, new = _old_and_new_runs(app, flows_api, old=3, new=1)
     stop = threading.Event()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.app.flowdocs import greeting_flow
-from tests.app.runsetup import Flows, ago, attach, conversation_of, expire_session
+from tests.app.runsetup import Flows, ago, attach, conversation_of, expire_session, stranger_flows
 from tests.conftest import csrf_from, wait_for
 
 
@@ -143,15 +143,7 @@ def test_overview_charts_runs_per_hour_and_durations(app, client, auth, flows_ap
 
 
 def test_other_workspaces_runs_and_conversations_are_not_found(app, client, auth, make_account):
-    from app.extensions import db
-    from app.models import Workspace
-    from app.services.api_keys import create_api_key
-
-    stranger = make_account(email="eve@example.com", workspace="Elsewhere")
-    with app.app_context():
-        _, key = create_api_key(db.session.get(Workspace, stranger.workspace_id), "eve")
-        db.session.commit()
-    theirs = Flows(client, key)
+    theirs = stranger_flows(app, client, make_account)
     flow = theirs.publish()
     run_id = theirs.call(flow, "private", sessionId="their-chat")["run_id"]
     conversation = conversation_of(app, run_id)

@@ -110,7 +110,7 @@ def test_bad_filters_get_a_400_naming_the_parameter(client, api_key, query, fiel
 def test_runs_of_other_workspaces_are_never_listed(app, client, api_key, flows_api, make_account):
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
 
     flows_api.publish()
     run_id = flows_api.call(flows_api.publish(greeting_flow(key="mine")), "x")["run_id"]

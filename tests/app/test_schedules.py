@@ -34,7 +34,7 @@ def trigger_row(app, flow_id, node_id="every"):
 
 
 def process(app, trigger_id, now):
-    from app.services import schedules
+    from app.services.scheduling import schedules
 
     with app.app_context():
         return schedules.process_due(trigger_id, now=now)
@@ -55,7 +55,7 @@ def test_saving_a_schedule_arms_it_and_the_node_shows_the_next_five_fires_in_its
 
     trigger_id, next_fire = trigger_row(app, flow["id"])
     assert next_fire.isoformat().replace("+00:00", "Z").startswith(schedule["next"][0]["at"][:19])
-    from app.services import schedules
+    from app.services.scheduling import schedules
 
     with app.app_context():  # the rq-scheduler timer for that fire exists in Redis
         assert schedules.timer_id(trigger_id, next_fire) in schedules.scheduler()
@@ -134,7 +134,9 @@ def test_run_once_outside_the_window_behaves_like_skip(app, client, api_key):
 def test_overlap_skip_skips_a_fire_while_the_previous_run_is_still_queued(app, client, api_key):
     import uuid
 
-    app.config["QUEUE_NAME"] = f"nobody-listens-{uuid.uuid4().hex[:8]}"  # runs stay queued: "still going"
+    from app.config import replace_settings
+
+    replace_settings(app, queue_name=f"nobody-listens-{uuid.uuid4().hex[:8]}")  # runs stay queued: "still going"
     flow = publish(client, api_key, schedule_flow(overlap_policy="skip", interval_seconds=30))
     trigger_id, planned = trigger_row(app, flow["id"])
     assert process(app, trigger_id, planned + timedelta(seconds=31)) == ["started", "skipped_overlap"]
@@ -142,7 +144,7 @@ def test_overlap_skip_skips_a_fire_while_the_previous_run_is_still_queued(app, c
     described = client.get(f"/api/v1/flows/{flow['id']}", headers=bearer(api_key)).json["triggers"][0]["schedule"]
     assert described["last_fire"]["outcome"] == "skipped_overlap"
     with app.app_context():  # leave nothing behind in a Redis that may be shared
-        from app.queueing import get_queue
+        from app.queueing.jobs import get_queue
 
         get_queue().delete(delete_jobs=True)
 
@@ -223,8 +225,8 @@ def test_the_workspace_time_zone_is_the_default_and_changing_it_replans(app, cli
 def test_the_reconciler_rearms_timers_that_redis_lost(app, client, api_key):
     flow = publish(client, api_key, schedule_flow(interval_seconds=3600))
     trigger_id, next_fire = trigger_row(app, flow["id"])
-    from app.schedule_clock import reconcile
-    from app.services import schedules
+    from app.clock.schedule_reconciler import reconcile
+    from app.services.scheduling import schedules
 
     with app.app_context():
         timers = schedules.scheduler()
@@ -238,7 +240,7 @@ def test_the_reconciler_rearms_timers_that_redis_lost(app, client, api_key):
 def test_the_flow_page_shows_the_schedule_and_runs_show_their_planned_time(app, client, auth):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
     from tests.conftest import csrf_from
 
     with app.app_context():
@@ -269,7 +271,7 @@ def test_deleting_the_flow_stops_its_schedule(app, client, api_key):
     trigger_id, planned = trigger_row(app, flow["id"])
     from app.extensions import db
     from app.models import Flow, ScheduleState
-    from app.schedule_clock import reconcile
+    from app.clock.schedule_reconciler import reconcile
 
     with app.app_context():
         db.session.delete(db.session.get(Flow, flow["id"]))

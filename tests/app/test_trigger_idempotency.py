@@ -98,11 +98,11 @@ def test_keys_are_kept_at_least_a_day_and_forgotten_after_they_expire(client, ap
 
 
 def test_a_duplicate_while_the_first_request_is_being_accepted_is_409(client, app, api_key):
-    """The first request claimed the key (committed) but has not committed its run yet."""
+    """A key row not linked to a run yet (as a release that claimed keys before their run left it)."""
     from app.extensions import db
     from app.models import IdempotencyKey, Trigger
     from app.models.types import utcnow
-    from app.services.trigger_accept import body_hash
+    from app.services.triggers.trigger_accept import body_hash
 
     trigger = publish(client, api_key)
     with app.app_context():
@@ -121,7 +121,7 @@ def test_a_claim_abandoned_by_a_crashed_request_is_taken_over(client, app, api_k
     from app.extensions import db
     from app.models import IdempotencyKey, Trigger
     from app.models.types import utcnow
-    from app.services.trigger_accept import body_hash
+    from app.services.triggers.trigger_accept import body_hash
 
     trigger = publish(client, api_key)
     with app.app_context():
@@ -240,7 +240,7 @@ def _signed_trigger(client, api_key, **config):
 
 def _signed_headers(secret: str, body: bytes, message_id: str = "msg_1", timestamp: int | None = None,
                     extra_signatures: str = "") -> dict:
-    from app.services.webhook_signing import sign
+    from app.services.triggers.webhook_signing import sign
 
     timestamp = int(time.time()) if timestamp is None else timestamp
     signature = sign(secret, message_id, timestamp, body)

@@ -136,7 +136,7 @@ def test_setup_reports_ready_or_what_is_wrong(client, api_key, flow):
 def test_other_workspaces_triggers_are_invisible(client, app, api_key, flow, make_account):
     from app.extensions import db
     from app.models import Workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.api_keys import create_api_key
 
     other = make_account(email="eve@example.com", workspace="Other")
     with app.app_context():

@@ -9,7 +9,7 @@ from tests.conftest import csrf_from, wait_for
 def _publish(app, account, document=None):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document or greeting_flow(), None)
@@ -80,7 +80,7 @@ def test_rotating_a_secret_shows_the_new_one_once(client, app, auth):
 def test_rollback_from_the_versions_list(client, app, auth):
     from app.extensions import db
     from app.models import Flow
-    from app.services import publishing
+    from app.services.versions import publishing
 
     flow_id, _ = _publish(app, auth)
     with app.app_context():
@@ -104,7 +104,7 @@ def test_another_workspaces_pages_are_404(client, app, auth, make_account):
 def test_the_trigger_panel_generates_a_signing_secret_shown_once_that_verifies(client, app, auth):
     import time
 
-    from app.services.webhook_signing import sign
+    from app.services.triggers.webhook_signing import sign
 
     flow_id, _ = _publish(app, auth, greeting_flow(verify_signature=True, authenticate=False))
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)

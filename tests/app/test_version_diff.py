@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from app.services.version_diff import diff_versions
+from app.services.versions.version_diff import diff_versions
 from tests.app.flowdocs import greeting_flow, with_reply_text, without_node
 
 

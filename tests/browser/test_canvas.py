@@ -9,144 +9,18 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from pathlib import Path
 
 from tests.app.flowdocs import greeting_flow, with_reply_text
-from tests.browser.conftest import ARTIFACTS
-
-# ---- helpers: what a user does ----------------------------------------------------------
-
-
-def log_in(page, base, account):
-    page.set_viewport_size({"width": 1440, "height": 900})  # room to draw beside palette and side panel
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", account.email)
-    page.fill("input[name=password]", account.password)
-    page.click("button[type=submit]")
-
-
-def new_flow(page, base, name):
-    """Create an empty flow from the flows list and wait for its canvas."""
-    page.goto(f"{base}/flows")
-    page.fill("input[name=name]", name)
-    page.click("button:has-text('Create flow')")
-    wait_for_canvas(page)
-
-
-def open_canvas(page, base, account, flow_id):
-    """Log in as `account` and open the canvas of `flow_id`, ready for the mouse."""
-    log_in(page, base, account)
-    page.goto(f"{base}/flows/{flow_id}")
-    wait_for_canvas(page)
-
-
-def wait_for_canvas(page):
-    page.wait_for_selector("#canvas-app[data-ready=true]")
-
-
-def node(page, node_id):
-    return page.locator(f'#canvas-graph g[data-node-id="{node_id}"]')
-
-
-def node_ids(page):
-    return sorted(page.eval_on_selector_all("#canvas-graph g[data-node-id]", "els => els.map(e => e.dataset.nodeId)"))
-
-
-def assert_nodes(page, expected):
-    """The canvas draws asynchronously: wait (briefly) until exactly these nodes are on it."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # imported here: without it the fixtures skip
-
-    expected = sorted(expected)
-    script = ("expected => JSON.stringify(Array.from(document.querySelectorAll('#canvas-graph g[data-node-id]'),"
-              " e => e.dataset.nodeId).sort()) === JSON.stringify(expected)")
-    try:
-        page.wait_for_function(script, arg=expected, timeout=5000)
-    except PlaywrightTimeout:
-        pass
-    assert node_ids(page) == expected
-
-
-def center(box):
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag_from_palette(page, node_type, x, y):
-    """Drag a palette item onto the canvas; (x, y) is relative to the canvas' top-left corner."""
-    item = page.locator(f'#palette [data-type="{node_type}"]')
-    item.scroll_into_view_if_needed()
-    page.mouse.move(*center(item.bounding_box()))
-    page.mouse.down()
-    stage = page.locator("#canvas-graph").bounding_box()
-    page.mouse.move(stage["x"] + x, stage["y"] + y, steps=10)
-    page.mouse.up()
-
-
-def port(page, node_id, name, direction):
-    return node(page, node_id).locator(f'[data-port="{name}"][data-direction="{direction}"]')
-
-
-def connect(page, source, source_port, target, target_port="in"):
-    """Drag from an output port to an input port, as a user draws an edge."""
-    page.mouse.move(*center(port(page, source, source_port, "out").bounding_box()))
-    page.mouse.down()
-    page.mouse.move(*center(port(page, target, target_port, "in").bounding_box()), steps=12)
-    page.mouse.up()
-
-
-def click_node(page, node_id):
-    node(page, node_id).locator(".sb-title").click()
-    page.wait_for_selector(f'#side-panel[data-showing="node:{node_id}"]')
-
-
-def field(page, path):
-    return page.locator(f'#side-panel [data-field="{path}"]')
-
-
-def fill(page, path, value):
-    """Type into a generated form field and leave it, which records one undoable change."""
-    field(page, path).fill(value)
-    field(page, path).press("Tab")
-
-
-def latest_version(app, flow_id):
-    from app.extensions import db
-    from app.models import Flow
-
-    with app.app_context():
-        return db.session.get(Flow, flow_id).latest_version
-
-
-def flow_id_of(page):
-    return page.url.rstrip("/").split("/")[-1]
-
-
-def publish(app, account, document):
-    from app.extensions import db
-    from app.models import Workspace
-    from app.services import publishing
-
-    with app.app_context():
-        result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document, None)
-        db.session.commit()
-        return result.flow.id
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(Path(ARTIFACTS) / f"canvas-{name}.png"))
-
+from tests.browser.canvas_actions import (
+    assert_nodes, click_node, connect, drag_from_palette, field, fill, flow_id_of, latest_version, log_in,
+    new_flow, node, open_canvas, port, publish, shot, wait_for_canvas,
+)
 
 # ---- scenarios --------------------------------------------------------------------------
 
 
-def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_server, page):
-    account = make_account()
-    elsewhere = []
-    page.on("request", lambda r: None if r.url.startswith(live_server) else elsewhere.append(r.url))
-    log_in(page, live_server, account)
-    new_flow(page, live_server, "Drawn ops flow")
-    flow_id = flow_id_of(page)
-
+def draw_ops_flow(page):
+    """Drag six nodes from the palette, wire them port to port and fill their forms."""
     for node_type, x, y in (("api_trigger", 110, 110), ("start", 370, 140), ("template", 110, 360),
                             ("condition", 370, 360), ("reply", 630, 300), ("reply", 630, 470)):
         drag_from_palette(page, node_type, x, y)
@@ -177,6 +51,17 @@ def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_se
     fill(page, "config.text", "Status: {{ nodes.template_1.text }}")
     click_node(page, "reply_2")
     fill(page, "config.text", "Ask me about the status.")
+
+
+def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_server, page):
+    account = make_account()
+    elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) else elsewhere.append(r.url))
+    log_in(page, live_server, account)
+    new_flow(page, live_server, "Drawn ops flow")
+    flow_id = flow_id_of(page)
+
+    draw_ops_flow(page)
     shot(page, "drawn")
 
     page.click("#btn-save")
@@ -341,7 +226,7 @@ def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app
     # Someone else publishes version 2 meanwhile.
     from app.extensions import db
     from app.models import Flow
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(document, "Theirs"), None)
@@ -405,7 +290,7 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
     account = make_account()
     with app.app_context():
         from app.extensions import db
-        from app.services.credentials import create_credential
+        from app.services.workspaces.credentials import create_credential
 
         create_credential(account.workspace_id, {"name": "openai", "kind": "api_key", "value": "sk-browser-secret-1"})
         db.session.commit()

@@ -8,7 +8,7 @@ from tests.app.flowdocs import greeting_flow
 def _publish(app, account):
     from app.extensions import db
     from app.models import Workspace
-    from app.services import publishing
+    from app.services.versions import publishing
 
     with app.app_context():
         result = publishing.create_flow(db.session.get(Workspace, account.workspace_id), greeting_flow(), None)

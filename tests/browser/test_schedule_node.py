@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.app.flowdocs import schedule_flow
-from tests.browser.test_canvas import click_node, field, latest_version, node, open_canvas, publish, shot
+from tests.browser.canvas_actions import click_node, field, latest_version, node, open_canvas, publish, shot
 
 
 def _fire_once(app, flow_id):
     from app.extensions import db
     from app.models import ScheduleState, Trigger
-    from app.services import schedules
+    from app.services.scheduling import schedules
 
     with app.app_context():
         trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id)).scalar_one()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from app.processes.children import free_port, stop_processes, wait_healthy, wait_port
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class FaultStack:
@@ -57,14 +50,8 @@ class FaultStack:
     def start_redis(self) -> None:
         self.redis = self._spawn([self.redis_binary, "--port", str(self.redis_port), "--bind", "127.0.0.1",
                                   "--save", "", "--appendonly", "no", "--daemonize", "no"], "redis")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.redis_port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        if not wait_port(self.redis_port):
+            raise RuntimeError("redis-server did not start")
 
     def restart_redis(self) -> None:
         """Kill Redis outright and start an empty one: every queued job and lock is lost."""
@@ -95,14 +82,7 @@ class FaultStack:
         self.others.append(self._spawn(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
              "--threads", "8", "--worker-class", "gthread", "--no-control-socket", "wsgi:app"], "web"))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(f"{self.base_url}/healthz", timeout=30):
             raise RuntimeError("web did not start")
         self.wait_workers_ready()
 
@@ -110,31 +90,25 @@ class FaultStack:
         return [w for w in self.workers if w.poll() is None]
 
     def stop(self) -> None:
-        for process in self.workers + self.others + [self.redis]:
-            if process and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.workers + self.others + [self.redis]:
-            if process:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        stop_processes([p for p in self.workers + self.others + [self.redis] if p], grace_seconds=15)
 
 
-def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: str) -> str:
+def start_slow_run(app, base_url: str, workspace_name: str, slow_service_url: str,
+                   run_timeout_seconds: int | None = None) -> str:
     """Start a run of about two seconds of work (a call to a service that answers late) through the
-    REST trigger; return its id once a worker is executing it."""
+    REST trigger; return its id once a worker is executing it (the slow call has started)."""
     from app.extensions import db
     from app.models import Run
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
     from tests.app.flowdocs import greeting_flow, with_slow_step
 
     document = with_slow_step(greeting_flow(key="slow", wait_for_response=False, authenticate=False), slow_service_url)
     with app.app_context():
         workspace = get_or_create_workspace(workspace_name)
-        publishing.create_flow(workspace, document, None)
+        created = publishing.create_flow(workspace, document, None)
+        if run_timeout_seconds is not None:
+            created.flow.run_timeout_seconds = run_timeout_seconds
         db.session.commit()
         workspace_id = workspace.id
     request = urllib.request.Request(f"{base_url}/hooks/{workspace_id}/slow", method="POST",

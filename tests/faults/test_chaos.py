@@ -34,8 +34,8 @@ def _slowish_flow(key: str, wait: bool) -> dict:
 
 def _publish(app, document) -> tuple[str, str]:
     from app.extensions import db
-    from app.services import publishing
-    from app.services.accounts import get_or_create_workspace
+    from app.services.versions import publishing
+    from app.services.workspaces.accounts import get_or_create_workspace
 
     with app.app_context():
         workspace = get_or_create_workspace("Chaos")
@@ -60,6 +60,28 @@ def _post(url: str, secret: str, n: int) -> tuple[int, dict]:
         return 0, {"error": str(error)}
 
 
+def _chaos(fault_stack, done: threading.Event, chaos_log: list[str]) -> None:
+    """Kill a random worker every fraction of a second and restart Redis every 6 s, until done."""
+    rng = random.Random(20261121)
+    deadline = time.monotonic() + CHAOS_SECONDS_MAX
+    last_redis_restart = time.monotonic()
+    while not done.is_set() and time.monotonic() < deadline:
+        time.sleep(rng.uniform(0.2, 0.6))
+        if time.monotonic() - last_redis_restart > 6:
+            fault_stack.restart_redis()
+            last_redis_restart = time.monotonic()
+            chaos_log.append("redis restarted")
+            continue
+        live = fault_stack.live_workers()
+        if live:
+            victim = rng.choice(live)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            chaos_log.append(f"killed worker {victim.pid}")
+        while len(fault_stack.live_workers()) < 2:
+            fault_stack.start_worker()
+
+
 def test_every_accepted_request_ends_in_exactly_one_final_run(app, fault_stack):
     workspace_id, async_secret = _publish(app, _slowish_flow("chaos-async", wait=False))
     _, wait_secret = _publish(app, _slowish_flow("chaos-wait", wait=True))
@@ -70,27 +92,7 @@ def test_every_accepted_request_ends_in_exactly_one_final_run(app, fault_stack):
     done = threading.Event()
     chaos_log: list[str] = []
 
-    def chaos():
-        rng = random.Random(20261121)
-        deadline = time.monotonic() + CHAOS_SECONDS_MAX
-        last_redis_restart = time.monotonic()
-        while not done.is_set() and time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.2, 0.6))
-            if time.monotonic() - last_redis_restart > 6:
-                fault_stack.restart_redis()
-                last_redis_restart = time.monotonic()
-                chaos_log.append("redis restarted")
-                continue
-            live = fault_stack.live_workers()
-            if live:
-                victim = rng.choice(live)
-                victim.send_signal(signal.SIGKILL)
-                victim.wait()
-                chaos_log.append(f"killed worker {victim.pid}")
-            while len(fault_stack.live_workers()) < 2:
-                fault_stack.start_worker()
-
-    chaos_thread = threading.Thread(target=chaos, daemon=True)
+    chaos_thread = threading.Thread(target=_chaos, args=(fault_stack, done, chaos_log), daemon=True)
     chaos_thread.start()
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = []

@@ -37,8 +37,8 @@ def schedule_stack(app, stack, tmp_path):
 
 def _api_key(app) -> str:
     from app.extensions import db
-    from app.services.accounts import get_or_create_workspace
-    from app.services.api_keys import create_api_key
+    from app.services.workspaces.accounts import get_or_create_workspace
+    from app.services.workspaces.api_keys import create_api_key
 
     with app.app_context():
         workspace = get_or_create_workspace("Schedules")
@@ -104,6 +104,35 @@ def _account_for_every_fire(runs: dict, claims: list, interval: int) -> dict[dat
     return fate
 
 
+def _assert_fires_accounted(app, flow, interval, policy, killed_at, stopped_at, restarted_at) -> None:
+    """Every planned fire of `flow` ran once, on time, or was decided once by its missed-run policy."""
+    runs, claims = _history(app, flow["id"])
+    fate = _account_for_every_fire(runs, claims, interval)
+    before_kill = [c for c in claims if c.planned_at < killed_at]
+    assert len(before_kill) >= 30 // interval - 3
+    assert all(c.outcome == "started" for c in before_kill), "two schedulers alone made a fire late"
+    # Once the killed scheduler's locks have expired (at most 11 s), the survivor fires every
+    # planned time on time (the last 2 s before the stop may not have been due yet).
+    after_kill = [p for p in fate if killed_at + timedelta(seconds=12) < p < stopped_at - timedelta(seconds=2)]
+    assert after_kill and all(fate[p] == "started" for p in after_kill), "the surviving scheduler stopped firing"
+
+    outage = [c for c in claims if stopped_at < c.planned_at < restarted_at + timedelta(seconds=2)
+              and c.outcome in ("missed", "catch_up")]
+    assert len(outage) == 1, [(c.planned_at, c.outcome) for c in claims]
+    decision = outage[0]
+    assert decision.missed_count >= 2
+    missed_runs = [p for p in runs if stopped_at + timedelta(seconds=interval) < p < decision.planned_at]
+    assert missed_runs == [], "a fire missed during the outage started a run"
+    if policy == "skip":
+        assert decision.outcome == "missed" and decision.run_id is None
+        assert decision.planned_at not in runs
+    else:
+        assert decision.outcome == "catch_up" and decision.run_id is not None
+        assert runs.get(decision.planned_at) == 1  # one run for everything missed
+    resumed = [p for p, what in fate.items() if p > restarted_at + timedelta(seconds=2) and what == "started"]
+    assert len(resumed) >= 2, "the restarted scheduler did not resume the schedule"
+
+
 def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_policy_applied(app, schedule_stack):
     faults = schedule_stack
     token = _api_key(app)
@@ -131,31 +160,7 @@ def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_poli
     time.sleep(14)
 
     for flow, interval, policy in ((skip, 2, "skip"), (catch_up, 3, "run_once")):
-        runs, claims = _history(app, flow["id"])
-        fate = _account_for_every_fire(runs, claims, interval)
-        before_kill = [c for c in claims if c.planned_at < killed_at]
-        assert len(before_kill) >= 30 // interval - 3
-        assert all(c.outcome == "started" for c in before_kill), "two schedulers alone made a fire late"
-        # Once the killed scheduler's locks have expired (at most 11 s), the survivor fires every
-        # planned time on time (the last 2 s before the stop may not have been due yet).
-        after_kill = [p for p in fate if killed_at + timedelta(seconds=12) < p < stopped_at - timedelta(seconds=2)]
-        assert after_kill and all(fate[p] == "started" for p in after_kill), "the surviving scheduler stopped firing"
-
-        outage = [c for c in claims if stopped_at < c.planned_at < restarted_at + timedelta(seconds=2)
-                  and c.outcome in ("missed", "catch_up")]
-        assert len(outage) == 1, [(c.planned_at, c.outcome) for c in claims]
-        decision = outage[0]
-        assert decision.missed_count >= 2
-        missed_runs = [p for p in runs if stopped_at + timedelta(seconds=interval) < p < decision.planned_at]
-        assert missed_runs == [], "a fire missed during the outage started a run"
-        if policy == "skip":
-            assert decision.outcome == "missed" and decision.run_id is None
-            assert decision.planned_at not in runs
-        else:
-            assert decision.outcome == "catch_up" and decision.run_id is not None
-            assert runs.get(decision.planned_at) == 1  # one run for everything missed
-        resumed = [p for p, what in fate.items() if p > restarted_at + timedelta(seconds=2) and what == "started"]
-        assert len(resumed) >= 2, "the restarted scheduler did not resume the schedule"
+        _assert_fires_accounted(app, flow, interval, policy, killed_at, stopped_at, restarted_at)
 
     from app.extensions import db
     from app.models import Run, RunStatus

@@ -80,7 +80,11 @@ class MemoryJournal:
 
 def run(document: dict, entry: str, inputs: dict | None = None, *, trigger: dict | None = None,
         journal: MemoryJournal | None = None, max_steps: int = 1000, **kwargs) -> tuple[flows.RunOutcome, MemoryJournal]:
-    """Run `document` from `entry` with a fresh (or given) in-memory journal."""
+    """Run `document` from `entry` with a fresh (or given) in-memory journal.
+
+    Other keyword arguments (clock, sleep, credentials, settings, emit, registry...) are the
+    fields of the run's `flows.RunEnvironment`.
+    """
     journal = journal if journal is not None else MemoryJournal()
     outcome = flows.run_graph(
         document,
@@ -88,8 +92,7 @@ def run(document: dict, entry: str, inputs: dict | None = None, *, trigger: dict
         payload={"inputs": inputs or {}, "trigger": trigger or {}},
         journal=journal,
         run_info={"id": "run-1", "flow_id": "flow-1", "version": 3},
-        max_steps=max_steps,
-        **kwargs,
+        env=flows.RunEnvironment(max_steps=max_steps, **kwargs),
     )
     return outcome, journal
 

@@ -114,5 +114,29 @@ def test_canonical_json_ignores_key_order_and_whitespace():
 def test_public_api():
     for name in ["validate", "Problem", "registry", "NodeType", "NodeContext", "NodeResult", "Graph",
                  "canonical_json", "validate_inputs", "input_schema", "message_input", "run_graph",
-                 "StepRecord", "Journal", "RunOutcome", "render_template", "TemplateError"]:
+                 "StepRecord", "Journal", "RunOutcome", "render_template", "TemplateError", "RunEnvironment",
+                 "OutcomeStatus", "StepStatus", "Stop"]:
         assert hasattr(flows, name), name
+
+
+def test_engine_modules_import_each_other_without_a_cycle():
+    """The runner, a node step and the journal protocol depend one way (type-only imports included)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(flows.__file__).parent
+    graph = {}
+    for path in package.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flows."):
+                imported.add(node.module.split(".")[1])
+        graph[path.stem] = imported & {p.stem for p in package.glob("*.py")}
+
+    def reaches(start, target, seen=()):
+        return any(nxt == target or (nxt not in seen and reaches(nxt, target, (*seen, nxt))) for nxt in graph[start])
+
+    assert [name for name in graph if reaches(name, name)] == []
+    assert "journal" in graph["steps"] and "runner" not in graph["steps"]

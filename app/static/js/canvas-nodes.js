@@ -15,6 +15,9 @@
   // ---- node types, ports and looks ----------------------------------------------------
 
   S.entry = (type) => S.palette[type] || { type, title: type, category: "logic", config_schema: {}, input_ports: ["in"], output_ports: ["out"] };
+  // What a trigger type does in the editor (scheduled, runs here, shows a model…): its adapter's
+  // hints, rendered by the server into the palette, so no script compares trigger type names.
+  S.triggerKind = (type) => S.entry(type).trigger || {};
 
   S.outputPorts = function (type, config) {
     const entry = S.entry(type);
@@ -123,7 +126,8 @@
       subtitle: { text: truncate(`${entry.title} · ${node.id}`, entry.is_trigger ? 34 : 30) },
       url: { display: "none" }, pillA: { display: "none" }, pillB: { display: "none" },
     };
-    if (data.type === "schedule_trigger") {
+    const kind = S.triggerKind(data.type);
+    if (kind.scheduled) {
       // What it does and its policies are on the node itself; the panel shows the next fires.
       const config = { ...entry.default_config, ...(data.config || {}) };
       const when = config.mode === "interval" ? `every ${config.interval_seconds} s` : config.cron;
@@ -139,7 +143,7 @@
     } else if (entry.is_trigger) {
       const trigger = S.triggers[node.id];
       const saved = trigger && trigger.url;
-      const manual = data.type === "manual_trigger";
+      const manual = Boolean(kind.runs_here);
       // The URL's tail (the key) is what tells triggers apart; the whole URL is in the tooltip.
       const text = !saved ? (manual ? "Save to run from here" : "URL appears after you save")
         : manual ? "Run now from the app" : `POST …/${trigger.url.split("/").pop()}`;
@@ -255,11 +259,11 @@
 
   const randomKey = () => `flow-${Math.random().toString(36).slice(2, 8).padEnd(6, "0")}`;
 
-  // A new node of `type` (not yet added); API triggers get a key so they validate at once.
+  // A new node of `type` (not yet added); REST triggers (new_key) get a key so they validate at once.
   S.newNodeMetadata = function (type, position, template) {
     const entry = S.entry(type);
     const config = template ? clone(template.config || {}) : clone(entry.default_config || {});
-    if (type === "api_trigger") config.key = randomKey();
+    if (S.triggerKind(type).new_key) config.key = randomKey();
     const doc = { id: uniqueId(type), type, type_version: entry.version, config, position };
     if (template && template.name) doc.name = template.name;
     return nodeMetadata(doc);

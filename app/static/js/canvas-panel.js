@@ -84,7 +84,7 @@
       onInput: (config, name) => {
         node.setData(nodeData(node, config, name), { overwrite: true, skipHistory: true, fromForm: true });
         side.querySelector(".side-head h2").textContent = name || entry.title;
-        if (data.type === "schedule_trigger") schedulePreview(node);
+        if (S().triggerKind(data.type).scheduled) schedulePreview(node);
       },
       onCommit: () => flush(),
     });
@@ -142,28 +142,23 @@
 
   function triggerSummary(node) {
     const trigger = S().triggers[node.id];
-    const type = node.getData().type;
-    if (type === "schedule_trigger") return scheduleSummary(node);
-    if (!trigger || !trigger.url) {
-      return el("div", { class: "side-trigger muted small" },
-        type === "api_trigger" ? "Save the flow to get this trigger's URL and secret."
-          : type === "openai_trigger" ? "Save the flow to get the base URL and model name for OpenAI clients."
-          : "Save the flow to run it from this trigger.");
-    }
+    const kind = S().triggerKind(node.getData().type); // the adapter's hints, from the palette
+    if (kind.scheduled) return scheduleSummary(node);
+    if (!trigger || !trigger.url) return el("div", { class: "side-trigger muted small" }, kind.save_hint || "");
     const buttons = [];
-    if (type === "manual_trigger" && !S().readOnly) {
+    if (kind.runs_here && !S().readOnly) {
       buttons.push(el("button", { type: "button", class: "primary", onclick: () => SB.run.open(node.id) }, `▶ ${(node.getData().config || {}).label || "Run now"}`));
     }
     buttons.push(el("button", { type: "button", "data-action": "trigger-panel", onclick: () => showTrigger(node.id) },
-      type === "api_trigger" ? "Examples and secret…" : type === "openai_trigger" ? "SDK examples…" : "Details…"));
-    const model = type === "openai_trigger" && trigger.model
+      kind.details_label || "Details…"));
+    const model = kind.shows_model && trigger.model
       ? el("div", { class: "copyrow" }, el("span", { class: "muted small", text: "model" }),
         el("code", { "data-trigger-model": node.id, text: trigger.model }),
         el("button", { type: "button", "data-copy": trigger.model }, "Copy model"))
       : null;
     return el("div", { class: "side-trigger" },
       el("div", { class: "copyrow" }, el("code", { class: "url", "data-trigger-url": node.id, text: trigger.url }),
-        el("button", { type: "button", "data-copy": trigger.url }, type === "openai_trigger" ? "Copy base URL" : "Copy URL")),
+        el("button", { type: "button", "data-copy": trigger.url }, kind.copy_label || "Copy URL")),
       model,
       el("div", { class: "side-actions" }, ...buttons));
   }

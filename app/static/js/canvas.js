@@ -242,13 +242,14 @@
     graph.on("node:pill-a", ({ node }) => {
       S.selection.reset(node);
       const data = node.getData();
-      if (data.type === "manual_trigger") SB.run.open(node.id);
-      else if (data.type === "schedule_trigger") return; // selecting it opens its schedule in the panel
+      const kind = S.triggerKind(data.type);
+      if (kind.runs_here) SB.run.open(node.id);
+      else if (kind.scheduled) return; // selecting it opens its schedule in the panel
       else copyText(S.triggers[node.id].url, "Trigger URL copied.");
     });
     graph.on("node:pill-b", ({ node }) => {
       S.selection.reset(node);
-      if (node.getData().type !== "schedule_trigger") SB.panel.showTrigger(node.id);
+      if (!S.triggerKind(node.getData().type).scheduled) SB.panel.showTrigger(node.id);
     });
     graph.on("scale", ({ sx }) => { document.getElementById("zoom-level").textContent = `${Math.round(sx * 100)}%`; });
     ["scale", "translate", "resize", "model:updated"].forEach((name) => graph.on(name, syncMinimap));

@@ -1,0 +1,123 @@
+"""Parse a request body as one JSON object, the same way at every endpoint that takes a body.
+
+Why one parser: every door (REST triggers, the management API, the OpenAI-compatible API) must
+refuse the same hostile input with the same clear 400, and must accept the same good input
+whatever its Content-Type says (`curl -d` sends a JSON body labelled as a form). Python's `json`
+accepts more than JSON and more than we can keep: NaN and Infinity, integers too long to turn
+back into text (a ValueError deep inside a later `json.dumps`), lone UTF-16 surrogates that no
+UTF-8 encoder can write, NUL characters PostgreSQL refuses, and nesting deep enough to exhaust the
+stack. Each is refused here, once, with a message that names the problem.
+
+Error lists are capped too (`listed`, `capped`): a body with 20,000 unknown fields gets the first
+few names and the count, not a 4 MB answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+MAX_DEPTH = 64
+MAX_NUMBER_CHARS = 1000
+LIST_LIMIT = 20
+
+
+class BodyError(Exception):
+    """A body the caller must fix: `code` for programs, `message` for people, `details` per field."""
+
+    def __init__(self, code: str, message: str, details: list[dict] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """Parse the raw body as a JSON object; an empty body is an empty object."""
+    if not raw.strip():
+        return {}
+    value = _loads(raw)
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+        raise BodyError("invalid_body", f"The body must be a JSON object ({{...}}), not {kind}.")
+    _check_storable(value, 0)
+    return value
+
+
+def _loads(raw: bytes):
+    try:
+        return json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise BodyError("invalid_json", "The body is not valid JSON: it is not UTF-8 text.") from None
+    except RecursionError:
+        raise BodyError("invalid_json", f"The body is nested more than {MAX_DEPTH} levels deep.") from None
+    except json.JSONDecodeError as exc:
+        raise BodyError("invalid_json",
+                        f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BodyError("invalid_number", f"A number in the body is {len(text)} characters long; "
+                        f"at most {MAX_NUMBER_CHARS} are accepted. Send long numbers as strings.")
+
+
+def _parse_int(text: str) -> int:
+    _check_length(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    _check_length(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise BodyError("invalid_number", f"The number {text[:40]} is too large for a JSON number "
+                        "(the limit is about 1.8e308). Send it as a string.")
+    return value
+
+
+def _refuse_constant(name: str):
+    raise BodyError("invalid_number", f"{name} is not a JSON number; send a finite number, or null.")
+
+
+def _check_storable(value, depth: int) -> None:
+    """Refuse what no database column can keep: NUL, lone surrogates, and absurd nesting."""
+    if isinstance(value, str):
+        _check_text(value)
+        return
+    if depth > MAX_DEPTH:
+        raise BodyError("invalid_json", f"The body is nested more than {MAX_DEPTH} levels deep.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
+
+
+def _check_text(text: str) -> None:
+    if text.isascii():
+        if "\x00" in text:
+            raise BodyError("invalid_text", "Text in the body must not contain the NUL character (\\u0000).")
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code_point = ord(text[exc.start])
+        raise BodyError("invalid_text", f"Text in the body contains a lone surrogate (\\u{code_point:04x}), which is "
+                        "not a character; send UTF-8 text or a surrogate pair.") from None
+    if "\x00" in text:
+        raise BodyError("invalid_text", "Text in the body must not contain the NUL character (\\u0000).")
+
+
+def listed(names, limit: int = LIST_LIMIT) -> str:
+    """Join the first `limit` names for a message, and say how many more there are."""
+    names = list(names)
+    shown = ", ".join(str(name)[:100] for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def capped(details: list, limit: int = LIST_LIMIT) -> tuple[list, int]:
+    """The first `limit` details and the total, so an answer stays small whatever the input."""
+    return details[:limit], len(details)

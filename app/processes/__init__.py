@@ -1,0 +1,2 @@
+"""Start and supervise processes: `make run`'s stack, the worker family's forks, gunicorn's settings.
+"""

@@ -1,0 +1,31 @@
+"""Gunicorn settings for the web process: `gunicorn -c python:app.processes.gunicorn_conf … wsgi:app`.
+
+Why preload: the master imports the app once and forks the workers, so they share its ~60 MB of
+loaded modules copy-on-write instead of each importing its own copy (see `app.processes.prefork`). The
+master opens no connection while creating the app; `post_fork` still drops any pool or client a
+worker inherited, so no database or Redis socket is ever shared between processes. Workers,
+threads and the bind address stay on the command line, where each launcher sets them.
+"""
+
+preload_app = True
+
+
+def pre_fork(server, worker):
+    from app.processes.prefork import before_fork
+
+    before_fork()
+
+
+def post_fork(server, worker):
+    from app.processes.prefork import after_fork
+
+    after_fork(worker.app.wsgi())
+
+
+def pre_request(worker, req):
+    """Say `Connection: close` up front for a body too large for the app to read away after its 413."""
+    from app.errors import DRAIN_MAX_BYTES
+
+    length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
+    if length.isdigit() and int(length) > DRAIN_MAX_BYTES:
+        req.must_close = True

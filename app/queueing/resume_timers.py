@@ -1,0 +1,51 @@
+"""Wake a run parked by a delay node on time: resume timers with sub-second precision.
+
+Why not rq-scheduler's timers as they are: it scores them in whole seconds, truncating, and its
+clock moves a timer once the current whole second reaches that score. A run due at 12:00:02.7
+was queued at 12:00:02.0, found not due by the worker, and its job dropped; the sweeper then
+resumed it a sweep interval and more later (11-14 s late, every time). Here the timer is still
+rq-scheduler's (its job, its registry, its lock), but scored with the exact time, and the clock
+process moves due timers by the exact time several times a second (`move_due`): a delay resumes
+within a clock tick of its time and never before it. A job that still comes early (another
+machine's clock) is waited for by the worker, briefly (`app.worker.execution`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+
+from app.config import settings
+from app.queueing.jobs import JOB_FUNCTION, get_queue
+from app.queueing.connection import get_redis
+from app.queueing.rq_setup import scheduler as make_scheduler
+
+if TYPE_CHECKING:
+    from rq_scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
+    """Queue the run's job `job_id` at `resume_at` exactly; if Redis fails, the sweeper resumes the run."""
+    try:
+        connection = get_redis()
+        scheduler = make_scheduler(get_queue())
+        # Created a second late (rq-scheduler truncates), so it is never due early, then moved
+        # to its exact time: between the two writes it can only be late, never early.
+        scheduler.enqueue_at((resume_at + timedelta(seconds=1)).astimezone(timezone.utc).replace(tzinfo=None),
+                             JOB_FUNCTION, run_id, job_id=job_id, timeout=settings().job_timeout + 30,
+                             job_result_ttl=60, job_description=f"resume run {run_id}")
+        connection.zadd(scheduler.scheduled_jobs_key, {job_id: resume_at.timestamp()}, xx=True)
+    except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
+        log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
+
+
+def move_due(scheduler: Scheduler) -> None:
+    """Move every timer due by now (to the fraction of a second) to its queue; the caller holds the lock."""
+    for job in scheduler.get_jobs(until=time.time()):
+        scheduler.enqueue_job(job)

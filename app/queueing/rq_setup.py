@@ -1,0 +1,80 @@
+"""Build RQ's queues, workers and scheduler, and read RQ's job records, in one place.
+
+Why one module (as Redash's `tasks/worker.py`): the queue names, the worker classes and the
+parts of RQ's internals we rely on (a job's hash fields, its time format, a worker's stop flag)
+would otherwise be spelled wherever they are needed, and an RQ upgrade would mean hunting for
+them. Two queues per installation: `<QUEUE_NAME>` carries run jobs, `<QUEUE_NAME>-schedules`
+the schedule timers, which workers take first (they are tiny, and a fire should not wait
+behind long runs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from rq import Queue, Worker
+from rq.job import Job
+from rq.timeouts import JobTimeoutException  # noqa: F401  (raised in a job that runs past its timeout)
+from rq.utils import utcformat
+
+from app.config import settings
+from app.queueing.connection import get_redis
+from app.worker.rq_worker import ForkingRunWorker, RunWorker
+
+# Job states in which RQ still holds the job: queued, waiting for a time or a dependency, running.
+ALIVE_JOB_STATES = frozenset({"queued", "scheduled", "deferred", "started"})
+
+
+def run_queue_name(app: Flask | None = None) -> str:
+    return settings(app).queue_name
+
+
+def schedule_queue_name(app: Flask | None = None) -> str:
+    return f"{settings(app).queue_name}-schedules"
+
+
+def run_queue(connection=None, app: Flask | None = None) -> Queue:
+    """The queue of run jobs (each carries a run id); `app` defaults to the current one."""
+    return Queue(run_queue_name(app), connection=connection if connection is not None else get_redis(app))
+
+
+def schedule_queue(connection=None, app: Flask | None = None) -> Queue:
+    """The queue of schedule timers."""
+    return Queue(schedule_queue_name(app), connection=connection if connection is not None else get_redis(app))
+
+
+def make_worker(connection, name: str | None, fork: bool) -> Worker:
+    """A worker on both queues, schedule timers first; `fork` gives each job its own work horse."""
+    worker_class = ForkingRunWorker if fork else RunWorker
+    worker = worker_class([schedule_queue(connection), run_queue(connection)], connection=connection, name=name)
+    worker.max_connection_wait_time = 5  # retry a lost Redis every few seconds, not every minute
+    return worker
+
+
+def stop_requested(worker: Worker) -> bool:
+    """True once the worker was asked to stop (SIGTERM/SIGINT), idle or busy."""
+    return worker._shutdown_requested_date is not None
+
+
+def worker_count(connection) -> int:
+    """The RQ workers registered on this Redis (alive within their heartbeat TTL)."""
+    return Worker.count(connection=connection)
+
+
+def scheduler(queue: Queue | None = None, interval: float = 1.0):
+    """rq-scheduler's clock on `queue` (default: the run queue), polling every `interval` seconds."""
+    from rq_scheduler import Scheduler  # only the clock and code that sets timers need it
+
+    queue = queue or run_queue()
+    return Scheduler(queue=queue, connection=queue.connection, interval=interval)
+
+
+def job_key(job_id: str | None) -> str:
+    """The Redis hash of a job (fields `status`, `started_at`, ...); a missing id names no job."""
+    return Job.key_for(job_id or "none")
+
+
+def job_time(moment: datetime) -> str:
+    """Format a naive UTC time as RQ stores it in a job's hash (comparable as text)."""
+    return utcformat(moment)

@@ -1,0 +1,2 @@
+"""Conversations: sessions that carry a chat across runs, and the OpenAI-compatible chat requests.
+"""

@@ -1,0 +1,183 @@
+"""Describe one start of a run, whichever door it came through, as a single `StartRequest`.
+
+Why one object: the REST hook, the trigger invoke API, the OpenAI endpoint, Run now, replay and
+schedule fires used to build their run payloads and call the start code each their own way, with
+10 to 13 positional parameters, so each got a different subset of the guarantees (write gate,
+parsed-version cache, idempotency, session). Now each door only turns what it received into a
+`StartRequest` (with the builders below, or `openai_chat` for chat requests), and
+`app.services.runs.run_start.start` does the rest the same way for all of them.
+
+The parsing here is pure (`parse_trigger_body`, `check_filter`, `body_hash`): it needs a parsed
+version, never the database, so it is unit-tested without a stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+import flows
+from app.models import Flow, Trigger
+from app.services.versions import parsed_versions
+from app.services.versions.parsed_versions import PublishedVersion
+from app.services.triggers.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
+from app.services.triggers.trigger_request import TriggerRequest, parse
+
+
+class NotPublished(Exception):
+    """The flow has no published version yet, so there is nothing to run."""
+
+
+@dataclass
+class StartRequest:
+    """Who starts what, with which inputs, in which conversation, once: everything `start` needs."""
+
+    flow: Flow
+    version: PublishedVersion  # from the per-process cache (`published_version`), never re-parsed
+    trigger: Trigger | None  # None: the run enters at the start node (Run now on the canvas)
+    source: str  # the payload's `type`: api, invoke, openai, manual, replay, schedule
+    inputs: dict  # validated against the version's start node (raw, when `refusal` is set)
+    request_id: str | None = None
+    # The trigger contract: session key, contact, idempotency key, out_id, claim and discard times.
+    contract: TriggerRequest | None = None
+    with_session: bool = False
+    fingerprint: str | None = None  # the body's hash, for idempotency and duplicate bodies; None: no body
+    headers: dict | None = None  # the request's headers minus secrets, kept for the run's record
+    body: dict | None = None  # the body as received, kept for the run's record
+    payload: dict = field(default_factory=dict)  # more for `trigger.*`: openai, replay_of, planned_at...
+    history: list[dict] | None = None  # the conversation so far, when the caller sends it (OpenAI)
+    planned_at: datetime | None = None  # a schedule's planned fire time
+    run_id: str | None = None
+    # Record a failed run with this reason instead of queueing one (a schedule fire that cannot run).
+    refusal: str | None = None
+    # Writes that belong in the run's transaction (a schedule's claim); False: start nothing.
+    prepare: Callable[[str], bool] | None = None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.contract.idempotency_key if self.contract else None
+
+    @property
+    def node(self) -> dict:
+        """The node the run enters at: the trigger's node, or the start node."""
+        graph = self.version.graph
+        node = graph.node(self.trigger.node_id) if self.trigger else graph.start_node()
+        if node is None and self.trigger is not None:  # only for a refusal (see `for_schedule`)
+            return {"id": self.trigger.node_id, "type": self.trigger.type}
+        return node or {}
+
+
+def published_version(flow: Flow) -> PublishedVersion:
+    """Return the latest version, parsed once per process (`app.services.versions.parsed_versions`); NotPublished if none."""
+    version = parsed_versions.latest(flow)
+    if version is None:
+        raise NotPublished(flow.id)
+    return version
+
+
+def body_hash(body: dict) -> str:
+    """Fingerprint a body independently of key order and whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def for_trigger_body(flow: Flow, trigger: Trigger, body: dict, *, source: str, request_id: str,
+                     idempotency_header: str | None = None, with_session: bool = True,
+                     headers: dict | None = None, keep_body: bool = False) -> StartRequest:
+    """Build the request a trigger's body asks for (REST hook, invoke API); BodyError names what to fix.
+
+    The filter runs first: a dropped event is refused before any contract field is looked at.
+    """
+    check_filter(trigger.config, body)
+    version = published_version(flow)
+    contract, inputs = parse_trigger_body(body, trigger.config, version, idempotency_header)
+    return StartRequest(flow=flow, version=version, trigger=trigger, source=source, inputs=inputs,
+                        request_id=request_id, contract=contract, with_session=with_session,
+                        fingerprint=body_hash(body) if body else None, headers=headers,
+                        body=body if keep_body else None)
+
+
+def for_inputs(flow: Flow, trigger: Trigger | None, inputs: dict, *, source: str, request_id: str | None,
+               payload: dict | None = None) -> StartRequest:
+    """Build the request for inputs given as they are (Run now, replay); BodyError when they do not fit."""
+    version = published_version(flow)
+    return StartRequest(flow=flow, version=version, trigger=trigger, source=source,
+                        inputs=inputs_from_body(inputs, version.start_config), request_id=request_id,
+                        payload=dict(payload or {}))
+
+
+def for_schedule(flow: Flow, trigger: Trigger, inputs: dict, *, payload: dict, planned_at: datetime,
+                 problem: str | None = None) -> StartRequest:
+    """Build a schedule fire's request; inputs that do not fit make it a refusal, recorded as a failed run.
+
+    Nobody waits on a schedule's answer, so a fire that cannot run must leave a run saying why
+    (listed in Runs, counted in the flow overview) rather than an exception nobody sees.
+    """
+    version = published_version(flow)
+    request = StartRequest(flow=flow, version=version, trigger=trigger, source="schedule", inputs=dict(inputs),
+                           payload=payload, planned_at=planned_at, refusal=problem)
+    if request.refusal is None and version.graph.node(trigger.node_id) is None:
+        request.refusal = "The schedule's trigger node is not in the flow's latest version."
+    if request.refusal is None:
+        try:
+            request.inputs = inputs_from_body(dict(inputs), version.start_config)
+        except BodyError as exc:
+            request.refusal = _schedule_inputs_problem(exc)
+    return request
+
+
+def _schedule_inputs_problem(exc: BodyError) -> str:
+    problems = [f"{item['field']}: {item['reason']}" if item.get("field") else str(item.get("reason"))
+                for item in exc.details or []][:10] or [exc.message]
+    return (f"The schedule's inputs do not fit the flow's start node ({'; '.join(problems)}). "
+            "Change the schedule's inputs or the start node's declared inputs.")
+
+
+def check_filter(config: dict, body: dict) -> None:
+    """Drop the event (400) when the body does not match the trigger's filter schema."""
+    schema = config.get("filter")
+    if not schema:
+        return
+    error = best_match(Draft202012Validator(schema).iter_errors(body))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "the body"
+        raise BodyError("event_dropped", f"The event was dropped: the body does not match the trigger's filter "
+                        f"({error.message} at {where}).",
+                        [{"field": where, "reason": error.message}])
+
+
+def parse_trigger_body(body: dict, config: dict, version: PublishedVersion,
+                       idempotency_header: str | None = None) -> tuple[TriggerRequest, dict]:
+    """Split a trigger body into its contract fields and the flow's validated inputs."""
+    contract = parse(body, idempotency_header=idempotency_header, reserved_inputs=version.declared)
+    inputs_body = _apply_default_text(contract.inputs_body, config.get("default_text"), version.start_config)
+    return contract, inputs_from_body(inputs_body, version.start_config)
+
+
+def _apply_default_text(body: dict, default_text: str | None, start_config: dict) -> dict:
+    """Replace the caller's message with the trigger's default text, when it has one."""
+    message_name = flows.message_input(start_config)
+    if not default_text or message_name is None:
+        return _object_message_as_text(body, start_config)
+    data = {name: value for name, value in body.items() if name not in MESSAGE_ALIASES and name != message_name}
+    data[message_name] = default_text
+    return data
+
+
+def _object_message_as_text(body: dict, start_config: dict) -> dict:
+    """Let `instruction` be an object (Chathive) for a text message input: send it as JSON text."""
+    message_name = flows.message_input(start_config)
+    declared = {item["name"]: item["type"] for item in flows.declared_inputs(start_config)}
+    if message_name is None or declared.get(message_name) != "string":
+        return body
+    data = dict(body)
+    for name in (*MESSAGE_ALIASES, message_name):
+        if isinstance(data.get(name), (dict, list)):
+            data[name] = json.dumps(data[name], ensure_ascii=False, sort_keys=True)
+    return data

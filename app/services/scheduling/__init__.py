@@ -1,0 +1,2 @@
+"""Schedule triggers: exactly-once fires, timers, missed-run policies, and what the node shows.
+"""

@@ -1,0 +1,2 @@
+"""Triggers: take a caller's request apart, authenticate and rate-limit it, manage and check triggers.
+"""

@@ -1,0 +1,44 @@
+"""Build the JSON the canvas page starts from: document, palette, triggers and the URLs it calls.
+
+Why server-built: the palette and every URL come from the registry and the routes, so the
+browser holds no second copy of either that could drift.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+
+import flows
+from app.models import Flow, FlowVersion
+from app.services.workspaces.credentials import list_credentials
+from app.services.versions.presenters import live_triggers, trigger_dict
+from app.trigger_types import registry as trigger_types
+
+EMPTY_DOCUMENT = {"schema_version": 1, "nodes": [], "edges": []}
+
+
+def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_edit: bool) -> dict:
+    document = dict(version.document) if version else dict(EMPTY_DOCUMENT, name=flow.name)
+    node_placeholder, run_placeholder = "__NODE__", "__RUN__"
+    return {
+        "flow": {"id": flow.id, "name": flow.name},
+        "version": version.number if version else 0,
+        "latest_version": flow.latest_version,
+        "readonly": readonly or not can_edit,
+        "can_edit": can_edit,
+        "document": document,
+        "palette": trigger_types.palette(flows.registry.palette()),  # trigger entries carry their adapter's hints
+        "triggers": [trigger_dict(t) for t in live_triggers(flow)],
+        # Names only: node forms offer them in credential drop-downs; secrets never reach the page.
+        "credentials": [c.name for c in list_credentials(flow.workspace_id)],
+        "urls": {
+            "save": url_for("api.save_flow", flow_id=flow.id),
+            "validate": url_for("api.validate_flow"),
+            "run": url_for("api.run_flow", flow_id=flow.id),
+            "run_trigger": url_for("api.run_trigger", flow_id=flow.id, node_id=node_placeholder),
+            "run_status": url_for("api.get_run", run_id=run_placeholder),
+            "trigger_panel": url_for("ui.trigger_panel", flow_id=flow.id, node_id=node_placeholder),
+            "versions_panel": url_for("ui.versions_panel", flow_id=flow.id),
+            "flow_page": url_for("ui.flow_detail", flow_id=flow.id),
+        },
+    }

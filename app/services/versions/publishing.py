@@ -1,0 +1,126 @@
+"""Publish flow documents as immutable versions, and roll back by republishing.
+
+Why here and not in views: the API, the CLI and (later) the canvas all publish, and each must get
+the same guarantees: an invalid document changes nothing and reports every problem by node id; a
+save that changes nothing publishes nothing; two concurrent saves never both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+import flows
+from app.extensions import db
+from app.models import Flow, FlowVersion, User, Workspace
+from app.models.types import utcnow
+from app.services.triggers import trigger_sync
+
+
+class InvalidFlow(Exception):
+    """The document has problems; `problems` lists each with its node id."""
+
+    def __init__(self, problems: list[dict]):
+        super().__init__(f"{len(problems)} problem(s) in the flow")
+        self.problems = problems
+
+
+class VersionConflict(Exception):
+    """Someone else published first; the caller must reload before saving."""
+
+    def __init__(self, latest: int, message: str | None = None):
+        super().__init__(message or f"This flow is now at version {latest}; reload it, reapply your change and save again.")
+        self.latest = latest
+
+
+@dataclass
+class PublishResult:
+    flow: Flow
+    version: FlowVersion
+    published: bool
+    secrets: dict[str, str] = field(default_factory=dict)  # node id -> trigger secret, shown once
+
+
+def fingerprint(document: dict) -> str:
+    return hashlib.sha256(flows.canonical_json(document).encode()).hexdigest()
+
+
+def _check(document) -> None:
+    problems = flows.validate(document)
+    if problems:
+        raise InvalidFlow([p.to_dict() for p in problems])
+
+
+def create_flow(workspace: Workspace, document, user: User | None, name: str | None = None) -> PublishResult:
+    """Create a flow and publish its first version."""
+    _check(document)
+    flow_name = (name or document.get("name") or "Untitled flow").strip()[:200] or "Untitled flow"
+    flow = Flow(workspace_id=workspace.id, name=flow_name, description=str(document.get("description") or "")[:2000])
+    db.session.add(flow)
+    db.session.flush()
+    return _publish(flow, document, user, note="created")
+
+
+def create_empty_flow(workspace: Workspace, name: str) -> Flow:
+    """Create a flow with nothing published yet: the canvas starts empty, the first save is version 1."""
+    flow = Flow(workspace_id=workspace.id, name=name.strip()[:200] or "Untitled flow", latest_version=0)
+    db.session.add(flow)
+    db.session.flush()
+    return flow
+
+
+def save_flow(flow: Flow, document, user: User | None, base_version: int | None = None,
+              note: str = "") -> PublishResult:
+    """Publish `document` as version N+1 unless it equals the latest version."""
+    _check(document)
+    if base_version is not None and base_version != flow.latest_version:
+        raise VersionConflict(flow.latest_version)
+    latest = latest_version(flow)
+    if latest is not None and latest.fingerprint == fingerprint(document):
+        return PublishResult(flow=flow, version=latest, published=False)
+    return _publish(flow, document, user, note=note if latest else "created")
+
+
+def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
+    """Republish version `number`'s document as a new version (history is never rewritten)."""
+    old = get_version(flow, number)
+    if old is None:
+        raise LookupError(number)
+    return _publish(flow, old.document, user, note=f"rollback to version {number}")
+
+
+def _publish(flow: Flow, document: dict, user: User | None, note: str) -> PublishResult:
+    number = flow.latest_version + 1
+    version = FlowVersion(flow_id=flow.id, number=number, document=document, fingerprint=fingerprint(document),
+                          note=note, created_by_id=user.id if user else None)
+    flow.latest_version = number
+    flow.updated_at = utcnow()
+    if document.get("name"):
+        flow.name = str(document["name"])[:200]
+    db.session.add(version)
+    try:
+        db.session.flush()
+        problems, secrets = trigger_sync.sync(flow, document)
+        if problems:
+            db.session.rollback()
+            raise InvalidFlow(problems)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        db.session.refresh(flow)
+        raise VersionConflict(flow.latest_version,
+                              "Another save of this flow, or of a flow using the same trigger key, happened at "
+                              "the same moment; reload and save again.") from None
+    return PublishResult(flow=flow, version=version, published=True, secrets=secrets)
+
+
+def latest_version(flow: Flow) -> FlowVersion | None:
+    return get_version(flow, flow.latest_version) if flow.latest_version else None
+
+
+def get_version(flow: Flow, number: int) -> FlowVersion | None:
+    return db.session.execute(
+        db.select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == number)
+    ).scalar_one_or_none()

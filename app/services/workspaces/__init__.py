@@ -1,0 +1,2 @@
+"""Workspaces and who acts in them: users, API keys, bearer tokens and encrypted credentials.
+"""

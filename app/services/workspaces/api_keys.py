@@ -1,0 +1,93 @@
+"""Create and resolve workspace API keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select, update
+
+from app.extensions import db
+from app.models import ALL_SCOPES, ApiKey, Flow, User, Workspace
+from app.models.types import iso, utcnow
+from app.json_body import listed
+from app.services.workspaces.tokens import API_KEY_PREFIX, hash_token, new_token
+
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def create_api_key(workspace: Workspace, name: str, scopes: list[str] | None = None,
+                   flow_ids: list[str] | None = None, created_by: User | None = None) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plain text, which is never retrievable again.
+
+    No `scopes` means every scope (the CLI's historical behaviour); `flow_ids` None means every flow.
+    """
+    token = new_token(API_KEY_PREFIX)
+    key = ApiKey(workspace_id=workspace.id, name=name, prefix=token[:10], key_hash=hash_token(token),
+                 scopes=list(scopes) if scopes else list(ALL_SCOPES),
+                 flow_ids=list(flow_ids) if flow_ids is not None else None,
+                 created_by_id=created_by.id if created_by else None)
+    db.session.add(key)
+    return key, token
+
+
+# Built once: every API-key-authenticated request runs it.
+_LIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+
+
+def find_api_key(token: str) -> ApiKey | None:
+    """Return the live key for `token` and note its use (at most once a minute per key)."""
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    key = db.session.execute(_LIVE_KEY, {"key_hash": hash_token(token)}).scalar_one_or_none()
+    if key is not None:
+        _note_use(key)
+    return key
+
+
+def _note_use(key: ApiKey) -> None:
+    """Record when a key was last used without a write per request (a busy key is hot)."""
+    now = utcnow()
+    if key.last_used_at is not None and (now - key.last_used_at).total_seconds() < LAST_USED_RESOLUTION_SECONDS:
+        return
+    db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    key.last_used_at = now
+
+
+class KeyRequestError(ValueError):
+    """The requested key settings are invalid; the message names the field."""
+
+
+def checked_key_settings(workspace: Workspace, name, scopes, flow_ids, limit_to: ApiKey | None = None
+                         ) -> tuple[str, list[str], list[str] | None]:
+    """Validate a key request; `limit_to` (the calling key) caps what the new key may get.
+
+    A key can never mint a more powerful key than itself: its scopes and flows are the ceiling.
+    """
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise KeyRequestError("name must be a non-empty string of at most 200 characters.")
+    if scopes is None:
+        scopes = list(limit_to.scopes) if limit_to is not None else list(ALL_SCOPES)
+    if not isinstance(scopes, list) or not scopes or any(s not in ALL_SCOPES for s in scopes):
+        raise KeyRequestError(f"scopes must be a non-empty list drawn from {', '.join(ALL_SCOPES)}.")
+    if flow_ids is not None:
+        if not isinstance(flow_ids, list) or any(not isinstance(f, str) for f in flow_ids) or len(flow_ids) > 1000:
+            raise KeyRequestError("flow_ids must be a list of at most 1000 flow ids, or null for every flow.")
+        known = set(db.session.execute(db.select(Flow.id).where(Flow.workspace_id == workspace.id,
+                                                                Flow.id.in_(flow_ids))).scalars())
+        missing = [f for f in flow_ids if f not in known]
+        if missing:
+            raise KeyRequestError(f"flow_ids holds unknown flow(s): {listed(missing)}.")
+    if limit_to is not None:
+        extra = sorted(set(scopes) - set(limit_to.scopes))
+        if extra:
+            raise KeyRequestError(f"This key cannot grant scopes it does not have: {', '.join(extra)}.")
+        if limit_to.flow_ids is not None and (flow_ids is None or set(flow_ids) - set(limit_to.flow_ids)):
+            raise KeyRequestError("This key is limited to some flows; the new key must be limited to those too.")
+    return name.strip(), sorted(set(scopes), key=ALL_SCOPES.index), (sorted(set(flow_ids)) if flow_ids is not None
+                                                                     else None)
+
+
+def api_key_dict(key: ApiKey) -> dict:
+    return {"id": key.id, "name": key.name, "prefix": key.prefix, "scopes": key.scopes, "flow_ids": key.flow_ids,
+            "created_at": iso(key.created_at), "last_used_at": iso(key.last_used_at),
+            "revoked_at": iso(key.revoked_at), "active": key.revoked_at is None}

@@ -1,0 +1,287 @@
+// The field widgets of the config forms (canvas-forms.js renders the form around them).
+// Each takes the form's state `f` (its `working` config, `readOnly`, `emitInput`, `emitCommit`,
+// `redraw`) and the path `parts` of the value it edits inside the config.
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const { el, pathString, getAt, setAt, defaultFor, singular, humanize } = SB.forms;
+
+  function objectFields(f, objSchema, parts) {
+    const box = el("div", { class: "fields" });
+    const required = new Set(objSchema.required || []);
+    const props = objSchema.properties || {};
+    // "x-order" keeps the declared order: the JSON on its way here may have sorted keys.
+    const order = (objSchema["x-order"] || []).filter((key) => key in props);
+    for (const key of order.concat(Object.keys(props).filter((key) => !order.includes(key)))) {
+      box.append(field(f, props[key], parts.concat(key), required.has(key), objSchema));
+    }
+    return box;
+  }
+
+  function labelFor(prop, parts, required) {
+    const title = prop.title || humanize(parts[parts.length - 1]);
+    return el("span", { class: "label" }, title, required ? el("span", { class: "req", title: "required", text: " *" }) : null);
+  }
+
+  function help(prop) {
+    return prop.description ? el("small", { class: "help", text: prop.description }) : null;
+  }
+
+  function wrap(parts, ...children) {
+    return el("div", { class: "field", "data-path": pathString(parts) }, ...children);
+  }
+
+  function field(f, prop, parts, required, parentSchema) {
+    const value = getAt(f.working, parts);
+    if (prop.type === "array" && prop.items && prop.items.type === "object") return listField(f, prop, parts, required);
+    if (prop.type === "object" && prop.properties) {
+      return wrap(parts, el("fieldset", {}, el("legend", {}, labelFor(prop, parts, required)), help(prop),
+        objectFields(f, prop, parts)));
+    }
+    if (prop.type === "object" && prop.additionalProperties && typeof prop.additionalProperties === "object") {
+      return keyValueField(f, prop, parts, required);
+    }
+    if (prop.type === "boolean") {
+      const box = el("input", {
+        type: "checkbox", checked: value === undefined ? !!prop.default : !!value, disabled: f.readOnly,
+        "data-field": pathString(parts),
+        onchange: (e) => { setAt(f.working, parts, e.target.checked); f.emitInput(); f.emitCommit(); },
+      });
+      return wrap(parts, el("label", { class: "check" }, box, labelFor(prop, parts, required)), help(prop));
+    }
+    const control = prop.enum ? enumControl(f, prop, parts, value, required, parentSchema)
+      : prop["x-widget"] === "input-select" ? inputSelectControl(f, parts)
+      : prop["x-widget"] === "credential" ? credentialControl(f, parts, value)
+      : prop.type === undefined ? freeValueControl(f, parts, value)
+      : prop.type === "array" || prop.type === "object" ? jsonControl(f, parts, value)
+      : textControl(f, prop, parts, value, required);
+    return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), help(prop));
+  }
+
+  function textControl(f, prop, parts, value, required) {
+    const numeric = prop.type === "number" || prop.type === "integer";
+    const multiLine = prop["x-widget"] === "template";
+    const mono = multiLine || prop["x-widget"] === "template-inline";
+    // Numbers that do not parse are kept as text so the server can name the mistake.
+    const parse = (raw) => {
+      if (!numeric) return raw === "" && !required ? undefined : raw;
+      if (raw.trim() === "") return undefined;
+      const number = Number(raw);
+      return Number.isFinite(number) ? number : raw;
+    };
+    const attrs = {
+      class: mono ? "mono" : null, disabled: f.readOnly, "data-field": pathString(parts),
+      placeholder: prop.default !== undefined && prop.default !== "" ? `default: ${prop.default}` : null,
+      maxlength: prop.maxLength, min: prop.minimum, max: prop.maximum,
+      step: prop.type === "integer" ? 1 : numeric ? "any" : null,
+      spellcheck: mono ? "false" : null,
+      oninput: (e) => { setAt(f.working, parts, parse(e.target.value)); f.emitInput(); },
+      onchange: f.emitCommit,
+    };
+    const shown = value === undefined ? "" : String(value);
+    if (prop["x-widget"] === "cron" && SB.cron) return cronControl(f, parts, { ...attrs, class: "mono", type: "text", value: shown });
+    if (multiLine) {
+      const area = el("textarea", { ...attrs, rows: 4 });
+      area.value = shown;
+      return area;
+    }
+    return el("input", { ...attrs, type: numeric ? "number" : "text", value: shown });
+  }
+
+  // The cron picker writes the expression, which stays editable as text (canvas-cron.js).
+  function cronControl(f, parts, attrs) {
+    const input = el("input", attrs);
+    const cron = SB.cron.picker(input, {
+      readOnly: f.readOnly,
+      onPick: (expression) => { setAt(f.working, parts, expression); f.emitInput(); f.emitCommit(); },
+    });
+    input.addEventListener("input", () => cron.sync());
+    return el("span", { class: "cron-field" }, cron.element, input);
+  }
+
+  // A select that sets the value to the chosen option ("" leaves it unset).
+  function choice(f, parts, read = (v) => v) {
+    return el("select", {
+      disabled: f.readOnly, "data-field": pathString(parts),
+      onchange: (e) => { setAt(f.working, parts, e.target.value === "" ? undefined : read(e.target.value)); f.emitInput(); f.emitCommit(); },
+    });
+  }
+
+  function enumControl(f, prop, parts, value, required, parentSchema) {
+    // A start input's type decides how its untyped default is edited: redraw on change.
+    const shapesSiblings = Object.values((parentSchema && parentSchema.properties) || {}).some((p) => p.type === undefined && !p.enum);
+    const select = choice(f, parts);
+    if (shapesSiblings) select.addEventListener("change", () => f.redraw());
+    if (!required || value === undefined) {
+      select.append(el("option", { value: "", text: prop.default !== undefined ? `(default: ${humanize(prop.default)})` : "(not set)" }));
+    }
+    for (const option of prop.enum) {
+      select.append(el("option", { value: option, selected: option === value, text: humanize(option) }));
+    }
+    return select;
+  }
+
+  // A select whose options are the start node's declared inputs (message_input).
+  function inputSelectControl(f, parts) {
+    const select = choice(f, parts);
+    const fill = () => {
+      const current = getAt(f.working, parts);
+      const names = (f.working.inputs || []).map((input) => input && input.name).filter(Boolean);
+      if (current && !names.includes(current)) names.push(current); // keep a stale choice visible
+      select.replaceChildren(el("option", { value: "", text: "(none)" }),
+        ...names.map((n) => el("option", { value: n, selected: n === current, text: n })));
+    };
+    fill();
+    f.refreshers.push(fill);
+    return select;
+  }
+
+  // A workspace credential, chosen by name; the names come with the page (never the secrets).
+  function credentialControl(f, parts, value) {
+    const names = (f.options.credentials || []).slice();
+    if (value && !names.includes(value)) names.push(value); // keep a deleted one visible: the server names it
+    const select = choice(f, parts);
+    select.append(el("option", { value: "", text: names.length ? "(none)" : "(none: add one under Credentials)" }),
+      ...names.map((n) => el("option", { value: n, selected: n === value, text: n })));
+    return select;
+  }
+
+  // An untyped value (a start input's default): read it as the type chosen next to it.
+  function freeValueControl(f, parts, value) {
+    const typeOf = () => getAt(f.working, parts.slice(0, -1).concat("type")) || "string";
+    if (typeOf() === "boolean") {
+      const select = choice(f, parts, (v) => v === "true");
+      for (const [v, label] of [["", "(no default)"], ["true", "true"], ["false", "false"]]) {
+        select.append(el("option", { value: v, selected: String(value) === v || (v === "" && value === undefined), text: label }));
+      }
+      return select;
+    }
+    const shown = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+    return el("input", {
+      type: "text", value: shown, disabled: f.readOnly, "data-field": pathString(parts), class: "mono",
+      placeholder: "(no default)",
+      oninput: (e) => { setAt(f.working, parts, readValue(e.target.value, typeOf())); f.emitInput(); },
+      onchange: f.emitCommit,
+    });
+  }
+
+  // Lists of plain values and free-form objects: edited as JSON.
+  function jsonControl(f, parts, value) {
+    const area = el("textarea", {
+      class: "mono", rows: 3, disabled: f.readOnly, "data-field": pathString(parts), spellcheck: "false",
+      placeholder: "JSON, e.g. [\"a\", \"b\"]",
+      oninput: (e) => { setAt(f.working, parts, readValue(e.target.value, "json")); f.emitInput(); },
+      onchange: f.emitCommit,
+    });
+    area.value = value === undefined ? "" : JSON.stringify(value, null, 2);
+    return area;
+  }
+
+  function readValue(raw, type) {
+    if (raw === "") return undefined;
+    if (type === "string") return raw;
+    try { return JSON.parse(raw); } catch (err) { return raw; } // the server names the mismatch
+  }
+
+  // Repeatable group: start inputs, condition branches and their conditions.
+  function listField(f, prop, parts, required) {
+    const items = Array.isArray(getAt(f.working, parts)) ? getAt(f.working, parts) : [];
+    const noun = singular(prop.title);
+    const list = el("div", { class: "list" });
+    items.forEach((item, index) => {
+      const itemParts = parts.concat(index);
+      const summary = item && (item.name || item.port || item.label);
+      list.append(el("div", { class: "list-item", "data-path": pathString(itemParts) },
+        el("div", { class: "list-item-head" },
+          el("strong", { text: `${noun} ${index + 1}` }), summary ? el("span", { class: "muted", text: ` · ${summary}` }) : null,
+          f.readOnly ? null : itemTools(f, prop, parts, items, index, noun)),
+        objectFields(f, prop.items, itemParts)));
+    });
+    const add = f.readOnly ? null : el("button", {
+      type: "button", class: "add", "data-action": "add-item", "data-list": pathString(parts),
+      disabled: prop.maxItems && items.length >= prop.maxItems,
+      onclick: () => addItem(f, prop, parts, items),
+    }, `+ Add ${noun.toLowerCase()}`);
+    return el("div", { class: "field list-field", "data-path": pathString(parts) },
+      el("div", { class: "list-title" }, labelFor(prop, parts, required)), help(prop),
+      items.length ? list : el("p", { class: "muted small", text: `No ${prop.title ? prop.title.toLowerCase() : "items"} yet.` }), add);
+  }
+
+  function itemTools(f, prop, parts, items, index, noun) {
+    return el("span", { class: "item-tools" },
+      el("button", { type: "button", class: "icon", title: "Move up", "aria-label": `Move ${noun} ${index + 1} up`, disabled: index === 0,
+        onclick: () => move(f, parts, index, -1) }, "↑"),
+      el("button", { type: "button", class: "icon", title: "Move down", "aria-label": `Move ${noun} ${index + 1} down`,
+        disabled: index === items.length - 1, onclick: () => move(f, parts, index, 1) }, "↓"),
+      el("button", { type: "button", class: "icon danger", title: `Remove this ${noun.toLowerCase()}`,
+        "aria-label": `Remove ${noun} ${index + 1}`, "data-action": "remove-item",
+        disabled: prop.minItems && items.length <= prop.minItems, onclick: () => removeItem(f, parts, index) }, "✕"));
+  }
+
+  function addItem(f, prop, parts, items) {
+    const item = defaultFor(prop.items);
+    // Names and ports must be unique and match a pattern: suggest one instead of leaving "".
+    for (const key of ["name", "port"]) {
+      if (item && item[key] === "") {
+        const stem = singular(prop.title).toLowerCase().replace(/[^a-z0-9_]/g, "_");
+        let n = items.length + 1;
+        while (items.some((other) => other && other[key] === `${stem}_${n}`)) n += 1;
+        item[key] = `${stem}_${n}`;
+      }
+    }
+    changeList(f, parts, items.concat([item]));
+  }
+
+  function removeItem(f, parts, index) {
+    const items = getAt(f.working, parts).slice();
+    items.splice(index, 1);
+    changeList(f, parts, items);
+  }
+
+  function move(f, parts, index, delta) {
+    const items = getAt(f.working, parts).slice();
+    [items[index], items[index + delta]] = [items[index + delta], items[index]];
+    changeList(f, parts, items);
+  }
+
+  function changeList(f, parts, items) {
+    setAt(f.working, parts, items);
+    f.emitInput(); f.emitCommit(); f.redraw();
+  }
+
+  // Key/value list (reply data): rows stay in the DOM; the object is rebuilt from them.
+  function keyValueField(f, prop, parts, required) {
+    const rows = el("div", { class: "kv-rows" });
+    const valueSchema = prop.additionalProperties;
+    const mono = valueSchema["x-widget"] === "template" || valueSchema["x-widget"] === "template-inline";
+    const sync = () => {
+      const object = {};
+      rows.querySelectorAll(".kv-row").forEach((row) => {
+        const key = row.querySelector(".kv-key").value;
+        if (key !== "") object[key] = row.querySelector(".kv-value").value; // unnamed rows wait for a name
+      });
+      setAt(f.working, parts, Object.keys(object).length ? object : undefined);
+      f.emitInput();
+    };
+    const addRow = (key, value) => {
+      const row = el("div", { class: "kv-row" },
+        el("input", { class: "kv-key", type: "text", value: key, placeholder: (prop.propertyNames && prop.propertyNames.title) || "name",
+          "aria-label": "Field name", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit }),
+        el("input", { class: `kv-value${mono ? " mono" : ""}`, type: "text", value, placeholder: valueSchema.title || "value",
+          "aria-label": "Field value", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit }),
+        f.readOnly ? null : el("button", { type: "button", class: "icon danger", title: "Remove", "aria-label": "Remove field",
+          onclick: () => { row.remove(); sync(); f.emitCommit(); } }, "✕"));
+      rows.append(row);
+      return row;
+    };
+    for (const [key, value] of Object.entries(getAt(f.working, parts) || {})) addRow(key, value);
+    const add = f.readOnly ? null : el("button", {
+      type: "button", class: "add", "data-action": "add-row",
+      onclick: () => addRow("", "").querySelector(".kv-key").focus(),
+    }, "+ Add field");
+    return el("div", { class: "field kv-field", "data-path": pathString(parts) },
+      el("div", { class: "list-title" }, labelFor(prop, parts, required)), help(prop), rows, add);
+  }
+
+  SB.formFields = { objectFields };
+})();
