@@ -5,7 +5,7 @@ the sweeper that rescues it and the user who cancels it, often at the same momen
 transition here applies only while the run is still in the state it leaves (a conditional
 UPDATE that reports whether it matched), so of two actors racing on one run exactly one wins,
 and the rule for each transition is written once. No other module writes `runs.status`
-(tests/app/test_run_lifecycle.py checks the source).
+(tests/app/services/runs/test_run_lifecycle.py checks the source).
 
     queued ──claim──▶ running ──finish──▶ succeeded | failed | canceled | timed_out
     queued ──discard──▶ discarded       queued | waiting ──cancel──▶ canceled

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from tests.app.test_node_library_stack import clock_process  # noqa: F401 - the scheduler process fixture
+from tests.app.worker.test_node_library_stack import clock_process  # noqa: F401 - the scheduler process fixture
 from tests.app.trigger_helpers import bearer
 from tests.conftest import wait_for
 

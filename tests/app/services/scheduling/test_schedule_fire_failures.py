@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from tests.app.flowdocs import schedule_flow
-from tests.app.test_schedules import process, runs_of, trigger_row
+from tests.app.services.scheduling.test_schedules import process, runs_of, trigger_row
 from tests.app.trigger_helpers import bearer
 
 

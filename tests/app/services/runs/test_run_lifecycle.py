@@ -14,7 +14,7 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 OWNER = ROOT / "app" / "services" / "runs" / "lifecycle.py"
 _RUNS_STATEMENT = re.compile(r"\b(update|insert)\(\s*(Run|RUNS|Run\.__table__)\s*\)"
                              r"|\b(RUNS|Run\.__table__)\.(update|insert)\(")

@@ -15,7 +15,7 @@ import pytest
 from tests.app.flowdocs import echo_flow
 from tests.app.trigger_helpers import bearer, run_rows
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "flows" / "examples" / "openai_assistant.json"
+EXAMPLE = Path(__file__).resolve().parents[3] / "flows" / "examples" / "openai_assistant.json"
 MODEL = "switchboard-assistant"
 
 
