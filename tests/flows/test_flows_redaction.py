@@ -36,7 +36,7 @@ ENCODERS = {
 
 
 def _json_u(text: str, case: str) -> str:
-    """Escape every character as \\uXXXX (surrogate pairs above the BMP), in the given hex case."""
+    """Escape every character as a JSON \\u escape of four hex digits (surrogate pairs above the BMP), in the given hex case."""
     units = text.encode("utf-16-be")
     return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04{case}}" for i in range(0, len(units), 2))
 
