@@ -139,6 +139,14 @@ def bounded(time_limit: float) -> Iterator[None]:
 
 
 @contextmanager
+def memory_scope() -> Iterator[None]:
+    """Hold the render memory cap for a whole block of renders (a run), so each render inside
+    only counts itself in instead of reading the process's size and setting the limit again."""
+    with _memory_cap(RENDER_MEMORY_BYTES):
+        yield
+
+
+@contextmanager
 def _interrupt(time_limit: float | None) -> Iterator[None]:
     """Interrupt the block once it has run `time_limit` seconds (the handler checks the deadline)."""
     if time_limit is None:
