@@ -13,6 +13,7 @@ from typing import Callable
 from app.urls import public_url
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -92,20 +93,37 @@ def queue_run(run: Run, flow: Flow, on_refused: Callable[[Run], None] | None = N
     """Enqueue a committed run (a discarded one is never queued).
 
     When Redis refuses the job, mark the run canceled (after `on_refused`, in the same commit)
-    and raise QueueUnavailable.
+    and raise QueueUnavailable. If the database fails too, the run stays committed and queued:
+    that is an accepted run (the sweeper queues it once Redis is back), so no error is raised,
+    and the caller answers as for any queued run instead of saying nothing was saved.
     """
     if run.status is RunStatus.DISCARDED:
         return
     try:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)
     except RedisError as exc:
+        if not _cancel_unqueued(run, on_refused):
+            log.error("run_id=%s state=queued reason=queue-and-database-unavailable; the sweeper queues it", run.id)
+            return
         log.error("run_id=%s state=canceled reason=queue-unavailable error=%s", run.id, exc)
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def _cancel_unqueued(run: Run, on_refused: Callable[[Run], None] | None) -> bool:
+    """Mark a run the queue refused canceled; False when the database failed (the run stays queued)."""
+    try:
         if on_refused is not None:
             on_refused(run)
         lifecycle.cancel_unqueued(run.id, run.job_id, utcnow())
         db.session.commit()
-        _refresh_outcome(run)
-        raise QueueUnavailable(str(exc)) from exc
+    except SQLAlchemyError:
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        return False
+    _refresh_outcome(run)
+    return True
 
 
 MAX_RUN_TIMEOUT_SECONDS = 24 * 3600

@@ -147,6 +147,42 @@ def test_a_request_the_queue_refuses_frees_its_key_and_body_for_the_retry(app, c
     assert len(runs) == 2 and runs[1].status.value != "canceled"
 
 
+def test_a_run_the_queue_and_then_the_database_refuse_is_kept_queued_and_answered_as_accepted(
+        app, client, api_key, queue_down):
+    """Redis refuses the job, then the database refuses to mark the run canceled: the run stays
+    committed and queued, so the caller is told it was accepted (the sweeper queues it later),
+    never "nothing was saved" about a run that will execute."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    sender = Door(client, api_key, "hook")
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+        statements = (["CREATE TRIGGER test_fault_cancel BEFORE UPDATE ON runs BEGIN SELECT 1 FROM database_gone; END"]
+                      if sqlite else
+                      ["CREATE FUNCTION test_fault_cancel() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE "
+                       "EXCEPTION 'the database is shutting down' USING ERRCODE = 'admin_shutdown'; END $$",
+                       "CREATE TRIGGER test_fault_cancel BEFORE UPDATE ON runs FOR EACH ROW "
+                       "EXECUTE FUNCTION test_fault_cancel()"])
+        drop = (["DROP TRIGGER IF EXISTS test_fault_cancel"] if sqlite else
+                ["DROP TRIGGER IF EXISTS test_fault_cancel ON runs", "DROP FUNCTION IF EXISTS test_fault_cancel()"])
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    try:
+        answer = sender.send("deploy", key="order-9", client=queue_down)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for statement in drop:
+                    conn.execute(text(statement))
+    assert answer.status_code == 202, answer.json
+    (kept,) = run_rows(app)
+    assert kept.status.value == "queued" and kept.id == sender.run_id(answer)
+
+
 REFUSALS = {
     # what is sent first, its status, and the corrected request sent again with the same key
     "invalid inputs": ({"text": "hi", "nope": 1}, {}, 400, {"text": "hi"}),
