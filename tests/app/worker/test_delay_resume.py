@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from tests.app.worker.test_node_library_stack import clock_process  # noqa: F401 - the scheduler process fixture
 from tests.app.trigger_helpers import bearer
 from tests.conftest import wait_for
 
@@ -37,7 +36,7 @@ def _publish(client, api_key, document: dict) -> tuple[str, str]:
     return created["id"], "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
 
 
-def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack, clock_process):  # noqa: F811
+def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack, clock_process):
     _, path = _publish(client, api_key, delay_flow(2))
     # Several runs, started at different fractions of a second: the scheduler's timers have
     # whole-second resolution, so each phase of the second is its own case.
@@ -60,7 +59,7 @@ def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack
 
 
 def test_a_delay_longer_than_the_time_limit_does_not_time_the_run_out(app, client, api_key, stack,
-                                                                       clock_process):  # noqa: F811
+                                                                       clock_process):
     """The limit counts active time: a 1 s limit, a 2 s wait, and the run still succeeds."""
     flow_id, path = _publish(client, api_key, delay_flow(2))
     patched = client.patch(f"/api/v1/flows/{flow_id}", json={"run_timeout_seconds": 1}, headers=bearer(api_key))

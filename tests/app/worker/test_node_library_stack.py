@@ -6,14 +6,12 @@ separate `worker.py` process that reaches them over TCP (the test stack allows 1
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
 
 import flows
-from tests.conftest import ROOT, wait_for
+from tests.conftest import wait_for
 from tests.stubs import provider, service
 from tests.app.trigger_helpers import bearer
 
@@ -75,22 +73,6 @@ def every_node_flow(llm_url: str, service_url: str, delay_seconds: float = 2) ->
 def stubs():
     with provider() as llm, service() as svc:
         yield llm, svc
-
-
-@pytest.fixture
-def clock_process(stack):
-    """The scheduler process (rq-scheduler's clock + sweeper), as in production."""
-    log = open(stack.instance_path / "clock.log", "ab")
-    process = subprocess.Popen([sys.executable, "worker.py", "--scheduler"], cwd=ROOT, env=stack.env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
 
 
 def _credentials(client, api_key):
