@@ -23,7 +23,7 @@ from app.services.runs import records
 from app.services.runs.run_start import run_now
 from app.services.runs.replay import replay, trigger_request
 from app.services.versions.presenters import flow_dict, version_dict
-from app.services.triggers.trigger_body import parse_json_object
+from app.json_body import parse_json_object
 from app.trigger_types import MANUAL
 from app.trigger_types import registry as trigger_types
 

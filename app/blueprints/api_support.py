@@ -1,7 +1,6 @@
 """Shared pieces of the JSON API views: body parsing with an allow-list, and the API key's flow filter.
 
-Loading a resource is `app.blueprints.loaders` (re-exported here for the views that import it
-from this module).
+Loading a resource is `app.blueprints.loaders`.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 from flask import request
 
 from app.auth import api_principal
-from app.blueprints.loaders import load_flow, load_run  # noqa: F401  (re-exported)
 from app.errors import ApiError
 from app.models import Flow
 from app.json_body import BodyError, listed, parse_json_object

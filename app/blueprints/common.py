@@ -15,7 +15,7 @@ from app.services.triggers.rate_limit import RateLimited
 from app.services.runs.run_start import DuplicateBody
 from app.services.runs.records import QueueUnavailable
 from app.services.runs.start_request import NotPublished
-from app.services.triggers.trigger_body import BodyError
+from app.json_body import BodyError
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from app.services.workspaces.api_keys import find_api_key
 from app.services.runs.run_start import Started
 from app.services.runs.start_request import NotPublished
 from app.services.workspaces.tokens import bearer_token
-from app.services.triggers.trigger_body import BodyError, parse_json_object
+from app.json_body import BodyError, parse_json_object
 from app.trigger_types import OPENAI, started_by
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")

@@ -15,9 +15,9 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, or_
 
 from app.auth import api_principal
-from app.blueprints.api_support import json_body, load_flow
+from app.blueprints.api_support import json_body
 from app.blueprints.common import invoke_errors, publish_errors
-from app.blueprints.loaders import load_trigger
+from app.blueprints.loaders import load_flow, load_trigger
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus

@@ -26,7 +26,7 @@ from app.services.versions.canvas_data import canvas_data
 from app.services.versions.presenters import live_triggers, trigger_url
 from app.services.runs.run_start import run_now as start_run_now
 from app.services.runs.start_request import NotPublished, published_version
-from app.services.triggers.trigger_body import BodyError
+from app.json_body import BodyError
 from app.services.triggers.trigger_sync import set_new_secret
 from app.services.versions.version_diff import diff_versions
 from app.services.triggers.webhook_signing import new_signing_secret

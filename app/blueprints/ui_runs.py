@@ -23,7 +23,7 @@ from app.services.runs import records
 from app.services.runs.start_request import NotPublished
 from app.services.runs.replay import replay, trigger_request
 from app.services.runs.run_view import timeline
-from app.services.triggers.trigger_body import BodyError
+from app.json_body import BodyError
 
 LIVE_POLL = "every 2s"
 

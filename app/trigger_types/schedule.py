@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.services.scheduling import schedule_info
-from app.services.triggers.trigger_body import BodyError, inputs_from_body
+from app.services.triggers.trigger_body import inputs_from_body
+from app.json_body import BodyError
 from app.trigger_types.base import CLOCK, TriggerAdapter, problem
 
 

@@ -19,8 +19,9 @@ from app.services.triggers import rate_limit
 from app.services.versions.parsed_versions import PublishedVersion
 from app.services.runs.replay import safe_headers
 from app.services.runs.run_start import Started, start
-from app.services.runs.start_request import StartRequest, body_hash, published_version
-from app.services.triggers.trigger_body import BodyError, inputs_from_body
+from app.services.runs.start_request import StartRequest, published_version
+from app.services.triggers.trigger_body import inputs_from_body
+from app.json_body import BodyError
 from app.services.triggers.trigger_request import TriggerRequest
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
@@ -187,7 +188,7 @@ def start_request(flow: Flow, version: PublishedVersion, trigger: Trigger, chat:
                               environment="openai",
                               idempotency_key=idempotency_header.strip() if idempotency_header else None)
     return StartRequest(flow=flow, version=version, trigger=trigger, source="openai", inputs=inputs,
-                        request_id=request_id, contract=contract, with_session=True, fingerprint=body_hash(body),
+                        request_id=request_id, contract=contract, with_session=True, hashed_body=body,
                         headers=headers, body=body, history=chat.history,
                         payload={"openai": {"model": chat.model, "system": chat.system, **chat.options}})
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Callable
 
 from jsonschema import Draft202012Validator
@@ -26,7 +27,8 @@ import flows
 from app.models import Flow, Trigger
 from app.services.versions import parsed_versions
 from app.services.versions.parsed_versions import PublishedVersion
-from app.services.triggers.trigger_body import MESSAGE_ALIASES, BodyError, inputs_from_body
+from app.services.triggers.trigger_body import MESSAGE_ALIASES, inputs_from_body
+from app.json_body import BodyError
 from app.services.triggers.trigger_request import TriggerRequest, parse
 
 
@@ -47,7 +49,7 @@ class StartRequest:
     # The trigger contract: session key, contact, idempotency key, out_id, claim and discard times.
     contract: TriggerRequest | None = None
     with_session: bool = False
-    fingerprint: str | None = None  # the body's hash, for idempotency and duplicate bodies; None: no body
+    hashed_body: dict | None = None  # what `fingerprint` identifies (None or {}: no body)
     headers: dict | None = None  # the request's headers minus secrets, kept for the run's record
     body: dict | None = None  # the body as received, kept for the run's record
     payload: dict = field(default_factory=dict)  # more for `trigger.*`: openai, replay_of, planned_at...
@@ -58,6 +60,15 @@ class StartRequest:
     refusal: str | None = None
     # Writes that belong in the run's transaction (a schedule's claim); False: start nothing.
     prepare: Callable[[str], bool] | None = None
+
+    @cached_property
+    def fingerprint(self) -> str | None:
+        """The body's hash, for idempotency keys and duplicate bodies; None for an empty body.
+
+        Computed on first use: most requests carry neither a key nor a duplicate-body setting,
+        and canonical JSON plus SHA-256 of every body was work on the trigger's hot path.
+        """
+        return body_hash(self.hashed_body) if self.hashed_body else None
 
     @property
     def idempotency_key(self) -> str | None:
@@ -99,7 +110,7 @@ def for_trigger_body(flow: Flow, trigger: Trigger, body: dict, *, source: str, r
     contract, inputs = parse_trigger_body(body, trigger.config, version, idempotency_header)
     return StartRequest(flow=flow, version=version, trigger=trigger, source=source, inputs=inputs,
                         request_id=request_id, contract=contract, with_session=with_session,
-                        fingerprint=body_hash(body) if body else None, headers=headers,
+                        hashed_body=body, headers=headers,
                         body=body if keep_body else None)
 
 

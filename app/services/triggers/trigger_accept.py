@@ -14,7 +14,7 @@ from app.services.triggers import rate_limit
 from app.services.runs.replay import safe_headers
 from app.services.runs.run_start import DuplicateBody, Started, start
 from app.services.runs.start_request import body_hash, for_trigger_body
-from app.services.triggers.trigger_body import parse_json_object
+from app.json_body import parse_json_object
 from app.trigger_types import registry as trigger_types
 
 

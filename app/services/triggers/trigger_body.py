@@ -8,7 +8,7 @@ input: an unknown field is refused rather than silently ignored, so typos surfac
 from __future__ import annotations
 
 import flows
-from app.json_body import BodyError, listed, parse_json_object  # noqa: F401  (re-exported)
+from app.json_body import BodyError, listed
 
 MESSAGE_ALIASES = ("user_message", "text", "instruction")
 

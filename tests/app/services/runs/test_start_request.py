@@ -15,7 +15,7 @@ from app.models import Flow, Trigger
 from app.services.chat import openai_chat
 from app.services.versions.parsed_versions import PublishedVersion
 from app.services.runs.start_request import StartRequest, body_hash, check_filter, parse_trigger_body
-from app.services.triggers.trigger_body import BodyError
+from app.json_body import BodyError
 from tests.app.flowdocs import greeting_flow
 
 
