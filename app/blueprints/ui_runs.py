@@ -23,6 +23,7 @@ from app.services.runs import records
 from app.services.runs.start_request import NotPublished
 from app.services.runs.replay import replay, trigger_request
 from app.services.runs.run_view import timeline
+from app.services.versions.presenters import trigger_name
 from app.json_body import BodyError
 
 LIVE_POLL = "every 2s"
@@ -140,6 +141,7 @@ def conversation_detail(session_id: str):
                                request.args.get("generation", type=int))
     if found.choices:
         return render_template("conversations/choose.html", key=session_id, rows=found.choices,
+                               trigger_name=trigger_name,
                                is_expired=conversations.is_expired), 300
     session_row = found.session
     if session_row is None:

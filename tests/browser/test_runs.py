@@ -115,3 +115,25 @@ def test_a_conversation_reads_as_messages_with_the_runs_behind_each_turn(app, op
     page.locator(".turn").nth(1).locator("a", has_text="run").click()
     page.wait_for_selector("#run-panel [data-run-status=succeeded]")
     assert turns[1][:8] in page.inner_text("#run-panel h1")
+
+
+def test_a_session_id_shared_by_two_triggers_asks_which_conversation_at_1024(app, operator, live_server, page):
+    """The caller's session id in the address finds the conversation; used by two triggers, the
+    page asks which one, naming flows and triggers as people named them (no internal ids)."""
+    from tests.browser.conftest import ARTIFACTS
+
+    one = operator.publish()
+    other = operator.publish(greeting_flow(key="other", name="Billing bot"))
+    operator.call(one, "first question", sessionId="chat-42")
+    operator.call(other, "second question", sessionId="chat-42")
+
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/conversations/chat-42")
+    page.wait_for_selector("[data-choose-conversation]")
+    text = page.inner_text("[data-choose-conversation]")
+    assert "Billing bot · REST" in text and "Pick one" in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # nothing runs off the screen
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "conversation-choose-1024.png"))
+    page.click("text=Billing bot · REST")
+    page.wait_for_selector("text=second question")

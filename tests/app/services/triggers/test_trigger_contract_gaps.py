@@ -74,6 +74,8 @@ def test_a_session_id_used_with_two_triggers_or_twice_is_never_guessed(app, clie
     flows_api.call(other, "to other", sessionId="shared")
     choose = client.get("/conversations/shared")
     assert choose.status_code == 300
+    listing = choose.get_data(as_text=True)
+    assert "Other · REST" in listing and "<code>api</code>" not in listing  # trigger names, not node ids
     links = re.findall(r'href="(/conversations/shared\?trigger=\w+&amp;generation=1)"', choose.get_data(as_text=True))
     assert len(links) == 2
     pages = [client.get(link.replace("&amp;", "&")).get_data(as_text=True) for link in links]
