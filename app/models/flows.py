@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,9 +30,15 @@ class Flow(db.Model):
     run_timeout_seconds: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Archived flows keep their versions and runs (readable) but their triggers answer 404 until restored.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The inputs of the last draft test, so the next test starts from them.
+    test_inputs: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
 
+    # Published versions only: tested drafts (draft=True, negative numbers) never show as versions.
     versions: Mapped[list["FlowVersion"]] = relationship(
-        back_populates="flow", order_by="FlowVersion.number", cascade="all, delete-orphan"
+        back_populates="flow", order_by="FlowVersion.number", cascade="all, delete-orphan",
+        primaryjoin="and_(Flow.id == FlowVersion.flow_id, FlowVersion.draft.is_(False))", viewonly=False,
     )
     triggers: Mapped[list["Trigger"]] = relationship(back_populates="flow", cascade="all, delete-orphan")
 
@@ -46,6 +52,8 @@ class FlowVersion(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict] = mapped_column(JSONType)
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # A draft the editor tested before publishing: numbered -1, -2, … and never listed as a version.
+    draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
