@@ -40,8 +40,45 @@ def parse_json_object(raw: bytes) -> dict:
     if not isinstance(value, dict):
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
         raise BodyError("invalid_body", f"The body must be a JSON object ({{...}}), not {kind}.")
-    _check_storable(value, 0)
+    try:
+        _check_storable(value, 0)
+    except BodyError as exc:
+        where = _bad_text_at(value, "", 0) if exc.code == "invalid_text" else None
+        if where is None:
+            raise
+        raise BodyError(exc.code, f"{exc.message} (in {where})", [{"field": where, "reason": exc.message}]) from None
     return value
+
+
+def _bad_text_at(value, path: str, depth: int) -> str | None:
+    """The field path (`name`, `document.nodes.0.id`) of the first text no column can keep, to name it.
+
+    Only walked after a refusal, so good bodies never pay for building paths.
+    """
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and not _storable_text(key):
+            return f"a field name in {path}" if path else "a field name"
+        if isinstance(item, str) and not _storable_text(item):
+            return here
+        found = _bad_text_at(item, here, depth + 1) if depth < MAX_DEPTH else None
+        if found is not None:
+            return found
+    return None
+
+
+def _storable_text(text: str) -> bool:
+    try:
+        _check_text(text)
+    except BodyError:
+        return False
+    return True
 
 
 def _loads(raw: bytes):

@@ -10,13 +10,14 @@ from flask import Blueprint, jsonify, request
 
 import flows
 from app.auth import api_principal
-from app.blueprints.api_support import flow_filter, json_body as _body
+from app.blueprints.api_support import json_body as _body
 from app.blueprints.loaders import load_flow, load_flow_trigger, load_run, load_version
 from app.blueprints.common import invoke_errors, publish_errors
 from app.blueprints.triggers_api import rotated
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Flow, Scope, Workspace
+from app.services.manage import flow_list, flow_settings
 from app.services.versions import publishing
 from app.services.runs import run_query
 from app.services.runs import records
@@ -24,6 +25,7 @@ from app.services.runs.run_start import run_now
 from app.services.runs.replay import replay, trigger_request
 from app.services.versions.presenters import flow_dict, version_dict
 from app.json_body import parse_json_object
+from app.models.types import iso
 from app.trigger_types import MANUAL
 from app.trigger_types import registry as trigger_types
 
@@ -61,12 +63,19 @@ def validate_flow():
 
 @bp.get("/flows")
 def list_flows():
+    """The flows, newest change first: `q` searches names and descriptions, `archived=true` lists archived ones."""
     principal = api_principal(Scope.READ_FLOWS)
-    rows = db.session.execute(flow_filter(
-        db.select(Flow).where(Flow.workspace_id.in_(principal.workspace_ids)).order_by(Flow.updated_at.desc())
-    )).scalars()
-    return jsonify({"flows": [{"id": f.id, "workspace_id": f.workspace_id, "name": f.name, "version": f.latest_version}
-                              for f in rows]})
+    archived = request.args.get("archived", "false").lower()
+    if archived not in ("true", "false", "1", "0"):
+        raise ApiError(400, "invalid_filter", "archived must be true or false.",
+                       [{"field": "archived", "reason": "not true or false"}])
+    q = request.args.get("q", "")
+    if len(q) > flow_list.MAX_QUERY:
+        raise ApiError(400, "invalid_filter", f"q may be at most {flow_list.MAX_QUERY} characters.",
+                       [{"field": "q", "reason": "too long"}])
+    rows = flow_list.search_flows(principal.workspace_ids, q, archived in ("true", "1"), principal.flow_ids)
+    return jsonify({"flows": [{"id": f.id, "workspace_id": f.workspace_id, "name": f.name, "description": f.description,
+                               "version": f.latest_version, "archived_at": iso(f.archived_at)} for f in rows]})
 
 
 @bp.post("/flows")
@@ -116,9 +125,9 @@ def update_flow_settings(flow_id: str):
     api_principal().require_edit(flow.workspace_id)
     data = _body({"name", "description", "run_timeout_seconds"})
     try:
-        records.apply_flow_settings(flow, data)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_settings", str(exc)) from None
+        flow_settings.apply_flow_settings(flow, data)
+    except flow_settings.SettingsError as exc:
+        raise ApiError(400, f"invalid_{exc.field}", exc.message, [{"field": exc.field, "reason": exc.message}]) from None
     db.session.commit()
     return jsonify(flow_dict(flow, publishing.latest_version(flow)))
 

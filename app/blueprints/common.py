@@ -16,6 +16,7 @@ from app.services.runs.run_start import DuplicateBody
 from app.services.runs.records import QueueUnavailable
 from app.services.runs.start_request import NotPublished
 from app.json_body import BodyError
+from app.services.versions.archived import SAVE_MESSAGE, TRIGGER_MESSAGE, FlowArchived
 
 
 @contextmanager
@@ -28,6 +29,8 @@ def publish_errors():
                        exc.problems) from None
     except publishing.VersionConflict as exc:
         raise ApiError(409, "version_conflict", str(exc), {"latest_version": exc.latest}) from None
+    except FlowArchived:
+        raise ApiError(409, "flow_archived", SAVE_MESSAGE) from None
 
 
 @contextmanager
@@ -53,6 +56,8 @@ def invoke_errors():
     except DuplicateBody as exc:
         raise ApiError(409, "duplicate_body", f"Dropped: this trigger ignores duplicate bodies and the same body "
                        f"already started run {exc.run_id}.", {"run_id": exc.run_id}) from None
+    except FlowArchived:
+        raise ApiError(404, "flow_archived", TRIGGER_MESSAGE) from None
     except NotPublished:
         raise ApiError(409, "not_published", "This flow has no published version yet; save it first.") from None
     except QueueUnavailable:

@@ -1,6 +1,6 @@
 """The REST trigger endpoint: `POST /hooks/<workspace id>/<trigger key>`.
 
-Thin by design: find the trigger (404 when missing, paused or deleted), authenticate (secret,
+Thin by design: find the trigger (404 when missing, paused, deleted or its flow archived), authenticate (secret,
 API key with the `runs:trigger` scope, and/or a Standard Webhooks signature), hand the body to
 `trigger_accept.accept_hook` (rate limit, parsing, the one start path), then answer at once (202)
 or wait for the flow's answer (200, or 408 when the wait time runs out while the run goes on). Every answer carries
@@ -24,6 +24,7 @@ from app.services.runs.run_start import Started
 from app.services.workspaces.tokens import bearer_token, matches
 from app.services.triggers.trigger_accept import accept_hook
 from app.services.triggers.webhook_signing import SignatureError, verify
+from app.services.versions.archived import TRIGGER_MESSAGE, is_archived
 from app.trigger_types import HOOK
 from app.trigger_types import registry as trigger_types
 
@@ -46,6 +47,8 @@ def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
     trigger, flow = row if row is not None else (None, None)
     if trigger is None or trigger_types.of(trigger).entry_point != HOOK:
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
+    if is_archived(flow) and trigger.status is not TriggerStatus.DELETED:
+        raise ApiError(404, "flow_archived", TRIGGER_MESSAGE)
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(404, "trigger_paused", "This trigger is paused; resume it (or enable it in the flow and save).")
     if trigger.status is not TriggerStatus.ACTIVE:

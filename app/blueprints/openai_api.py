@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
-from app.models import ApiKey, Run, RunStatus, Scope, Trigger, TriggerStatus
+from app.models import ApiKey, Flow, Run, RunStatus, Scope, Trigger, TriggerStatus
 from app.queueing.run_events import follow
 from app.services.chat import openai_chat
 from app.services.triggers import rate_limit
@@ -25,6 +25,7 @@ from app.services.runs import records
 from app.services.workspaces.api_keys import find_api_key
 from app.services.runs.run_start import Started
 from app.services.runs.start_request import NotPublished
+from app.services.versions.archived import TRIGGER_MESSAGE, is_archived
 from app.services.workspaces.tokens import bearer_token
 from app.json_body import BodyError, parse_json_object
 from app.trigger_types import OPENAI, started_by
@@ -44,20 +45,24 @@ def _api_key() -> ApiKey:
     return key
 
 
-def _models(key: ApiKey):
-    query = db.select(Trigger).where(Trigger.workspace_id == key.workspace_id, Trigger.type.in_(started_by(OPENAI)),
-                                     Trigger.status == TriggerStatus.ACTIVE)
+def _models(key: ApiKey, with_archived: bool = False):
+    """The models the key may call; archived flows' models are left out of lists (`with_archived` keeps them)."""
+    query = db.select(Trigger).join(Flow, Flow.id == Trigger.flow_id).where(
+        Trigger.workspace_id == key.workspace_id, Trigger.type.in_(started_by(OPENAI)),
+        Trigger.status == TriggerStatus.ACTIVE)
     if key.flow_ids is not None:
         query = query.where(Trigger.flow_id.in_(key.flow_ids))
-    return query
+    return query if with_archived else query.where(Flow.archived_at.is_(None))
 
 
 def _model(key: ApiKey, name: str) -> Trigger:
-    trigger = db.session.execute(_models(key).where(Trigger.key_lower == name.lower())).scalar_one_or_none() \
-        if len(name) <= 64 else None
+    trigger = db.session.execute(_models(key, with_archived=True).where(Trigger.key_lower == name.lower())
+                                 ).scalar_one_or_none() if len(name) <= 64 else None
     if trigger is None:
         raise ApiError(404, "model_not_found", f"The model '{name[:100]}' does not exist or this API key may not "
                        "use it. GET /v1/models lists the models you can call.", {"param": "model"})
+    if is_archived(trigger.flow):
+        raise ApiError(404, "flow_archived", TRIGGER_MESSAGE, {"param": "model"})
     return trigger
 
 

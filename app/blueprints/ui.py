@@ -7,7 +7,6 @@ until the run ends, then stops).
 from __future__ import annotations
 
 import json
-from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -28,31 +27,16 @@ from app.services.runs.run_start import run_now as start_run_now
 from app.services.runs.start_request import NotPublished, published_version
 from app.json_body import BodyError
 from app.services.triggers.trigger_sync import set_new_secret
+from app.services.versions.archived import SAVE_MESSAGE, FlowArchived
 from app.services.versions.version_diff import diff_versions
 from app.services.triggers.webhook_signing import new_signing_secret
 from app.trigger_types import no_secret_message
 from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
 
-COMMON_TIMEZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
-
-
 @bp.get("/")
 def index():
     return redirect(url_for("ui.flows"))
-
-
-@bp.get("/flows")
-def flows():
-    caller = principal()
-    workspace = db.session.get(Workspace, caller.default_workspace_id) if caller.default_workspace_id else None
-    rows = db.session.execute(
-        db.select(Flow).where(Flow.workspace_id == workspace.id).order_by(Flow.updated_at.desc())
-    ).scalars().all() if workspace else []
-    workspaces = [db.session.get(Workspace, ws_id) for ws_id in caller.workspace_ids]
-    return render_template("flows/list.html", flows=rows, workspace=workspace, workspaces=workspaces,
-                           role=caller.role(workspace.id) if workspace else None,
-                           common_timezones=COMMON_TIMEZONES)
 
 
 @bp.post("/workspace")
@@ -185,6 +169,9 @@ def rollback(flow_id: str, number: int):
     except (publishing.InvalidFlow, publishing.VersionConflict) as exc:
         flash(f"Rollback refused: {exc}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    except FlowArchived:
+        flash(f"Rollback refused: {SAVE_MESSAGE}", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     db.session.commit()
     session["new_secrets"] = result.secrets
     flash(f"Version {number} was republished as version {result.version.number}.")
@@ -232,6 +219,9 @@ def run_now(flow_id: str, node_id: str):
         run = start_run_now(flow, trigger, body, request_id())
     except NotPublished:
         flash("Not run: the flow has no published version; save it first.", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    except FlowArchived as exc:
+        flash(f"Not run: {exc}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     except BodyError as exc:
         flash(f"Not run: {exc.message}", "error")

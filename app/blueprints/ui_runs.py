@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 import flows
+from app.services.versions.archived import FlowArchived
 from app.blueprints.loaders import load_flow, load_run, principal
 from app.blueprints.ui_base import bp, can_edit
 from app.errors import request_id
@@ -112,6 +113,8 @@ def replay_run(run_id: str):
         flash(f"Not replayed: the current version does not accept these inputs. {exc.message}", "error")
     except NotPublished:
         flash("Not replayed: the flow has no published version.", "error")
+    except FlowArchived as exc:
+        flash(f"Not replayed: {exc}", "error")
     except records.QueueUnavailable:
         flash("Not replayed: the run queue is unavailable. Try again in a few seconds.", "error")
     else:

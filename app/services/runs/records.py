@@ -126,7 +126,6 @@ def _cancel_unqueued(run: Run, on_refused: Callable[[Run], None] | None) -> bool
     return True
 
 
-MAX_RUN_TIMEOUT_SECONDS = 24 * 3600
 POLL_SECONDS = 0.1
 
 
@@ -163,25 +162,6 @@ def _refresh_outcome(run: Run) -> None:
     row = db.session.execute(_OUTCOME, {"id": run.id}).one()  # read committed: each poll sees new commits
     for name, value in row._mapping.items():
         set_committed_value(run, name, value)
-
-
-def apply_flow_settings(flow: Flow, data: dict) -> None:
-    """Validate and apply flow settings; raise ValueError naming the field to fix."""
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise ValueError("name must be a non-empty string of at most 200 characters.")
-        flow.name = name.strip()
-    if "description" in data:
-        if not isinstance(data["description"], str) or len(data["description"]) > 2000:
-            raise ValueError("description must be a string of at most 2000 characters.")
-        flow.description = data["description"]
-    if "run_timeout_seconds" in data:
-        value = data["run_timeout_seconds"]
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RUN_TIMEOUT_SECONDS:
-            raise ValueError(f"run_timeout_seconds must be a whole number from 1 to {MAX_RUN_TIMEOUT_SECONDS}.")
-        flow.run_timeout_seconds = value
-    flow.updated_at = utcnow()
 
 
 def request_cancel(run: Run) -> bool:

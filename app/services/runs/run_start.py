@@ -24,6 +24,7 @@ from app.services.chat import sessions
 from app.services.runs import write_gate
 from app.services.runs.records import queue_run, record_run
 from app.services.runs.start_request import StartRequest, body_hash, for_inputs
+from app.services.versions.archived import refuse_if_archived
 
 
 class DuplicateBody(Exception):
@@ -50,6 +51,7 @@ def start(request: StartRequest) -> Started | None:
     idempotency.KeyReused (422) / KeyInFlight (409), DuplicateBody (409) and QueueUnavailable
     (503: the run is recorded canceled and its key and fingerprint are freed for the retry).
     """
+    refuse_if_archived(request.flow)  # a backstop for doors that build their request without `published_version`
     earlier = _earlier(request)
     if earlier is not None:
         return earlier

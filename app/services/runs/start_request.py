@@ -27,6 +27,7 @@ import flows
 from app.models import Flow, Trigger
 from app.services.versions import parsed_versions
 from app.services.versions.parsed_versions import PublishedVersion
+from app.services.versions.archived import refuse_if_archived
 from app.services.triggers.trigger_body import MESSAGE_ALIASES, inputs_from_body
 from app.json_body import BodyError
 from app.services.triggers.trigger_request import TriggerRequest, parse
@@ -85,7 +86,12 @@ class StartRequest:
 
 
 def published_version(flow: Flow) -> PublishedVersion:
-    """Return the latest version, parsed once per process (`app.services.versions.parsed_versions`); NotPublished if none."""
+    """Return the latest version, parsed once per process (`app.services.versions.parsed_versions`); NotPublished if none.
+
+    Every door builds its request through here, so an archived flow is refused (FlowArchived) before
+    its body is even looked at.
+    """
+    refuse_if_archived(flow)
     version = parsed_versions.latest(flow)
     if version is None:
         raise NotPublished(flow.id)

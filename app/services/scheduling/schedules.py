@@ -33,6 +33,7 @@ from app.models.types import new_id, utcnow
 from app.services.runs.run_start import start
 from app.services.runs.records import QueueUnavailable
 from app.services.runs.start_request import NotPublished, for_schedule
+from app.services.versions.archived import is_archived
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def sync_states(triggers: list[Trigger], now: datetime | None = None) -> None:
             state = ScheduleState(trigger_id=trigger.id)
             db.session.add(state)
         state.updated_at = now
-        if trigger.type != TYPE or trigger.status != TriggerStatus.ACTIVE:
+        if trigger.type != TYPE or trigger.status != TriggerStatus.ACTIVE or is_archived(trigger.flow):
             state.next_fire_at = None
             continue
         tz = default_tz.setdefault(trigger.workspace_id, workspace_timezone(trigger.workspace_id))
@@ -92,6 +93,12 @@ def sync_states(triggers: list[Trigger], now: datetime | None = None) -> None:
             state.next_fire_at = schedule.next_after(after)
         if state.next_fire_at is not None:
             db.session.info.setdefault(_ARM_KEY, {})[trigger.id] = state.next_fire_at
+
+
+def states_of(triggers: list[Trigger]) -> list[ScheduleState]:
+    """The schedule states of these triggers (those that have one)."""
+    found = [db.session.get(ScheduleState, trigger.id) for trigger in triggers]
+    return [state for state in found if state is not None]
 
 
 def resync_workspace(workspace_id: str) -> None:
@@ -184,7 +191,8 @@ class _Fire:
 
 def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment: datetime,
               grace: timedelta) -> str | None:
-    if trigger.status != TriggerStatus.ACTIVE or trigger.type != TYPE:
+    # Paused, re-typed, or its flow archived (a timer armed before the archive): disarm, start nothing.
+    if trigger.status != TriggerStatus.ACTIVE or trigger.type != TYPE or is_archived(trigger.flow):
         if _advance(trigger.id, planned, None, moment):
             db.session.commit()
         return None

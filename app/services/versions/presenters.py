@@ -66,6 +66,7 @@ def flow_dict(flow: Flow, version: FlowVersion | None) -> dict:
         "run_timeout_seconds": flow.run_timeout_seconds,
         "created_at": iso(flow.created_at),
         "updated_at": iso(flow.updated_at),
+        "archived_at": iso(flow.archived_at),  # set: the flow's triggers are off until it is restored
         "document": version.document if version else None,
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],
     }

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Flow, FlowVersion, User, Workspace
 from app.models.types import utcnow
 from app.services.triggers import trigger_sync
+from app.services.versions.archived import refuse_if_archived
 
 
 class InvalidFlow(Exception):
@@ -92,13 +93,18 @@ def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
 
 
 def _publish(flow: Flow, document: dict, user: User | None, note: str) -> PublishResult:
+    """Publish `document` as the next version; an archived flow is refused (FlowArchived).
+
+    The flow's name is the flow's own setting (renamed with PATCH): a document's name names the
+    flow only when the flow is created, so a later save from a canvas opened before a rename, or
+    an imported document, never silently renames it back.
+    """
+    refuse_if_archived(flow)
     number = flow.latest_version + 1
     version = FlowVersion(flow_id=flow.id, number=number, document=document, fingerprint=fingerprint(document),
                           note=note, created_by_id=user.id if user else None)
     flow.latest_version = number
     flow.updated_at = utcnow()
-    if document.get("name"):
-        flow.name = str(document["name"])[:200]
     db.session.add(version)
     try:
         db.session.flush()
