@@ -18,7 +18,7 @@ def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
     try:
         data = parse_json_object(request.get_data(cache=True))
     except BodyError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+        raise ApiError(400, exc.code, exc.message, exc.details) from None
     unknown = sorted(data.keys() - allowed)
     if unknown:
         raise ApiError(400, "unknown_field", f"Unknown field(s): {listed(unknown)}. Allowed: {', '.join(sorted(allowed))}.",

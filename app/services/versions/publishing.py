@@ -74,7 +74,8 @@ def create_empty_flow(workspace: Workspace, name: str) -> Flow:
 
 def save_flow(flow: Flow, document, user: User | None, base_version: int | None = None,
               note: str = "") -> PublishResult:
-    """Publish `document` as version N+1 unless it equals the latest version."""
+    """Publish `document` as version N+1 unless it equals the latest version (never on an archived flow)."""
+    refuse_if_archived(flow)  # before validation: restoring, not fixing the document, is what unblocks it
     _check(document)
     if base_version is not None and base_version != flow.latest_version:
         raise VersionConflict(flow.latest_version)
@@ -86,6 +87,7 @@ def save_flow(flow: Flow, document, user: User | None, base_version: int | None 
 
 def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
     """Republish version `number`'s document as a new version (history is never rewritten)."""
+    refuse_if_archived(flow)
     old = get_version(flow, number)
     if old is None:
         raise LookupError(number)
