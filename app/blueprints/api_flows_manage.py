@@ -99,7 +99,7 @@ def import_flow():
         raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
     workspace = _may_create(workspace_id)
     try:
-        data = transfer.read_file(request.get_data(cache=True))
+        data = transfer.read_file(request.get_data(cache=True), limit=None)
         result = transfer.import_flow(workspace, data, principal.user)
     except transfer.ImportRefused as exc:
         db.session.rollback()
