@@ -1,0 +1,157 @@
+"""A person manages whole flows in a real browser: rename and describe in place, duplicate, archive and
+restore, export a version and import it, search the list. Screenshots at 1440x900 and 1024x768."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.flowdocs import greeting_flow, schedule_flow
+from tests.browser.canvas_actions import log_in, publish, shot
+
+SMALL = {"width": 1024, "height": 768}
+
+
+def _flow(app, flow_id):
+    from app.extensions import db
+    from app.models import Flow
+
+    with app.app_context():
+        flow = db.session.get(Flow, flow_id)
+        return {"name": flow.name, "description": flow.description, "archived": flow.archived_at is not None}
+
+
+def _fits(page, width: int = 1024) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_rename_and_describe_the_flow_in_place(app, make_account, live_server, page):
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow())
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+
+    page.click(".flow-name")
+    page.fill("input.inplace-name", "Order desk")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flow-name:has-text('Order desk')")
+    assert _flow(app, flow_id)["name"] == "Order desk" and page.title().startswith("Order desk")
+
+    page.click("button:has-text('Rename')")
+    page.fill("input.inplace-name", "Not this")
+    page.keyboard.press("Escape")  # cancels: nothing saved
+    assert page.inner_text(".flow-name") == "Order desk" and _flow(app, flow_id)["name"] == "Order desk"
+
+    page.click(".flow-name")
+    page.fill("input.inplace-name", "   ")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flow-title-error:not([hidden])")
+    assert "name must not be empty" in page.inner_text(".flow-title-error")
+    shot(page, "rename-refused-1440")
+    page.keyboard.press("Escape")
+    assert page.is_hidden(".flow-title-error")
+
+    page.click("button:has-text('Edit description')")
+    page.fill("textarea.inplace-description", "Answers customers about their orders.")
+    page.click("h2:has-text('Triggers')")  # leaving the field saves it
+    page.wait_for_selector(".flow-description:has-text('Answers customers')")
+    assert _flow(app, flow_id)["description"] == "Answers customers about their orders."
+    page.set_viewport_size(SMALL)
+    page.click(".flow-name")
+    shot(page, "rename-in-place-1024")
+    page.keyboard.press("Escape")
+
+
+def test_viewers_read_the_name_without_editing_it(app, make_account, live_server, page):
+    make_account()
+    viewer = make_account(email="viewer@example.com", role="viewer")
+    flow_id = publish(app, viewer, greeting_flow())
+    log_in(page, live_server, viewer)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    page.click(".flow-name")
+    assert page.query_selector("input.inplace-name") is None
+    assert page.query_selector("button:has-text('Rename')") is None
+
+
+def test_duplicate_opens_the_copy_with_its_new_url_and_secret(app, make_account, live_server, page):
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="desk"))
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    page.click("button:has-text('Duplicate')")
+    page.wait_for_selector("text=was duplicated as")
+    assert not page.url.endswith(flow_id)
+    assert page.inner_text(".flow-name") == "Copy of Greeter"
+    assert "/desk-copy" in page.inner_text("#triggers-section")
+    shot(page, "duplicate-1440")
+    page.set_viewport_size(SMALL)
+    shot(page, "duplicate-1024")
+
+
+def test_archive_then_restore_from_the_archived_flows(app, make_account, live_server, page):
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="desk"))
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Archive')")
+    page.wait_for_selector("text=was archived")
+    assert _flow(app, flow_id)["archived"] and page.query_selector(f"tr[data-flow-id='{flow_id}']") is None
+
+    page.click("a:has-text('Archived flows')")
+    page.wait_for_selector(f"tr[data-flow-id='{flow_id}']")
+    shot(page, "archived-flows-1440")
+    page.set_viewport_size(SMALL)
+    _fits(page)
+    shot(page, "archived-flows-1024")
+    page.click(f"tr[data-flow-id='{flow_id}'] button:has-text('Restore')")
+    page.wait_for_selector("text=was restored")
+    assert not _flow(app, flow_id)["archived"]
+
+
+def test_export_a_version_and_import_the_file_as_a_new_flow(app, make_account, live_server, page, tmp_path):
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="desk"))
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    with page.expect_download() as download:
+        page.click("a:has-text('Export v1')")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "greeter-v1.json" and json.loads(saved.read_text())["document"]["nodes"]
+
+    bad = tmp_path / "notes.json"
+    bad.write_text("these are my notes")
+    page.goto(f"{live_server}/flows")
+    page.set_input_files("#import-flow input[type=file]", str(bad))
+    page.click("#import-flow button:has-text('Import')")
+    page.wait_for_selector(".flash-error:has-text('not valid JSON')")
+    shot(page, "import-refused-1440")
+
+    page.set_input_files("#import-flow input[type=file]", str(saved))
+    page.click("#import-flow button:has-text('Import')")
+    page.wait_for_selector("text=as a new flow")
+    assert not page.url.endswith(flow_id) and "/desk-copy" in page.inner_text("#triggers-section")
+    page.goto(f"{live_server}/flows")
+    page.set_viewport_size(SMALL)
+    _fits(page)
+    shot(page, "import-1024")
+
+
+def test_search_the_flows_list_as_you_type(app, make_account, live_server, page):
+    account = make_account()
+    publish(app, account, greeting_flow(key="o", name="Orders bot"))
+    publish(app, account, schedule_flow(name="Weather report"))
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows")
+    assert page.locator("table.flows-table tbody tr").count() == 2
+    page.fill("input[name=q]", "weath")
+    page.wait_for_function("document.querySelectorAll('table.flows-table tbody tr').length === 1")
+    assert "Weather report" in page.inner_text("#flows-table") and "q=weath" in page.url
+    shot(page, "search-1440")
+    page.fill("input[name=q]", "nothing like it")
+    page.wait_for_selector("text=No flow matches")
+    page.set_viewport_size(SMALL)
+    page.fill("input[name=q]", "")
+    page.wait_for_function("document.querySelectorAll('table.flows-table tbody tr').length === 2")
+    _fits(page)
+    shot(page, "search-1024")
