@@ -90,7 +90,8 @@ def flow_detail(flow_id: str):
         schedule_info=schedule_info.describe,
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=editable, new_secrets=session.pop("new_secrets", {}),
-        canvas=canvas_data(flow, version, readonly=False, can_edit=editable),
+        # An archived flow's graph is frozen until it is restored: its canvas opens read-only.
+        canvas=canvas_data(flow, version, readonly=flow.archived_at is not None, can_edit=editable),
     )
 
 

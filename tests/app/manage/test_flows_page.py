@@ -71,6 +71,7 @@ def test_search_answers_htmx_with_the_table_alone_and_the_archived_view_offers_r
     assert "Orders bot" in view and "Weather" not in view and ">Restore</button>" in view
     flow_page = client.get(f"/flows/{orders['id']}").get_data(as_text=True)
     assert "was archived on" in flow_page and 'data-editable' not in flow_page
+    assert '"readonly": true' in flow_page  # the canvas opens read-only: nothing to save until restored
     restored = client.post(f"/flows/{orders['id']}/restore", data={"csrf_token": token}, follow_redirects=True)
     assert "was restored" in restored.get_data(as_text=True)
     assert "Orders bot" in client.get("/flows").get_data(as_text=True)
@@ -79,6 +80,7 @@ def test_search_answers_htmx_with_the_table_alone_and_the_archived_view_offers_r
 def test_the_flow_page_offers_rename_duplicate_export_and_archive_to_editors(client, auth, api_key):
     flow = publish(client, api_key, greeting_flow(key="desk"))
     page = client.get(f"/flows/{flow['id']}").get_data(as_text=True)
+    assert '"readonly": false' in page
     assert 'data-editable' in page and ">Rename</button>" in page and ">Duplicate</button>" in page
     assert f'/api/v1/flows/{flow["id"]}/versions/1/export' in page and ">Archive</button>" in page
     copied = client.post(f"/flows/{flow['id']}/duplicate", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
