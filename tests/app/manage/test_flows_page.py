@@ -62,6 +62,7 @@ def test_search_answers_htmx_with_the_table_alone_and_the_archived_view_offers_r
     assert "No flow matches “nothing”" in client.get("/flows?q=nothing").get_data(as_text=True)
     page = client.get("/flows").get_data(as_text=True)
     assert 'href="/flows?archived=1"' in page and 'name="q"' in page and 'type="file"' in page
+    assert f'action="/flows/{orders["id"]}/duplicate"' in _row(page, orders["id"])
 
     token = csrf_from(page)
     archived = client.post(f"/flows/{orders['id']}/archive", data={"csrf_token": token}, follow_redirects=True)
@@ -83,6 +84,7 @@ def test_the_flow_page_offers_rename_duplicate_export_and_archive_to_editors(cli
     assert '"readonly": false' in page
     assert 'data-editable' in page and ">Rename</button>" in page and ">Duplicate</button>" in page
     assert f'/api/v1/flows/{flow["id"]}/versions/1/export' in page and ">Archive</button>" in page
+    assert "Export v1" in client.get(f"/flows/{flow['id']}/versions/1").get_data(as_text=True)
     copied = client.post(f"/flows/{flow['id']}/duplicate", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     text = copied.get_data(as_text=True)
     assert "was duplicated as “Copy of Greeter”" in text and "/hooks/" in text and "desk-copy" in text
