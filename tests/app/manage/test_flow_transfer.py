@@ -110,3 +110,26 @@ def test_the_flows_page_imports_a_file_and_lists_the_problems_of_a_bad_one(clien
     done = _upload(client, json.dumps({"document": greeting_flow(key="page"), "name": "From a file"}).encode())
     assert done.status_code == 200 and "Imported “From a file”" in done.get_data(as_text=True)
     assert _flow_count(client, api_key) == 1
+
+
+def test_import_and_duplicate_need_a_key_that_may_create_flows_in_that_workspace(app, client, api_key, make_account):
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services.workspaces.api_keys import create_api_key
+    from tests.app.manage.manage_helpers import other_workspace_key
+
+    flow = publish(client, api_key, greeting_flow(key="desk"))
+    account = make_account()
+    with app.app_context():
+        workspace = db.session.get(Workspace, account.workspace_id)
+        _, limited = create_api_key(workspace, "one flow", flow_ids=[flow["id"]])
+        _, reader = create_api_key(workspace, "reader", scopes=["flows:read"])
+        db.session.commit()
+    file = {"document": greeting_flow(key="other")}
+    for token in (limited, reader):
+        assert client.post("/api/v1/flows/import", json=file, headers=bearer(token)).status_code == 403
+        assert client.post(f"/api/v1/flows/{flow['id']}/duplicate", headers=bearer(token)).status_code == 403
+    eve = other_workspace_key(app, make_account)
+    elsewhere = client.post(f"/api/v1/flows/import?workspace_id={account.workspace_id}", json=file, headers=bearer(eve))
+    assert elsewhere.status_code == 404 and elsewhere.json["error"]["code"] == "workspace_not_found"
+    assert _flow_count(client, api_key) == 1
