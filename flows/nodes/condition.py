@@ -16,7 +16,7 @@ from flows.problems import Problem
 ELSE_PORT = "else"
 
 _CONDITION_SCHEMA = closed_object({
-    "value": text_field("Value", "Template for the value to test, e.g. {{ inputs.user_message }}.",
+    "value": text_field("Value", "The value to test; use Insert value to pick an input or an earlier step's result.",
                         **{"x-widget": "template-inline"}),
     "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
     "compare_to": text_field("Compare to", "Template for the value to compare with; not used by is_empty, "

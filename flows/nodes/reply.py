@@ -29,7 +29,7 @@ class ReplyNode(NodeType):
                 "default": "",
                 "title": "Text",
                 "x-widget": "template",
-                "description": "Template for the answer, e.g. {{ nodes.check.text }}.",
+                "description": "What the flow answers; use Insert value to add an input or an earlier step's result.",
             },
             "data": {
                 "type": "object",

@@ -35,9 +35,9 @@ class StartNode(NodeType):
     config_schema = closed_object({
         "inputs": {"type": "array", "maxItems": 100, "items": _INPUT_SCHEMA, "default": [], "title": "Inputs",
                    "description": "The values callers send to this flow."},
-        "message_input": text_field("Message input", "The input that a request's user_message, text or "
-                                    "instruction fills. Must be a string or object input.",
-                                    **{"x-widget": "input-select"}),
+        "message_input": text_field("Message input", "Which input receives the text a chat caller sends; "
+                                    "conversation history and OpenAI chat calls read the message from it "
+                                    "(pick a text input).", **{"x-widget": "input-select"}),
     })
 
     def check(self, node: dict) -> list[Problem]:

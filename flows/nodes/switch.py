@@ -22,7 +22,7 @@ class SwitchNode(NodeType):
     title = "Switch"
     description = "Picks a branch by value: the first case equal to the value, otherwise 'default'."
     config_schema = closed_object({
-        "value": text_field("Value", "Template, e.g. {{ nodes.call.status }}.", maxLength=10000, default="",
+        "value": text_field("Value", "The value to compare with each case; use Insert value to pick it.", maxLength=10000, default="",
                             **{"x-widget": "template-inline"}),
         "cases": {
             "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases",
