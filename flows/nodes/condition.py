@@ -12,6 +12,7 @@ from flows.nodes.operators import OPERATORS, UNARY, compare
 from flows.nodes.schema_parts import closed_object, text_field
 from flows.patterns import BRANCH_PORT
 from flows.problems import Problem
+from flows.nodes.outputs import TEXT, output_field
 
 ELSE_PORT = "else"
 
@@ -77,6 +78,10 @@ class ConditionNode(NodeType):
                         f"but has nothing to compare to; fill in 'Compare to'.",
                         f"{path}.conditions[{c_index}].compare_to"))
         return problems
+
+    def output_fields(self, config: dict) -> list[dict]:
+        return [output_field("port", TEXT, "The branch taken (its port name)."),
+                output_field("label", TEXT, "The label of the branch taken.")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         for b_index, branch in enumerate(ctx.config["branches"]):

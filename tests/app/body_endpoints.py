@@ -76,6 +76,7 @@ def body_endpoints(client, api_key: str) -> list[Endpoint]:
         ("POST", "/api/v1/schedules/preview", '{"config": %s}'),
         ("POST", "/api/v1/credentials", '{"kind": "bearer", "value": "v", "name": %s}'),
         ("PATCH", f"/api/v1/credentials/{credential['id']}", '{"name": %s}'),
+        ("POST", "/api/v1/flows/values", '{"node_id": "reply", "document": %s}'),
         ("POST", "/v1/chat/completions", '{"model": "body-model", "messages": [{"role": "user", "content": %s}]}'),
     ]
     return [hook] + [Endpoint(method, path, template, auth) for method, path, template in api]
