@@ -149,3 +149,29 @@ def test_the_list_shows_last_values_and_stays_on_screen_at_1024(app, make_accoun
     assert long.inner_text().endswith("…") and len(long.inner_text()) <= 40
     shot(page, "picker-open-1024")
     assert node(page, "reply").count() == 1
+
+
+def test_when_the_values_cannot_load_the_list_says_so_and_the_form_still_works(app, make_account, live_server, page):
+    account = make_account()
+    open_canvas(page, live_server, account, publish(app, account, greeting_flow(key="offline")))
+    page.context.clear_cookies()  # the session ran out: every call to the server is refused from now on
+    click_node(page, "reply")
+    picker_button(page, "config.text").click()
+    page.wait_for_selector(".value-picker[data-state=error]")
+    assert page.inner_text(".value-picker .value-status") == "Could not load the values"
+    assert page.locator(".value-picker").get_by_role("option").count() == 0
+    page.keyboard.press("Escape")
+    # The chips fall back to the names on the canvas, and typing still edits the node.
+    assert page.locator("#side-panel .value-chip").all_inner_texts() == ["Compose › text"]
+    field(page, "config.text").fill("Plain answer")
+    page.wait_for_function("document.querySelector('#save-state').innerText.includes('Unsaved')")
+    assert page.evaluate("window.Switchboard.canvas.graph.getCellById('reply').getData().config.text") == "Plain answer"
+
+
+def test_references_are_read_from_the_template_blocks_only(app, make_account, live_server, page):
+    account = make_account()
+    open_canvas(page, live_server, account, publish(app, account, greeting_flow(key="parse")))
+    found = page.evaluate("""() => window.Switchboard.values.references(
+        "inputs.plain {{ nodes['greet'].text | upper }} {{ item.inputs.x }} {% for i in inputs.list %}{{ i }}"
+        + "{% endfor %} {{ trigger.body.items[0] }} {{ nodes.greet.text }}")""")
+    assert found == ["nodes.greet.text", "inputs.list", "trigger.body.items[0]"]

@@ -96,18 +96,23 @@
    */
   function resolve(path, values) {
     let best = null;
+    let bestLength = -1;
     for (const value of values) {
-      const e = value.expression;
-      if ((path === e || path.startsWith(`${e}.`) || path.startsWith(`${e}[`)) && (!best || e.length > best.expression.length)) best = value;
+      const e = normalize(value.expression);
+      if ((path === e || path.startsWith(`${e}.`) || path.startsWith(`${e}[`)) && e.length > bestLength) {
+        best = value;
+        bestLength = e.length;
+      }
     }
     if (best) {
-      const rest = segments(path.slice(best.expression.length));
+      const rest = segments(path.slice(bestLength));
       return { label: [best.label].concat(rest).join(" › "), missing: false };
     }
     const parts = segments(path);
     const anchor = parts[0] === "nodes" ? `nodes.${parts[1]}` : parts[0] === "run" ? null : parts.slice(0, 2).join(".");
-    const rootListed = values.some((v) => segments(v.expression)[0] === parts[0]);
-    const anchorListed = anchor && values.some((v) => v.expression === anchor || v.expression.startsWith(`${anchor}.`));
+    const listed = values.map((v) => normalize(v.expression));
+    const rootListed = listed.some((e) => segments(e)[0] === parts[0]);
+    const anchorListed = anchor && listed.some((e) => e === anchor || e.startsWith(`${anchor}.`));
     const mustBeListed = parts[0] === "nodes" || parts[0] === "inputs" || (rootListed && parts[0] !== "run");
     if (parts[0] === "nodes" && anchorListed) return { label: plainPath(path), missing: false };
     return { label: plainPath(path), missing: mustBeListed && !anchorListed };
