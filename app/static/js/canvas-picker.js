@@ -45,6 +45,7 @@
     }, compact ? "{ }" : "{ } Insert value");
     control.addEventListener("input", (e) => { if (!e.sbPicked) typed(control, button, nodeId); });
     control.addEventListener("keydown", (e) => open && open.control === control && open.typing && typingKey(e));
+    control.addEventListener("click", () => open && open.control === control && open.typing && typed(control, button, nodeId));
     control.addEventListener("blur", () => setTimeout(() => {
       if (open && open.control === control && open.typing && !open.popup.contains(document.activeElement)) close();
     }, 0));
@@ -91,6 +92,7 @@
       selection: [control.selectionStart, control.selectionEnd], values: null };
     button.setAttribute("aria-expanded", "true");
     place();
+    follow(open);
     if (!typing) filterBox.focus();
     populate(open, nodeId);
   }
@@ -169,10 +171,6 @@
     const count = open.options.length;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       if (count) activate((open.active + (e.key === "ArrowDown" ? 1 : count - 1)) % count);
-    } else if (e.key === "Home" && !open.typing) {
-      if (count) activate(0);
-    } else if (e.key === "End" && !open.typing) {
-      if (count) activate(count - 1);
     } else if (e.key === "Enter") {
       if (open.active >= 0) choose(open.options[open.active]);
     } else if (e.key === "Escape") {
@@ -220,6 +218,21 @@
     popup.style.top = `${top}px`;
   }
 
+  // The form may move under the popup (a problem shown above the field, the panel redrawn):
+  // follow the field while the popup is open, and close it when the field is gone.
+  function follow(state) {
+    let last = "";
+    const step = () => {
+      if (open !== state) return;
+      if (!state.control.isConnected) { close(); return; }
+      const r = state.control.getBoundingClientRect();
+      const now = `${r.left},${r.top},${r.bottom}`;
+      if (now !== last) { last = now; place(); }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+
   function close() {
     if (!open) return;
     const { popup, button, control } = open;
@@ -257,7 +270,6 @@
   document.addEventListener("mousedown", (e) => {
     if (open && !open.popup.contains(e.target) && e.target !== open.button && e.target !== open.control) close();
   }, true);
-  document.addEventListener("scroll", (e) => { if (open && !open.popup.contains(e.target)) place(); }, true);
   window.addEventListener("resize", () => place());
 
   SB.picker = { attach, close, isOpen: () => !!open };
