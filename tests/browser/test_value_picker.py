@@ -175,3 +175,29 @@ def test_references_are_read_from_the_template_blocks_only(app, make_account, li
         "inputs.plain {{ nodes['greet'].text | upper }} {{ item.inputs.x }} {% for i in inputs.list %}{{ i }}"
         + "{% endfor %} {{ trigger.body.items[0] }} {{ nodes.greet.text }}")""")
     assert found == ["nodes.greet.text", "inputs.list", "trigger.body.items[0]"]
+
+
+def test_the_message_input_follows_the_only_text_input(app, make_account, live_server, page):
+    account = make_account()
+    log_in(page, live_server, account)
+    new_flow(page, live_server, "Message input")
+    drag_from_palette(page, "start", 300, 140)
+    assert_nodes(page, ["start_1"])
+    click_node(page, "start_1")
+    message = field(page, "config.message_input")
+    assert message.input_value() == ""
+    page.click("#side-panel [data-action=add-item]")
+    assert message.input_value() == "input_1"
+    name = field(page, "config.inputs[0].name")
+    name.fill("")
+    name.type("order")  # renamed letter by letter: the choice follows, never left on a half-typed name
+    assert message.input_value() == "order"
+    page.click("#side-panel [data-action=add-item]")  # a second input changes nothing
+    assert field(page, "config.message_input").input_value() == "order"
+    page.click('#side-panel [aria-label="Remove Input 1"]')  # removing it moves to the one text input left
+    assert field(page, "config.message_input").input_value() == "input_2"
+    message_config = page.evaluate("window.Switchboard.canvas.graph.getCellById('start_1').getData().config")
+    assert message_config["message_input"] == "input_2"
+    field(page, "config.message_input").select_option("")  # "(none)" chosen on purpose stays chosen
+    page.click("#side-panel [data-action=add-item]")
+    assert field(page, "config.message_input").input_value() == ""

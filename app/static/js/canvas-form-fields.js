@@ -146,8 +146,9 @@
   }
 
   // The message input follows the inputs: the first text input becomes it when none is
-  // chosen (a chat caller's text then reaches the flow without a second step), and renaming
-  // the chosen input carries the choice along instead of leaving it on the old name.
+  // chosen (a chat caller's text then reaches the flow without a second step), renaming
+  // the chosen input carries the choice along instead of leaving it on the old name, and
+  // removing it drops the choice (to the one text input left, if there is exactly one).
   function messageFollower(f, parts) {
     const inputs = () => (f.working.inputs || []).map((item) => item || {});
     const texts = () => inputs().filter((item) => item.type === "string" && item.name);
@@ -156,14 +157,16 @@
     let linked = inputs().findIndex((item) => item.name === getAt(f.working, parts));
     return () => {
       const list = inputs();
-      const current = getAt(f.working, parts);
+      let current = getAt(f.working, parts);
       const index = current ? list.findIndex((item) => item.name === current) : -1;
       const renamed = current && index < 0 && linked >= 0 && list.length === countBefore && list[linked].name;
+      const removed = current && index < 0 && list.length < countBefore;
       if (renamed) setAt(f.working, parts, list[linked].name);
       else if (!current || index >= 0 || list.length !== countBefore) linked = index; // kept while a rename is half typed
+      if (removed) { setAt(f.working, parts, undefined); current = undefined; }
       countBefore = list.length;
       const now = texts();
-      if (!current && now.length === 1 && textsBefore === 0) {
+      if (!current && now.length === 1 && (textsBefore === 0 || removed)) {
         setAt(f.working, parts, now[0].name);
         linked = list.indexOf(now[0]);
       }
