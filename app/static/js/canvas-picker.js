@@ -15,6 +15,7 @@
   const CLOSING_NEXT = /^\s*\u007d\u007d/; // its closing braces right after the cursor
   let open = null; // the popup on screen: {control, popup, list, filter, options, active, typing, ...}
   let counter = 0;
+  const dismissed = new WeakMap(); // field -> start of the typed reference whose list was closed with Escape
 
   // ---- attaching to a field ------------------------------------------------------------
 
@@ -64,6 +65,8 @@
 
   function typed(control, button, nodeId) {
     const found = typedReference(control);
+    if (found && dismissed.get(control) === found.start) return; // Escape said no to this one
+    dismissed.delete(control);
     if (!found) { if (open && open.control === control && open.typing) close(); return; }
     if (open && open.control === control && open.typing) {
       open.typing = found;
@@ -175,6 +178,7 @@
       if (open.active >= 0) choose(open.options[open.active]);
     } else if (e.key === "Escape") {
       const control = open.control;
+      if (open.typing) dismissed.set(control, open.typing.start);
       close();
       if (document.activeElement !== control) control.focus();
     } else {
@@ -190,9 +194,10 @@
     if (e.key === "Tab") close();
   }
 
+  // While typing, keys belong to the field unless the list has something to choose.
   function typingKey(e) {
     if (e.key === "Tab") { close(); return; }
-    if (["ArrowDown", "ArrowUp", "Enter", "Escape"].includes(e.key)) listKey(e);
+    if (e.key === "Escape" || (open.options.length && ["ArrowDown", "ArrowUp", "Enter"].includes(e.key))) listKey(e);
   }
 
   // Fixed to the window, under the field (or above it when there is more room there), and
