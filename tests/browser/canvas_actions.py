@@ -157,3 +157,10 @@ def chips(page, path):
     page.wait_for_function("box => box.dataset.state === 'resolved' && box.dataset.text === box.closest('.field')"
                            ".querySelector('[data-field]').value", arg=box.element_handle())
     return box.locator(".value-chip").all_inner_texts()
+
+
+def script_errors(page):
+    """Collect the page's uncaught script errors from now on (the list fills as they happen)."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

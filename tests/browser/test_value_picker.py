@@ -1,8 +1,8 @@
 """The value picker: a person wires values into templates by choosing them, never typing braces.
 
-Every step is a real mouse or keyboard action; only setup (publishing a flow) and the final check
-of the published document use the services. The list of values comes from the real
-POST /api/v1/flows/values.
+Every step is a real mouse or keyboard action; only setup (publishing a flow, the last run the
+editor would hold after a test run) and the checks (the published document, how references are
+read) go around the mouse. The list of values comes from the real POST /api/v1/flows/values.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from app.extensions import db
 from tests.app.flowdocs import greeting_flow
 from tests.browser.canvas_actions import (
     assert_nodes, chips, click_node, connect, drag_from_palette, field, flow_id_of, log_in, new_flow, node,
-    open_canvas, pick_value, picker_button, picker_options, publish, shot,
+    open_canvas, pick_value, picker_button, picker_options, publish, script_errors, shot,
 )
 
 
@@ -35,6 +35,7 @@ def open_reply_text(app, account, live_server, page, key, node_id):
 
 def test_wire_a_start_input_into_a_reply_with_the_mouse_alone(app, make_account, live_server, page):
     account = make_account()
+    errors = script_errors(page)
     log_in(page, live_server, account)
     new_flow(page, live_server, "Picked flow")
     flow_id = flow_id_of(page)
@@ -63,9 +64,11 @@ def test_wire_a_start_input_into_a_reply_with_the_mouse_alone(app, make_account,
     page.wait_for_selector("#secret-dialog[open]")
     page.click("#secret-close")
     assert "{{ inputs.input_1 }}" in reply_text(app, flow_id, "reply_1")
+    assert errors == []
 
 
 def test_typing_two_braces_offers_the_values_filtered_by_what_follows(app, make_account, live_server, page):
+    errors = script_errors(page)
     flow_id, text = open_reply_text(app, make_account(), live_server, page, "typed", "reply")
     assert chips(page, "config.text") == ["Compose › text"]  # not nodes.greet.text
 
@@ -90,6 +93,7 @@ def test_typing_two_braces_offers_the_values_filtered_by_what_follows(app, make_
     page.click("#btn-save")
     page.wait_for_function("document.querySelector('#save-state').innerText.includes('version 2')", timeout=10000)
     assert reply_text(app, flow_id, "reply") == "{{ nodes.greet.text }} for {{ inputs.person }}"
+    assert errors == []
 
 
 def test_choose_a_value_with_the_keyboard(app, make_account, live_server, page):
