@@ -30,13 +30,17 @@ class VersionDiff:
         return "; ".join(parts) or "no change to the graph"
 
 
-def _nodes(document: dict | None) -> dict[str, dict]:
+def nodes_by_id(document: dict | None) -> dict[str, dict]:
     return {n.get("id"): n for n in (document or {}).get("nodes", []) if isinstance(n, dict)}
 
 
+def edge_key(edge: dict) -> tuple:
+    """An edge is the ports it joins; its id is a label the canvas may renumber."""
+    return (edge.get("source"), edge.get("source_port"), edge.get("target"), edge.get("target_port"))
+
+
 def _edges(document: dict | None) -> set[tuple]:
-    return {(e.get("source"), e.get("source_port"), e.get("target"), e.get("target_port"))
-            for e in (document or {}).get("edges", []) if isinstance(e, dict)}
+    return {edge_key(e) for e in (document or {}).get("edges", []) if isinstance(e, dict)}
 
 
 def _without_position(node: dict) -> dict:
@@ -45,7 +49,7 @@ def _without_position(node: dict) -> dict:
 
 def diff_versions(old: dict | None, new: dict) -> VersionDiff:
     """Compare `old` (None for the first version) with `new`."""
-    before, after = _nodes(old), _nodes(new)
+    before, after = nodes_by_id(old), nodes_by_id(new)
     diff = VersionDiff(
         added=[nid for nid in after if nid not in before],
         removed=[nid for nid in before if nid not in after],
