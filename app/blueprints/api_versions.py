@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import jsonify
+from flask import jsonify, request
 
 from app.blueprints.api import bp
 from app.blueprints.loaders import load_flow, load_version
@@ -33,10 +33,19 @@ def _version_number(raw: str, field: str) -> int:
 
 @bp.get("/flows/<flow_id>/versions/<a>/compare/<b>")
 def compare_versions(flow_id: str, a: str, b: str):
-    """What changed from version `a` to version `b`: nodes added, removed, changed field by field, moved; edges."""
+    """What changed from version `a` to version `b`: nodes added, removed, changed field by field, moved; edges.
+
+    `?include=documents` adds both versions' documents, which the canvas draws the comparison from.
+    """
     flow = load_flow(flow_id)
+    include = request.args.get("include")
+    if include not in (None, "documents") or set(request.args) - {"include"}:
+        raise ApiError(400, "invalid_parameter", "The only query parameter here is include=documents.",
+                       [{"field": "include", "reason": "unknown parameter or value"}])
     first, second = _version_number(a, "from"), _version_number(b, "to")
     before, after = load_version(flow, first), load_version(flow, second)
     body = compare_documents(before.document, after.document)
     body.update({"flow_id": flow.id, "from": first, "to": second, "latest_version": flow.latest_version})
+    if include:
+        body["documents"] = {"from": before.document, "to": after.document}
     return jsonify(body)

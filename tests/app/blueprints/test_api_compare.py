@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.app.flowdocs import greeting_flow, with_reply_text, without_node
+from tests.app.flowdocs import compared_flow, greeting_flow, with_reply_text
 from tests.app.trigger_helpers import bearer
 
 
@@ -23,20 +23,8 @@ def _compare(client, token, flow_id, a, b):
     return client.get(f"/api/v1/flows/{flow_id}/versions/{a}/compare/{b}", headers=bearer(token))
 
 
-def _second_version() -> dict:
-    """v1 with the reply's text changed, the manual trigger removed, a note node added, start moved."""
-    after = without_node(with_reply_text(greeting_flow(), "Bye {{ inputs.person }}"), "manual")
-    after["nodes"].append({"id": "note", "type": "reply", "name": "Farewell", "position": {"x": 1000, "y": 300},
-                           "config": {"text": "Goodbye"}})
-    after["edges"].append({"id": "e9", "source": "route", "source_port": "status", "target": "note",
-                           "target_port": "in"})
-    start = next(n for n in after["nodes"] if n["id"] == "start")
-    start["position"] = {"x": 222, "y": 66}
-    return after
-
-
 def test_compare_lists_added_removed_changed_moved_and_edges(client, api_key):
-    flow_id = _publish(client, api_key, greeting_flow(), _second_version())
+    flow_id = _publish(client, api_key, greeting_flow(), compared_flow(greeting_flow()))
     response = _compare(client, api_key, flow_id, 1, 2)
     assert response.status_code == 200, response.json
     body = response.json
@@ -120,3 +108,14 @@ def test_unknown_flow_and_another_workspaces_flow_are_404(client, app, api_key, 
 def test_compare_needs_authentication(client, api_key):
     flow_id = _publish(client, api_key, greeting_flow())
     assert client.get(f"/api/v1/flows/{flow_id}/versions/1/compare/1").status_code == 401
+
+
+def test_documents_come_only_when_asked_and_other_parameters_are_400(client, api_key):
+    flow_id = _publish(client, api_key, greeting_flow(), with_reply_text(greeting_flow(), "Hi"))
+    url = f"/api/v1/flows/{flow_id}/versions/1/compare/2"
+    assert "documents" not in client.get(url, headers=bearer(api_key)).json
+    body = client.get(f"{url}?include=documents", headers=bearer(api_key)).json
+    assert body["documents"]["from"] == greeting_flow() and body["documents"]["to"]["nodes"][-1]["config"]["text"] == "Hi"
+    for query in ("include=everything", "limit=5", "include=%ED%A0%80"):
+        response = client.get(f"{url}?{query}", headers=bearer(api_key))
+        assert response.status_code == 400 and response.json["error"]["code"] == "invalid_parameter", query
