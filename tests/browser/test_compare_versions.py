@@ -7,7 +7,8 @@ open the version history, compare, read the before → after lines, close, roll 
 from __future__ import annotations
 
 from tests.app.flowdocs import compared_flow, greeting_flow
-from tests.browser.canvas_actions import latest_version, log_in, node, open_canvas, publish, shot, wait_for_canvas
+from tests.browser.canvas_actions import (click_node, field, fill, latest_version, log_in, node, open_canvas, publish, shot,
+                                          wait_for_canvas)
 
 
 def _publish_two_versions(app, account) -> str:
@@ -119,4 +120,25 @@ def test_an_old_version_is_a_read_only_view_that_compares_and_rolls_back_at_1024
     assert "1 node comes back: Run now" in page.inner_text("#rollback-dialog")
     shot(page, "rollback-dialog-1024")
     page.get_by_role("button", name="Cancel").click()
+    assert latest_version(app, flow_id) == 2
+
+
+def test_closing_a_comparison_keeps_unsaved_edits(app, make_account, live_server, page):
+    account = make_account()
+    flow_id = _publish_two_versions(app, account)
+    open_canvas(page, live_server, account, flow_id)
+    click_node(page, "reply")
+    fill(page, "config.text", "Not saved yet")
+    page.wait_for_selector("#save-state:has-text('Unsaved changes')")
+    page.click("#btn-versions")
+    page.locator("#side-panel").get_by_role("button", name="Compare on canvas").click()  # defaults: the version before the live one, and live
+    page.wait_for_selector("#compare-bar:has-text('Comparing version 1 with version 2')")
+    assert _marks(page)["reply"] == "changed"
+    page.keyboard.press("Escape")  # the keyboard way out
+    page.wait_for_selector("#compare-bar", state="detached")
+    assert "Unsaved changes" in page.inner_text("#save-state")
+    click_node(page, "reply")
+    assert field(page, "config.text").input_value() == "Not saved yet"
+    page.click("#btn-undo")  # the edit is still one undoable step
+    page.wait_for_selector("#save-state:has-text('Saved · version 2')")
     assert latest_version(app, flow_id) == 2

@@ -15,20 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import flows
-from app.services.versions.version_diff import edge_key, nodes_by_id
+from app.services.versions.version_diff import display_name, edge_key, nodes_by_id
 
 # Fields of a node outside its config, with the words the editor shows for them.
 NODE_FIELD_TITLES = {"name": "Name", "type": "Type", "type_version": "Type version"}
 IGNORED_NODE_FIELDS = {"id", "position"}
-
-
-def display_name(node: dict) -> str:
-    """What the canvas calls a node: its name, else its type's title, else its type."""
-    node_type = flows.registry.get(node.get("type"))
-    name = node.get("name")
-    if isinstance(name, str) and name.strip():
-        return name
-    return node_type.title if node_type else str(node.get("type") or node.get("id"))
 
 
 def _node_entry(node: dict) -> dict:
