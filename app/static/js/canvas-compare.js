@@ -90,6 +90,7 @@
   // ---- drawing -------------------------------------------------------------------------
 
   // Replace the cells without touching the undo history (it still describes the user's edits).
+  // Documents made through the API may lack positions: those are laid out as the canvas does.
   function drawCells(nodes, edges) {
     const graph = S().graph;
     S().history.disable();
@@ -99,6 +100,7 @@
       if (graph.getCellById(e.source) && graph.getCellById(e.target)) graph.addEdge(S().edgeMetadata(e));
     });
     graph.getNodes().forEach((n) => S().syncPorts(n));
+    if (S().tidy && nodes.some((n) => !n.position)) S().tidy({ skipHistory: true });
     S().history.enable();
   }
 
