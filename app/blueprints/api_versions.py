@@ -31,6 +31,14 @@ def _version_number(raw: str, field: str) -> int:
     return int(raw)
 
 
+def _published(flow, number: int):
+    """The published version `number`; a tested draft is never one, whatever its number."""
+    version = load_version(flow, number)
+    if version.draft:
+        raise NotFound("version_not_found", f"This flow has no published version {number}.")
+    return version
+
+
 @bp.get("/flows/<flow_id>/versions/<a>/compare/<b>")
 def compare_versions(flow_id: str, a: str, b: str):
     """What changed from version `a` to version `b`: nodes added, removed, changed field by field, moved; edges.
@@ -43,7 +51,7 @@ def compare_versions(flow_id: str, a: str, b: str):
         raise ApiError(400, "invalid_parameter", "The only query parameter here is include=documents.",
                        [{"field": "include", "reason": "unknown parameter or value"}])
     first, second = _version_number(a, "from"), _version_number(b, "to")
-    before, after = load_version(flow, first), load_version(flow, second)
+    before, after = _published(flow, first), _published(flow, second)
     body = compare_documents(before.document, after.document)
     body.update({"flow_id": flow.id, "from": first, "to": second, "latest_version": flow.latest_version})
     if include:
