@@ -166,3 +166,19 @@ def _stranger_key(app, make_account) -> str:
         _, key = create_api_key(db.session.get(Workspace, account.workspace_id), "eve")
         db.session.commit()
     return key
+
+
+def test_drafts_tested_at_the_same_moment_each_get_their_own_hidden_version(app, client, api_key, flow):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def test_one(text):
+        answer = app.test_client().post(f"/api/v1/flows/{flow['id']}/test", headers=bearer(api_key),
+                                        json={"document": with_reply_text(greeting_flow(), text),
+                                              "inputs": {"message": text}})
+        return answer.status_code, (answer.json.get("output") or {}).get("text")
+
+    texts = [f"draft {i}" for i in range(4)] * 2  # four drafts, each tested twice
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(test_one, texts))
+    assert answers == [(200, text) for text in texts]
+    assert _written(app, flow["id"])["drafts"] == [-4, -3, -2, -1]

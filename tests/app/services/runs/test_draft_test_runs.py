@@ -69,3 +69,10 @@ def test_the_pinned_inputs_of_the_last_test_prefill_the_next_one(app, client, au
     data = json.loads(re.search(r'<script type="application/json" id="canvas-data">(.*?)</script>', page, re.S).group(1))
     assert data["test_inputs"] == {"message": "x"}
     assert data["urls"]["test"] == f"/api/v1/flows/{runs['flow']['id']}/test"
+
+
+def test_metrics_count_test_runs_apart_from_every_triggers_traffic(client, runs):
+    """Workers did run them, so /metrics shows them, but only under their own trigger_type label."""
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'switchboard_runs{status="succeeded",trigger_type="api_trigger"} 1' in text
+    assert 'switchboard_runs{status="succeeded",trigger_type="test"} 1' in text
