@@ -182,3 +182,14 @@ def test_drafts_tested_at_the_same_moment_each_get_their_own_hidden_version(app,
         answers = list(pool.map(test_one, texts))
     assert answers == [(200, text) for text in texts]
     assert _written(app, flow["id"])["drafts"] == [-4, -3, -2, -1]
+
+
+def test_huge_numbers_that_json_can_keep_run_and_one_that_breaks_a_step_fails_that_step(client, api_key, flow):
+    big = 10 ** 900  # 901 digits: under the body parser's 1000-character limit
+    answer = _test(client, api_key, flow["id"], {"document": greeting_flow(), "inputs": {"message": "x", "count": big}})
+    assert answer.status_code == 200 and answer.json["output"]["text"] == f"Hello friend x{big}: x", answer.json
+    huge = greeting_flow()
+    next(n for n in huge["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.count * 10 ** 5000 }}"
+    failed = _test(client, api_key, flow["id"], {"document": huge, "inputs": {"message": "x", "count": big}})
+    assert failed.status_code == 200 and failed.json["status"] == "failed", failed.json
+    assert failed.json["error"]["node_id"] == "greet" and failed.json["steps"][-1]["status"] == "failed"
