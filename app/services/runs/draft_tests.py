@@ -72,17 +72,17 @@ def start_test(flow: Flow, document, inputs, *, user: User | None, request_id: s
                    user_id=user.id if user else None)
     version = PublishedVersion(id="", flow_id=flow.id, number=0, graph=graph, start_config=start_config,
                                declared=frozenset(i["name"] for i in flows.declared_inputs(start_config)))
-    for attempt in range(ATTEMPTS):
+    attempt = 1
+    while True:
         request = StartRequest(flow=flow, version=version, trigger=None, source=TEST, inputs=validated,
                                request_id=request_id, trigger_type=TEST)
         request.prepare = lambda _run_id, request=request: _prepare(request, draft, inputs)
         try:
             return start(request).run
-        except idempotency.KeyInFlight:  # another test took the draft number at the same moment
-            db.session.expire(flow)
-            if attempt == ATTEMPTS - 1:
+        except idempotency.KeyInFlight:  # another test took the same draft number at the same moment
+            if attempt >= ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 def _prepare(request: StartRequest, draft: _Draft, inputs: dict) -> bool:
