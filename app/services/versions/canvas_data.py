@@ -41,6 +41,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
             "run_status": url_for("api.get_run", run_id=run_placeholder),
             "trigger_panel": url_for("ui.trigger_panel", flow_id=flow.id, node_id=node_placeholder),
             "versions_panel": url_for("ui.versions_panel", flow_id=flow.id),
+            "compare": url_for("api.compare_versions", flow_id=flow.id, a="__A__", b="__B__"),
             "flow_page": url_for("ui.flow_detail", flow_id=flow.id),
         },
     }

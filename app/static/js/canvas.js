@@ -289,7 +289,7 @@
     banner.replaceChildren(S.data.can_edit
       ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
         el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
-        " to edit, or roll back to this one from Versions.")
+        " to edit it, or compare and roll back with the buttons above.")
       : el("span", { text: `Viewing version ${S.data.version} (read-only): your role in this workspace cannot change flows.` }));
   }
 
