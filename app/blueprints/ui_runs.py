@@ -26,6 +26,7 @@ from app.services.runs.replay import replay, trigger_request
 from app.services.runs.run_view import timeline
 from app.services.versions.presenters import trigger_name
 from app.json_body import BodyError
+from app.trigger_types import MANUAL, TEST, run_label
 
 LIVE_POLL = "every 2s"
 
@@ -36,8 +37,25 @@ def conversation_link(session) -> dict:
     return conversations.link_args(session)
 
 
+@bp.app_template_global("run_version")
+def run_version(run) -> str:
+    """"v3", or "draft" for a test run of a draft (its hidden version's number is negative)."""
+    return "draft" if run.version_number < 0 else f"v{run.version_number}"
+
+
+@bp.app_template_global("test_run")
+def test_run(run) -> bool:
+    """True for a run of a tested draft: labelled "Test run (draft)" wherever runs are listed."""
+    return run.trigger_type == TEST
+
+
+@bp.app_template_global("trigger_type_label")
+def trigger_type_label(name: str) -> str:
+    return run_label(name) or name
+
+
 def _trigger_types() -> list[str]:
-    return sorted([entry["type"] for entry in flows.registry.palette() if entry.get("is_trigger")] + ["manual"])
+    return sorted([entry["type"] for entry in flows.registry.palette() if entry.get("is_trigger")] + [MANUAL, TEST])
 
 
 def _runs_page(flow: Flow | None):

@@ -15,8 +15,8 @@ from sqlalchemy import and_, case, func
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
 from app.models.types import utcnow
+from app.trigger_types import TEST as TEST_RUNS  # runs.trigger_type of a draft test (shared contract 4)
 
-TEST_RUNS = "test"  # runs.trigger_type of a draft test (shared contract 4)
 FAILED = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 MAX_QUERY = 200
 

@@ -45,6 +45,8 @@ def test_every_door_of_an_archived_flow_answers_404_flow_archived_and_restore_op
                                     headers=bearer(api_key)))
     _is_archived_answer(client.post(f"/api/v1/flows/{flow['id']}/run", json={"message": "hi"}, headers=bearer(api_key)))
     _is_archived_answer(client.post(f"/api/v1/runs/{before.json['run_id']}/replay", headers=bearer(api_key)))
+    _is_archived_answer(client.post(f"/api/v1/flows/{flow['id']}/test", headers=bearer(api_key),
+                                    json={"document": greeting_flow(key="desk"), "inputs": {"message": "hi"}}))
 
     # Its runs stay readable, through the API and on the pages.
     assert client.get(f"/api/v1/runs/{before.json['run_id']}", headers=bearer(api_key)).json["status"] == "succeeded"
