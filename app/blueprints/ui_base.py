@@ -11,8 +11,12 @@ from flask_login import login_required
 
 from app.blueprints.loaders import principal
 from app.models import Flow
+from app.words import input_type_words, status_words
 
 bp = Blueprint("ui", __name__)
+# Every page says stored values in words: `{{ run.status | words }}`, `{{ item.type | type_words }}`.
+bp.add_app_template_filter(status_words, "words")
+bp.add_app_template_filter(input_type_words, "type_words")
 
 
 @bp.before_request

@@ -19,12 +19,17 @@ OPENAI = "openai"  # the OpenAI-compatible API under /v1, the key being the mode
 MANUAL = "manual"  # Run now, in the app or through the API
 CLOCK = "clock"  # the schedule clock
 
+# Runs that no trigger node started, by their `runs.trigger_type`, with the words people see for them.
+TEST = "test"  # a draft run from the canvas's Test button (issue 17)
+OTHER_RUN_SOURCES = {MANUAL: "Run now", TEST: "Test run"}
+
 
 class TriggerAdapter:
     """Answer the app's questions about one trigger type; subclasses set the class attributes."""
 
     type: ClassVar[str] = ""  # the engine node type adapted (flows.registry)
     label: ClassVar[str] = ""  # short name in lists: "REST API"
+    title: ClassVar[str] = ""  # how runs it started are named in run lists and filters, in words
     panel_title: ClassVar[str] = ""  # heading of the side panel
     entry_point: ClassVar[str] = ""
     keyed: ClassVar[bool] = False  # config.key is unique in the workspace (a URL part or a model name)
