@@ -16,6 +16,19 @@ STATUS_WORDS = {
 }
 
 
+# Where a run's request came from (`trigger_request.type`, see app.services.runs.start_request).
+REQUEST_SOURCE_WORDS = {
+    "api": "REST API call", "invoke": "Test call from the API", "openai": "OpenAI-compatible API",
+    "manual": "Run now", "replay": "Replay", "schedule": "Schedule", "test": "Test run",
+}
+
+
+def request_source_words(value: object) -> str:
+    """Where a run's request came from, in words ("api" -> "REST API call")."""
+    raw = str(value or "")
+    return REQUEST_SOURCE_WORDS.get(raw) or raw.replace("_", " ").capitalize()
+
+
 def status_words(value: object) -> str:
     """A run, step or trigger status in words ("timed_out" -> "Timed out"); enums and strings alike."""
     raw = str(getattr(value, "value", value) or "")

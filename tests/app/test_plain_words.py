@@ -11,7 +11,7 @@ import re
 import flows
 from app.models import RunStatus, StepStatus
 from app.models.flows import TriggerStatus
-from app.words import STATUS_WORDS, credential_kind_words, input_type_words, status_words
+from app.words import STATUS_WORDS, credential_kind_words, input_type_words, request_source_words, status_words
 from flows.credentials import KINDS
 from flows.inputs import INPUT_TYPES
 from tests.app.runsetup import Flows
@@ -48,6 +48,8 @@ def test_every_status_kind_and_input_type_has_words():
                                                          "Custom header"]
     assert [input_type_words(t) for t in INPUT_TYPES] == ["Text", "Number", "Whole number", "Yes/No", "Object", "List"]
     assert credential_kind_words(None) == "None" and input_type_words(7) == "7"  # never raises on odd rows
+    assert [request_source_words(s) for s in ("api", "invoke", "openai", "manual", "replay", "schedule", "new_one")] == [
+        "REST API call", "Test call from the API", "OpenAI-compatible API", "Run now", "Replay", "Schedule", "New one"]
 
 
 def test_runs_pages_filter_and_list_in_words(client, auth, api_key):
@@ -77,6 +79,7 @@ def test_the_run_page_names_how_it_started_and_its_statuses_in_words(client, aut
     run_id = flows_api.call(flow, "hello", outId="crm-7")["run_id"]
     html = client.get(f"/runs/{run_id}").get_data(as_text=True).replace("&#39;", "'")
     assert "Started by</dt><dd>REST API" in html and "Caller's reference" in html
+    assert "Source</dt><dd>REST API call" in html
     assert "(api_trigger)" not in html and ">api_trigger<" not in html
     assert ">Succeeded</span>" in html
 
