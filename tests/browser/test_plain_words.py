@@ -104,6 +104,15 @@ def test_rest_trigger_shows_its_essentials_and_folds_the_rest(greeter_canvas, pa
     assert field(page, "config.filter").is_visible()
     assert "Only accept requests that match" in advanced.inner_text()
 
+    # A problem in a folded setting opens the group: it is never hidden from the person fixing it.
+    fill(page, "config.timeout_seconds", "0")
+    advanced.locator("summary").click()
+    assert advanced.evaluate("d => d.open") is False
+    page.click("#btn-save")
+    page.wait_for_selector('#side-panel [data-path="config.timeout_seconds"].has-problem')
+    assert advanced.evaluate("d => d.open") is True and field(page, "config.timeout_seconds").is_visible()
+    fill(page, "config.timeout_seconds", "30")
+
     # The trigger's own panel: secret and "wait for answer" first, the rest under Advanced.
     page.click('#side-panel [data-action="trigger-panel"]')
     page.wait_for_selector("#side-panel [data-essentials]")
