@@ -185,6 +185,10 @@ def test_runs_filters_and_credential_kinds_read_as_words(published, live_server,
     assert "Caller's reference" in filters and "outId" not in filters.split()
     table = page.inner_text("#runs-results")
     assert "REST API" in table and "api_trigger" not in table and "Succeeded" in table
+    for cell in ("#runs-results .badge", "#runs-results tbody td:nth-child(3)"):  # words are never split
+        assert page.locator(cell).first.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length <= 2 "
+            "&& r.getBoundingClientRect().height < 30; }"), cell
     assert _no_horizontal_overflow(page)
     _shot(page, "runs", size)
 
