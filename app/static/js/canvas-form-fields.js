@@ -84,7 +84,7 @@
       : prop["x-widget"] === "input-select" ? inputSelectControl(f, parts)
       : prop["x-widget"] === "credential" ? credentialControl(f, parts, value)
       : prop.type === undefined ? freeValueControl(f, parts, value)
-      : prop.type === "array" || prop.type === "object" ? jsonControl(f, parts, value)
+      : prop.type === "array" || prop.type === "object" ? jsonControl(f, prop, parts, value)
       : textControl(f, prop, parts, value, required);
     return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), help(prop));
   }
@@ -197,10 +197,10 @@
   }
 
   // Lists of plain values and free-form objects: edited as JSON.
-  function jsonControl(f, parts, value) {
+  function jsonControl(f, prop, parts, value) {
     const area = el("textarea", {
       class: "mono", rows: 3, disabled: f.readOnly, "data-field": pathString(parts), spellcheck: "false",
-      placeholder: "JSON, e.g. [\"a\", \"b\"]",
+      placeholder: prop.type === "object" ? "JSON, e.g. {\"name\": \"value\"}" : "JSON, e.g. [\"a\", \"b\"]",
       oninput: (e) => { setAt(f.working, parts, readValue(e.target.value, "json")); f.emitInput(); },
       onchange: f.emitCommit,
     });
