@@ -41,8 +41,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     auth.init_app(app)
     register_cli(app)
 
-    from app.blueprints import (api, api_keys_api, api_schedules, auth as auth_views, credentials, health,  # noqa: F401
-                                hooks, metrics, openai_api, settings_ui, triggers_api, ui, ui_runs)
+    from app.blueprints import (api, api_draft_tests, api_keys_api, api_schedules, api_values,  # noqa: F401
+                                api_versions, auth as auth_views, credentials, health, hooks, metrics, openai_api, settings_ui,
+                                triggers_api, ui, ui_runs)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
                       hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp):

@@ -7,7 +7,7 @@ person who never read the API docs is not left to guess what "timed_out" or "api
 from __future__ import annotations
 
 from flows.credentials import KIND_TITLES
-from flows.inputs import INPUT_TYPE_TITLES
+from flows.nodes.outputs import INPUT_TYPE_TITLES
 
 STATUS_WORDS = {
     "queued": "Queued", "running": "Running", "waiting": "Waiting (delay)", "succeeded": "Succeeded",

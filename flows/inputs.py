@@ -15,9 +15,6 @@ from jsonschema import Draft202012Validator
 
 INPUT_TYPES = ("string", "number", "integer", "boolean", "object", "array")
 MESSAGE_INPUT_TYPES = ("string", "object")
-# The words people see for each type (the values stay JSON Schema's, so documents keep working).
-INPUT_TYPE_TITLES = {"string": "Text", "number": "Number", "integer": "Whole number", "boolean": "Yes/No",
-                     "array": "List", "object": "Object"}
 
 _TYPE_REASONS = {
     "string": "must be a string",

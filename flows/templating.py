@@ -232,6 +232,14 @@ def _public_names(message: str) -> str:
     return message.replace(f"'{_PathDict.__name__}'", "'dict'").replace(f"'{_PathList.__name__}'", "'list'")
 
 
+def parse_template(source: str) -> nodes.Template:
+    """Return the syntax tree of `source` as the renderer reads it (validation reads references from it).
+
+    Raises jinja2.TemplateSyntaxError, like rendering would.
+    """
+    return _ENV.parse(source)
+
+
 @lru_cache(maxsize=1024)
 def _compile(source: str) -> Template:
     return _ENV.from_string(source)

@@ -26,6 +26,7 @@ from app.services.runs.replay import replay, trigger_request
 from app.services.runs.run_view import timeline
 from app.services.versions.presenters import trigger_name
 from app.json_body import BodyError
+from app.trigger_types import TEST
 
 LIVE_POLL = "every 2s"
 
@@ -53,6 +54,18 @@ def _trigger_nodes(workspace_id: str | None, flow: Flow | None) -> list[tuple[st
         labels.setdefault(trigger.node_id, []).append(
             trigger_name(trigger) if flow else f"{trigger_name(trigger)} ({flow_name})")
     return [(node_id, " / ".join(dict.fromkeys(names))) for node_id, names in labels.items()]
+
+
+@bp.app_template_global("run_version")
+def run_version(run) -> str:
+    """"v3", or "draft" for a test run of a draft (its hidden version's number is negative)."""
+    return "draft" if run.version_number < 0 else f"v{run.version_number}"
+
+
+@bp.app_template_global("test_run")
+def test_run(run) -> bool:
+    """True for a run of a tested draft: labelled "Test run (draft)" wherever runs are listed."""
+    return run.trigger_type == TEST
 
 
 def _runs_page(flow: Flow | None):

@@ -8,7 +8,7 @@ templates under `templates/trigger_types/`, and its tests.
 
 from __future__ import annotations
 
-from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, TriggerAdapter
+from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, TEST, TriggerAdapter, run_label
 from app.trigger_types.manual import ManualTrigger
 from app.trigger_types.openai_model import OpenAIModelTrigger, openai_base_url
 from app.trigger_types.registry import TriggerTypes
@@ -31,5 +31,5 @@ def no_secret_message() -> str:
     return f"Only {' and '.join(labels)} triggers have a secret or verify signatures."
 
 
-__all__ = ["CLOCK", "DEFAULT_TYPE", "no_secret_message", "HOOK", "MANUAL", "OPENAI", "TriggerAdapter", "adapter_for", "openai_base_url",
-           "registry", "started_by"]
+__all__ = ["CLOCK", "DEFAULT_TYPE", "no_secret_message", "HOOK", "MANUAL", "OPENAI", "TEST", "TriggerAdapter",
+           "adapter_for", "openai_base_url", "registry", "run_label", "started_by"]

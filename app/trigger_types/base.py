@@ -19,9 +19,15 @@ OPENAI = "openai"  # the OpenAI-compatible API under /v1, the key being the mode
 MANUAL = "manual"  # Run now, in the app or through the API
 CLOCK = "clock"  # the schedule clock
 
-# Runs that no trigger node started, by their `runs.trigger_type`, with the words people see for them.
-TEST = "test"  # a draft run from the canvas's Test button (issue 17)
-OTHER_RUN_SOURCES = {MANUAL: "Run now", TEST: "Test run"}
+# `runs.trigger_type` of runs no trigger node started: Run now from the start node, and a draft
+# tested in the editor. A test run is never the published flow's traffic: stats leave it out.
+TEST = "test"
+RUN_LABELS = {MANUAL: "Run now", TEST: "Test run (draft)"}
+
+
+def run_label(trigger_type: str | None) -> str | None:
+    """The words for a run started without a trigger node (None: a trigger type's own run)."""
+    return RUN_LABELS.get(trigger_type) if isinstance(trigger_type, str) else None
 
 
 class TriggerAdapter:

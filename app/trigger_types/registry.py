@@ -8,7 +8,7 @@ process starts, not when someone opens a page).
 from __future__ import annotations
 
 import flows
-from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, OTHER_RUN_SOURCES, TriggerAdapter
+from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, RUN_LABELS, TriggerAdapter
 
 ENTRY_POINTS = (HOOK, OPENAI, MANUAL, CLOCK)
 
@@ -49,7 +49,7 @@ class TriggerTypes:
 
     def run_sources(self) -> list[tuple[str, str]]:
         """Every value a run's `trigger_type` can hold, with its title: the filter of the Runs pages."""
-        return [(name, adapter.title) for name, adapter in self._adapters.items()] + list(OTHER_RUN_SOURCES.items())
+        return [(name, adapter.title) for name, adapter in self._adapters.items()] + list(RUN_LABELS.items())
 
     def source_title(self, trigger_type: object) -> str:
         """How a run with this `trigger_type` was started, in words (an unknown one: its name, readable)."""

@@ -209,6 +209,14 @@ class NodeType:
             ports = ports + [ERROR_PORT]
         return ports
 
+    def output_fields(self, config: dict) -> list[dict]:
+        """Return what run() outputs, as `flows.nodes.outputs.output_field` dicts (name, type, description).
+
+        The value picker lists them and validation refuses references to fields not listed, so
+        declare every top-level key run() can output. `config` has its defaults filled in.
+        """
+        return []
+
     def check(self, node: dict) -> list[Problem]:
         """Return problems the schema cannot express; only called when the schema passed."""
         return []

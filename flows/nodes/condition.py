@@ -12,6 +12,7 @@ from flows.nodes.operators import OPERATORS, UNARY, compare
 from flows.nodes.schema_parts import choice, closed_object, text_field
 from flows.patterns import BRANCH_PORT
 from flows.problems import Problem
+from flows.nodes.outputs import TEXT, output_field
 
 ELSE_PORT = "else"
 # How the editor words each operator (the stored values stay the operator names).
@@ -24,7 +25,7 @@ OPERATOR_TITLES = {
 }
 
 _CONDITION_SCHEMA = closed_object({
-    "value": text_field("Value", "Template for the value to test, e.g. {{ inputs.user_message }}.",
+    "value": text_field("Value", "The value to test; use Insert value to pick an input or an earlier step's result.",
                         **{"x-widget": "template-inline"}),
     "operator": choice({name: OPERATOR_TITLES[name] for name in OPERATORS}, title="Test", description="How to compare."),
     "compare_to": text_field("Compare to", "Template for the value to compare with; not used by 'is empty', "
@@ -87,6 +88,10 @@ class ConditionNode(NodeType):
                         f"but has nothing to compare to; fill in 'Compare to'.",
                         f"{path}.conditions[{c_index}].compare_to"))
         return problems
+
+    def output_fields(self, config: dict) -> list[dict]:
+        return [output_field("port", TEXT, "The branch taken (its port name)."),
+                output_field("label", TEXT, "The label of the branch taken.")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         for b_index, branch in enumerate(ctx.config["branches"]):

@@ -16,6 +16,7 @@ from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
 from flows.redaction import redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.outputs import ANY, NUMBER, OBJECT, TEXT, YES_NO, output_field
 
 _TEMPLATE_MAP = {
     "type": "object",
@@ -86,6 +87,14 @@ class HttpRequestNode(NodeType):
         except Exception:  # noqa: BLE001 - the run itself reports the template error
             pass
         return shown
+
+    def output_fields(self, config: dict) -> list[dict]:
+        return [output_field("status", NUMBER, "The answer's HTTP status, e.g. 200."),
+                output_field("ok", YES_NO, "Yes when the status is below 400."),
+                output_field("headers", OBJECT, "The answer's main headers (content type, length…)."),
+                output_field("body", TEXT, "The answer's body as text."),
+                output_field("json", ANY, "The body read as JSON, when it is JSON (else empty)."),
+                output_field("duration_ms", NUMBER, "How long the request took, in milliseconds.")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         config = ctx.config

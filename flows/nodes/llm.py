@@ -19,6 +19,7 @@ from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
 from flows.redaction import redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.outputs import OBJECT, TEXT, output_field
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 _ROLES = ["system", "user", "assistant"]
@@ -76,6 +77,12 @@ class LlmNode(NodeType):
                        "description": "Publish the answer token by token while it arrives."},
         },
     }
+
+    def output_fields(self, config: dict) -> list[dict]:
+        return [output_field("text", TEXT, "The model's answer."),
+                output_field("model", TEXT, "The model that answered."),
+                output_field("finish_reason", TEXT, "Why the answer ended (stop, length…)."),
+                output_field("usage", OBJECT, "Tokens used, as the provider counted them.")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         config = ctx.config

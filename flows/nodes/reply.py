@@ -9,6 +9,7 @@ a `reply` event, so a flow can stream partial answers ("looking that up…") bef
 from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
+from flows.nodes.outputs import OBJECT, TEXT, output_field
 
 
 class ReplyNode(NodeType):
@@ -29,7 +30,7 @@ class ReplyNode(NodeType):
                 "default": "",
                 "title": "Text",
                 "x-widget": "template",
-                "description": "Template for the answer, e.g. {{ nodes.check.text }}.",
+                "description": "What the flow answers; use Insert value to add an input or an earlier step's result.",
             },
             "data": {
                 "type": "object",
@@ -41,6 +42,12 @@ class ReplyNode(NodeType):
             },
         },
     }
+
+    def output_fields(self, config: dict) -> list[dict]:
+        fields = [output_field("text", TEXT, "The answer sent.")]
+        if "data" in config:
+            fields.append(output_field("data", OBJECT, "The extra named fields sent with the answer."))
+        return fields
 
     def run(self, ctx: NodeContext) -> NodeResult:
         output: dict = {"text": ctx.render(ctx.config["text"], "config.text")}

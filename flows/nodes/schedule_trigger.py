@@ -9,6 +9,7 @@ expression or an unknown time zone is refused with the field to fix, instead of 
 from __future__ import annotations
 
 from flows import schedule
+from flows.nodes.outputs import TEXT, output_field
 from flows.nodes.triggers import _Trigger
 from flows.problems import Problem
 
@@ -19,6 +20,10 @@ class ScheduleTrigger(_Trigger):
     """Start the flow at planned times."""
 
     type = "schedule_trigger"
+    extra_trigger_fields = (
+        output_field("planned_at", TEXT, "When this fire was planned (UTC, ISO 8601)."),
+        output_field("fired_at", TEXT, "When the schedule actually fired (UTC)."),
+    )
     title = "Schedule"
     description = ("Start the flow at planned times: a cron expression (e.g. daily at 09:00) or a fixed "
                    "interval, in a time zone of your choice. Saving arms the schedule.")

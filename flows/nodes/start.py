@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
-from flows.inputs import INPUT_TYPE_TITLES, MESSAGE_INPUT_TYPES, validate_inputs
+from flows.inputs import MESSAGE_INPUT_TYPES, declared_inputs, validate_inputs
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.schema_parts import choice, closed_object, text_field
 from flows.patterns import INPUT_NAME
 from flows.problems import Problem
+from flows.nodes.outputs import INPUT_TYPE_TITLES, INPUT_TYPE_WORDS, output_field
 
 _INPUT_SCHEMA = closed_object({
     "name": text_field("Name", "How templates refer to the input: inputs.<name>.", pattern=INPUT_NAME),
@@ -35,10 +36,15 @@ class StartNode(NodeType):
     config_schema = closed_object({
         "inputs": {"type": "array", "maxItems": 100, "items": _INPUT_SCHEMA, "default": [], "title": "Inputs",
                    "description": "The values callers send to this flow."},
-        "message_input": text_field("Message input", "The input that a request's user_message, text or "
-                                    "instruction fills. Must be a string or object input.",
-                                    **{"x-widget": "input-select"}),
+        "message_input": text_field("Message input", "Which input receives the text a chat caller sends; "
+                                    "conversation history and OpenAI chat calls read the message from it "
+                                    "(pick a text input).", **{"x-widget": "input-select"}),
     })
+
+    def output_fields(self, config: dict) -> list[dict]:
+        """The start node outputs the run's inputs (also reachable as `inputs.*`)."""
+        return [output_field(item["name"], INPUT_TYPE_WORDS[item["type"]], item.get("description") or
+                             f"The input '{item['name']}'.") for item in declared_inputs(config)]
 
     def check(self, node: dict) -> list[Problem]:
         config = node.get("config") or {}

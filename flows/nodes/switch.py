@@ -10,6 +10,7 @@ from __future__ import annotations
 from flows.nodes.base import NodeContext, NodeResult, NodeType
 from flows.nodes.schema_parts import closed_object, text_field
 from flows.problems import Problem
+from flows.nodes.outputs import TEXT, output_field
 
 DEFAULT_PORT = "default"
 
@@ -22,7 +23,7 @@ class SwitchNode(NodeType):
     title = "Switch"
     description = "Picks a branch by value: the first case equal to the value, otherwise 'default'."
     config_schema = closed_object({
-        "value": text_field("Value", "Template, e.g. {{ nodes.call.status }}.", maxLength=10000, default="",
+        "value": text_field("Value", "The value to compare with each case; use Insert value to pick it.", maxLength=10000, default="",
                             **{"x-widget": "template-inline"}),
         "cases": {
             "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases",
@@ -54,6 +55,10 @@ class SwitchNode(NodeType):
                                              f"another name.", f"config.cases[{index}].port"))
             seen.add(port)
         return problems
+
+    def output_fields(self, config: dict) -> list[dict]:
+        return [output_field("value", TEXT, "The value that was compared."),
+                output_field("port", TEXT, "The case taken (its port name).")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         value = ctx.render(ctx.config["value"], "config.value").strip()

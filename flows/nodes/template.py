@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
+from flows.nodes.outputs import ANY, TEXT, output_field
 
 
 def _reject_constant(name: str) -> None:
@@ -43,6 +44,12 @@ class TemplateNode(NodeType):
             },
         },
     }
+
+    def output_fields(self, config: dict) -> list[dict]:
+        fields = [output_field("text", TEXT, "The rendered text.")]
+        if config.get("parse_json"):
+            fields.append(output_field("data", ANY, "The text read as JSON."))
+        return fields
 
     def run(self, ctx: NodeContext) -> NodeResult:
         text = ctx.render(ctx.config["template"], "config.template")

@@ -15,6 +15,7 @@ from flows.nodes.base import NodeContext, NodeResult, NodeType
 from flows.nodes.schema_parts import advanced, closed_object, text_field
 from flows.patterns import TRIGGER_KEY
 from flows.problems import Problem
+from flows.nodes.outputs import BASE_TRIGGER_FIELDS, OBJECT, REQUEST_TRIGGER_FIELDS, output_field
 
 MAX_FILTER_BYTES = 20_000
 
@@ -38,6 +39,13 @@ class _Trigger(NodeType):
 
     category = "trigger"
     is_trigger = True
+    extra_trigger_fields: tuple = ()
+    # Whether runs it starts can belong to a conversation (so `session.*` means something).
+    holds_conversations: bool = False
+
+    def output_fields(self, config: dict) -> list[dict]:
+        """A trigger outputs the run's `trigger.*`: what every run has, plus what this door adds."""
+        return list(BASE_TRIGGER_FIELDS) + list(self.extra_trigger_fields)
 
     def run(self, ctx: NodeContext) -> NodeResult:
         return NodeResult(output=dict(ctx.trigger), port="out")
@@ -47,6 +55,8 @@ class ApiTrigger(_Trigger):
     """Start the flow with an HTTP request to the trigger's URL."""
 
     type = "api_trigger"
+    extra_trigger_fields = REQUEST_TRIGGER_FIELDS
+    holds_conversations = True
     title = "REST API"
     description = ("Start the flow with an HTTP POST to this trigger's URL. The URL appears on the "
                    "node after you save the flow.")
@@ -190,6 +200,10 @@ class OpenAITrigger(_Trigger):
     """Make the flow a model that any OpenAI-compatible client can chat with."""
 
     type = "openai_trigger"
+    holds_conversations = True
+    extra_trigger_fields = (
+        output_field("openai", OBJECT, "The chat request's model, system prompt and options."),
+    )
     description = ("Call the flow as a chat model with any OpenAI client (the official SDKs, curl, "
                    "chat apps): the base URL and the model name appear on the node after you save.")
     title = "OpenAI API"

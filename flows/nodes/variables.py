@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.problems import Problem
+from flows.nodes.outputs import ANY, NUMBER, TEXT, YES_NO, output_field
 
 
 class SetVariablesNode(NodeType):
@@ -56,6 +57,11 @@ class SetVariablesNode(NodeType):
                                              f"config.variables[{index}].name"))
             seen.add(variable["name"])
         return problems
+
+    def output_fields(self, config: dict) -> list[dict]:
+        words = {"text": TEXT, "number": NUMBER, "boolean": YES_NO, "json": ANY}
+        return [output_field(item["name"], words.get(item.get("as", "text"), ANY), f"The variable '{item['name']}'.")
+                for item in config.get("variables") or [] if isinstance(item, dict) and isinstance(item.get("name"), str)]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         output = {}

@@ -64,6 +64,7 @@ def body_endpoints(client, api_key: str) -> list[Endpoint]:
         ("POST", "/api/v1/flows/validate", '{"document": %s}'), ("POST", "/api/v1/flows", '{"document": %s}'),
         ("PUT", flows, '{"document": %s}'), ("PATCH", flows, '{"name": %s}'),
         ("POST", f"{flows}/rollback", '{"version": %s}'), ("POST", f"{flows}/run", '{"message": %s}'),
+        ("POST", f"{flows}/test", '{"document": %s}'),
         ("POST", f"{flows}/triggers/manual/run", '{"message": %s}'),
         ("POST", f"{flows}/triggers/{rest['node_id']}/rotate-secret", '{"x": %s}'),
         ("POST", f"/api/v1/runs/{run['run_id']}/cancel", '{"x": %s}'),
@@ -76,6 +77,7 @@ def body_endpoints(client, api_key: str) -> list[Endpoint]:
         ("POST", "/api/v1/schedules/preview", '{"config": %s}'),
         ("POST", "/api/v1/credentials", '{"kind": "bearer", "value": "v", "name": %s}'),
         ("PATCH", f"/api/v1/credentials/{credential['id']}", '{"name": %s}'),
+        ("POST", "/api/v1/flows/values", '{"node_id": "reply", "document": %s}'),
         ("POST", "/v1/chat/completions", '{"model": "body-model", "messages": [{"role": "user", "content": %s}]}'),
     ]
     return [hook] + [Endpoint(method, path, template, auth) for method, path, template in api]

@@ -120,3 +120,16 @@ def schedule_flow(name: str = "Ticker", node_id: str = "every", **config) -> dic
             {"id": "e2", "source": "start", "source_port": "out", "target": "reply", "target_port": "in"},
         ],
     }
+
+
+def compared_flow(document: dict) -> dict:
+    """The greeting flow's second version for the compare tests: the Answer's text changed, the manual
+    trigger removed, a "Farewell" reply added on the status branch, and the start node only moved."""
+    after = without_node(with_reply_text(document, "Bye {{ inputs.person }}"), "manual")
+    after["nodes"].append({"id": "note", "type": "reply", "name": "Farewell", "position": {"x": 1000, "y": 300},
+                           "config": {"text": "Goodbye"}})
+    after["edges"].append({"id": "e9", "source": "route", "source_port": "status", "target": "note",
+                           "target_port": "in"})
+    start = next(n for n in after["nodes"] if n["id"] == "start")
+    start["position"] = {"x": 222, "y": 66}
+    return after

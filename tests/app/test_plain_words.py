@@ -33,7 +33,7 @@ def test_every_trigger_type_has_a_display_title_and_runs_name_their_start(app):
     sources = dict(registry.run_sources())
     assert set(TRIGGER_TYPES) | {"manual", "test"} == set(sources)
     assert [sources[t] for t in ("api_trigger", "openai_trigger", "schedule_trigger", "manual", "test")] == [
-        "REST API", "OpenAI-compatible API", "Schedule", "Run now", "Test run"]
+        "REST API", "OpenAI-compatible API", "Schedule", "Run now", "Test run (draft)"]
     assert len(set(sources.values())) == len(sources)  # no two filter options read the same
     assert registry.source_title("replay") == "Replay"  # a value no adapter knows still reads as a word
     assert registry.source_title(None) == ""
@@ -60,7 +60,7 @@ def test_runs_pages_filter_and_list_in_words(client, auth, api_key):
     html = client.get("/runs").get_data(as_text=True)
     started_by = _option_texts(html, "trigger_type")
     assert started_by[0] == "Anything" and {"REST API", "OpenAI-compatible API", "Schedule", "Run now",
-                                           "Test run"} <= set(started_by)
+                                           "Test run (draft)"} <= set(started_by)
     assert _option_texts(html, "status")[:3] == ["Any status", "Queued", "Running"]
     assert "Timed out" in _option_texts(html, "status")
     assert _option_texts(html, "trigger") == ["Any trigger", "REST (Greeter)", "Run now (Greeter)"]  # node names

@@ -128,3 +128,39 @@ def publish(app, account, document):
 def shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(Path(ARTIFACTS) / f"canvas-{name}.png"))
+
+
+# ---- the value picker (static/js/canvas-picker.js) ------------------------------------------
+
+
+def picker_button(page, path):
+    """The "Insert value" button of the template field at `path` ("config.text")."""
+    return page.locator(f'#side-panel .field[data-path="{path}"]').get_by_role("button", name="Insert value")
+
+
+def picker_options(page):
+    """The options of the open value list, once it has loaded."""
+    page.wait_for_selector(".value-picker[data-state]")
+    return page.locator(".value-picker").get_by_role("option")
+
+
+def pick_value(page, path, label):
+    """Open the value list of a field with the mouse and click the value called `label`."""
+    picker_button(page, path).click()
+    picker_options(page).filter(has_text=label).first.click()
+    page.wait_for_selector(".value-picker", state="detached")
+
+
+def chips(page, path):
+    """The readable names of the values a field uses, once the server has named them."""
+    box = page.locator(f'#side-panel .field[data-path="{path}"] .value-chips').first
+    page.wait_for_function("box => box.dataset.state === 'resolved' && box.dataset.text === box.closest('.field')"
+                           ".querySelector('[data-field]').value", arg=box.element_handle())
+    return box.locator(".value-chip").all_inner_texts()
+
+
+def script_errors(page):
+    """Collect the page's uncaught script errors from now on (the list fills as they happen)."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

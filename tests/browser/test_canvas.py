@@ -197,9 +197,10 @@ def test_roll_back_from_the_versions_panel_and_view_an_old_version(app, make_acc
     page.click("#btn-versions")
     page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
     shot(page, "versions")
-    page.once("dialog", lambda dialog: dialog.accept())  # "Publish version 1 again as a new version?"
+    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back")')  # asks first
+    page.wait_for_selector("#rollback-dialog[open] .rollback-list")
     with page.expect_navigation():
-        page.click('#side-panel tr[data-version="1"] button:has-text("Roll back")')
+        page.click("#rollback-confirm")
     wait_for_canvas(page)
     assert page.eval_on_selector("#canvas-data", "e => JSON.parse(e.textContent).latest_version") == 3
     assert latest_version(app, flow_id) == 3

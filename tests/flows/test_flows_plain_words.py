@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 import flows
-from flows.inputs import INPUT_TYPE_TITLES, INPUT_TYPES
+from flows.inputs import INPUT_TYPES
+from flows.nodes.outputs import INPUT_TYPE_TITLES
 
 NODE_TYPES = sorted(flows.registry.types(), key=lambda t: t.type)
 

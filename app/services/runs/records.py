@@ -32,7 +32,8 @@ class QueueUnavailable(Exception):
 
 def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict,
                inputs: dict, trigger_payload: dict, request_id: str | None, fields: dict | None = None,
-               before_commit: Callable[[Run], None] | None = None, run_id: str | None = None) -> Run:
+               before_commit: Callable[[Run], None] | None = None, run_id: str | None = None,
+               trigger_type: str | None = None) -> Run:
     """Commit a queued run of `version` entered at `node` (and its companions), without queueing it.
 
     Called by `app.services.runs.run_start.start` only, inside the write gate; it then calls
@@ -42,14 +43,15 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
     rows that must commit with the run or not at all (an idempotency key, a body fingerprint);
     whatever else the caller added to the session (a schedule's claim) commits with the run too.
     A run whose discard time has already passed is recorded as `discarded` and never queued.
-    `version` needs only `id` and `number`.
+    `version` needs only `id` and `number`. `trigger_type` names a run without a trigger node
+    (Run now by default, a draft test); a trigger's runs record its type.
     """
     now = utcnow()
     values = {
         "id": run_id or new_id(), "workspace_id": flow.workspace_id, "flow_id": flow.id,
         "flow_version_id": version.id, "version_number": version.number,
         "trigger_id": trigger.id if trigger else None, "trigger_node_id": node["id"],
-        "trigger_type": node["type"] if trigger else "manual", "inputs": inputs,
+        "trigger_type": node["type"] if trigger else (trigger_type or "manual"), "inputs": inputs,
         "trigger_payload": trigger_payload, "request_id": request_id, "created_at": now, **(fields or {}),
     }
     values["job_id"] = new_job_id(values["id"])
@@ -201,7 +203,8 @@ def run_summary(run: Run) -> dict:
     return {
         "id": run.id,
         "flow_id": run.flow_id,
-        "version": run.version_number,
+        "version": run.version_number if run.version_number > 0 else None,  # a tested draft has no version
+        "draft": run.version_number < 0,
         "trigger_node_id": run.trigger_node_id,
         "trigger_type": run.trigger_type,
         "status": run.status.value,

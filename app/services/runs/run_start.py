@@ -113,7 +113,7 @@ def _record(request: StartRequest) -> tuple[Run, ConversationSession | None] | N
         run = record_run(flow=request.flow, version=request.version, trigger=request.trigger, node=request.node,
                          inputs=request.inputs, trigger_payload=_payload(request, session),
                          request_id=request.request_id, fields=_fields(request, session), run_id=run_id,
-                         before_commit=lambda run: _companions(request, run))
+                         before_commit=lambda run: _companions(request, run), trigger_type=request.trigger_type)
     return run, session
 
 

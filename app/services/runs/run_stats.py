@@ -3,6 +3,9 @@
 Why computed in Python from one narrow query: percentiles are not portable SQL (SQLite has
 none), and a day of one flow's runs is a few columns per row. The charts are drawn server-side
 as inline SVG (`app/services/runs/charts.py`), so the page needs no chart library.
+
+Test runs of drafts (trigger type TEST) are not the flow's traffic: every number here leaves
+them out, through `TRAFFIC`, which other summaries (last run, runs today, failures) use too.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from datetime import datetime, timedelta
 from app.extensions import db
 from app.models import Run, RunStatus
 from app.models.types import utcnow
+from app.trigger_types import TEST
 
 HOURS = 24
+TRAFFIC = Run.trigger_type != TEST  # a where-clause: the runs that count as the published flow's traffic
 CHART_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.CANCELED,
                   RunStatus.DISCARDED, RunStatus.RUNNING, RunStatus.QUEUED)
 
@@ -66,7 +71,7 @@ def flow_overview(flow_id: str, now: datetime | None = None) -> Overview:
     hours = [HourBucket(first + timedelta(hours=i)) for i in range(HOURS)]
     rows = db.session.execute(
         db.select(Run.status, Run.created_at, Run.started_at, Run.finished_at)
-        .where(Run.flow_id == flow_id, Run.created_at >= first)
+        .where(Run.flow_id == flow_id, Run.created_at >= first, TRAFFIC)
     ).all()
     totals: dict[str, int] = {}
     all_durations: list[int] = []

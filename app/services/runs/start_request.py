@@ -60,6 +60,8 @@ class StartRequest:
     refusal: str | None = None
     # Writes that belong in the run's transaction (a schedule's claim); False: start nothing.
     prepare: Callable[[str], bool] | None = None
+    # The run's trigger type when no trigger node starts it (None: Run now); a draft test sets TEST.
+    trigger_type: str | None = None
 
     @cached_property
     def fingerprint(self) -> str | None:

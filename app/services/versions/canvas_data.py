@@ -31,14 +31,17 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],
         # Names only: node forms offer them in credential drop-downs; secrets never reach the page.
         "credentials": [c.name for c in list_credentials(flow.workspace_id)],
+        "test_inputs": flow.test_inputs or {},  # the last test's inputs: the Test dialog starts from them
         "urls": {
             "save": url_for("api.save_flow", flow_id=flow.id),
             "validate": url_for("api.validate_flow"),
             "run": url_for("api.run_flow", flow_id=flow.id),
+            "test": url_for("api.test_draft", flow_id=flow.id),
             "run_trigger": url_for("api.run_trigger", flow_id=flow.id, node_id=node_placeholder),
             "run_status": url_for("api.get_run", run_id=run_placeholder),
             "trigger_panel": url_for("ui.trigger_panel", flow_id=flow.id, node_id=node_placeholder),
             "versions_panel": url_for("ui.versions_panel", flow_id=flow.id),
+            "compare": url_for("api.compare_versions", flow_id=flow.id, a="__A__", b="__B__"),
             "flow_page": url_for("ui.flow_detail", flow_id=flow.id),
         },
     }

@@ -1,12 +1,15 @@
 """Summarise what changed between two versions of a flow, for the version history.
 
 Nodes are compared by id (ids are stable; names are labels), so renaming a node shows as
-"changed", moving one only as "moved", and replacing one as "removed" plus "added".
+"changed", moving one only as "moved", and replacing one as "removed" plus "added". The summary
+names nodes as the canvas does (their name, else their type's title), not by their ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import flows
 
 
 @dataclass
@@ -17,12 +20,14 @@ class VersionDiff:
     moved: list[str] = field(default_factory=list)
     edges_added: int = 0
     edges_removed: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # node id -> display name, for describe()
 
     def describe(self) -> str:
         parts = []
         for label, ids in (("added", self.added), ("removed", self.removed), ("changed", self.changed)):
             if ids:
-                parts.append(f"{len(ids)} node{'s' if len(ids) > 1 else ''} {label} ({', '.join(ids)})")
+                named = ", ".join(self.names.get(nid, str(nid)) for nid in ids)
+                parts.append(f"{len(ids)} node{'s' if len(ids) > 1 else ''} {label} ({named})")
         if self.edges_added or self.edges_removed:
             parts.append(f"connections +{self.edges_added} −{self.edges_removed}")
         if self.moved and not parts:
@@ -30,13 +35,26 @@ class VersionDiff:
         return "; ".join(parts) or "no change to the graph"
 
 
-def _nodes(document: dict | None) -> dict[str, dict]:
+def display_name(node: dict) -> str:
+    """What the canvas calls a node: its name, else its type's title, else its type."""
+    name = node.get("name")
+    if isinstance(name, str) and name.strip():
+        return name
+    node_type = flows.registry.get(node.get("type"))
+    return node_type.title if node_type else str(node.get("type") or node.get("id"))
+
+
+def nodes_by_id(document: dict | None) -> dict[str, dict]:
     return {n.get("id"): n for n in (document or {}).get("nodes", []) if isinstance(n, dict)}
 
 
+def edge_key(edge: dict) -> tuple:
+    """An edge is the ports it joins; its id is a label the canvas may renumber."""
+    return (edge.get("source"), edge.get("source_port"), edge.get("target"), edge.get("target_port"))
+
+
 def _edges(document: dict | None) -> set[tuple]:
-    return {(e.get("source"), e.get("source_port"), e.get("target"), e.get("target_port"))
-            for e in (document or {}).get("edges", []) if isinstance(e, dict)}
+    return {edge_key(e) for e in (document or {}).get("edges", []) if isinstance(e, dict)}
 
 
 def _without_position(node: dict) -> dict:
@@ -45,10 +63,11 @@ def _without_position(node: dict) -> dict:
 
 def diff_versions(old: dict | None, new: dict) -> VersionDiff:
     """Compare `old` (None for the first version) with `new`."""
-    before, after = _nodes(old), _nodes(new)
+    before, after = nodes_by_id(old), nodes_by_id(new)
     diff = VersionDiff(
         added=[nid for nid in after if nid not in before],
         removed=[nid for nid in before if nid not in after],
+        names={nid: display_name(node) for nid, node in {**before, **after}.items()},
     )
     for nid in after:
         if nid in before and after[nid] != before[nid]:

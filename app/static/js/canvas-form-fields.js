@@ -86,7 +86,14 @@
       : prop.type === undefined ? freeValueControl(f, parts, value)
       : prop.type === "array" || prop.type === "object" ? jsonControl(f, prop, parts, value)
       : textControl(f, prop, parts, value, required);
-    return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), help(prop));
+    return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), valuePicker(f, prop, control), help(prop));
+  }
+
+  const isTemplate = (prop) => prop["x-widget"] === "template" || prop["x-widget"] === "template-inline";
+
+  // Template fields get the value picker and their references as chips (canvas-picker.js).
+  function valuePicker(f, prop, control, compact) {
+    return isTemplate(prop) && SB.picker ? SB.picker.attach(f, control, compact) : null;
   }
 
   function textControl(f, prop, parts, value, required) {
@@ -155,7 +162,9 @@
   // A select whose options are the start node's declared inputs (message_input).
   function inputSelectControl(f, parts) {
     const select = choice(f, parts);
+    const follow = messageFollower(f, parts);
     const fill = () => {
+      follow();
       const current = getAt(f.working, parts);
       const names = (f.working.inputs || []).map((input) => input && input.name).filter(Boolean);
       if (current && !names.includes(current)) names.push(current); // keep a stale choice visible
@@ -165,6 +174,35 @@
     fill();
     f.refreshers.push(fill);
     return select;
+  }
+
+  // The message input follows the inputs: the first text input becomes it when none is
+  // chosen (a chat caller's text then reaches the flow without a second step), renaming
+  // the chosen input carries the choice along instead of leaving it on the old name, and
+  // removing it drops the choice (to the one text input left, if there is exactly one).
+  function messageFollower(f, parts) {
+    const inputs = () => (f.working.inputs || []).map((item) => item || {});
+    const texts = () => inputs().filter((item) => item.type === "string" && item.name);
+    let textsBefore = texts().length;
+    let countBefore = inputs().length;
+    let linked = inputs().findIndex((item) => item.name === getAt(f.working, parts));
+    return () => {
+      const list = inputs();
+      let current = getAt(f.working, parts);
+      const index = current ? list.findIndex((item) => item.name === current) : -1;
+      const renamed = current && index < 0 && linked >= 0 && list.length === countBefore && list[linked].name;
+      const removed = current && index < 0 && list.length < countBefore;
+      if (renamed) setAt(f.working, parts, list[linked].name);
+      else if (!current || index >= 0 || list.length !== countBefore) linked = index; // kept while a rename is half typed
+      if (removed) { setAt(f.working, parts, undefined); current = undefined; }
+      countBefore = list.length;
+      const now = texts();
+      if (!current && now.length === 1 && (textsBefore === 0 || removed)) {
+        setAt(f.working, parts, now[0].name);
+        linked = list.indexOf(now[0]);
+      }
+      textsBefore = now.length;
+    };
   }
 
   // A workspace credential, chosen by name; the names come with the page (never the secrets).
@@ -284,7 +322,7 @@
   function keyValueField(f, prop, parts, required) {
     const rows = el("div", { class: "kv-rows" });
     const valueSchema = prop.additionalProperties;
-    const mono = valueSchema["x-widget"] === "template" || valueSchema["x-widget"] === "template-inline";
+    const mono = isTemplate(valueSchema);
     const sync = () => {
       const object = {};
       rows.querySelectorAll(".kv-row").forEach((row) => {
@@ -295,13 +333,15 @@
       f.emitInput();
     };
     const addRow = (key, value) => {
-      const row = el("div", { class: "kv-row" },
+      const valueInput = el("input", { class: `kv-value${mono ? " mono" : ""}`, type: "text", value, placeholder: valueSchema.title || "value",
+        "aria-label": "Field value", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit });
+      const picker = valuePicker(f, valueSchema, valueInput, true);
+      const row = el("div", { class: `kv-row${picker ? " has-picker" : ""}` },
         el("input", { class: "kv-key", type: "text", value: key, placeholder: (prop.propertyNames && prop.propertyNames.title) || "name",
           "aria-label": "Field name", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit }),
-        el("input", { class: `kv-value${mono ? " mono" : ""}`, type: "text", value, placeholder: valueSchema.title || "value",
-          "aria-label": "Field value", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit }),
+        valueInput,
         f.readOnly ? null : el("button", { type: "button", class: "icon danger", title: "Remove", "aria-label": "Remove field",
-          onclick: () => { row.remove(); sync(); f.emitCommit(); } }, "✕"));
+          onclick: () => { row.remove(); sync(); f.emitCommit(); } }, "✕"), picker);
       rows.append(row);
       return row;
     };

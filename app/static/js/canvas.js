@@ -3,7 +3,8 @@
 // the JSON the server validates and publishes. Node ids = X6 cell ids, edge ids likewise.
 // Other files: canvas-forms.js (config forms), canvas-nodes.js (node looks and ports),
 // canvas-edit.js (commands, toolbar, keyboard), canvas-panel.js (side panel), canvas-save.js
-// (save, problems, secrets), canvas-run.js (run now + live run status).
+// (save, problems, secrets), canvas-run.js (run now + live run status), canvas-test.js (test the
+// unsaved canvas as a draft).
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
@@ -288,7 +289,7 @@
     banner.replaceChildren(S.data.can_edit
       ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
         el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
-        " to edit, or roll back to this one from Versions.")
+        " to edit it, or compare and roll back with the buttons above.")
       : el("span", { text: `Viewing version ${S.data.version} (read-only): your role in this workspace cannot change flows.` }));
   }
 
@@ -311,6 +312,7 @@
     SB.panel.init();
     SB.save.init();
     SB.run.init();
+    if (SB.test) SB.test.init();
     load(S.data.document || { nodes: [], edges: [] });
     requestAnimationFrame(() => S.fit());
     window.addEventListener("beforeunload", (e) => {

@@ -118,7 +118,7 @@ def test_version_history_says_who_when_and_what_changed(client, app, auth):
         publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(greeting_flow(), "changed"), user)
         db.session.commit()
     panel = client.get(f"/flows/{flow_id}/versions").get_data(as_text=True)
-    assert "1 node changed (reply)" in panel
+    assert "1 node changed (Answer)" in panel
     assert auth.email in panel and "Roll back to v1" in panel
     old = client.get(f"/flows/{flow_id}/versions/1").get_data(as_text=True)
     data = _canvas_data(old)

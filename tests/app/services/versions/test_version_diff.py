@@ -21,7 +21,7 @@ def test_changed_removed_and_moved_nodes_are_told_apart():
     diff = diff_versions(before, after)
     assert diff.changed == ["reply"] and diff.removed == ["manual"] and diff.moved == ["start"]
     assert diff.edges_removed == 1
-    assert diff.describe() == "1 node removed (manual); 1 node changed (reply); connections +0 −1"
+    assert diff.describe() == "1 node removed (Run now); 1 node changed (Answer); connections +0 −1"
 
 
 def test_only_moving_nodes_says_so():

@@ -1,0 +1,100 @@
+// Every rollback asks first. A form marked data-rollback (versions panel, old-version page) opens
+// a dialog that says what rolling back will change compared with the current version — nodes
+// that come back, go away or change, and connections — from the same server diff as the
+// canvas's compare mode. Cancel does nothing; "Roll back to vN" submits the form as before.
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const { el } = SB.forms;
+
+  let dialog = null;
+
+  function build() {
+    dialog = el("dialog", { class: "canvas-dialog rollback-dialog", id: "rollback-dialog", "aria-labelledby": "rollback-title" },
+      el("h2", { id: "rollback-title" }),
+      el("p", { id: "rollback-intro" }),
+      el("div", { id: "rollback-changes", "aria-live": "polite" }),
+      el("div", { class: "dialog-actions" },
+        el("button", { type: "button", id: "rollback-cancel", onclick: () => dialog.close() }, "Cancel"),
+        el("button", { type: "button", class: "primary", id: "rollback-confirm" })));
+    document.body.append(dialog);
+    return dialog;
+  }
+
+  const names = (list) => list.map((n) => n.name).join(", ");
+
+  // The diff from the current version to the one rolled back to, as sentences.
+  function changeLines(diff) {
+    const { count, shortValue } = SB.compare;
+    const lines = [];
+    if (diff.added.length) lines.push(["added", `${count(diff.added.length, "node")} come${diff.added.length === 1 ? "s" : ""} back: ${names(diff.added)}`]);
+    if (diff.removed.length) lines.push(["removed", `${count(diff.removed.length, "node")} will be removed: ${names(diff.removed)}`]);
+    diff.changed.forEach((node) => {
+      const fields = node.fields.slice(0, 3).map((f) => `${f.title}: ${shortValue(f.before, 30)} → ${shortValue(f.after, 30)}`);
+      const more = node.fields.length > 3 ? ` and ${node.fields.length - 3} more` : "";
+      lines.push(["changed", `${node.name} changes: ${fields.join("; ")}${more}`]);
+    });
+    const added = diff.edges_added.length;
+    const removed = diff.edges_removed.length;
+    if (added || removed) lines.push(["connections", `Connections: ${added} added, ${removed} removed`]);
+    return lines;
+  }
+
+  function showChanges(diff) {
+    const box = dialog.querySelector("#rollback-changes");
+    const lines = changeLines(diff);
+    if (!lines.length) {
+      box.replaceChildren(el("p", { text: diff.moved.length
+        ? "The nodes and connections are the same as the current version's; only positions differ."
+        : "The flow is the same as the current version." }));
+      return;
+    }
+    box.replaceChildren(el("p", { class: "rollback-lead", text: `Compared with the current version (v${diff.from}):` }),
+      el("ul", { class: "rollback-list" }, lines.map(([kind, text]) => el("li", { class: `rollback-${kind}`, text }))));
+  }
+
+  async function loadChanges(url) {
+    const box = dialog.querySelector("#rollback-changes");
+    box.replaceChildren(el("p", { class: "muted", text: "Working out what will change…" }));
+    let result = null;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      result = { status: response.status, body: await response.json() };
+    } catch (err) {
+      result = { status: 0, body: null };
+    }
+    if (result.status === 200) showChanges(result.body);
+    else {
+      const message = (result.body && result.body.error && result.body.error.message) || "the server could not be reached";
+      box.replaceChildren(el("p", { class: "field-error", text: `Could not list the changes (${message}). You can still roll back.` }));
+    }
+  }
+
+  function ask(form) {
+    if (!dialog) build();
+    const version = form.dataset.version;
+    const live = Number(form.dataset.live);
+    dialog.querySelector("#rollback-title").textContent = `Roll back to version ${version}?`;
+    dialog.querySelector("#rollback-intro").textContent = `Version ${version} will be published again as version ${live + 1} ` +
+      "and run from then on. Trigger URLs and secrets stay the same; you can roll back again later." +
+      (SB.canvas && SB.canvas.dirty ? " Your unsaved changes on the canvas will be lost." : "");
+    const confirm = dialog.querySelector("#rollback-confirm");
+    confirm.textContent = `Roll back to v${version}`;
+    confirm.onclick = () => {
+      dialog.close();
+      if (SB.canvas) SB.canvas.leaving = true; // the rollback replaces the canvas; nothing to keep
+      form.submit();
+    };
+    dialog.showModal();
+    loadChanges(form.dataset.compareUrl);
+  }
+
+  document.addEventListener("submit", (e) => {
+    const form = e.target.closest && e.target.closest("form[data-rollback]");
+    if (!form) return;
+    e.preventDefault();
+    ask(form);
+  });
+
+  SB.rollback = { ask };
+})();

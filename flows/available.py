@@ -1,0 +1,124 @@
+"""List the values a node's templates can use: the flow's inputs, the trigger, the session and upstream outputs.
+
+The editor's value picker shows this list, and validation uses the same answer to refuse a
+template naming a node that cannot have run before it. A node can use the output of a node only
+if an edge path leads from that node to it (its graph ancestors); anything else is either not run
+yet or on another branch. Works on any document, however broken, because the editor asks while
+the flow is being drawn.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flows.graph import Graph
+from flows.inputs import declared_inputs
+from flows.nodes import NodeRegistry, NodeType
+from flows.nodes.outputs import BASE_TRIGGER_FIELDS, ERROR_FIELD, INPUT_TYPE_WORDS, SESSION_FIELDS
+from flows.references import expression
+
+INPUTS, TRIGGER, SESSION = "Inputs", "Trigger", "Session"
+
+
+def display_name(graph: Graph, node_id: str) -> str:
+    """The node's name as people see it on the canvas: its name, else its type's title, else its id."""
+    node = graph.node(node_id) or {}
+    name = node.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    node_type = graph.node_type(node_id)
+    return node_type.title if node_type is not None else node_id
+
+
+def ancestors(graph: Graph, node_id: str) -> list[str]:
+    """Return the nodes from which an edge path leads to `node_id` (never itself), in document order."""
+    sources: dict[str, set[str]] = defaultdict(set)
+    for edge in graph.edges:
+        sources[edge["target"]].add(edge["source"])
+    seen: set[str] = set()
+    stack = [node_id]
+    while stack:
+        for source in sources.get(stack.pop(), ()):
+            if source not in seen:
+                seen.add(source)
+                stack.append(source)
+    seen.discard(node_id)
+    return [other for other in graph.nodes if other in seen]
+
+
+def node_output_fields(graph: Graph, node_id: str) -> list[dict] | None:
+    """Return what a node outputs, or None when its type is unknown or its settings too broken to tell."""
+    node_type, node = graph.node_type(node_id), graph.node(node_id) or {}
+    config = node.get("config", {})
+    if node_type is None or not isinstance(config, dict):
+        return None
+    try:
+        fields = node_type.output_fields(node_type.effective_config(config))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # settings that fail their schema: the schema problem is reported elsewhere
+    if node_type.handles_errors and config.get("on_error") == "port":
+        fields = fields + [ERROR_FIELD]
+    return fields
+
+
+def available_values(document: object, node_id: object, registry: NodeRegistry | None = None) -> list[dict]:
+    """Return the picker's list for `node_id` (contract 1 in the editor round); [] for an unknown node."""
+    graph = Graph(document, registry)
+    if not isinstance(node_id, str) or node_id not in graph.nodes:
+        return []
+    values = _input_values(graph) + _trigger_values(graph)
+    if _has_conversations(graph):
+        values += [_value(SESSION, expression("session", (f["name"],)), SESSION, None, f) for f in SESSION_FIELDS]
+    for upstream in ancestors(graph, node_id):
+        if is_start_or_trigger(graph.node_type(upstream)):
+            continue  # their values are listed as Inputs and Trigger
+        name = display_name(graph, upstream)
+        for field in node_output_fields(graph, upstream) or []:
+            values.append(_value(name, expression("nodes", (upstream, field["name"])), name, upstream, field))
+    return values
+
+
+def _value(label_name: str, expr: str, group: str, node_id: str | None, field: dict) -> dict:
+    return {"expression": expr, "label": f"{label_name} › {field['name']}", "group": group, "type": field["type"],
+            "node_id": node_id, "description": field["description"]}
+
+
+def _input_values(graph: Graph) -> list[dict]:
+    start = graph.start_node()
+    if start is None:
+        return []
+    name = display_name(graph, start["id"])
+    values = []
+    for item in declared_inputs(start.get("config")):
+        field = {"name": item["name"], "type": INPUT_TYPE_WORDS[item["type"]],
+                 "description": item["description"] if isinstance(item.get("description"), str) else
+                 f"The input '{item['name']}' the caller sends."}
+        values.append(_value(name, expression("inputs", (item["name"],)), INPUTS, start["id"], field))
+    return values
+
+
+def _trigger_values(graph: Graph) -> list[dict]:
+    """Every field any of the flow's triggers may put in `trigger.*`, labelled by the trigger that does."""
+    providers: dict[str, list[str]] = {}
+    fields: dict[str, dict] = {field["name"]: field for field in BASE_TRIGGER_FIELDS}
+    for trigger in graph.trigger_nodes():
+        for field in node_output_fields(graph, trigger["id"]) or []:
+            fields.setdefault(field["name"], field)
+            providers.setdefault(field["name"], []).append(trigger["id"])
+    values = []
+    for name, field in fields.items():
+        owners = providers.get(name, [])
+        owner = owners[0] if len(owners) == 1 else None
+        label = display_name(graph, owner) if owner else TRIGGER
+        values.append(_value(label, expression("trigger", (name,)), TRIGGER, owner, field))
+    return values
+
+
+def _has_conversations(graph: Graph) -> bool:
+    return any(getattr(graph.node_type(t["id"]), "holds_conversations", False) for t in graph.trigger_nodes())
+
+
+def is_start_or_trigger(node_type: NodeType | None) -> bool:
+    """Whether a node's outputs are the run's inputs or trigger data rather than a step's result."""
+    return node_type is not None and (node_type.is_trigger or node_type.category == "start")
+

@@ -1,0 +1,61 @@
+"""Describe, in plain words, the values a node leaves for the nodes after it.
+
+The editor's value picker lists what a template may use at a node, and validation refuses a
+reference to a field a node never produces. Both need each node type to say what its run()
+really outputs, so the declarations live next to each type (`NodeType.output_fields`); this
+module holds the shared vocabulary: the plain type words people see (never JSON type names),
+the fields every trigger puts in ``trigger.*`` and the fields of ``session.*``.
+"""
+
+from __future__ import annotations
+
+TEXT, NUMBER, YES_NO, LIST, OBJECT, ANY = "Text", "Number", "Yes/No", "List", "Object", "Any"
+TYPES = (TEXT, NUMBER, YES_NO, LIST, OBJECT, ANY)
+
+# The declared type of a start-node input, in the words people see.
+INPUT_TYPE_WORDS = {"string": TEXT, "number": NUMBER, "integer": NUMBER, "boolean": YES_NO,
+                    "object": OBJECT, "array": LIST}
+# The start node's type drop-down (x-enum-titles): the same words in the order people pick them,
+# whole numbers told apart from other numbers; the stored values stay JSON Schema's.
+INPUT_TYPE_TITLES = {"string": TEXT, "number": NUMBER, "integer": "Whole number", "boolean": YES_NO,
+                     "array": LIST, "object": OBJECT}
+
+
+def output_field(name: str, type_word: str, description: str) -> dict:
+    """One value a node (or the trigger, or the session) offers to later templates."""
+    return {"name": name, "type": type_word, "description": description}
+
+
+# What every run's `trigger.*` holds, whichever door started it (app: run_start._payload).
+BASE_TRIGGER_FIELDS = (
+    output_field("type", TEXT, "How the run was started (the API, a schedule, Run now…)."),
+    output_field("key", TEXT, "The trigger's key: the last part of its URL, or the model name."),
+    output_field("node_id", TEXT, "The trigger node the run entered at."),
+    output_field("received_at", TEXT, "When the request arrived (UTC, ISO 8601)."),
+    output_field("request_id", TEXT, "The id of the request that started the run, for support."),
+)
+
+# What a caller may add through a REST request body (app: trigger_request.TriggerRequest.metadata).
+REQUEST_TRIGGER_FIELDS = (
+    output_field("body", OBJECT, "The request body as sent."),
+    output_field("headers", OBJECT, "The request headers (secrets removed)."),
+    output_field("contact", ANY, "Who the conversation is with, as the caller named them."),
+    output_field("customer", ANY, "The customer the caller named, if any."),
+    output_field("context", ANY, "Extra context the caller sent, if any."),
+    output_field("language", TEXT, "The caller's language, if sent."),
+    output_field("timezone", TEXT, "The caller's time zone, if sent."),
+    output_field("environment", TEXT, "The caller's environment (e.g. test), if sent."),
+    output_field("out_id", TEXT, "The caller's own id for this event, if sent."),
+    output_field("uuid", TEXT, "The idempotency key, if sent."),
+)
+
+SESSION_FIELDS = (
+    output_field("id", TEXT, "The conversation's id, as the caller sent it."),
+    output_field("history", LIST, "The conversation so far: earlier messages and replies, oldest first."),
+    output_field("contact", ANY, "Who the conversation is with, when the caller said."),
+    output_field("turn", NUMBER, "How many messages the conversation has had."),
+    output_field("started_at", TEXT, "When the conversation started (UTC)."),
+)
+
+ERROR_FIELD = output_field("error", OBJECT, "Set when the step failed and the run went on by its error "
+                                            "port: error.message says why.")
