@@ -15,6 +15,9 @@ import base64
 from flows.nodes.base import NodeContext, NodeError
 
 KINDS = ("api_key", "bearer", "basic", "header")
+# What each kind is called on the pages (the stored kinds above stay as they are).
+KIND_TITLES = {"api_key": "API key", "bearer": "Bearer token", "basic": "Username and password",
+               "header": "Custom header"}
 
 
 def auth_headers(credential: dict, *, api_key_as_bearer: bool = False) -> dict[str, str]:

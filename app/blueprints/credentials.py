@@ -15,6 +15,7 @@ from app.blueprints.loaders import load_credential
 from app.errors import ApiError, NotFound
 from app.extensions import csrf, db
 from app.services.workspaces import credentials as service
+from app.words import credential_kind_words
 
 api_bp = Blueprint("credentials_api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)  # as the main API: session callers are CSRF-checked in api_principal()
@@ -99,7 +100,8 @@ def page():
         _apply_form(workspace_id, principal)
         return redirect(url_for("credentials_ui.page"))
     return render_template("credentials/list.html", credentials=service.list_credentials(workspace_id),
-                           kinds=service.KINDS)
+                           kinds=[(kind, credential_kind_words(kind)) for kind in service.KINDS],
+                           kind_words=credential_kind_words)
 
 
 def _apply_form(workspace_id: str, principal) -> None:

@@ -11,8 +11,13 @@ from flask_login import login_required
 
 from app.blueprints.loaders import principal
 from app.models import Flow
+from app.words import input_type_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
+# Every page says stored values in words: `{{ run.status | words }}`, `{{ item.type | type_words }}`.
+bp.add_app_template_filter(status_words, "words")
+bp.add_app_template_filter(input_type_words, "type_words")
+bp.add_app_template_filter(request_source_words, "source_words")
 
 
 @bp.before_request

@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 import flows
 from app.services.versions.archived import FlowArchived
+from app import trigger_types as trigger_adapters
 from app.blueprints.loaders import load_flow, load_run, principal
 from app.blueprints.ui_base import bp, can_edit
 from app.errors import request_id
@@ -26,7 +27,7 @@ from app.services.runs.replay import replay, trigger_request
 from app.services.runs.run_view import timeline
 from app.services.versions.presenters import trigger_name
 from app.json_body import BodyError
-from app.trigger_types import MANUAL, TEST, run_label
+from app.trigger_types import TEST
 
 LIVE_POLL = "every 2s"
 
@@ -35,6 +36,25 @@ LIVE_POLL = "every 2s"
 def conversation_link(session) -> dict:
     """Address a conversation in links by the session id its caller knows (see `conversations.find`)."""
     return conversations.link_args(session)
+
+
+@bp.app_template_global("run_source")
+def run_source(trigger_type) -> str:
+    """How a run was started, in words ("REST API", "Run now", "Test run"): the adapters know."""
+    return trigger_adapters.registry.source_title(trigger_type)
+
+
+def _trigger_nodes(workspace_id: str | None, flow: Flow | None) -> list[tuple[str, str]]:
+    """The trigger filter's choices: each trigger node by the name the canvas shows (its flow's too)."""
+    stmt = db.select(Trigger, Flow.name).join(Flow, Flow.id == Trigger.flow_id).where(
+        Trigger.workspace_id == workspace_id).order_by(Flow.name, Trigger.node_id)
+    if flow:
+        stmt = stmt.where(Trigger.flow_id == flow.id)
+    labels: dict[str, list[str]] = {}
+    for trigger, flow_name in db.session.execute(stmt).all():
+        labels.setdefault(trigger.node_id, []).append(
+            trigger_name(trigger) if flow else f"{trigger_name(trigger)} ({flow_name})")
+    return [(node_id, " / ".join(dict.fromkeys(names))) for node_id, names in labels.items()]
 
 
 @bp.app_template_global("run_version")
@@ -47,15 +67,6 @@ def run_version(run) -> str:
 def test_run(run) -> bool:
     """True for a run of a tested draft: labelled "Test run (draft)" wherever runs are listed."""
     return run.trigger_type == TEST
-
-
-@bp.app_template_global("trigger_type_label")
-def trigger_type_label(name: str) -> str:
-    return run_label(name) or name
-
-
-def _trigger_types() -> list[str]:
-    return sorted([entry["type"] for entry in flows.registry.palette() if entry.get("is_trigger")] + [MANUAL, TEST])
 
 
 def _runs_page(flow: Flow | None):
@@ -76,7 +87,9 @@ def _runs_page(flow: Flow | None):
     list_endpoint = ("ui.flow_runs", {"flow_id": flow.id}) if flow else ("ui.runs_list", {})
     body = render_template(template, flow=flow, query=query, page=page, error=error, raw=args,
                            flows=flows_in_workspace, flow_names={f.id: f.name for f in flows_in_workspace},
-                           trigger_types=_trigger_types(), statuses=[s.value for s in run_query.RunStatus],
+                           trigger_types=trigger_adapters.registry.run_sources(),
+                           trigger_nodes=_trigger_nodes(workspace_id, flow),
+                           statuses=[s.value for s in run_query.RunStatus],
                            list_endpoint=list_endpoint, live_poll=LIVE_POLL)
     return body, 400 if error else 200
 
@@ -102,7 +115,9 @@ def run_detail(run_id: str):
     run = load_run(run_id)
     template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
     node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
-    return render_template(template, run=run, flow=run.flow, node_names=node_names, timeline=timeline(run),
+    node_titles = {node_type.type: node_type.title for node_type in flows.registry.types()}
+    return render_template(template, run=run, flow=run.flow, node_names=node_names, node_titles=node_titles,
+                           timeline=timeline(run),
                            trigger_request=trigger_request(run), can_edit=can_edit(run.flow),
                            live_poll="every 1s")
 

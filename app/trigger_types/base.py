@@ -35,6 +35,7 @@ class TriggerAdapter:
 
     type: ClassVar[str] = ""  # the engine node type adapted (flows.registry)
     label: ClassVar[str] = ""  # short name in lists: "REST API"
+    title: ClassVar[str] = ""  # how runs it started are named in run lists and filters, in words
     panel_title: ClassVar[str] = ""  # heading of the side panel
     entry_point: ClassVar[str] = ""
     keyed: ClassVar[bool] = False  # config.key is unique in the workspace (a URL part or a model name)

@@ -11,6 +11,7 @@ class ManualTrigger(TriggerAdapter):
 
     type = "manual_trigger"
     label = "Run now"
+    title = "Run now (manual trigger)"
     panel_title = "Run now"
     entry_point = MANUAL
     pausable = False  # it only runs when someone clicks

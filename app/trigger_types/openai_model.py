@@ -18,6 +18,7 @@ class OpenAIModelTrigger(TriggerAdapter):
 
     type = "openai_trigger"
     label = "OpenAI API"
+    title = "OpenAI-compatible API"
     panel_title = "OpenAI API trigger"
     entry_point = OPENAI
     keyed = keeps_sessions = True  # the same `user` (or X-Session-Id) continues a conversation

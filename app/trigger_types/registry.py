@@ -8,7 +8,7 @@ process starts, not when someone opens a page).
 from __future__ import annotations
 
 import flows
-from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, TriggerAdapter
+from app.trigger_types.base import CLOCK, HOOK, MANUAL, OPENAI, RUN_LABELS, TriggerAdapter
 
 ENTRY_POINTS = (HOOK, OPENAI, MANUAL, CLOCK)
 
@@ -47,6 +47,15 @@ class TriggerTypes:
         """Every trigger type the app manages, in registration order."""
         return list(self._adapters)
 
+    def run_sources(self) -> list[tuple[str, str]]:
+        """Every value a run's `trigger_type` can hold, with its title: the filter of the Runs pages."""
+        return [(name, adapter.title) for name, adapter in self._adapters.items()] + list(RUN_LABELS.items())
+
+    def source_title(self, trigger_type: object) -> str:
+        """How a run with this `trigger_type` was started, in words (an unknown one: its name, readable)."""
+        titles = dict(self.run_sources())
+        return titles.get(trigger_type) or str(trigger_type or "").replace("_", " ").capitalize()
+
     def started_by(self, entry_point: str) -> list[str]:
         """The types whose runs start through `entry_point` (for queries: `Trigger.type.in_(…)`)."""
         return [name for name, adapter in self._adapters.items() if adapter.entry_point == entry_point]
@@ -61,4 +70,4 @@ class _Unknown(TriggerAdapter):
     """Stand in for a type without an adapter: no URL, no door, only its name as the label."""
 
     def __init__(self, type_name: str) -> None:
-        self.type = self.label = self.panel_title = type_name
+        self.type = self.label = self.title = self.panel_title = type_name

@@ -13,6 +13,7 @@ class RestTrigger(TriggerAdapter):
 
     type = "api_trigger"
     label = "REST API"
+    title = "REST API"
     panel_title = "REST API trigger"
     entry_point = HOOK
     keyed = has_secret = keeps_sessions = True

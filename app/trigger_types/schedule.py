@@ -13,6 +13,7 @@ class ScheduleTrigger(TriggerAdapter):
 
     type = "schedule_trigger"
     label = "Schedule"
+    title = "Schedule"
     panel_title = "Schedule"
     entry_point = CLOCK
     authentication = "None: only the app's clock starts it."

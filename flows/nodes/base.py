@@ -30,6 +30,7 @@ COMMON_SETTINGS = {
         "type": "object",
         "additionalProperties": False,
         "title": "Retry",
+        "x-advanced": True,
         "description": "Try the step again when it fails: how many attempts in all, and the wait "
                        "before the second attempt (doubled for each further one, at most 5 minutes).",
         "properties": {
@@ -41,10 +42,12 @@ COMMON_SETTINGS = {
     "on_error": {
         "type": "string",
         "enum": ["fail", "port"],
+        "x-enum-titles": {"fail": "Stop the run", "port": "Continue from the error port"},
         "default": "fail",
         "title": "When it fails",
-        "description": "fail: the run stops with the error. port: the run continues from the "
-                       "node's 'error' port, whose output is {\"error\": {\"message\": …}}.",
+        "description": "Stop the run with the error, or carry on from the node's 'error' port, "
+                       "whose output holds the error message.",
+        "x-advanced": True,
     },
 }
 

@@ -9,25 +9,35 @@ from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.operators import OPERATORS, UNARY, compare
-from flows.nodes.schema_parts import closed_object, text_field
+from flows.nodes.schema_parts import choice, closed_object, text_field
 from flows.patterns import BRANCH_PORT
 from flows.problems import Problem
 from flows.nodes.outputs import TEXT, output_field
 
 ELSE_PORT = "else"
+# How the editor words each operator (the stored values stay the operator names).
+OPERATOR_TITLES = {
+    "equals": "is equal to", "not_equals": "is not equal to", "contains": "contains",
+    "not_contains": "does not contain", "starts_with": "starts with", "ends_with": "ends with",
+    "greater_than": "is more than (number)", "greater_or_equal": "is at least (number)",
+    "less_than": "is less than (number)", "less_or_equal": "is at most (number)",
+    "is_empty": "is empty", "is_not_empty": "is not empty", "is_true": "is yes / true", "is_false": "is no / false",
+}
 
 _CONDITION_SCHEMA = closed_object({
     "value": text_field("Value", "The value to test; use Insert value to pick an input or an earlier step's result.",
                         **{"x-widget": "template-inline"}),
-    "operator": {"enum": list(OPERATORS), "title": "Operator", "description": "How to compare."},
-    "compare_to": text_field("Compare to", "Template for the value to compare with; not used by is_empty, "
-                                           "is_not_empty, is_true and is_false.", **{"x-widget": "template-inline"}),
+    "operator": choice({name: OPERATOR_TITLES[name] for name in OPERATORS}, title="Test", description="How to compare."),
+    "compare_to": text_field("Compare to", "Template for the value to compare with; not used by 'is empty', "
+                                           "'is not empty', 'is yes / true' and 'is no / false'.",
+                             **{"x-widget": "template-inline"}),
 }, required=["value", "operator"])
 
 _BRANCH_SCHEMA = closed_object({
     "port": text_field("Port", "Name of the output port this branch leaves from.", pattern=BRANCH_PORT),
     "label": text_field("Label", "Shown on the canvas.", maxLength=200),
     "match": {"enum": ["all", "any"], "default": "all", "title": "Match",
+              "x-enum-titles": {"all": "All conditions", "any": "Any one condition"},
               "description": "Whether all conditions or any one of them must hold."},
     "conditions": {"type": "array", "minItems": 1, "maxItems": 20, "items": _CONDITION_SCHEMA, "title": "Conditions"},
 }, required=["port", "conditions"])

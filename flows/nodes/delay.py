@@ -34,7 +34,8 @@ class DelayNode(NodeType):
             "amount": {"type": "number", "minimum": 0, "maximum": MAX_DELAY_SECONDS, "default": 10, "title": "Wait",
                        "description": "How long to wait, in the unit below."},
             "unit": {"type": "string", "enum": list(UNITS), "default": "seconds", "title": "Unit",
-                     "description": "seconds, minutes, hours or days."},
+                     "x-enum-titles": {"seconds": "Seconds", "minutes": "Minutes", "hours": "Hours", "days": "Days"},
+                     "description": "Seconds, minutes, hours or days."},
         },
     }
 

@@ -15,6 +15,10 @@ TYPES = (TEXT, NUMBER, YES_NO, LIST, OBJECT, ANY)
 # The declared type of a start-node input, in the words people see.
 INPUT_TYPE_WORDS = {"string": TEXT, "number": NUMBER, "integer": NUMBER, "boolean": YES_NO,
                     "object": OBJECT, "array": LIST}
+# The start node's type drop-down (x-enum-titles): the same words in the order people pick them,
+# whole numbers told apart from other numbers; the stored values stay JSON Schema's.
+INPUT_TYPE_TITLES = {"string": TEXT, "number": NUMBER, "integer": "Whole number", "boolean": YES_NO,
+                     "array": LIST, "object": OBJECT}
 
 
 def output_field(name: str, type_word: str, description: str) -> dict:

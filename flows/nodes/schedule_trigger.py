@@ -33,16 +33,17 @@ class ScheduleTrigger(_Trigger):
         "properties": {
             "mode": {
                 "enum": ["cron", "interval"],
+                "x-enum-titles": {"cron": "At calendar times", "interval": "Every fixed period"},
                 "default": "cron",
                 "title": "Repeat",
-                "description": "'cron' for calendar times (every day at 09:00, Mondays, the 1st of the "
-                               "month); 'interval' for a fixed period (every 15 seconds, every 2 hours).",
+                "description": "Calendar times (every day at 09:00, Mondays, the 1st of the month) or a "
+                               "fixed period (every 15 seconds, every 2 hours).",
             },
             "cron": {
                 "type": "string",
                 "default": "0 9 * * *",
                 "maxLength": 200,
-                "title": "Cron expression",
+                "title": "When (cron expression)",
                 "x-widget": "cron",
                 "description": "Five fields: minute hour day-of-month month day-of-week, in the "
                                "schedule's time zone. '0 9 * * 1-5' is weekdays at 09:00.",
@@ -53,7 +54,7 @@ class ScheduleTrigger(_Trigger):
                 "maximum": schedule.MAX_INTERVAL_SECONDS,
                 "default": 3600,
                 "title": "Interval (seconds)",
-                "description": "Used when Repeat is 'interval': 60 is every minute, 86400 every day. "
+                "description": "Used when Repeat is 'Every fixed period': 60 is every minute, 86400 every day. "
                                "Counted from the start date, or from midnight UTC.",
             },
             "timezone": {
@@ -66,6 +67,7 @@ class ScheduleTrigger(_Trigger):
             },
             "start_date": {
                 "type": "string",
+                "x-advanced": True,
                 "maxLength": 19,
                 "title": "Start date",
                 "description": "Optional, YYYY-MM-DD or YYYY-MM-DDTHH:MM in the schedule's time zone: "
@@ -73,6 +75,7 @@ class ScheduleTrigger(_Trigger):
             },
             "end_date": {
                 "type": "string",
+                "x-advanced": True,
                 "maxLength": 19,
                 "title": "End date",
                 "description": "Optional, YYYY-MM-DD (through the end of that day) or YYYY-MM-DDTHH:MM: "
@@ -86,10 +89,12 @@ class ScheduleTrigger(_Trigger):
             },
             "missed_policy": {
                 "enum": ["skip", "run_once"],
+                "x-enum-titles": {"skip": "Skip them", "run_once": "Run once for all of them"},
+                "x-advanced": True,
                 "default": "skip",
                 "title": "Missed runs",
-                "description": "When fires were missed (the scheduler was down): 'skip' them, or "
-                               "'run_once' for all of them if the latest was within the window.",
+                "description": "When planned times were missed (the scheduler was down): skip them, or run "
+                               "once for all of them if the latest was within the window below.",
             },
             "missed_window_seconds": {
                 "type": "integer",
@@ -97,15 +102,18 @@ class ScheduleTrigger(_Trigger):
                 "maximum": 30 * DAY,
                 "default": 3600,
                 "title": "Missed-run window (seconds)",
-                "description": "With 'run_once': only fires missed within this long before the "
+                "x-advanced": True,
+                "description": "With 'Run once for all of them': only times missed within this long before the "
                                "scheduler came back count.",
             },
             "overlap_policy": {
                 "enum": ["skip", "allow"],
+                "x-enum-titles": {"skip": "Skip this time", "allow": "Start another run anyway"},
+                "x-advanced": True,
                 "default": "skip",
                 "title": "If still running",
-                "description": "When the previous scheduled run has not ended: 'skip' this fire, or "
-                               "'allow' runs to overlap.",
+                "description": "When the previous scheduled run has not ended yet: skip this time, or let "
+                               "runs overlap.",
             },
             "inputs": {
                 "type": "object",

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
-from flows.inputs import INPUT_TYPES, MESSAGE_INPUT_TYPES, declared_inputs, validate_inputs
+from flows.inputs import MESSAGE_INPUT_TYPES, declared_inputs, validate_inputs
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
-from flows.nodes.schema_parts import closed_object, text_field
+from flows.nodes.schema_parts import choice, closed_object, text_field
 from flows.patterns import INPUT_NAME
 from flows.problems import Problem
-from flows.nodes.outputs import INPUT_TYPE_WORDS, output_field
+from flows.nodes.outputs import INPUT_TYPE_TITLES, INPUT_TYPE_WORDS, output_field
 
 _INPUT_SCHEMA = closed_object({
     "name": text_field("Name", "How templates refer to the input: inputs.<name>.", pattern=INPUT_NAME),
-    "type": {"enum": list(INPUT_TYPES), "title": "Type", "description": "The JSON type callers must send."},
+    "type": choice(INPUT_TYPE_TITLES, title="Type", description="What kind of value callers must send."),
     "required": {"type": "boolean", "default": False, "title": "Required",
                  "description": "Refuse requests that leave this input out (unless it has a default)."},
     "default": {"title": "Default", "description": "Value used when the request leaves the input out."},

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
-from flows.nodes.schema_parts import closed_object, text_field
+from flows.nodes.schema_parts import advanced, closed_object, text_field
 from flows.patterns import TRIGGER_KEY
 from flows.problems import Problem
 from flows.nodes.outputs import BASE_TRIGGER_FIELDS, OBJECT, REQUEST_TRIGGER_FIELDS, output_field
@@ -22,15 +22,16 @@ MAX_FILTER_BYTES = 20_000
 
 def _session_duration(description: str) -> dict:
     """The session-duration setting, shared by the triggers that hold conversations."""
-    return {"type": "integer", "minimum": 1, "maximum": 31_536_000, "default": 3600,
-            "title": "Session duration (seconds)", "description": description}
+    return {"type": "integer", "minimum": 1, "maximum": 31_536_000, "default": 3600, "x-advanced": True,
+            "title": "Conversation timeout (seconds)", "description": description}
 
 
 def _rate_limit() -> dict:
     """The per-trigger rate limit setting (counted in Redis across web processes)."""
-    return {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0,
-            "title": "Rate limit (requests per minute)",
-            "description": "More requests than this in a minute get 429 with Retry-After; 0 means no limit."}
+    return {"type": "integer", "minimum": 0, "maximum": 100000, "default": 0, "x-advanced": True,
+            "title": "Most requests per minute",
+            "description": "Further requests in the same minute are refused and told when to retry (429); "
+                           "0 means no limit."}
 
 
 class _Trigger(NodeType):
@@ -73,19 +74,18 @@ class ApiTrigger(_Trigger):
                 "type": "boolean",
                 "default": True,
                 "title": "Wait for the answer",
-                "description": "Answer the request with the flow's reply (200). When off, "
-                               "the request is accepted at once (202) and the flow runs in the "
-                               "background.",
+                "description": "Answer the request with the flow's reply. When off, the request "
+                               "is accepted at once and the flow runs in the background.",
             },
-            "timeout_seconds": {
+            "timeout_seconds": advanced({
                 "type": "number",
                 "minimum": 1,
                 "maximum": 300,
                 "default": 30,
-                "title": "Timeout (seconds)",
-                "description": "How long a waiting request may wait for the answer before it "
-                               "gets a 408; the run itself continues.",
-            },
+                "title": "Longest wait for the answer (seconds)",
+                "description": "After this long a waiting caller is told the run is still going "
+                               "(408); the run itself continues.",
+            }),
             "enabled": {
                 "type": "boolean",
                 "default": True,
@@ -93,50 +93,50 @@ class ApiTrigger(_Trigger):
                 "description": "A disabled trigger refuses requests (404) without deleting its "
                                "URL or secret.",
             },
-            "default_text": {
+            "default_text": advanced({
                 "type": "string",
                 "maxLength": 20000,
-                "title": "Default text",
+                "title": "Fixed message",
                 "x-widget": "template",
                 "description": "When set, this text is the message of every request and the "
-                               "caller's user_message / text / instruction is ignored: the trigger "
-                               "then works as a fixed prompt.",
-            },
+                               "message the caller sends is ignored: the trigger then works as a "
+                               "fixed prompt.",
+            }),
             "session_duration_seconds": _session_duration(
-                "A request with the same sessionId (or contact) continues the conversation while it "
-                "has been active within this time; after that a new conversation starts."),
-            "ignore_duplicate_bodies": {
+                "Requests with the same session id (sessionId or contact) continue one conversation "
+                "while it has been active within this time; after that a new conversation starts."),
+            "ignore_duplicate_bodies": advanced({
                 "type": "boolean",
                 "default": False,
-                "title": "Ignore duplicate bodies",
-                "description": "Drop a request whose body is identical to an earlier one (409, "
-                               "naming the earlier run) instead of running the flow again.",
-            },
-            "filter": {
+                "title": "Ignore repeated requests",
+                "description": "Refuse a request whose body is exactly the same as an earlier one "
+                               "(409, naming the earlier run) instead of running the flow again.",
+            }),
+            "filter": advanced({
                 "type": "object",
-                "title": "Filter (JSON Schema)",
-                "description": "Requests whose body does not match this JSON Schema are dropped "
-                               "with a 400 that gives the reason, e.g. "
-                               "{\"required\": [\"order_id\"]}.",
-            },
+                "title": "Only accept requests that match",
+                "description": "Rules the request body must follow, written as a JSON Schema; other "
+                               "requests are refused (400) with the reason. "
+                               "{\"required\": [\"order_id\"]} accepts only requests with an order_id.",
+            }),
             "rate_limit_per_minute": _rate_limit(),
-            "verify_signature": {
+            "verify_signature": advanced({
                 "type": "boolean",
                 "default": False,
-                "title": "Verify Standard Webhooks signatures",
-                "description": "Require webhook-id, webhook-timestamp and webhook-signature "
-                               "headers signed with this trigger's signing secret (generate it "
-                               "on the trigger panel). For senders that sign instead of sending a "
-                               "bearer secret; turn 'Require a secret' off for them.",
-            },
-            "signature_tolerance_seconds": {
+                "title": "Accept only signed requests (Standard Webhooks)",
+                "description": "For senders that sign each request instead of sending the secret: "
+                               "require their webhook-id, webhook-timestamp and webhook-signature "
+                               "headers, signed with this trigger's signing secret (generate it on "
+                               "the trigger panel). Turn 'Require a secret' off for them.",
+            }),
+            "signature_tolerance_seconds": advanced({
                 "type": "integer",
                 "minimum": 1,
                 "maximum": 3600,
                 "default": 300,
-                "title": "Signature age tolerance (seconds)",
-                "description": "How far webhook-timestamp may be from our clock.",
-            },
+                "title": "Largest clock difference for signatures (seconds)",
+                "description": "How far a signed request's time (webhook-timestamp) may be from ours.",
+            }),
             "description": {
                 "type": "string",
                 "title": "Notes",
@@ -216,7 +216,8 @@ class OpenAITrigger(_Trigger):
                 "minimum": 1,
                 "maximum": 600,
                 "default": 120,
-                "title": "Timeout (seconds)",
+                "title": "Longest wait for the answer (seconds)",
+                "x-advanced": True,
                 "description": "How long a chat request waits for the flow's answer before it gets "
                                "a timeout error; the run itself continues.",
             },

@@ -316,6 +316,7 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
         click_node(page, "http_request_1")
         fill(page, "config.url", svc.url + "/fail/503")
         assert port(page, "http_request_1", "error", "out").count() == 0
+        page.click("#side-panel details.advanced summary")  # "When it fails" is an advanced setting
         field(page, "config.on_error").select_option("port")
         page.wait_for_function("document.querySelector('#canvas-graph g[data-node-id=\"http_request_1\"] "
                                "[data-port=\"error\"][data-direction=\"out\"]') !== null")

@@ -94,7 +94,7 @@ def test_the_timeline_draws_each_step_to_scale_and_shows_what_it_did(app, operat
     route_row.locator("summary", has_text="output").click()
     assert "status" in route_row.inner_text()
     request = page.inner_text("#trigger-request")
-    assert "api" in request and "req_" in request
+    assert "REST API call" in request and "req_" in request
 
 
 def test_a_conversation_reads_as_messages_with_the_runs_behind_each_turn(app, operator, live_server, page):

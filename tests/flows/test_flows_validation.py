@@ -55,7 +55,7 @@ def test_problems_say_what_to_fix_and_where():
     by_path = {p.path: p for p in problems}
     assert by_path["config.key"].message == (
         "Key must be 1 to 64 letters, digits, '-' or '_'; got \"has space\".")
-    assert by_path["config.timeout_seconds"].message == "Timeout (seconds) must be at least 1."
+    assert by_path["config.timeout_seconds"].message == "Longest wait for the answer (seconds) must be at least 1."
     assert by_path["config.retries"].message.startswith("Remove 'retries': it is not a known field here")
     assert all(p.node_id == "api" for p in problems)
 

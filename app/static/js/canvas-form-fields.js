@@ -12,10 +12,41 @@
     const props = objSchema.properties || {};
     // "x-order" keeps the declared order: the JSON on its way here may have sorted keys.
     const order = (objSchema["x-order"] || []).filter((key) => key in props);
+    const advanced = [];
     for (const key of order.concat(Object.keys(props).filter((key) => !order.includes(key)))) {
-      box.append(field(f, props[key], parts.concat(key), required.has(key), objSchema));
+      const made = field(f, props[key], parts.concat(key), required.has(key), objSchema);
+      if (props[key]["x-advanced"]) advanced.push(made);
+      else box.append(made);
     }
+    if (advanced.length) box.append(advancedGroup(f, parts, advanced));
     return box;
+  }
+
+  // Settings marked "x-advanced" fold under one closed "Advanced" group, so the essentials stand
+  // out; it stays open across redraws once opened, and opens itself for a problem inside (canvas-forms.js).
+  function advancedGroup(f, parts, fields) {
+    const key = pathString(parts);
+    f.openGroups = f.openGroups || new Set();
+    return el("details", {
+      class: "advanced", "data-group": "advanced", open: f.openGroups.has(key),
+      ontoggle: (e) => (e.target.open ? f.openGroups.add(key) : f.openGroups.delete(key)),
+    }, el("summary", {}, "Advanced", el("span", { class: "muted small", text: ` · ${fields.length} more settings` })),
+    el("div", { class: "fields" }, ...fields));
+  }
+
+  // The stored values of a choice: "enum", or a "oneOf" of {"const", "title"} options.
+  function choices(prop) {
+    if (prop.enum) return prop.enum;
+    const options = prop.oneOf;
+    return Array.isArray(options) && options.length && options.every((o) => o && "const" in o) ? options.map((o) => o.const) : null;
+  }
+
+  // The words shown for a stored value: "x-enum-titles", a oneOf option's title, else the value.
+  function optionTitle(prop, value) {
+    const titles = prop["x-enum-titles"] || {};
+    if (Object.prototype.hasOwnProperty.call(titles, value)) return titles[value];
+    const option = (prop.oneOf || []).find((o) => o && o.const === value);
+    return option && option.title ? option.title : humanize(value);
   }
 
   function labelFor(prop, parts, required) {
@@ -49,11 +80,11 @@
       });
       return wrap(parts, el("label", { class: "check" }, box, labelFor(prop, parts, required)), help(prop));
     }
-    const control = prop.enum ? enumControl(f, prop, parts, value, required, parentSchema)
+    const control = choices(prop) ? enumControl(f, prop, parts, value, required, parentSchema)
       : prop["x-widget"] === "input-select" ? inputSelectControl(f, parts)
       : prop["x-widget"] === "credential" ? credentialControl(f, parts, value)
       : prop.type === undefined ? freeValueControl(f, parts, value)
-      : prop.type === "array" || prop.type === "object" ? jsonControl(f, parts, value)
+      : prop.type === "array" || prop.type === "object" ? jsonControl(f, prop, parts, value)
       : textControl(f, prop, parts, value, required);
     return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), valuePicker(f, prop, control), help(prop));
   }
@@ -120,10 +151,10 @@
     const select = choice(f, parts);
     if (shapesSiblings) select.addEventListener("change", () => f.redraw());
     if (!required || value === undefined) {
-      select.append(el("option", { value: "", text: prop.default !== undefined ? `(default: ${humanize(prop.default)})` : "(not set)" }));
+      select.append(el("option", { value: "", text: prop.default !== undefined ? `(default: ${optionTitle(prop, prop.default)})` : "(not set)" }));
     }
-    for (const option of prop.enum) {
-      select.append(el("option", { value: option, selected: option === value, text: humanize(option) }));
+    for (const option of choices(prop)) {
+      select.append(el("option", { value: option, selected: option === value, text: optionTitle(prop, option) }));
     }
     return select;
   }
@@ -189,7 +220,7 @@
     const typeOf = () => getAt(f.working, parts.slice(0, -1).concat("type")) || "string";
     if (typeOf() === "boolean") {
       const select = choice(f, parts, (v) => v === "true");
-      for (const [v, label] of [["", "(no default)"], ["true", "true"], ["false", "false"]]) {
+      for (const [v, label] of [["", "(no default)"], ["true", "Yes"], ["false", "No"]]) {
         select.append(el("option", { value: v, selected: String(value) === v || (v === "" && value === undefined), text: label }));
       }
       return select;
@@ -204,10 +235,10 @@
   }
 
   // Lists of plain values and free-form objects: edited as JSON.
-  function jsonControl(f, parts, value) {
+  function jsonControl(f, prop, parts, value) {
     const area = el("textarea", {
       class: "mono", rows: 3, disabled: f.readOnly, "data-field": pathString(parts), spellcheck: "false",
-      placeholder: "JSON, e.g. [\"a\", \"b\"]",
+      placeholder: prop.type === "object" ? "JSON, e.g. {\"name\": \"value\"}" : "JSON, e.g. [\"a\", \"b\"]",
       oninput: (e) => { setAt(f.working, parts, readValue(e.target.value, "json")); f.emitInput(); },
       onchange: f.emitCommit,
     });

@@ -155,6 +155,8 @@
     for (const problem of f.problems) {
       const target = closestField(f.container, problem.path || "");
       target.classList.add("has-problem");
+      const folded = target.closest("details.advanced");
+      if (folded) folded.open = true; // a problem is never hidden in a closed group
       const message = el("p", { class: "field-error field-problem", role: "alert", text: problem.message });
       const head = target.querySelector(":scope > label, :scope > .list-title, :scope > .list-item-head, :scope > fieldset > legend");
       if (head) head.after(message);
