@@ -246,7 +246,7 @@ def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app
 def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account, live_server, page):
     account = make_account()
     document = greeting_flow(key="fails")
-    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.nope }}"
+    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.message.nope }}"
     flow_id = publish(app, account, document)
     open_canvas(page, live_server, account, flow_id)
 
