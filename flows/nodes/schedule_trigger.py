@@ -124,6 +124,9 @@ class ScheduleTrigger(_Trigger):
     }
 
     def fixed_inputs(self, config: dict) -> dict | None:
+        """The inputs of every fire; None while disabled (it fires nothing, and enabling it is a save, checked then)."""
+        if config.get("enabled") is False:
+            return None
         inputs = config.get("inputs")
         return inputs if isinstance(inputs, dict) else {}
 
