@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError
 
-from flows.available import ancestors, display_name, node_output_fields
+from flows.available import display_name, node_output_fields
 from flows.graph import Graph
 from flows.inputs import declared_inputs
 from flows.problems import ERROR, WARNING, Problem
@@ -42,7 +42,7 @@ def reference_problems(graph: Graph, configs: dict[str, dict]) -> list[Problem]:
     return problems
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=256)
 def _parsed(source: str) -> tuple[Reference, ...] | str:
     """The references of `source`, or the syntax error's message (the canvas re-validates the same texts)."""
     try:
@@ -59,7 +59,6 @@ class _Checker:
     def __init__(self, graph: Graph, configs: dict[str, dict], node_id: str, inputs: list[str] | None,
                  paths: RunPaths):
         self.graph, self.configs, self.node_id, self.inputs, self.paths = graph, configs, node_id, inputs, paths
-        self.upstream = set(ancestors(graph, node_id))
         self.name = display_name(graph, node_id)
 
     def field_problems(self, field: TemplateField) -> list[Problem]:
@@ -90,7 +89,7 @@ class _Checker:
         if not isinstance(target, str) or target not in self.graph.nodes:
             return "unknown_node", (f"{expression('nodes', parts[:1])}, but the flow has no node with the id "
                                     f"'{target}'; pick a value from an earlier step with Insert value.")
-        if target not in self.upstream:
+        if target not in self.paths.upstream(self.node_id):
             if self.paths.never_before(target, self.node_id):
                 return "node_not_upstream", (f"{used}, but \"{display_name(self.graph, target)}\" never runs "
                                              f"before this node; connect it earlier in the flow or pick another value.")

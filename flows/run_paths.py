@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flows.available import ancestors
 from flows.graph import Graph
 
 
@@ -25,6 +26,35 @@ class RunPaths:
             self._edges[edge["source"]].append((edge["source_port"], edge["target"]))
         self._branching = [node for node, edges in self._edges.items() if len({port for port, _ in edges}) > 1]
         self._cache: dict[tuple, set[str]] = {}
+        self._sources: dict[str, set[str]] = defaultdict(set)
+        for edge in graph.edges:
+            self._sources[edge["target"]].add(edge["source"])
+        self._upstream: dict[str, frozenset[str]] = {}
+
+    def upstream(self, node_id: str) -> frozenset[str]:
+        """The node's graph ancestors, each set built once from its sources' (a 500-node chain stays fast)."""
+        stack, on_path = [node_id], set()
+        while stack:
+            node = stack[-1]
+            if node in self._upstream:
+                stack.pop()
+                continue
+            waiting = [source for source in self._sources.get(node, ()) if source not in self._upstream]
+            if not waiting:
+                found: set[str] = set()
+                for source in self._sources.get(node, ()):
+                    found |= self._upstream[source] | {source}
+                self._upstream[node] = frozenset(found - {node})
+                on_path.discard(node)
+                stack.pop()
+            elif node in on_path:  # a loop (reported as a cycle elsewhere): walk it plainly
+                self._upstream[node] = frozenset(ancestors(self.graph, node))
+                on_path.discard(node)
+                stack.pop()
+            else:
+                on_path.add(node)
+                stack.extend(waiting)
+        return self._upstream[node_id]
 
     def reachable(self, exclude: str | None = None, branch: str | None = None, port: str | None = None) -> set[str]:
         """Nodes reached from the start, never passing `exclude`, leaving `branch` only by `port`."""
