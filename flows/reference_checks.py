@@ -33,7 +33,10 @@ def reference_problems(graph: Graph, configs: dict[str, dict]) -> list[Problem]:
     problems: list[Problem] = []
     paths = RunPaths(graph)
     for node_id, config in configs.items():
-        fields = template_fields(graph.node_type(node_id).config_schema, config)
+        node_type = graph.node_type(node_id)
+        if node_type.is_trigger:
+            continue  # a trigger's text settings (the REST default text) are passed on as they are, never rendered
+        fields = template_fields(node_type.config_schema, config)
         if not fields:
             continue
         checker = _Checker(graph, configs, node_id, inputs, paths)

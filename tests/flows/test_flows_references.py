@@ -91,6 +91,13 @@ def test_values_at_a_node_are_inputs_trigger_and_upstream_outputs_only():
     assert at_answer["nodes.vars.n"]["type"] == "Number" and at_answer["nodes.vars.n"]["label"] == "Set variables › n"
 
 
+def test_nothing_is_available_at_a_trigger_and_its_default_text_is_not_read_as_a_template():
+    document = _flow()
+    document["nodes"][0] = {"id": "manual", "type": "api_trigger", "config": {"key": "k", "default_text": "{{ raw"}}
+    assert available_values(document, "manual") == []
+    assert flows.errors(flows.validate(document)) == []
+
+
 @pytest.mark.parametrize("document", [None, 5, "x", [], {"nodes": {"a": 1}}, {"nodes": [{"id": "a", "config": 7}]},
                                       {"nodes": [{"id": "a", "type": "template", "config": {"parse_json": []}},
                                                  {"id": "b", "type": "reply"}],
