@@ -99,6 +99,7 @@ def test_templates_that_can_render_are_allowed(text):
     ("{{ nodes.ghost.text }}", "unknown_node"), ("{{ nodes['ghost'] }}", "unknown_node"),
     ("{{ nodes.answer.text }}", "node_not_upstream"), ("{{ nodes.shape.txt }}", "unknown_output"),
     ("{{ nodes.start.city }}", "unknown_output"), ("{% for x in inputs.message %}", "template_syntax_error"),
+    ("{{ inputs.message | shout }}", "template_syntax_error"),
 ])
 def test_templates_that_cannot_render_are_refused(text, code):
     document = _flow({"id": "shape", "type": "template", "config": {"template": "x"}},
