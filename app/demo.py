@@ -14,17 +14,21 @@ from pathlib import Path
 
 from flask import Flask
 
+import flows
 from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
 from app.services.versions import publishing
 from app.services.workspaces.accounts import create_or_update_user, get_or_create_workspace
 from app.models import Scope
+from app.services.workspaces import credentials
 from app.services.workspaces.api_keys import create_api_key
+from flows.runnable_checks import credential_settings
 from app.services.versions.presenters import trigger_url
 from app.trigger_types import HOOK, OPENAI, openai_base_url, started_by
 
 DEMO_EMAIL = "demo@switchboard.local"
 DEMO_WORKSPACE = "Demo"
+PLACEHOLDER_SECRET = "replace-me"  # noqa: S105 - not a secret: the demo asks people to replace it
 EXAMPLES = Path(__file__).resolve().parent.parent / "flows" / "examples"
 
 
@@ -61,6 +65,27 @@ def _openai_lines(workspace, first_start: bool) -> list[str]:
     return lines
 
 
+def _example_credentials(workspace, documents: list[dict]) -> list[str]:
+    """Create the credentials the examples name, with a placeholder secret, so they can be published.
+
+    Only flows whose credentials exist are published; the demo has no real keys, so it creates
+    each with a placeholder and says where to put the real secret.
+    """
+    needed = set()
+    for document in documents:
+        for node in document.get("nodes", []):
+            node_type = flows.registry.get(node.get("type"))
+            if node_type is not None:
+                needed.update(name for _, name in credential_settings(node_type, node.get("config") or {}))
+    existing = {credential.name for credential in credentials.list_credentials(workspace.id)}
+    lines = []
+    for name in sorted(needed - existing):
+        credentials.create_credential(workspace.id, {"name": name, "kind": "bearer", "value": PLACEHOLDER_SECRET})
+        lines.append(f"Credential {name!r} was created with a placeholder secret for the example flows; "
+                     "put the real one in under Credentials.")
+    return lines
+
+
 def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
     """Ensure the demo user, workspace and example flows exist; return the lines to print."""
     instance = Path(app.instance_path)
@@ -71,10 +96,10 @@ def bootstrap_demo(app: Flask, base_url: str | None = None) -> list[str]:
     workspace = get_or_create_workspace(DEMO_WORKSPACE)
     existing = {name for (name,) in db.session.execute(db.select(Flow.name).where(Flow.workspace_id == workspace.id))}
     new_secrets: dict[str, str] = {}  # trigger id -> secret, for flows imported just now
-    for path in sorted(EXAMPLES.glob("*.json")):
-        document = json.loads(path.read_text())
-        if document.get("name") in existing:
-            continue
+    documents = [json.loads(path.read_text()) for path in sorted(EXAMPLES.glob("*.json"))]
+    documents = [document for document in documents if document.get("name") not in existing]
+    lines += _example_credentials(workspace, documents)
+    for document in documents:
         result = publishing.create_flow(workspace, document, None)
         new_secrets.update({t.id: result.secrets[t.node_id] for t in result.flow.triggers if t.node_id in result.secrets})
     db.session.flush()

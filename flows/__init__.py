@@ -15,7 +15,7 @@ from flows.document import canonical_json
 from flows.graph import Graph
 from flows.inputs import declared_inputs, input_schema, message_input, validate_inputs
 from flows.nodes import NodeContext, NodeError, NodeRegistry, NodeResult, NodeType, registry
-from flows.problems import Problem
+from flows.problems import Problem, errors
 from flows.environment import RunEnvironment, Stop
 from flows.journal import Journal, StepRecord
 from flows.runner import RunOutcome, run_graph
@@ -44,6 +44,7 @@ __all__ = [
     "input_schema",
     "message_input",
     "declared_inputs",
+    "errors",
     "registry",
     "render_template",
     "run_graph",

@@ -66,6 +66,9 @@ def available_values(document: object, node_id: object, registry: NodeRegistry |
     graph = Graph(document, registry)
     if not isinstance(node_id, str) or node_id not in graph.nodes:
         return []
+    node_type = graph.node_type(node_id)
+    if node_type is not None and node_type.is_trigger:
+        return []  # nothing exists before a run starts; its text settings are sent as they are
     values = _input_values(graph) + _trigger_values(graph)
     if _has_conversations(graph):
         values += [_value(SESSION, expression("session", (f["name"],)), SESSION, None, f) for f in SESSION_FIELDS]

@@ -15,6 +15,8 @@ from jsonschema import Draft202012Validator
 
 INPUT_TYPES = ("string", "number", "integer", "boolean", "object", "array")
 MESSAGE_INPUT_TYPES = ("string", "object")
+# Body fields that carry "the message" whatever the start node calls its message input.
+MESSAGE_ALIASES = ("user_message", "text", "instruction")
 
 _TYPE_REASONS = {
     "string": "must be a string",

@@ -6,7 +6,10 @@ canvas highlights each offending node or edge) instead of stopping at the first 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+
+ERROR, WARNING = "error", "warning"
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,14 @@ class Problem:
     node_id: str | None = None
     edge_id: str | None = None
     path: str | None = None
+    # "error" blocks publishing; "warning" is only suspicious (a branch without a reply) and never blocks.
+    severity: str = ERROR
 
     def to_dict(self) -> dict:
         """Return the problem as a JSON-ready dict without the locations that do not apply."""
         return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that block publishing (warnings left out)."""
+    return [problem for problem in problems if problem.severity == ERROR]

@@ -235,8 +235,10 @@ def _public_names(message: str) -> str:
 def parse_template(source: str) -> nodes.Template:
     """Return the syntax tree of `source` as the renderer reads it (validation reads references from it).
 
-    Raises jinja2.TemplateSyntaxError, like rendering would.
+    Raises jinja2.TemplateSyntaxError, like rendering would, also for an unknown filter or test
+    (found when compiling, which is cached for the renders that follow).
     """
+    _compile(source)
     return _ENV.parse(source)
 
 

@@ -9,12 +9,15 @@ crash here would turn a user's mistake into a server error.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from flows.document import document_schema, document_validator
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
-from flows.problems import Problem
+from flows.problems import ERROR, Problem, errors
+from flows.reference_checks import reference_problems
+from flows.reply_paths import reply_warnings
+from flows.runnable_checks import settings_problems
 from flows.schema_errors import describe_errors, format_path
 from flows.structure import structure_problems
 
@@ -25,16 +28,23 @@ PROBLEM_CODES = (
     "invalid_message_input", "duplicate_port", "missing_compare_to", "duplicate_variable", "dangling_edge", "unknown_port",
     "edge_into_trigger", "no_start_node", "multiple_start_nodes", "trigger_not_connected",
     "trigger_edge_not_to_start", "unreachable_node", "cycle", "duplicate_trigger_key",
-    "invalid_schedule",
+    "invalid_schedule", "empty_field", "invalid_url", "unknown_credential", "invalid_schedule_inputs",
+    "template_syntax_error", "unknown_input", "unknown_node", "node_not_upstream", "unknown_output",
+    "node_maybe_not_run", "branch_without_reply",
 )
+# The codes above that are only suspicious: reported with severity "warning", never blocking.
+WARNING_CODES = ("node_maybe_not_run", "branch_without_reply")
 
 MAX_DEPTH = 64
 
 
-def validate(document: object, registry: NodeRegistry | None = None) -> list[Problem]:
-    """Return the problems of `document`; an empty list means it can be published.
+def validate(document: object, registry: NodeRegistry | None = None, *,
+             credentials: Collection[str] | None = None) -> list[Problem]:
+    """Return the problems of `document`: it can be published when none has severity "error".
 
-    `registry` defaults to the engine's node types.
+    `registry` defaults to the engine's node types. `credentials` are the names of the
+    workspace's credentials (the engine cannot know them); None skips that check. Warnings
+    (severity "warning", e.g. a branch without a Reply) come last and never block.
     """
     problems = _json_problems(document)
     if problems:
@@ -53,7 +63,9 @@ def validate(document: object, registry: NodeRegistry | None = None) -> list[Pro
     problems += node_problems
     problems += _edge_problems(graph, configs)
     problems += structure_problems(graph, configs)
-    return problems
+    problems += settings_problems(graph, configs, credentials)
+    problems += reference_problems(graph, configs) + reply_warnings(graph, configs)
+    return errors(problems) + [problem for problem in problems if problem.severity != ERROR]
 
 
 def _json_problems(document: object) -> list[Problem]:

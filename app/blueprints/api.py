@@ -36,6 +36,7 @@ csrf.exempt(bp)  # API-key calls need no CSRF token; session calls are checked i
 def _published(result: publishing.PublishResult, status: int):
     body = flow_dict(result.flow, result.version)
     body["published"] = result.published
+    body["warnings"] = result.warnings  # suspicious but runnable: the canvas shows them, nothing was refused
     if result.secrets:
         body["secrets"] = result.secrets
         body["secrets_note"] = "Trigger secrets are shown only now; store them safely."
@@ -55,10 +56,26 @@ def node_types():
 
 @bp.post("/flows/validate")
 def validate_flow():
-    """Check a document without saving it: the canvas shows these problems as the user draws."""
-    api_principal()
-    document = _body({"document"}, {"document"})["document"]
-    return jsonify({"problems": [p.to_dict() for p in flows.validate(document)]})
+    """Check a document without saving it: the canvas shows these problems (errors, then warnings) as the user draws.
+
+    Credentials are checked in the flow's workspace (`flow_id`), else `workspace_id`, else the caller's default.
+    """
+    principal = api_principal()
+    data = _body({"document", "flow_id", "workspace_id"}, {"document"})
+    if data.get("flow_id") is not None:
+        workspace_id = load_flow(_text(data, "flow_id")).workspace_id
+    else:
+        workspace_id = data.get("workspace_id") or principal.default_workspace_id
+        if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
+            raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
+    errors, warnings = publishing.check_document(workspace_id, data["document"])
+    return jsonify({"problems": errors + warnings})
+
+
+def _text(data: dict, name: str) -> str:
+    if not isinstance(data[name], str):
+        raise ApiError(400, f"invalid_{name}", f"{name} must be text.", [{"field": name, "reason": "not text"}])
+    return data[name]
 
 
 @bp.get("/flows")

@@ -167,7 +167,11 @@ def rollback(flow_id: str, number: int):
         result = publishing.rollback(flow, number, current_user)
     except LookupError:
         abort(404, f"This flow has no version {number}.")
-    except (publishing.InvalidFlow, publishing.VersionConflict) as exc:
+    except publishing.InvalidFlow as exc:  # e.g. a credential it uses was deleted since
+        reasons = "; ".join(p["message"] for p in exc.problems if p.get("severity") != "warning")
+        flash(f"Rollback refused: version {number} cannot run now. {reasons}", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    except publishing.VersionConflict as exc:
         flash(f"Rollback refused: {exc}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     except FlowArchived:

@@ -164,6 +164,11 @@ class NodeType:
     error_handling: ClassVar[bool] = True
     # Whether the type can park the run (delay): replay then checks whether its time has come.
     waits: ClassVar[bool] = False
+    # Settings that must not be left blank for the node to do anything (Reply text, HTTP URL);
+    # validation refuses to publish them empty (`flows.runnable_checks`).
+    required_text: ClassVar[tuple[str, ...]] = ()
+    # Settings that must be an absolute http(s) URL once rendered; a template may build them.
+    url_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs) -> None:
         """Add the common settings to each error-handling type's schema, once, at class creation."""
@@ -216,6 +221,10 @@ class NodeType:
         declare every top-level key run() can output. `config` has its defaults filled in.
         """
         return []
+
+    def fixed_inputs(self, config: dict) -> dict | None:
+        """Return the inputs this trigger sends with every run (a schedule's), or None when callers send them."""
+        return None
 
     def check(self, node: dict) -> list[Problem]:
         """Return problems the schema cannot express; only called when the schema passed."""

@@ -34,6 +34,8 @@ def idempotency_key(run_id: object, node_id: str) -> str:
 
 class HttpRequestNode(NodeType):
     """Send one HTTP request; output the status, the body, and the body parsed as JSON when it is JSON."""
+    required_text = ("url",)
+    url_fields = ("url",)
 
     type = "http_request"
     category = "logic"

@@ -28,6 +28,9 @@ _ROLES = ["system", "user", "assistant"]
 class LlmNode(NodeType):
     """Ask a chat model; output its answer text, the model name, the finish reason and the usage."""
 
+    required_text = ("base_url", "model")
+    url_fields = ("base_url",)
+
     type = "llm"
     category = "logic"
     title = "LLM"

@@ -20,6 +20,7 @@ class ReplyNode(NodeType):
     title = "Reply"
     description = "Sets the flow's answer. If several replies run, the caller gets the last one."
     replies = True
+    required_text = ("text",)
     config_schema = {
         "type": "object",
         "additionalProperties": False,

@@ -20,6 +20,7 @@ class ScheduleTrigger(_Trigger):
     """Start the flow at planned times."""
 
     type = "schedule_trigger"
+    delivers_reply = False
     extra_trigger_fields = (
         output_field("planned_at", TEXT, "When this fire was planned (UTC, ISO 8601)."),
         output_field("fired_at", TEXT, "When the schedule actually fired (UTC)."),
@@ -129,6 +130,13 @@ class ScheduleTrigger(_Trigger):
             },
         },
     }
+
+    def fixed_inputs(self, config: dict) -> dict | None:
+        """The inputs of every fire; None while disabled (it fires nothing, and enabling it is a save, checked then)."""
+        if config.get("enabled") is False:
+            return None
+        inputs = config.get("inputs")
+        return inputs if isinstance(inputs, dict) else {}
 
     def check(self, node: dict) -> list[Problem]:
         try:

@@ -19,6 +19,8 @@ def _reject_constant(name: str) -> None:
 class TemplateNode(NodeType):
     """Render a Jinja template; optionally parse the text as JSON."""
 
+    required_text = ("template",)
+
     type = "template"
     category = "logic"
     title = "Template"

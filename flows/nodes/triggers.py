@@ -42,6 +42,8 @@ class _Trigger(NodeType):
     extra_trigger_fields: tuple = ()
     # Whether runs it starts can belong to a conversation (so `session.*` means something).
     holds_conversations: bool = False
+    # Whether someone may wait for the flow's reply (a schedule's runs answer nobody).
+    delivers_reply: bool = True
 
     def output_fields(self, config: dict) -> list[dict]:
         """A trigger outputs the run's `trigger.*`: what every run has, plus what this door adds."""

@@ -126,7 +126,7 @@ def test_an_invalid_flow_is_not_published_and_the_problems_point_at_the_nodes(ap
     assert latest_version(app, flow_id) == 0  # nothing published
     assert_nodes(page, ["api_trigger_1", "start_1", "template_1"])  # nothing lost
     # Clicking a problem selects its node.
-    page.locator('#problems li[data-node-id="template_1"] button').click()
+    page.locator('#problems li[data-node-id="template_1"] button').first.click()  # unreachable, and empty
     page.wait_for_selector('#side-panel[data-showing="node:template_1"]')
 
 
@@ -247,7 +247,7 @@ def test_a_second_save_over_a_newer_version_gets_a_conflict_not_an_overwrite(app
 def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account, live_server, page):
     account = make_account()
     document = greeting_flow(key="fails")
-    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.nope }}"
+    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["template"] = "{{ inputs.message.nope }}"
     flow_id = publish(app, account, document)
     open_canvas(page, live_server, account, flow_id)
 

@@ -37,7 +37,7 @@ def llm_flow(base_url: str, **config) -> dict:
 @pytest.mark.parametrize("stream", [False, True])
 def test_answers_with_system_prompt_history_and_message_and_records_usage(run_flow, stub, stream):
     document = llm_flow(stub.url, stream=stream, history_turns=1, temperature=0.2, max_tokens=50)
-    assert flows.validate(document) == []
+    assert flows.errors(flows.validate(document)) == []
     events = []
 
     outcome, journal = run_flow(document, "start", {"message": "three"}, trigger={"session": SESSION},

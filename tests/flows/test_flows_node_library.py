@@ -35,7 +35,7 @@ def test_set_variables_reads_text_numbers_booleans_and_json(run_flow):
             {"name": "loud", "value": "{{ inputs.message.endswith('!') }}", "as": "boolean"},
             {"name": "data", "value": '{"items": {{ [1, 2] | tojson }}}', "as": "json"}]}},
         reply("answer", "{{ nodes.vars.shout }} {{ nodes.vars.count + 1 }} {{ nodes.vars.data['items'][1] }}"))
-    assert flows.validate(document) == []
+    assert flows.errors(flows.validate(document)) == []
 
     outcome, _ = run_flow(document, "start", {"message": "hey!"})
 
@@ -57,7 +57,8 @@ def test_duplicate_variable_names_are_a_problem():
     document = flow({"id": "vars", "type": "set_variables", "config": {"variables": [
         {"name": "a", "value": "1"}, {"name": "a", "value": "2"}]}})
 
-    assert [(p.code, p.path) for p in flows.validate(document)] == [("duplicate_variable", "config.variables[1].name")]
+    assert [(p.code, p.path) for p in flows.errors(flows.validate(document))] == [
+        ("duplicate_variable", "config.variables[1].name")]
 
 
 @pytest.mark.parametrize(("message", "answer"), [("db", "red"), ("API", "green"), ("web", "unknown")])
@@ -68,7 +69,7 @@ def test_switch_takes_the_first_equal_case_or_default(run_flow, message, answer)
         reply("red", "red"), reply("green", "green"), reply("other", "unknown"),
         edges=[("start", "out", "pick"), ("pick", "bad", "red"), ("pick", "good", "green"),
                ("pick", "default", "other")])
-    assert flows.validate(document) == []
+    assert flows.errors(flows.validate(document)) == []
 
     outcome, _ = run_flow(document, "start", {"message": message})
 
@@ -111,7 +112,7 @@ def test_retry_records_each_attempt_and_the_error_port_carries_the_message(run_f
         "retry": {"attempts": 3, "backoff_seconds": 0.5}, "on_error": "port"}}
     document = flow(failing, reply("ok", "parsed"), reply("sorry", "Could not parse: {{ nodes.parse.error.message }}"),
                     edges=[("start", "out", "parse"), ("parse", "out", "ok"), ("parse", "error", "sorry")])
-    assert flows.validate(document) == []
+    assert flows.errors(flows.validate(document)) == []
     waits = []
 
     outcome, journal = run_flow(document, "start", {"message": "not json"}, sleep=waits.append)
@@ -138,7 +139,7 @@ def test_the_error_port_exists_only_when_chosen():
     document = flow({"id": "t", "type": "template", "config": {"template": "x"}}, reply("r", "r"),
                     edges=[("start", "out", "t"), ("t", "error", "r")])
 
-    assert [p.code for p in flows.validate(document)] == ["unknown_port"]
+    assert [p.code for p in flows.errors(flows.validate(document))] == ["unknown_port"]
 
 
 def test_a_resumed_run_retries_a_failed_attempt_that_had_attempts_left(run_flow, memory_journal):

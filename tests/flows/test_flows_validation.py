@@ -25,14 +25,16 @@ def _pairs(problems: list[flows.Problem]) -> list[tuple]:
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_fixture_has_no_problems(path):
-    assert flows.validate(_load(path)) == []
+    assert flows.errors(flows.validate(_load(path))) == []
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_invalid_fixture_reports_expected_problems(path):
     fixture = _load(path)
-    problems = flows.validate(fixture["document"])
+    problems = flows.validate(fixture["document"], credentials=fixture.get("credentials"))
     expected = [(e["code"], e["node_id"]) for e in fixture["expect"]]
+    # Warnings count only in fixtures about them: most invalid flows are also suspicious.
+    problems = [p for p in problems if p.severity == "error" or p.code in {code for code, _ in expected}]
 
     if fixture["exact"]:
         assert sorted(_pairs(problems), key=str) == sorted(expected, key=str)
@@ -67,6 +69,7 @@ def test_check_problems_point_at_the_offending_setting():
         ("duplicate_input", "config.inputs[1].name"),
         ("invalid_default", "config.inputs[2].default"),
         ("invalid_message_input", "config.message_input"),
+        ("unknown_input", "config.text"),
     ]
 
 
@@ -79,12 +82,13 @@ def test_edge_problems_carry_edge_and_node():
         "node_id": "start",
         "edge_id": "e2",
         "path": "source_port",
+        "severity": "error",
     }
 
 
 def test_problem_to_dict_omits_missing_locations():
     assert flows.Problem("no_start_node", "Add a start node.").to_dict() == {
-        "code": "no_start_node", "message": "Add a start node."}
+        "code": "no_start_node", "message": "Add a start node.", "severity": "error"}
 
 
 def test_order_is_deterministic_and_ignores_key_order():
@@ -158,6 +162,7 @@ def test_non_json_values_are_reported_with_their_location():
         "message": "'nodes[2].position.x' must be a finite number.",
         "node_id": "reply",
         "path": "position.x",
+        "severity": "error",
     }]
 
 
@@ -169,6 +174,7 @@ def test_oversized_flows_are_refused_without_checking_every_item():
         "code": "invalid_document",
         "message": "The flow has 501 nodes; at most 500 are allowed, so split it into smaller flows.",
         "path": "nodes",
+        "severity": "error",
     }]
 
 
@@ -184,7 +190,7 @@ def _chain(length: int) -> dict:
 def test_largest_allowed_chain_validates_and_runs(run_flow):
     document = _chain(498)
 
-    assert flows.validate(document) == []
+    assert flows.errors(flows.validate(document)) == []
     outcome, _ = run_flow(document, "manual")
     assert (outcome.status, outcome.steps) == ("succeeded", 500)
 

@@ -46,17 +46,6 @@ class _Draft:
     number: int = 0
 
 
-def check_document(flow: Flow, document) -> None:
-    """Refuse a document the publish path would refuse (publishing.InvalidFlow, every problem listed).
-
-    The one place a test's check meets the publish path's: when publishing checks credentials
-    against the workspace, this is the call to switch to that same check.
-    """
-    problems = flows.validate(document)
-    if problems:
-        raise publishing.InvalidFlow([p.to_dict() for p in problems])
-
-
 def start_test(flow: Flow, document, inputs, *, user: User | None, request_id: str | None) -> Run:
     """Start a test run of `document` with `inputs`; raise InvalidFlow or BodyError, writing nothing.
 
@@ -64,7 +53,7 @@ def start_test(flow: Flow, document, inputs, *, user: User | None, request_id: s
     FlowArchived first of all: an archived flow's doors are all off, the test door too.
     """
     refuse_if_archived(flow)
-    check_document(flow, document)
+    publishing.refuse_unless_runnable(flow.workspace_id, document)  # the publish gate, credentials included
     if not isinstance(inputs, dict):
         raise BodyError("invalid_inputs", "inputs must be a JSON object: the start node's inputs by name.",
                         [{"field": "inputs", "reason": "not an object"}])

@@ -24,11 +24,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 import flows
+from flows.inputs import MESSAGE_ALIASES
 from app.models import Flow, Trigger
 from app.services.versions import parsed_versions
 from app.services.versions.parsed_versions import PublishedVersion
 from app.services.versions.archived import refuse_if_archived
-from app.services.triggers.trigger_body import MESSAGE_ALIASES, inputs_from_body
+from app.services.triggers.trigger_body import inputs_from_body
 from app.json_body import BodyError
 from app.services.triggers.trigger_request import TriggerRequest, parse
 

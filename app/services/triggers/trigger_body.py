@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import flows
 from app.json_body import BodyError, listed
-
-MESSAGE_ALIASES = ("user_message", "text", "instruction")
+from flows.inputs import MESSAGE_ALIASES  # the engine checks a schedule's inputs with the same names
 
 
 def inputs_from_body(body: dict, start_config: dict) -> dict:

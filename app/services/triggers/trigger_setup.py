@@ -28,7 +28,7 @@ def setup_problems(trigger: Trigger) -> list[dict]:
     version = latest_version(db.session.get(Flow, trigger.flow_id))
     if version is None:
         return problems + [problem("not_published", "The flow has no published version.")]
-    problems += [dict(p.to_dict(), severity="error") for p in flows.validate(version.document)]
+    problems += [p.to_dict() for p in flows.validate(version.document)]  # warnings stay warnings
     graph = flows.Graph(version.document)
     if graph.node(trigger.node_id) is None:
         problems.append(problem("trigger_node_missing", f"Version {version.number} has no node "

@@ -18,6 +18,8 @@ from app.models import Flow, FlowVersion, User, Workspace
 from app.models.types import utcnow
 from app.services.triggers import trigger_sync
 from app.services.versions.archived import refuse_if_archived
+from app.services.workspaces import credentials
+from flows.problems import ERROR
 
 
 class InvalidFlow(Exception):
@@ -42,26 +44,41 @@ class PublishResult:
     version: FlowVersion
     published: bool
     secrets: dict[str, str] = field(default_factory=dict)  # node id -> trigger secret, shown once
+    warnings: list[dict] = field(default_factory=list)  # suspicious but runnable (a branch without a reply)
 
 
 def fingerprint(document: dict) -> str:
     return hashlib.sha256(flows.canonical_json(document).encode()).hexdigest()
 
 
-def _check(document) -> None:
-    problems = flows.validate(document)
-    if problems:
-        raise InvalidFlow([p.to_dict() for p in problems])
+def check_document(workspace_id: str, document) -> tuple[list[dict], list[dict]]:
+    """Return (errors, warnings) of `document` as published in this workspace: the one gate for every door.
+
+    Saving, creating, rolling back, POST /flows/validate and testing a draft all call this, so the
+    canvas, the API and the test runner agree on what can run. The engine cannot see the workspace's
+    credentials, so their names are passed in; errors block publishing, warnings never do.
+    """
+    names = {credential.name for credential in credentials.list_credentials(workspace_id)}
+    problems = [problem.to_dict() for problem in flows.validate(document, credentials=names)]
+    return [p for p in problems if p["severity"] == ERROR], [p for p in problems if p["severity"] != ERROR]
+
+
+def refuse_unless_runnable(workspace_id: str, document) -> list[dict]:
+    """Raise InvalidFlow (errors and warnings, for the editor to mark) unless it can run; return the warnings."""
+    errors, warnings = check_document(workspace_id, document)
+    if errors:
+        raise InvalidFlow(errors + warnings)
+    return warnings
 
 
 def create_flow(workspace: Workspace, document, user: User | None, name: str | None = None) -> PublishResult:
     """Create a flow and publish its first version."""
-    _check(document)
+    warnings = refuse_unless_runnable(workspace.id, document)
     flow_name = (name or document.get("name") or "Untitled flow").strip()[:200] or "Untitled flow"
     flow = Flow(workspace_id=workspace.id, name=flow_name, description=str(document.get("description") or "")[:2000])
     db.session.add(flow)
     db.session.flush()
-    return _publish(flow, document, user, note="created")
+    return _publish(flow, document, user, note="created", warnings=warnings)
 
 
 def create_empty_flow(workspace: Workspace, name: str) -> Flow:
@@ -76,25 +93,30 @@ def save_flow(flow: Flow, document, user: User | None, base_version: int | None 
               note: str = "") -> PublishResult:
     """Publish `document` as version N+1 unless it equals the latest version (never on an archived flow)."""
     refuse_if_archived(flow)  # before validation: restoring, not fixing the document, is what unblocks it
-    _check(document)
+    warnings = refuse_unless_runnable(flow.workspace_id, document)
     if base_version is not None and base_version != flow.latest_version:
         raise VersionConflict(flow.latest_version)
     latest = latest_version(flow)
     if latest is not None and latest.fingerprint == fingerprint(document):
-        return PublishResult(flow=flow, version=latest, published=False)
-    return _publish(flow, document, user, note=note if latest else "created")
+        return PublishResult(flow=flow, version=latest, published=False, warnings=warnings)
+    return _publish(flow, document, user, note=note if latest else "created", warnings=warnings)
 
 
 def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
-    """Republish version `number`'s document as a new version (history is never rewritten)."""
+    """Republish version `number`'s document as a new version (history is never rewritten).
+
+    Checked like a save: an old version whose credential was deleted since would fail every run.
+    """
     refuse_if_archived(flow)
     old = get_version(flow, number)
     if old is None:
         raise LookupError(number)
-    return _publish(flow, old.document, user, note=f"rollback to version {number}")
+    warnings = refuse_unless_runnable(flow.workspace_id, old.document)
+    return _publish(flow, old.document, user, note=f"rollback to version {number}", warnings=warnings)
 
 
-def _publish(flow: Flow, document: dict, user: User | None, note: str) -> PublishResult:
+def _publish(flow: Flow, document: dict, user: User | None, note: str,
+             warnings: list[dict] | None = None) -> PublishResult:
     """Publish `document` as the next version; an archived flow is refused (FlowArchived).
 
     The flow's name is the flow's own setting (renamed with PATCH): a document's name names the
@@ -121,7 +143,7 @@ def _publish(flow: Flow, document: dict, user: User | None, note: str) -> Publis
         raise VersionConflict(flow.latest_version,
                               "Another save of this flow, or of a flow using the same trigger key, happened at "
                               "the same moment; reload and save again.") from None
-    return PublishResult(flow=flow, version=version, published=True, secrets=secrets)
+    return PublishResult(flow=flow, version=version, published=True, secrets=secrets, warnings=warnings or [])
 
 
 def latest_version(flow: Flow) -> FlowVersion | None:

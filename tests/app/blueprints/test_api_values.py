@@ -89,3 +89,13 @@ def test_wide_and_long_documents_answer_quickly(client, api_key):
 def test_needs_authentication(client):
     answer = client.post(URL, json={"document": greeting_flow(), "node_id": "reply"})
     assert answer.status_code == 401
+
+
+def test_a_signed_in_user_on_the_canvas_can_ask_with_the_page_csrf_token(client, auth):
+    from tests.conftest import csrf_from
+
+    token = csrf_from(client.get("/flows").get_data(as_text=True))
+    body = {"document": greeting_flow(), "node_id": "reply"}
+    answer = client.post(URL, json=body, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200 and answer.json["values"]
+    assert client.post(URL, json=body).status_code in (400, 403)  # a session call without the token

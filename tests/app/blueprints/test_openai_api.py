@@ -177,7 +177,8 @@ def test_over_the_rate_limit_is_429_with_retry_after(client, api_key, sdk):
 
 
 def test_a_failing_run_is_500_server_error_naming_the_run(client, api_key, sdk, app):
-    _publish(client, api_key, _openai_flow("broken", reply="{{ inputs.nope }}"))
+    # Fails only while running (validation refuses a reply naming an undeclared input).
+    _publish(client, api_key, _openai_flow("broken", reply="{{ (inputs | length) // 0 }}"))
     with pytest.raises(openai.InternalServerError) as error:
         sdk(max_retries=0).chat.completions.create(model="broken", messages=[{"role": "user", "content": "x"}])
     (run,) = run_rows(app)

@@ -159,7 +159,7 @@ def test_url_and_secret_survive_a_new_version_which_takes_effect_at_once(client,
 
 
 def test_a_failing_node_ends_the_run_failed_with_the_node_and_reason(client, published, api_key):
-    _, path, secret = published(with_reply_text(greeting_flow(), "{{ inputs.nope }}"))
+    _, path, secret = published(with_reply_text(greeting_flow(), "{{ inputs.message.nope }}"))
     response = client.post(path, json={"user_message": "x"}, headers=bearer(secret))
     assert response.status_code == 200
     assert response.json["status"] == "failed"

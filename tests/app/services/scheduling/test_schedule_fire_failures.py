@@ -7,12 +7,14 @@ overview.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import timedelta
 
 import pytest
 
 from tests.app.flowdocs import schedule_flow
+from tests.app.legacy_versions import store_trigger_setting
 from tests.app.services.scheduling.test_schedules import process, runs_of, trigger_row
 from tests.app.trigger_helpers import bearer
 
@@ -25,15 +27,25 @@ def _flow_with_required_count(**config) -> dict:
 
 
 def _publish_in(app, workspace_id: str, document: dict) -> str:
-    """Publish as the logged-in user's workspace (the save accepts inputs that do not fit: see `setup`)."""
+    """Publish as the logged-in user's workspace, then store the schedule's unfitting inputs.
+
+    Publishing refuses inputs that do not fit the start node; flows saved before it did keep them,
+    and their fires must still fail visibly (see `tests.app.legacy_versions`).
+    """
     from app.extensions import db
     from app.models import Workspace
     from app.services.versions import publishing
 
+    schedule = next(node for node in document["nodes"] if node["type"] == "schedule_trigger")
+    inputs = schedule["config"].get("inputs")
+    runnable = copy.deepcopy(document)
+    next(node for node in runnable["nodes"] if node["id"] == schedule["id"])["config"]["inputs"] = {"count": 1}
     with app.app_context():
-        result = publishing.create_flow(db.session.get(Workspace, workspace_id), document, None)
+        result = publishing.create_flow(db.session.get(Workspace, workspace_id), runnable, None)
         db.session.commit()
-        return result.flow.id
+        flow_id = result.flow.id
+    store_trigger_setting(app, flow_id, schedule["id"], "inputs", inputs)
+    return flow_id
 
 
 CASES = {

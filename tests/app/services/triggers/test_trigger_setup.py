@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from tests.app.flowdocs import echo_flow, schedule_flow
+from tests.app.legacy_versions import store_trigger_setting
 from tests.app.trigger_helpers import bearer
 
 
@@ -47,7 +48,11 @@ def _with_step(document: dict, node: dict) -> dict:
                                                        "credential": "crm-token"}},
 ])
 def test_a_credential_missing_from_the_workspace_is_an_error_until_it_exists(client, api_key, node):
+    # Publishing refuses a missing credential, so it goes missing afterwards: deleted after the save.
+    first = client.post("/api/v1/credentials", json={"name": "crm-token", "kind": "bearer", "value": "s3cret-value"},
+                        headers=bearer(api_key)).json
     flow = _publish(client, api_key, _with_step(echo_flow(), node))
+    assert client.delete(f"/api/v1/credentials/{first['id']}", headers=bearer(api_key)).status_code in (200, 204)
     trigger_id = flow["triggers"][0]["id"]
     report = _setup(client, api_key, trigger_id)
     assert report["ready"] is False
@@ -60,9 +65,10 @@ def test_a_credential_missing_from_the_workspace_is_an_error_until_it_exists(cli
     assert _setup(client, api_key, trigger_id)["ready"] is True
 
 
-def test_schedule_inputs_that_the_start_node_refuses_are_an_error(client, api_key):
-    document = schedule_flow(inputs={"colour": "red"})
-    flow = _publish(client, api_key, document)
+def test_schedule_inputs_that_the_start_node_refuses_are_an_error(app, client, api_key):
+    # Publishing refuses such inputs now; flows saved before it did still have them.
+    flow = _publish(client, api_key, schedule_flow())
+    store_trigger_setting(app, flow["id"], "every", "inputs", {"colour": "red"})
     trigger_id = flow["triggers"][0]["id"]
     report = _setup(client, api_key, trigger_id)
     assert report["ready"] is False
@@ -71,7 +77,9 @@ def test_schedule_inputs_that_the_start_node_refuses_are_an_error(client, api_ke
 
     required = copy.deepcopy(schedule_flow())
     required["nodes"][1]["config"]["inputs"].append({"name": "city", "type": "string", "required": True})
+    required["nodes"][0]["config"]["inputs"] = {"city": "Bergen"}
     flow = _publish(client, api_key, dict(required, name="Needs a city"))
+    store_trigger_setting(app, flow["id"], "every", "inputs", {})
     assert "city" in _errors(_setup(client, api_key, flow["triggers"][0]["id"]))["schedule_inputs"]["message"]
 
     required["nodes"][0]["config"]["inputs"] = {"city": "Oslo"}

@@ -1,0 +1,108 @@
+"""Template references read from Jinja's parse tree, template settings found in any schema, values at a node."""
+
+from __future__ import annotations
+
+import pytest
+from jinja2 import TemplateSyntaxError
+
+import flows
+from flows.available import available_values
+from flows.references import expression, template_fields, template_references
+from tests.flows.documents import chain
+
+
+def refs(source: str) -> list[tuple]:
+    return [(r.root, r.parts) for r in template_references(source)]
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ inputs.name }}", [("inputs", ("name",))]),
+    ("{{ nodes.fetch.json.items }}", [("nodes", ("fetch", "json", "items"))]),
+    ("{{ nodes['my-node'].text }}", [("nodes", ("my-node", "text"))]),
+    ('{{ nodes["a"]["text"] }}', [("nodes", ("a", "text"))]),
+    ("{{ nodes.list[0].name }}", [("nodes", ("list", 0, "name"))]),
+    ("{{ nodes.check.text | upper | truncate(5) }}", [("nodes", ("check", "text"))]),
+    ("{{ inputs.get('city') }}", [("inputs", ("city",))]),
+    ("{{ inputs.get('city', 'Oslo') }}", [("inputs", ("city",))]),
+    ("{{ inputs.name.upper() }}", [("inputs", ("name",))]),
+    ("{{ inputs | tojson }}", [("inputs", ())]),
+    ("{{ nodes[inputs.which].text }}", [("nodes", ()), ("inputs", ("which",))]),
+    ("{% for item in nodes.fetch.json %}{{ item.name }} {{ loop.index }}{% endfor %}",
+     [("nodes", ("fetch", "json"))]),
+    ("{% for k, v in inputs.items() %}{{ k }}={{ v }}{% endfor %}", [("inputs", ())]),
+    ("{% if nodes.maybe is defined %}{{ trigger.body.x }}{% endif %}", [("trigger", ("body", "x"))]),
+    ("{% set inputs = {'a': 1} %}{{ inputs.b }}", []),  # shadowed: not the run's inputs
+    ("{% macro m(nodes) %}{{ nodes.x }}{% endmacro %}{{ m(1) }}", []),
+    ("{{ session.history | length }} {{ run.id }}", [("session", ("history",)), ("run", ("id",))]),
+    ("{{ ','.join(inputs.tags) }}", [("inputs", ("tags",))]),
+    ("{{ range(inputs.n) | list }}", [("inputs", ("n",))]),
+    ("plain text, no template", []),
+    ("{{ other.thing }} {{ inputsx }}", []),
+])
+def test_references_are_read_as_the_renderer_reads_them(source, expected):
+    assert refs(source) == expected
+
+
+def test_a_template_that_does_not_parse_raises():
+    with pytest.raises(TemplateSyntaxError):
+        template_references("{{ inputs.name ")
+
+
+def test_expressions_are_written_as_people_type_them():
+    assert expression("nodes", ("fetch", "text")) == "nodes.fetch.text"
+    assert expression("nodes", ("my-node", "text")) == "nodes['my-node'].text"
+    assert expression("inputs", ("if",)) == "inputs['if']"
+    assert expression("nodes", ("list", 0)) == "nodes.list[0]"
+
+
+def test_template_settings_are_found_nested_with_readable_titles():
+    http = flows.registry.get("http_request")
+    config = {"url": "https://x/{{ inputs.a }}", "headers": {"X-Id": "{{ inputs.b }}"}, "json_body": "{}"}
+    fields = {f.path: f.title for f in template_fields(http.config_schema, config)}
+    assert fields == {"config.url": "URL", "config.headers.X-Id": "Headers › X-Id", "config.json_body": "JSON body"}
+    condition = flows.registry.get("condition")
+    config = {"branches": [{"port": "yes", "conditions": [{"value": "{{ inputs.a }}", "operator": "is_empty"}]}]}
+    [field] = template_fields(condition.config_schema, config)
+    assert (field.path, field.title) == ("config.branches[0].conditions[0].value",
+                                         "Branches › 1 › Conditions › 1 › Value")
+
+
+def _flow() -> dict:
+    document = chain(
+        {"id": "manual", "type": "manual_trigger"},
+        {"id": "start", "type": "start", "config": {"inputs": [{"name": "city", "type": "string"},
+                                                              {"name": "days", "type": "integer"}]}},
+        {"id": "call", "type": "http_request", "name": "Weather", "config": {"url": "https://x", "on_error": "port"}},
+        {"id": "vars", "type": "set_variables", "config": {"variables": [{"name": "n", "value": "1", "as": "number"}]}},
+        {"id": "answer", "type": "reply", "config": {"text": "{{ nodes.vars.n }}"}})
+    return document
+
+
+def test_values_at_a_node_are_inputs_trigger_and_upstream_outputs_only():
+    at_vars = {v["expression"]: v for v in available_values(_flow(), "vars")}
+    assert at_vars["inputs.days"]["type"] == "Number" and at_vars["inputs.days"]["label"] == "Start › days"
+    assert at_vars["nodes.call.status"] == {"expression": "nodes.call.status", "label": "Weather › status",
+                                            "group": "Weather", "type": "Number", "node_id": "call",
+                                            "description": "The answer's HTTP status, e.g. 200."}
+    assert "nodes.call.error" in at_vars  # its error port is on
+    assert "trigger.received_at" in at_vars
+    assert not any(e.startswith(("nodes.vars", "nodes.answer", "session.")) for e in at_vars)  # no conversations
+    at_answer = {v["expression"]: v for v in available_values(_flow(), "answer")}
+    assert at_answer["nodes.vars.n"]["type"] == "Number" and at_answer["nodes.vars.n"]["label"] == "Set variables › n"
+
+
+def test_nothing_is_available_at_a_trigger_and_its_default_text_is_not_read_as_a_template():
+    document = _flow()
+    document["nodes"][0] = {"id": "manual", "type": "api_trigger", "config": {"key": "k", "default_text": "{{ raw"}}
+    assert available_values(document, "manual") == []
+    assert flows.errors(flows.validate(document)) == []
+
+
+@pytest.mark.parametrize("document", [None, 5, "x", [], {"nodes": {"a": 1}}, {"nodes": [{"id": "a", "config": 7}]},
+                                      {"nodes": [{"id": "a", "type": "template", "config": {"parse_json": []}},
+                                                 {"id": "b", "type": "reply"}],
+                                       "edges": [{"id": "e", "source": "a", "source_port": "out", "target": "b",
+                                                  "target_port": "in"}]}])
+def test_values_never_fail_on_broken_documents(document):
+    assert isinstance(available_values(document, "b"), list)
+    assert available_values(document, "ghost") == []
