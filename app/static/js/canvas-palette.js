@@ -1,0 +1,133 @@
+// The palette of node types: drag one onto the canvas, or click it to add it next to the
+// selected node (else in the middle of what the stage shows). A search field on top filters
+// the types as you type; Enter adds the first match ("/" anywhere on the canvas focuses it).
+(function () {
+  "use strict";
+  const SB = (window.Switchboard = window.Switchboard || {});
+  const S = (SB.canvas = SB.canvas || {});
+
+  const GROUPS = [["trigger", "Triggers"], ["start", "Start"], ["logic", "Logic"], ["action", "Actions"], ["output", "Output"]];
+  const DRAG_THRESHOLD = 4; // px the mouse moves before a press on an item becomes a drag
+
+  // A drag starts only once the mouse moves: a press-and-release stays a click. (Starting X6's
+  // Dnd on mousedown put its drag image under the cursor, so the click never reached the item.)
+  function pressItem(dnd, entry, down) {
+    if (down.button !== 0 || S.readOnly) return;
+    const move = (e) => {
+      if (Math.hypot(e.clientX - down.clientX, e.clientY - down.clientY) < DRAG_THRESHOLD) return;
+      stop();
+      dnd.start(S.graph.createNode(S.newNodeMetadata(entry.type, { x: 0, y: 0 })), e);
+    };
+    const stop = () => {
+      document.removeEventListener("mousemove", move);
+      document.removeEventListener("mouseup", stop);
+    };
+    document.addEventListener("mousemove", move);
+    document.addEventListener("mouseup", stop);
+  }
+
+  function item(dnd, entry, category) {
+    const { el } = SB.forms;
+    const search = `${entry.title} ${entry.description || ""} ${category}`.toLowerCase();
+    return el("button", {
+      type: "button", class: `palette-item cat-${category}`, "data-type": entry.type, "data-search": search,
+      title: `${entry.title}: ${entry.description || ""}`,
+      onmousedown: (e) => pressItem(dnd, entry, e),
+      onclick: () => S.readOnly || S.addNodeNear(entry.type),
+    }, el("span", { class: "palette-title", text: entry.title }), el("span", { class: "palette-desc", text: entry.description }));
+  }
+
+  S.buildPalette = function () {
+    const { el } = SB.forms;
+    const root = document.getElementById("palette");
+    const list = document.getElementById("palette-list");
+    const dnd = new X6.Dnd({
+      target: S.graph, scaled: false, dndContainer: root,
+      getDragNode: (sourceNode) => sourceNode.clone(),
+      // The dropped node gets its final id and config here; Dnd positions it under the cursor.
+      getDropNode: (dragging) => S.graph.createNode(S.newNodeMetadata(dragging.getData().type, { x: 0, y: 0 })),
+    });
+    for (const [category, label] of GROUPS) {
+      const entries = S.data.palette.filter((e) => e.category === category);
+      if (!entries.length) continue;
+      const group = el("div", { class: "palette-group", "data-category": category }, el("h3", { text: label }));
+      entries.forEach((entry) => group.append(item(dnd, entry, category)));
+      list.append(group);
+    }
+    wireSearch();
+  };
+
+  // ---- quick add ----------------------------------------------------------------------
+
+  function matches() {
+    return Array.from(document.querySelectorAll("#palette-list .palette-item")).filter((b) => !b.hidden);
+  }
+
+  function filter(text) {
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll("#palette-list .palette-item").forEach((b) => {
+      b.hidden = !words.every((w) => b.dataset.search.includes(w));
+    });
+    document.querySelectorAll("#palette-list .palette-group").forEach((g) => {
+      g.hidden = !g.querySelector(".palette-item:not([hidden])");
+    });
+    document.getElementById("palette-none").hidden = matches().length > 0;
+  }
+
+  function wireSearch() {
+    const input = document.getElementById("palette-search");
+    input.addEventListener("input", () => filter(input.value));
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        const first = matches()[0];
+        if (!first) return;
+        S.addNodeNear(first.dataset.type);
+        input.value = "";
+        filter("");
+        document.getElementById("canvas-graph").focus();
+      } else if (e.key === "Escape") {
+        input.value = "";
+        filter("");
+        input.blur();
+      }
+    });
+  }
+
+  S.focusQuickAdd = function () {
+    const input = document.getElementById("palette-search");
+    if (!input || S.readOnly) return;
+    input.focus();
+    input.select();
+  };
+
+  // ---- placing a clicked node ---------------------------------------------------------
+
+  // Right of the selected node (below whatever is already there), else the visible centre.
+  function freeSpotRightOf(anchor) {
+    const box = anchor.getBBox();
+    const spot = { x: box.x + box.width + 70, y: box.y };
+    const taken = () => S.graph.getNodes().some((n) => n !== anchor && n.getBBox().isIntersectWithRect(
+      { x: spot.x, y: spot.y, width: S.NODE_WIDTH, height: 80 }));
+    for (let i = 0; i < 20 && taken(); i += 1) spot.y += 110;
+    return spot;
+  }
+
+  S.addNodeNear = function (type) {
+    const graph = S.graph;
+    const selected = S.selection.getSelectedCells().filter((c) => c.isNode());
+    let position;
+    if (selected.length) position = freeSpotRightOf(selected[selected.length - 1]);
+    else {
+      const area = graph.getGraphArea();
+      const nodes = graph.getNodes().length;
+      position = { x: area.x + area.width / 2 - S.NODE_WIDTH / 2 + (nodes % 5) * 20,
+        y: area.y + area.height / 2 - 40 + (nodes % 5) * 20 };
+    }
+    const node = graph.addNode(S.newNodeMetadata(type, { x: Math.round(position.x), y: Math.round(position.y) }));
+    S.selection.reset(node);
+    if (!graph.getGraphArea().isIntersectWithRect(node.getBBox())) graph.centerCell(node);
+    return node;
+  };
+  S.addNodeAtCenter = S.addNodeNear; // the older name, kept for the keyboard palette path
+})();
