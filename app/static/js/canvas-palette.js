@@ -31,6 +31,7 @@
     const search = `${entry.title} ${entry.description || ""} ${category}`.toLowerCase();
     return el("button", {
       type: "button", class: `palette-item cat-${category}`, "data-type": entry.type, "data-search": search,
+      "data-title": entry.title.toLowerCase(),
       title: `${entry.title}: ${entry.description || ""}`,
       onmousedown: (e) => pressItem(dnd, entry, e),
       onclick: () => S.readOnly || S.addNodeNear(entry.type),
@@ -63,6 +64,13 @@
     return Array.from(document.querySelectorAll("#palette-list .palette-item")).filter((b) => !b.hidden);
   }
 
+  // The type whose title matches wins over one that only mentions the words in its description.
+  function best(text) {
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    const found = matches();
+    return found.find((b) => words.every((w) => b.dataset.title.includes(w))) || found[0];
+  }
+
   function filter(text) {
     const words = text.toLowerCase().split(/\s+/).filter(Boolean);
     document.querySelectorAll("#palette-list .palette-item").forEach((b) => {
@@ -80,7 +88,7 @@
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
-        const first = matches()[0];
+        const first = best(input.value);
         if (!first) return;
         S.addNodeNear(first.dataset.type);
         input.value = "";
@@ -103,30 +111,30 @@
 
   // ---- placing a clicked node ---------------------------------------------------------
 
-  // Right of the selected node (below whatever is already there), else the visible centre.
-  function freeSpotRightOf(anchor) {
-    const box = anchor.getBBox();
-    const spot = { x: box.x + box.width + 70, y: box.y };
-    const taken = () => S.graph.getNodes().some((n) => n !== anchor && n.getBBox().isIntersectWithRect(
-      { x: spot.x, y: spot.y, width: S.NODE_WIDTH, height: 80 }));
-    for (let i = 0; i < 20 && taken(); i += 1) spot.y += 110;
+  // Move `spot` down until a new node there would not cover another one.
+  function freeSpot(spot) {
+    const taken = () => S.graph.getNodes().some((n) => n.getBBox().isIntersectWithRect(
+      { x: spot.x - 10, y: spot.y - 10, width: S.NODE_WIDTH + 20, height: 100 }));
+    for (let i = 0; i < 30 && taken(); i += 1) spot.y += 110;
     return spot;
   }
 
+  // Right of the selected node, else the middle of what the stage shows; below any node there.
   S.addNodeNear = function (type) {
     const graph = S.graph;
     const selected = S.selection.getSelectedCells().filter((c) => c.isNode());
-    let position;
-    if (selected.length) position = freeSpotRightOf(selected[selected.length - 1]);
-    else {
+    let spot;
+    if (selected.length) {
+      const box = selected[selected.length - 1].getBBox();
+      spot = { x: box.x + box.width + 70, y: box.y };
+    } else {
       const area = graph.getGraphArea();
-      const nodes = graph.getNodes().length;
-      position = { x: area.x + area.width / 2 - S.NODE_WIDTH / 2 + (nodes % 5) * 20,
-        y: area.y + area.height / 2 - 40 + (nodes % 5) * 20 };
+      spot = { x: area.x + area.width / 2 - S.NODE_WIDTH / 2, y: area.y + area.height / 3 };
     }
-    const node = graph.addNode(S.newNodeMetadata(type, { x: Math.round(position.x), y: Math.round(position.y) }));
+    spot = freeSpot({ x: Math.round(spot.x / 10) * 10, y: Math.round(spot.y / 10) * 10 });
+    const node = graph.addNode(S.newNodeMetadata(type, spot));
     S.selection.reset(node);
-    if (!graph.getGraphArea().isIntersectWithRect(node.getBBox())) graph.centerCell(node);
+    if (!graph.getGraphArea().containsRect(node.getBBox())) graph.centerCell(node);
     return node;
   };
   S.addNodeAtCenter = S.addNodeNear; // the older name, kept for the keyboard palette path

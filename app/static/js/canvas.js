@@ -77,22 +77,26 @@
     return doc;
   };
 
-  // All cells in one resetCells: one render pass instead of one per node (see BENCHMARKS.md).
+  // All cells in one resetCells, their looks set before they are drawn: one render pass
+  // instead of one per node and another per refresh (see BENCHMARKS.md, "Canvas, 200 nodes").
   function load(doc) {
     const graph = S.graph;
     S.history.disable();
     const nodes = (doc.nodes || []).map((n) => graph.createNode(S.nodeMetadata(n)));
+    nodes.forEach((n) => S.refreshNode(n));
+    S.loading = true;
     const ids = new Set(nodes.map((n) => n.id));
     const edges = (doc.edges || []).filter((e) => ids.has(e.source) && ids.has(e.target))
       .map((e) => graph.createEdge(S.edgeMetadata(e)));
     graph.resetCells(nodes.concat(edges));
+    S.loading = false;
     // Documents made elsewhere (API, CLI) may lack positions or crowd nodes drawn at this size.
     graph.getNodes().forEach((n) => S.syncPorts(n)); // shows ports that edges use but the type lacks
     const raw = doc.nodes || [];
     if (raw.length && (raw.some((n) => !n.position) || overlapping(graph.getNodes()))) S.tidy({ skipHistory: true });
     S.history.enable();
     S.history.clean();
-    S.refreshAll();
+    graph.getEdges().forEach(S.refreshEdge);
     S.markSaved();
   }
 
@@ -142,6 +146,8 @@
     const readOnly = S.readOnly;
     const graph = new X6.Graph({
       container, autoResize: true,
+      // Draw only what the stage shows (plus a margin); panning draws the rest as it comes into view.
+      virtual: true,
       grid: { size: 10, visible: true, type: "dot", args: { color: "#d5dae5" } },
       background: { color: "#f8f9fc" },
       panning: { enabled: true, eventTypes: ["leftMouseDown", "mouseWheel"] },
@@ -151,6 +157,8 @@
       connecting: {
         snap: { radius: 24 }, allowBlank: false, allowLoop: false, allowNode: false, allowEdge: false,
         allowMulti: "withPort", highlight: true,
+        // Edges end at the port's centre: no shape-boundary geometry per edge on every redraw.
+        connectionPoint: "anchor",
         connector: { name: "smooth" },
         createEdge() { return this.createEdge({ id: S.uniqueId("e"), shape: "sb-edge" }); },
         validateMagnet: ({ magnet }) => !S.readOnly && magnet.getAttribute("port-group") === "out",
@@ -175,7 +183,8 @@
       showNodeSelectionBox: true, showEdgeSelectionBox: false, pointerEvents: "none",
     }));
     graph.use(new X6.Snapline({ enabled: !readOnly }));
-    graph.use(new X6.MiniMap({ container: document.getElementById("minimap"), width: 150, height: 96, padding: 6, scalable: false }));
+    graph.use(new X6.MiniMap({ container: document.getElementById("minimap"), width: 150, height: 96, padding: 6, scalable: false,
+      graphOptions: { createCellView: (cell) => (cell.isEdge() ? null : undefined) } })); // nodes only: half the drawing
     S.minimap = graph.getPlugin("minimap");
     // The UMD build leaves out the Graph.prototype shortcuts, so talk to the plugins directly.
     S.history = graph.getPlugin("history");
@@ -186,7 +195,7 @@
   function wireGraphEvents() {
     const graph = S.graph;
     graph.on("view:mounted", ({ view }) => { if (view.cell.isNode()) S.decorate(view.cell); });
-    graph.on("node:added", ({ node }) => S.refreshNode(node));
+    graph.on("node:added", ({ node }) => { if (!S.loading) S.refreshNode(node); }); // load() did it already
     graph.on("node:change:data", ({ node, options }) => {
       if (!options.fromForm) {
         S.syncPorts(node);
