@@ -289,7 +289,7 @@
     SB.save.init();
     SB.run.init();
     load(S.data.document || { nodes: [], edges: [] });
-    requestAnimationFrame(() => S.fit());
+    S.fit(); // before the first frame: X6 draws the nodes where the view will be, not at the origin
     window.addEventListener("beforeunload", (e) => {
       if (S.dirty && !S.leaving) { e.preventDefault(); e.returnValue = ""; }
     });
