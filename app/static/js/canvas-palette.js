@@ -137,5 +137,4 @@
     if (!graph.getGraphArea().containsRect(node.getBBox())) graph.centerCell(node);
     return node;
   };
-  S.addNodeAtCenter = S.addNodeNear; // the older name, kept for the keyboard palette path
 })();
