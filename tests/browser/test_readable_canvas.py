@@ -81,6 +81,20 @@ def test_a_small_flow_opens_at_full_size_and_centred_with_readable_subtitles(app
     shot(page, "readable-small-1024")
 
 
+def test_nodes_stacked_on_one_point_are_laid_out_left_to_right(app, make_account, live_server, page):
+    account = make_account()
+    document = greeting_flow(key="stacked")
+    for n in document["nodes"]:
+        n["position"] = {"x": 0, "y": 0}
+    flow_id = publish(app, account, document)
+    open_canvas(page, live_server, account, flow_id)
+    where = page.evaluate("Object.fromEntries(Switchboard.canvas.graph.getNodes().map(n => [n.id, n.getPosition()]))")
+    columns = [where[i]["x"] for i in ("api", "start", "greet", "route", "reply")]
+    assert columns == sorted(columns) and len(set(columns)) == 5
+    assert where["api"]["x"] == where["manual"]["x"] and where["api"]["y"] != where["manual"]["y"]
+    assert scale(page) >= MIN_LEGIBLE
+
+
 def api_flow(app, account, base, document) -> str:
     """Create a flow through the JSON API with a workspace key, as an outside tool would."""
     from app.extensions import db
@@ -130,6 +144,17 @@ def test_the_minimap_can_be_hidden_and_stays_hidden_after_a_reload(app, make_acc
     assert page.is_hidden("#minimap")
     page.click("#btn-minimap")
     assert page.is_visible("#minimap")
+
+    # A narrow window starts without it until the user asks for it; shown, it maps the flow.
+    page.evaluate("localStorage.clear()")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.reload()
+    wait_for_canvas(page)
+    assert page.is_hidden("#minimap")
+    page.click("#btn-minimap")
+    assert page.is_visible("#minimap .x6-widget-minimap-viewport")
+    assert page.locator("#minimap .x6-node").count() == 3
+    shot(page, "readable-minimap-1024")
 
 
 def test_click_quick_add_and_shortcut_help_add_nodes_without_dragging(make_account, live_server, page):

@@ -73,8 +73,11 @@
 
   // ---- minimap ------------------------------------------------------------------------
 
+  // The user's choice wins; until they make one, a narrow window keeps the stage for the nodes.
   function minimapShown() {
-    try { return localStorage.getItem(MINIMAP_KEY) !== "hidden"; } catch (err) { return true; }
+    let stored = null;
+    try { stored = localStorage.getItem(MINIMAP_KEY); } catch (err) { /* private mode */ }
+    return stored ? stored !== "hidden" : window.innerWidth >= 1200;
   }
 
   function showMinimap(shown) {
@@ -82,11 +85,15 @@
     const button = document.getElementById("btn-minimap");
     button.setAttribute("aria-pressed", String(shown));
     button.title = shown ? "Hide the overview map" : "Show the overview map";
-    try { localStorage.setItem(MINIMAP_KEY, shown ? "shown" : "hidden"); } catch (err) { /* private mode */ }
+    if (shown && S.syncMinimap) S.syncMinimap(); // it did not follow the view while hidden
   }
 
   S.wireView = function () {
-    document.getElementById("btn-minimap").addEventListener("click", () => showMinimap(document.getElementById("minimap").hidden));
+    document.getElementById("btn-minimap").addEventListener("click", () => {
+      const shown = document.getElementById("minimap").hidden;
+      showMinimap(shown);
+      try { localStorage.setItem(MINIMAP_KEY, shown ? "shown" : "hidden"); } catch (err) { /* private mode */ }
+    });
     showMinimap(minimapShown());
   };
 })();

@@ -241,6 +241,7 @@
 
   // Without the Scroller plugin the minimap only follows mouse zooms and maps clicks with a
   // stale ratio; keep its ratio equal to its real scale and redraw the viewport on any move.
+  S.syncMinimap = syncMinimap; // also when it is shown again (canvas-view.js)
   function syncMinimap() {
     const minimap = S.minimap;
     if (!minimap || !minimap.targetGraph) return;
