@@ -57,7 +57,7 @@ def later_rows(labels: Labels) -> list[Row]:
         Row("schedule_started_p99", f"{schedule}: planned fire → run started, p99", "ms"),
         Row("schedule_runs", f"{schedule}: runs for planned fires", ""),
         Row("canvas_loaded", f"{canvas}: page load event", "ms"),
-        Row("canvas_drawn", f"{canvas}: all nodes drawn", "ms"),
+        Row("canvas_drawn", f"{canvas}: every node in view drawn", "ms"),
         Row("canvas_clicked", f"{canvas}: click a node, side panel shows it", "ms"),
     ]
 

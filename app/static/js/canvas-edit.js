@@ -1,5 +1,5 @@
 // Editing commands shared by the toolbar, the keyboard and the side panel: delete, copy /
-// paste, tidy up, fit, undo / redo.
+// paste, tidy up, undo / redo; the keyboard-shortcut help ("?") and quick add ("/").
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
@@ -108,11 +108,6 @@
     if (!opts.skipHistory) S.fit();
   };
 
-  S.fit = function () {
-    if (S.graph.getNodes().length) S.graph.zoomToFit({ padding: 40, maxScale: 1 });
-    else S.graph.zoomTo(1);
-  };
-
   function updateHistoryButtons() {
     document.getElementById("btn-undo").disabled = !S.history.canUndo();
     document.getElementById("btn-redo").disabled = !S.history.canRedo();
@@ -131,6 +126,8 @@
     on("btn-zoom-in", () => S.graph.zoom(0.1, { maxScale: 2.5 }));
     on("btn-zoom-out", () => S.graph.zoom(-0.1, { minScale: 0.2 }));
     on("btn-fit", () => S.fit());
+    on("btn-help", () => showHelp());
+    on("help-close", () => document.getElementById("help-dialog").close());
     updateHistoryButtons();
   }
 
@@ -138,8 +135,21 @@
     return target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
   }
 
+  function showHelp() {
+    const dialog = document.getElementById("help-dialog");
+    if (!dialog.open) dialog.showModal(); // Escape closes a modal dialog by itself
+  }
+
+  // "?" and "/" work wherever the user is not typing, read-only canvases included for "?".
+  function onHelpKeys(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typingIn(e.target) || document.querySelector("dialog[open]")) return false;
+    if (e.key === "?") { e.preventDefault(); showHelp(); return true; }
+    if (e.key === "/" && !S.readOnly) { e.preventDefault(); S.focusQuickAdd(); return true; }
+    return false;
+  }
+
   function onKeyDown(e) {
-    if (document.querySelector("dialog[open]")) return;
+    if (document.querySelector("dialog[open]") || onHelpKeys(e)) return;
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.toLowerCase();
     if (mod && key === "s") { e.preventDefault(); if (!S.readOnly) SB.save.save(); return; }

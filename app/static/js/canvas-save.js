@@ -44,8 +44,19 @@
     setProblems(result.body.problems || [], JSON.stringify(doc) === refusedJSON);
   }
 
+  // The same problem can reach us twice (e.g. a node found by two checks): list it once.
+  function unique(problems) {
+    const seen = new Set();
+    return problems.filter((p) => {
+      const key = JSON.stringify([p.node_id || null, p.edge_id || null, p.path || null, p.message, p.severity || "error"]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
   function setProblems(problems, fromSave) {
-    S().problems = problems;
+    S().problems = unique(problems || []);
     // Amber while drawing (a hint), red once a save was refused because of them.
     document.getElementById("canvas-app").classList.toggle("save-refused", !!fromSave && problems.length > 0);
     S().refreshAll();
@@ -53,35 +64,43 @@
     renderProblems(fromSave);
   }
 
-  function label(nodeId) {
-    const node = nodeId && S().graph.getCellById(nodeId);
-    if (!node || !node.isNode()) return nodeId || null;
-    return node.getData().name || `${S().entry(node.getData().type).title} (${node.id})`;
+  const label = (nodeId) => (nodeId ? S().displayName(nodeId) : null);
+
+  function heading(errors, warnings, fromSave) {
+    const count = (n, word) => `${n} ${word}${n > 1 ? "s" : ""}`;
+    const warned = warnings ? `${count(warnings, "warning")} (they do not block saving)` : "";
+    if (!errors) return warned;
+    const fix = fromSave ? `Not published: fix ${count(errors, "problem")} first. Nothing on the canvas was lost.`
+      : `${count(errors, "problem")} to fix before publishing`;
+    return warned ? `${fix} · ${warned}` : fix;
+  }
+
+  function problemItem(problem) {
+    const error = S().isError(problem);
+    const where = label(problem.node_id) || (problem.edge_id ? "A connection" : "Flow");
+    return el("li", { class: error ? "is-error" : "is-warning", "data-code": problem.code,
+      "data-node-id": problem.node_id || null, "data-severity": error ? "error" : "warning" },
+    el("span", { class: "problem-kind", text: error ? "Error" : "Warning" }),
+    el("button", { type: "button", class: "link-like", onclick: () => focusProblem(problem) }, where), ": ", problem.message);
   }
 
   function renderProblems(fromSave) {
     const box = document.getElementById("problems");
     const problems = S().problems;
+    const errors = problems.filter((p) => S().isError(p)).length;
     box.hidden = problems.length === 0;
-    box.classList.toggle("after-save", !!fromSave);
+    box.classList.toggle("after-save", !!fromSave && errors > 0);
+    box.classList.toggle("has-errors", errors > 0);
     if (!problems.length) { box.replaceChildren(); return; }
-    const n = problems.length;
-    const title = fromSave
-      ? `Not published: fix ${n} problem${n > 1 ? "s" : ""} first. Nothing on the canvas was lost.`
-      : `${n} thing${n > 1 ? "s" : ""} to fix before publishing`;
-    // A long list hides the canvas: collapsed while drawing, open after a refused save,
-    // and the user's own choice wins once they have made one.
-    const open = userExpanded !== null ? userExpanded : !!fromSave;
+    // Docked above the graph: collapsed while drawing, open after a refused save, and the
+    // user's own choice wins once they have made one.
+    const open = userExpanded !== null ? userExpanded : !!fromSave && errors > 0;
     const toggle = el("button", { type: "button", class: "link-like small", "aria-expanded": String(open),
       onclick: () => { userExpanded = !open; renderProblems(fromSave); } }, open ? "Hide" : "Show");
-    const list = el("ul", { hidden: !open });
-    for (const problem of problems) {
-      const where = label(problem.node_id) || (problem.edge_id ? `Connection ${problem.edge_id}` : "Flow");
-      const item = el("li", { "data-code": problem.code, "data-node-id": problem.node_id || null },
-        el("button", { type: "button", class: "link-like", onclick: () => focusProblem(problem) }, where), ": ", problem.message);
-      list.append(item);
-    }
-    box.replaceChildren(el("div", { class: "problems-head" }, el("h2", { text: title }), toggle), list);
+    // Errors first: they are what stops publishing.
+    const sorted = problems.slice().sort((a, b) => Number(S().isError(b)) - Number(S().isError(a)));
+    const list = el("ul", { hidden: !open }, ...sorted.map(problemItem));
+    box.replaceChildren(el("div", { class: "problems-head" }, el("h2", { text: heading(errors, problems.length - errors, fromSave) }), toggle), list);
   }
 
   function focusProblem(problem) {
@@ -111,7 +130,7 @@
         userExpanded = null;
         refusedJSON = JSON.stringify(doc);
         setProblems(result.body.error.details || [], true);
-        S().toast("Not published: the flow has problems (listed below the canvas).", "error");
+        S().toast("Not published: the flow has problems (listed above the canvas).", "error");
       } else if (result.status === 409) conflict(result.body.error);
       else S().toast(`Not saved: ${S().errorMessage(result)}`, "error");
     } finally {
@@ -129,7 +148,7 @@
     refusedJSON = null;
     canvas.triggers = {};
     (body.triggers || []).forEach((t) => { canvas.triggers[t.node_id] = t; });
-    setProblems([], false);
+    setProblems((body.problems || []).filter((p) => !S().isError(p)), false); // warnings stay listed
     SB.panel.refresh();
     canvas.toast(body.published ? `Published version ${body.version}. Trigger URLs now run it.`
       : `No changes: version ${body.version} is already live.`, "ok");

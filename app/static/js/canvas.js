@@ -2,15 +2,15 @@
 // The graph is the single source of truth while editing; toDocument() turns it back into
 // the JSON the server validates and publishes. Node ids = X6 cell ids, edge ids likewise.
 // Other files: canvas-forms.js (config forms), canvas-nodes.js (node looks and ports),
-// canvas-edit.js (commands, toolbar, keyboard), canvas-panel.js (side panel), canvas-save.js
-// (save, problems, secrets), canvas-run.js (run now + live run status), canvas-test.js (test the
-// unsaved canvas as a draft).
+// canvas-summary.js (what each node does, its subtitle), canvas-palette.js (palette, quick add),
+// canvas-view.js (legible fit, minimap toggle), canvas-edit.js (commands, toolbar, keyboard, help),
+// canvas-panel.js (side panel), canvas-save.js (save, problems, secrets), canvas-run.js (run now +
+// live run status), canvas-test.js (test the unsaved canvas as a draft), canvas-picker.js and
+// canvas-values.js (the value picker), canvas-compare.js and canvas-rollback.js (versions).
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
   const { el, clone } = SB.forms;
-
-  const GROUPS = [["trigger", "Triggers"], ["start", "Start"], ["logic", "Logic"], ["action", "Actions"], ["output", "Output"]];
 
   const S = (SB.canvas = Object.assign(SB.canvas || {}, {
     data: null, graph: null, palette: {}, readOnly: false, latestVersion: 0,
@@ -79,21 +79,26 @@
     return doc;
   };
 
+  // All cells in one resetCells, their looks set before they are drawn: one render pass
+  // instead of one per node and another per refresh (see BENCHMARKS.md, "Canvas, 200 nodes").
   function load(doc) {
     const graph = S.graph;
     S.history.disable();
-    graph.resetCells([]);
-    const nodes = doc.nodes || [];
-    nodes.forEach((n) => graph.addNode(S.nodeMetadata(n)));
-    (doc.edges || []).forEach((e) => {
-      if (graph.getCellById(e.source) && graph.getCellById(e.target)) graph.addEdge(S.edgeMetadata(e));
-    });
+    const nodes = (doc.nodes || []).map((n) => graph.createNode(S.nodeMetadata(n)));
+    nodes.forEach((n) => S.refreshNode(n));
+    S.loading = true;
+    const ids = new Set(nodes.map((n) => n.id));
+    const edges = (doc.edges || []).filter((e) => ids.has(e.source) && ids.has(e.target))
+      .map((e) => graph.createEdge(S.edgeMetadata(e)));
+    graph.resetCells(nodes.concat(edges));
+    S.loading = false;
     // Documents made elsewhere (API, CLI) may lack positions or crowd nodes drawn at this size.
     graph.getNodes().forEach((n) => S.syncPorts(n)); // shows ports that edges use but the type lacks
-    if (nodes.length && (nodes.some((n) => !n.position) || overlapping(graph.getNodes()))) S.tidy({ skipHistory: true });
+    const raw = doc.nodes || [];
+    if (raw.length && (raw.some((n) => !n.position) || overlapping(graph.getNodes()))) S.tidy({ skipHistory: true });
     S.history.enable();
     S.history.clean();
-    S.refreshAll();
+    graph.getEdges().forEach(S.refreshEdge);
     S.markSaved();
   }
 
@@ -101,6 +106,14 @@
     const boxes = nodes.map((n) => n.getBBox());
     return boxes.some((a, i) => boxes.slice(i + 1).some((b) => a.isIntersectWithRect(b)));
   }
+
+  // A node's readable name: the name people gave it, else its type's title (never its id).
+  S.displayName = function (nodeId) {
+    const node = nodeId && S.graph && S.graph.getCellById(nodeId);
+    if (!node || !node.isNode()) return nodeId || "";
+    const data = node.getData() || {};
+    return data.name || S.entry(data.type).title;
+  };
 
   S.markSaved = function () {
     S.savedJSON = JSON.stringify(S.toDocument());
@@ -119,47 +132,6 @@
     document.getElementById("canvas-empty").hidden = S.graph.getNodes().length > 0;
   };
 
-  // ---- palette ------------------------------------------------------------------------
-
-  function buildPalette() {
-    const root = document.getElementById("palette");
-    const dnd = new X6.Dnd({
-      target: S.graph, scaled: false, dndContainer: root,
-      getDragNode: (sourceNode) => sourceNode.clone(),
-      // The dropped node gets its final id and config here; Dnd positions it under the cursor.
-      getDropNode: (dragging) => S.graph.createNode(S.newNodeMetadata(dragging.getData().type, { x: 0, y: 0 })),
-    });
-    for (const [category, label] of GROUPS) {
-      const entries = S.data.palette.filter((e) => e.category === category);
-      if (!entries.length) continue;
-      const group = el("div", { class: "palette-group", "data-category": category }, el("h3", { text: label }));
-      for (const entry of entries) {
-        const item = el("button", {
-          type: "button", class: `palette-item cat-${category}`, "data-type": entry.type, title: entry.description,
-          onmousedown: (e) => {
-            if (e.button !== 0 || S.readOnly) return;
-            dnd.start(S.graph.createNode(S.newNodeMetadata(entry.type, { x: 0, y: 0 })), e);
-          },
-          // A click (no drag) adds the node in the middle of the visible canvas.
-          onclick: () => S.readOnly || S.addNodeAtCenter(entry.type),
-        }, el("span", { class: "palette-title", text: entry.title }), el("span", { class: "palette-desc", text: entry.description }));
-        group.append(item);
-      }
-      root.append(group);
-    }
-  }
-
-  S.addNodeAtCenter = function (type) {
-    const graph = S.graph;
-    const area = graph.getGraphArea();
-    const nodes = graph.getNodes().length;
-    const position = { x: Math.round(area.x + area.width / 2 - S.NODE_WIDTH / 2 + (nodes % 5) * 20),
-      y: Math.round(area.y + area.height / 2 - 40 + (nodes % 5) * 20) };
-    const node = graph.addNode(S.newNodeMetadata(type, position));
-    S.selection.reset(node);
-    return node;
-  };
-
   // ---- graph setup --------------------------------------------------------------------
 
   function validConnection({ sourceCell, targetCell, sourcePort, targetPort, sourceMagnet, targetMagnet, edge }) {
@@ -176,6 +148,8 @@
     const readOnly = S.readOnly;
     const graph = new X6.Graph({
       container, autoResize: true,
+      // Draw only what the stage shows (plus a margin); panning draws the rest as it comes into view.
+      virtual: true,
       grid: { size: 10, visible: true, type: "dot", args: { color: "#d5dae5" } },
       background: { color: "#f8f9fc" },
       panning: { enabled: true, eventTypes: ["leftMouseDown", "mouseWheel"] },
@@ -185,6 +159,8 @@
       connecting: {
         snap: { radius: 24 }, allowBlank: false, allowLoop: false, allowNode: false, allowEdge: false,
         allowMulti: "withPort", highlight: true,
+        // Edges end at the port's centre: no shape-boundary geometry per edge on every redraw.
+        connectionPoint: "anchor",
         connector: { name: "smooth" },
         createEdge() { return this.createEdge({ id: S.uniqueId("e"), shape: "sb-edge" }); },
         validateMagnet: ({ magnet }) => !S.readOnly && magnet.getAttribute("port-group") === "out",
@@ -209,7 +185,8 @@
       showNodeSelectionBox: true, showEdgeSelectionBox: false, pointerEvents: "none",
     }));
     graph.use(new X6.Snapline({ enabled: !readOnly }));
-    graph.use(new X6.MiniMap({ container: document.getElementById("minimap"), width: 200, height: 130, padding: 10, scalable: false }));
+    graph.use(new X6.MiniMap({ container: document.getElementById("minimap"), width: 150, height: 96, padding: 6, scalable: false,
+      graphOptions: { createCellView: (cell) => (cell.isEdge() ? null : undefined) } })); // nodes only: half the drawing
     S.minimap = graph.getPlugin("minimap");
     // The UMD build leaves out the Graph.prototype shortcuts, so talk to the plugins directly.
     S.history = graph.getPlugin("history");
@@ -220,7 +197,7 @@
   function wireGraphEvents() {
     const graph = S.graph;
     graph.on("view:mounted", ({ view }) => { if (view.cell.isNode()) S.decorate(view.cell); });
-    graph.on("node:added", ({ node }) => S.refreshNode(node));
+    graph.on("node:added", ({ node }) => { if (!S.loading) S.refreshNode(node); }); // load() did it already
     graph.on("node:change:data", ({ node, options }) => {
       if (!options.fromForm) {
         S.syncPorts(node);
@@ -266,6 +243,7 @@
 
   // Without the Scroller plugin the minimap only follows mouse zooms and maps clicks with a
   // stale ratio; keep its ratio equal to its real scale and redraw the viewport on any move.
+  S.syncMinimap = syncMinimap; // also when it is shown again (canvas-view.js)
   function syncMinimap() {
     const minimap = S.minimap;
     if (!minimap || !minimap.targetGraph) return;
@@ -306,15 +284,16 @@
     S.registerShapes();
     S.graph = createGraph();
     wireGraphEvents();
-    if (!S.readOnly) buildPalette();
+    if (!S.readOnly) S.buildPalette();
     S.wireEditing();
+    S.wireView();
     showBanner();
     SB.panel.init();
     SB.save.init();
     SB.run.init();
     if (SB.test) SB.test.init();
     load(S.data.document || { nodes: [], edges: [] });
-    requestAnimationFrame(() => S.fit());
+    S.fit(); // before the first frame: X6 draws the nodes where the view will be, not at the origin
     window.addEventListener("beforeunload", (e) => {
       if (S.dirty && !S.leaving) { e.preventDefault(); e.returnValue = ""; }
     });
