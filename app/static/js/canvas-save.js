@@ -38,7 +38,7 @@
     firstPending = 0;
     const seq = ++validateSeq;
     const doc = S().toDocument();
-    const result = await S().api("POST", S().data.urls.validate, { document: doc });
+    const result = await S().api("POST", S().data.urls.validate, { document: doc, flow_id: S().data.flow.id });
     if (seq !== validateSeq || result.status !== 200 || !result.body) return; // a newer check is on its way
     // Until the user changes something, the list keeps saying why the save was refused.
     setProblems(result.body.problems || [], JSON.stringify(doc) === refusedJSON);
@@ -148,7 +148,7 @@
     refusedJSON = null;
     canvas.triggers = {};
     (body.triggers || []).forEach((t) => { canvas.triggers[t.node_id] = t; });
-    setProblems((body.problems || []).filter((p) => !S().isError(p)), false); // warnings stay listed
+    setProblems(body.warnings || [], false); // the published answer lists what is only suspicious
     SB.panel.refresh();
     canvas.toast(body.published ? `Published version ${body.version}. Trigger URLs now run it.`
       : `No changes: version ${body.version} is already live.`, "ok");
