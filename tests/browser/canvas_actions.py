@@ -87,8 +87,30 @@ def connect(page, source, source_port, target, target_port="in"):
     page.mouse.up()
 
 
+_REVEAL = """id => {
+  const S = window.Switchboard.canvas, cell = S.graph.getCellById(id);
+  if (!cell) return;
+  const stage = document.getElementById("canvas-graph").getBoundingClientRect();
+  const box = S.graph.localToClient(cell.getBBox());
+  const inside = box.x >= stage.left && box.y >= stage.top && box.x + box.width <= stage.right
+    && box.y + box.height <= stage.bottom;
+  if (!inside) S.graph.centerCell(cell);
+}"""
+
+
+def reveal(page, node_id):
+    """Pan a node into view when it is off screen, as a person would by dragging the background.
+
+    The canvas draws only the nodes in view (X6 virtual rendering), so a node outside it has no
+    element to click or read until the view moves there.
+    """
+    page.evaluate(_REVEAL, node_id)
+    page.wait_for_selector(f'#canvas-graph g[data-node-id="{node_id}"]')
+    return node(page, node_id)
+
+
 def click_node(page, node_id):
-    node(page, node_id).locator(".sb-title").click()
+    reveal(page, node_id).locator(".sb-title").click()
     page.wait_for_selector(f'#side-panel[data-showing="node:{node_id}"]')
 
 

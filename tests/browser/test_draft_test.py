@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 from tests.app.flowdocs import greeting_flow
-from tests.browser.canvas_actions import click_node, fill, latest_version, node, open_canvas, publish, shot
+from tests.browser.canvas_actions import click_node, fill, latest_version, node, open_canvas, publish, reveal, shot
 
 RUN_TIMEOUT_MS = 20000
 
 
 def _statuses(page, *node_ids):
-    return {node_id: node(page, node_id).get_attribute("data-status") for node_id in node_ids}
+    return {node_id: reveal(page, node_id).get_attribute("data-status") for node_id in node_ids}
 
 
 def _test_with(page, message):
@@ -85,9 +85,9 @@ def test_a_draft_that_waits_on_a_delay_shows_it_waiting_in_utc(app, make_account
     page.wait_for_selector("#run-bar[data-run-status=waiting]", timeout=RUN_TIMEOUT_MS)
     bar = page.inner_text("#run-bar")
     assert re.search(r"until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", bar), bar
-    assert node(page, "pause").get_attribute("data-status") == "waiting"  # not a green check
-    assert node(page, "reply").get_attribute("data-status") is None  # not reached yet, nor skipped
-    assert re.search(r"until\s\d\d:\d\d\sUTC", node(page, "pause").text_content())
+    assert reveal(page, "pause").get_attribute("data-status") == "waiting"  # not a green check
+    assert reveal(page, "reply").get_attribute("data-status") is None  # not reached yet, nor skipped
+    assert re.search(r"until\s\d\d:\d\d\sUTC", reveal(page, "pause").text_content())
     shot(page, "draft-waiting-delay-1440")
     page.goto(f"{live_server}/runs?trigger_type=test")
     page.locator("table.runs tbody tr a").first.click()

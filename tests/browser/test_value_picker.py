@@ -10,8 +10,8 @@ from __future__ import annotations
 from app.extensions import db
 from tests.app.flowdocs import greeting_flow
 from tests.browser.canvas_actions import (
-    assert_nodes, chips, click_node, connect, drag_from_palette, field, flow_id_of, log_in, new_flow, node,
-    open_canvas, pick_value, picker_button, picker_options, publish, script_errors, shot,
+    assert_nodes, chips, click_node, connect, drag_from_palette, field, flow_id_of, log_in, new_flow,
+    open_canvas, pick_value, picker_button, picker_options, publish, reveal, script_errors, shot,
 )
 
 
@@ -160,7 +160,7 @@ def test_the_list_shows_last_values_and_stays_on_screen_at_1024(app, make_accoun
     long = page.locator(".value-picker .value-option").filter(has_text="Start › message").locator(".value-last")
     assert long.inner_text().endswith("…") and len(long.inner_text()) <= 40
     shot(page, "picker-open-1024")
-    assert node(page, "reply").count() == 1
+    assert reveal(page, "reply").count() == 1
 
 
 def test_when_the_values_cannot_load_the_list_says_so_and_the_form_still_works(app, make_account, live_server, page):
