@@ -77,8 +77,8 @@ class StartNode(NodeType):
                       else f"declare an input named '{name}' first")
             message = f"The message input '{name}' is not a declared input; {reason}."
         elif types[name] not in MESSAGE_INPUT_TYPES:
-            message = (f"The message input '{name}' has type {types[name]}, but a message must go "
-                       f"into a string or object input.")
+            message = (f"The message input '{name}' is a {INPUT_TYPE_TITLES[types[name]]} input, but a chat "
+                       f"message needs a Text (or Object) input; change its type or pick another input.")
         else:
             return []
         return [self.problem(node, "invalid_message_input", message, "config.message_input")]

@@ -157,7 +157,9 @@
       target.classList.add("has-problem");
       const folded = target.closest("details.advanced");
       if (folded) folded.open = true; // a problem is never hidden in a closed group
-      const message = el("p", { class: "field-error field-problem", role: "alert", text: problem.message });
+      const warning = problem.severity === "warning"; // worth a look, never blocking: amber, not red
+      const message = el("p", { class: `field-error field-problem${warning ? " is-warning" : ""}`,
+        role: warning ? "status" : "alert", text: problem.message });
       const head = target.querySelector(":scope > label, :scope > .list-title, :scope > .list-item-head, :scope > fieldset > legend");
       if (head) head.after(message);
       else target.append(message);

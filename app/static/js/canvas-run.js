@@ -54,6 +54,13 @@
   }
 
   // One labelled control per declared input; `value` (a pinned earlier input) prefills it.
+  // "string" -> "Text": the words the start node's type drop-down shows (its schema's x-enum-titles).
+  function typeWord(type) {
+    const start = S().palette && S().palette.start;
+    const titles = start && start.config_schema.properties.inputs.items.properties.type["x-enum-titles"];
+    return (titles && titles[type]) || type;
+  }
+
   function inputField(input, value) {
     const name = `input-${input.name}`;
     const hasDefault = input.default !== undefined && input.default !== null;
@@ -73,7 +80,7 @@
     if (value !== undefined && value !== null) control.value = typeof value === "string" ? value : JSON.stringify(value);
     return el("div", { class: "field" },
       el("label", {}, el("span", { class: "label" }, input.name, input.required ? el("span", { class: "req", text: " *" }) : null,
-        el("span", { class: "muted small", text: ` ${input.type}` })), control),
+        el("span", { class: "muted small", text: ` ${typeWord(input.type)}` })), control),
       input.description ? el("small", { class: "help", text: input.description }) : null,
       el("p", { class: "field-error", "data-error-for": input.name, hidden: true }));
   }
