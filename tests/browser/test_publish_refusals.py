@@ -83,6 +83,9 @@ MISTAKES = {
         greeting_flow, "greet", "Compose", "config.template", "Template", "node_not_upstream",
         edit("greet", "config.template", "Hello {{ nodes.reply.text }}"),
         edit("greet", "config.template", "Hello {{ inputs.person }}")),
+    "reference-to-an-output-the-node-lacks": Mistake(
+        greeting_flow, "reply", "Answer", "config.text", "Text", "unknown_output",
+        edit("reply", "config.text", "{{ nodes.greet.colour }}"), edit("reply", "config.text", "{{ nodes.greet.text }}")),
     "reference-to-an-undeclared-input": Mistake(
         greeting_flow, "reply", "Answer", "config.text", "Text", "unknown_input",
         edit("reply", "config.text", "Order {{ inputs.order_number }}"),
