@@ -81,8 +81,12 @@
     return el("li", { class: error ? "is-error" : "is-warning", "data-code": problem.code,
       "data-node-id": problem.node_id || null, "data-severity": error ? "error" : "warning" },
     el("span", { class: "problem-kind", text: error ? "Error" : "Warning" }),
-    el("button", { type: "button", class: "link-like", onclick: () => focusProblem(problem) }, where), ": ", problem.message);
+    el("button", { type: "button", class: "link-like", onclick: () => focusProblem(problem) }, where), ": ",
+    withoutName(problem.message, where));
   }
+
+  // The server's messages start with the node's name; after the name's own link it would read twice.
+  const withoutName = (message, where) => (message.startsWith(`${where}: `) ? message.slice(where.length + 2) : message);
 
   function renderProblems(fromSave) {
     const box = document.getElementById("problems");
