@@ -7,7 +7,7 @@ open the version history, compare, read the before → after lines, close, roll 
 from __future__ import annotations
 
 from tests.app.flowdocs import compared_flow, greeting_flow
-from tests.browser.canvas_actions import (click_node, field, fill, latest_version, log_in, node, open_canvas, publish, shot,
+from tests.browser.canvas_actions import (click_node, field, fill, latest_version, log_in, node, open_canvas, publish, reveal, shot,
                                           wait_for_canvas)
 
 
@@ -133,7 +133,8 @@ def test_closing_a_comparison_keeps_unsaved_edits(app, make_account, live_server
     page.click("#btn-versions")
     page.locator("#side-panel").get_by_role("button", name="Compare on canvas").click()  # defaults: the version before the live one, and live
     page.wait_for_selector("#compare-bar:has-text('Comparing version 1 with version 2')")
-    assert _marks(page)["reply"] == "changed"
+    reveal(page, "reply")
+    page.wait_for_selector('#canvas-graph g[data-node-id="reply"][data-compare="changed"]')
     page.keyboard.press("Escape")  # the keyboard way out
     page.wait_for_selector("#compare-bar", state="detached")
     assert "Unsaved changes" in page.inner_text("#save-state")

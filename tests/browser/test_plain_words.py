@@ -133,6 +133,8 @@ def test_the_secret_dialog_wraps_a_long_url(app, make_account, live_server, page
     page.click('#palette [data-type="api_trigger"]')  # a click adds it where there is room
     added = next(n for n in node_ids(page) if n.startswith("api_trigger"))
     connect(page, added, "out", "start")
+    page.wait_for_function("id => window.Switchboard.canvas.graph.getEdges().some(e => e.getSourceCellId() === id"
+                           " && e.getTargetCellId() === 'start')", arg=added)
     click_node(page, added)
     fill(page, "config.key", "orders-from-the-web-shop-with-a-rather-long-name-for-its-trigger")
     page.set_viewport_size({"width": size[0], "height": size[1]})
