@@ -49,3 +49,17 @@ def page(browser, request):
     name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     page.screenshot(path=str(Path(ARTIFACTS) / f"{name}.png"), full_page=True)
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests on the SQLite stack only.
+
+    They test what a person sees and does; the database layer under those pages runs on both
+    backends in tests/app. Driving Chromium twice doubled their time without testing anything new.
+    """
+    browser_dir = Path(__file__).parent
+    dropped = [item for item in items if Path(str(item.path)).is_relative_to(browser_dir) and "[postgres" in item.nodeid]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]

@@ -80,6 +80,9 @@ def start_test(flow: Flow, document, inputs, *, user: User | None, request_id: s
 def _prepare(request: StartRequest, draft: _Draft, inputs: dict) -> bool:
     """Inside the run's transaction: choose (or reuse) the draft row and pin the inputs."""
     flow = request.flow
+    # Tests of one flow choose their draft number one at a time (PostgreSQL: a row lock held to the
+    # commit; SQLite: its single writer), so concurrent tests never race for the same number.
+    db.session.execute(db.select(Flow.id).where(Flow.id == flow.id).with_for_update())
     existing = db.session.execute(
         db.select(FlowVersion.id, FlowVersion.number).where(
             FlowVersion.flow_id == flow.id, FlowVersion.draft.is_(True),
