@@ -193,6 +193,8 @@ def test_roll_back_from_the_versions_panel_and_view_an_old_version(app, make_acc
     page.click("#btn-save")
     page.wait_for_selector("#save-state:has-text('Saved · version 2')")
     assert latest_version(app, flow_id) == 2
+    exported = page.locator("a[data-export-latest]")  # the header's export follows the save
+    assert exported.inner_text() == "Export v2" and exported.get_attribute("href").endswith("/versions/2/export")
 
     page.click("#btn-versions")
     page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')

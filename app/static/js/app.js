@@ -15,5 +15,13 @@ document.addEventListener("click", async (event) => {
 // After the canvas publishes, the page header shows the live version (the sections reload via htmx).
 document.addEventListener("canvas:saved", (event) => {
   const badge = document.getElementById("version-badge");
-  if (badge && event.detail && event.detail.version) badge.textContent = `v${event.detail.version}`;
+  const version = event.detail && event.detail.version;
+  if (!version) return;
+  if (badge) badge.textContent = `v${version}`;
+  // The header's export link downloads the live version, so it follows the save too.
+  const exported = document.querySelector("a[data-export-latest]");
+  if (exported) {
+    exported.href = exported.href.replace(/\/versions\/\d+\/export$/, `/versions/${version}/export`);
+    exported.textContent = `Export v${version}`;
+  }
 });
