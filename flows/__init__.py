@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from flows.document import canonical_json
 from flows.graph import Graph
-from flows.inputs import declared_inputs, input_schema, message_input, validate_inputs
+from flows.inputs import (MessageAliasError, apply_message_alias, declared_inputs, input_schema, message_input,
+                          validate_inputs)
 from flows.nodes import NodeContext, NodeError, NodeRegistry, NodeResult, NodeType, registry
 from flows.problems import Problem, errors
 from flows.environment import RunEnvironment, Stop
@@ -43,6 +44,8 @@ __all__ = [
     "canonical_json",
     "input_schema",
     "message_input",
+    "MessageAliasError",
+    "apply_message_alias",
     "declared_inputs",
     "errors",
     "registry",

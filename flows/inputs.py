@@ -79,6 +79,37 @@ def message_input(start_config: dict) -> str | None:
     return None
 
 
+class MessageAliasError(ValueError):
+    """A body's message fields cannot be placed: `reason` is "twice", "no_message_input" or "both"."""
+
+    def __init__(self, reason: str, fields: list[str], message_name: str | None):
+        super().__init__(reason)
+        self.reason, self.fields, self.message_name = reason, fields, message_name
+
+
+def apply_message_alias(start_config: dict, data: dict) -> dict:
+    """Return `data` with a message alias (`user_message`, `text`, `instruction`) moved onto the message input.
+
+    One rule for every caller, request bodies and a schedule's fixed inputs alike, so a schedule
+    the editor accepts is one its fires accept. Raise MessageAliasError when the message is sent
+    twice, the flow takes no message, or both an alias and the input itself set it.
+    """
+    data = dict(data)
+    aliases = [name for name in MESSAGE_ALIASES if name in data]
+    if not aliases:
+        return data
+    message_name = message_input(start_config)
+    if len(aliases) > 1:
+        raise MessageAliasError("twice", aliases, message_name)
+    if message_name is None:
+        raise MessageAliasError("no_message_input", aliases, None)
+    value = data.pop(aliases[0])
+    if message_name in data and message_name != aliases[0]:
+        raise MessageAliasError("both", aliases, message_name)
+    data[message_name] = value
+    return data
+
+
 def validate_inputs(start_config: dict, data: object) -> tuple[dict, list[dict]]:
     """Validate `data` against the declared inputs and fill in defaults.
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flows.available import display_name
 from flows.graph import Graph
-from flows.inputs import MESSAGE_ALIASES, message_input, validate_inputs
+from flows.inputs import MessageAliasError, apply_message_alias, validate_inputs
 from flows.nodes import NodeType
 from flows.problems import Problem
 
@@ -132,17 +132,20 @@ def _fixed_input_problems(graph: Graph, configs: dict[str, dict]) -> list[Proble
 
 def fixed_input_errors(start_config: dict, inputs: dict) -> list[str]:
     """Check inputs as a request's body is checked: a message alias fills the message input."""
-    data = dict(inputs)
-    aliases = [name for name in MESSAGE_ALIASES if name in data]
-    target = message_input(start_config)
-    if len(aliases) > 1:
-        return [f"set the message twice ({', '.join(aliases)})"]
-    if aliases and target is None:
-        return [f"send '{aliases[0]}', but the start node has no message input"]
-    if aliases:
-        data[target] = data.pop(aliases[0])
+    try:
+        data = apply_message_alias(start_config, inputs)
+    except MessageAliasError as exc:
+        return [_ALIAS_REASONS[exc.reason].format(first=exc.fields[0], fields=", ".join(exc.fields),
+                                                  message=exc.message_name)]
     _, errors = validate_inputs(start_config, data)
     return [_input_error(error) for error in errors]
+
+
+_ALIAS_REASONS = {
+    "twice": "set the message twice ({fields})",
+    "no_message_input": "send '{first}', but the start node has no message input",
+    "both": "set the message twice ('{first}' and '{message}')",
+}
 
 
 def _input_error(error: dict) -> str:

@@ -78,6 +78,9 @@ def test_schedule_inputs_are_checked_like_a_request_body():
     assert fixed_input_errors(START["config"], {"text": "a", "user_message": "b"}) == [
         "set the message twice (user_message, text)"]
     assert fixed_input_errors({"inputs": []}, {"text": "hi"}) == ["send 'text', but the start node has no message input"]
+    # A fire would be refused for this (the body rule), so the editor refuses it too.
+    assert fixed_input_errors(START["config"], {"user_message": "a", "message": "b"}) == [
+        "set the message twice ('user_message' and 'message')"]
 
 
 @pytest.mark.parametrize("text", [

@@ -117,13 +117,12 @@ def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
 
 def _publish(flow: Flow, document: dict, user: User | None, note: str,
              warnings: list[dict] | None = None) -> PublishResult:
-    """Publish `document` as the next version; an archived flow is refused (FlowArchived).
+    """Publish `document` as the next version (callers have refused an archived flow already).
 
     The flow's name is the flow's own setting (renamed with PATCH): a document's name names the
     flow only when the flow is created, so a later save from a canvas opened before a rename, or
     an imported document, never silently renames it back.
     """
-    refuse_if_archived(flow)
     number = flow.latest_version + 1
     version = FlowVersion(flow_id=flow.id, number=number, document=document, fingerprint=fingerprint(document),
                           note=note, created_by_id=user.id if user else None)
