@@ -11,6 +11,7 @@ everything else is an implementation detail.
 
 from __future__ import annotations
 
+from flows.available import node_display_name
 from flows.document import canonical_json
 from flows.graph import Graph
 from flows.inputs import (MessageAliasError, apply_message_alias, declared_inputs, input_schema, message_input,
@@ -44,6 +45,7 @@ __all__ = [
     "canonical_json",
     "input_schema",
     "message_input",
+    "node_display_name",
     "MessageAliasError",
     "apply_message_alias",
     "declared_inputs",

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from flows.graph import Graph
 from flows.inputs import declared_inputs
-from flows.nodes import NodeRegistry, NodeType
+from flows.nodes import NodeRegistry, NodeType, registry as default_registry
 from flows.nodes.outputs import BASE_TRIGGER_FIELDS, ERROR_FIELD, INPUT_TYPE_WORDS, SESSION_FIELDS
 from flows.references import expression
 
@@ -21,13 +21,20 @@ INPUTS, TRIGGER, SESSION = "Inputs", "Trigger", "Session"
 
 
 def display_name(graph: Graph, node_id: str) -> str:
-    """The node's name as people see it on the canvas: its name, else its type's title, else its id."""
-    node = graph.node(node_id) or {}
+    """The node's name as people see it on the canvas (see `node_display_name`)."""
+    return node_display_name(graph.node(node_id) or {"id": node_id}, graph.registry)
+
+
+def node_display_name(node: dict, registry: NodeRegistry | None = None) -> str:
+    """A node's name as people see it on the canvas: its name, else its type's title, else its type or id.
+
+    Problems, the value picker and the version history all name nodes with this one rule.
+    """
     name = node.get("name")
     if isinstance(name, str) and name.strip():
         return name.strip()
-    node_type = graph.node_type(node_id)
-    return node_type.title if node_type is not None else node_id
+    node_type = (registry or default_registry).get(node.get("type"))
+    return node_type.title if node_type is not None else str(node.get("type") or node.get("id"))
 
 
 def ancestors(graph: Graph, node_id: str) -> list[str]:

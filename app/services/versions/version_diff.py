@@ -36,12 +36,8 @@ class VersionDiff:
 
 
 def display_name(node: dict) -> str:
-    """What the canvas calls a node: its name, else its type's title, else its type."""
-    name = node.get("name")
-    if isinstance(name, str) and name.strip():
-        return name
-    node_type = flows.registry.get(node.get("type"))
-    return node_type.title if node_type else str(node.get("type") or node.get("id"))
+    """What the canvas calls a node (the engine's one rule: name, else type title)."""
+    return flows.node_display_name(node)
 
 
 def nodes_by_id(document: dict | None) -> dict[str, dict]:
