@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func
 from app.extensions import db
 from app.models import Flow, Run, RunStatus
 from app.models.types import utcnow
-from app.trigger_types import TEST as TEST_RUNS  # runs.trigger_type of a draft test (shared contract 4)
+from app.services.runs.run_stats import TRAFFIC  # test runs of drafts are not the flow's traffic
 
 FAILED = (RunStatus.FAILED, RunStatus.TIMED_OUT)
 MAX_QUERY = 200
@@ -57,11 +57,11 @@ def traffic(flow_ids: list[str]) -> dict[str, FlowTraffic]:
         Run.flow_id.label("flow_id"), func.max(Run.created_at).label("last_at"),
         func.sum(case((is_today, 1), else_=0)).label("today"),
         func.sum(case((and_(is_today, Run.status.in_(FAILED)), 1), else_=0)).label("failed"),
-    ).where(Run.flow_id.in_(flow_ids), Run.trigger_type != TEST_RUNS).group_by(Run.flow_id).subquery()
+    ).where(Run.flow_id.in_(flow_ids), TRAFFIC).group_by(Run.flow_id).subquery()
     rows = db.session.execute(
         db.select(grouped.c.flow_id, grouped.c.last_at, grouped.c.today, grouped.c.failed, Run.status)
         .select_from(grouped).outerjoin(Run, and_(
-            Run.flow_id == grouped.c.flow_id, Run.created_at == grouped.c.last_at, Run.trigger_type != TEST_RUNS)))
+            Run.flow_id == grouped.c.flow_id, Run.created_at == grouped.c.last_at, TRAFFIC)))
     found: dict[str, FlowTraffic] = {}
     for row in rows:
         found.setdefault(row.flow_id, FlowTraffic(row.last_at, row.status.value if row.status else None,

@@ -105,7 +105,3 @@ def _prepare(request: StartRequest, draft: _Draft, inputs: dict) -> bool:
                                        declared=version.declared)
     return True
 
-
-def is_test(run: Run) -> bool:
-    """True for a run of a tested draft (shown as "Test run (draft)", left out of the flow's stats)."""
-    return run.trigger_type == TEST
