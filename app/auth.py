@@ -15,7 +15,9 @@ from flask_login import current_user
 from app.errors import ApiError
 from app.extensions import csrf, db, login_manager
 from app.models import ApiKey, Membership, Role, Scope, User, Workspace
+from app.permissions import KEY_PERMISSIONS, REFUSALS, Permission, role_allows
 from app.services.workspaces.api_keys import find_api_key
+from app.services.workspaces.sessions import load_session_user
 from app.services.workspaces.tokens import bearer_token
 
 
@@ -33,10 +35,21 @@ class Principal:
     def role(self, workspace_id: str) -> Role | None:
         return self.roles.get(workspace_id)
 
+    def can(self, workspace_id: str | None, permission: Permission) -> bool:
+        """Whether the caller may do `permission` in the workspace (the table in app.permissions)."""
+        if workspace_id is None or workspace_id not in self.roles:
+            return False
+        if self.api_key is not None:
+            return permission in KEY_PERMISSIONS
+        return role_allows(self.roles[workspace_id], permission)
+
+    def require(self, workspace_id: str | None, permission: Permission) -> None:
+        """Refuse (403 naming what the role lacks) unless the caller may do `permission` there."""
+        if not self.can(workspace_id, permission):
+            raise ApiError(403, "forbidden", REFUSALS[permission], {"required_permission": permission.value})
+
     def require_edit(self, workspace_id: str) -> None:
-        role = self.role(workspace_id)
-        if role is None or not role.can_edit:
-            raise ApiError(403, "forbidden", "Your role in this workspace can view but not change flows.")
+        self.require(workspace_id, Permission.EDIT_FLOWS)
 
     def require_scope(self, scope: Scope) -> None:
         """Refuse an API key without `scope` (403 naming it); logged-in users have their role instead."""
@@ -60,12 +73,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to continue."
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+    login_manager.user_loader(load_session_user)
 
 
 def user_principal(user: User) -> Principal:

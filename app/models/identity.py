@@ -17,6 +17,10 @@ from app.extensions import db
 from app.models.types import UTCDateTime, enum_column, new_id, utcnow
 
 
+def new_session_token() -> str:
+    return new_id()
+
+
 class Role(str, enum.Enum):
     OWNER = "owner"
     EDITOR = "editor"
@@ -32,10 +36,23 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # What teammates see in the members list and the audit log; the email when empty.
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Part of the id every session and remember-me cookie carries (`get_id`): replacing it ends
+    # every session of the user at once, on every web process (see services/workspaces/sessions).
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """The session id: user id and session token, so a replaced token refuses old cookies."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
