@@ -25,3 +25,16 @@ document.addEventListener("canvas:saved", (event) => {
     exported.textContent = `Export v${version}`;
   }
 });
+
+// Forms that need a second thought: <form data-confirm="Delete this?"> asks before it submits.
+// (Inline onsubmit handlers are not allowed by the Content-Security-Policy; this replaces them.)
+document.addEventListener("submit", (event) => {
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) event.preventDefault();
+}, true);
+
+// A <select data-autosubmit> submits its form when changed (the workspace switcher).
+document.addEventListener("change", (event) => {
+  const field = event.target.closest("[data-autosubmit]");
+  if (field && field.form) field.form.requestSubmit();
+});
