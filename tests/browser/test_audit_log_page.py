@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.app.audit.test_audit_read import _events
 from tests.app.flowdocs import greeting_flow
 from tests.browser.canvas_actions import click_node, fill, open_canvas, publish, script_errors
 from tests.browser.conftest import ARTIFACTS
@@ -12,6 +13,7 @@ from tests.browser.conftest import ARTIFACTS
 
 def test_an_owner_sees_the_publish_from_the_canvas_in_the_audit_log(app, make_account, live_server, page):
     account = make_account()
+    _events(app, account.workspace_id, 1, "A-flow-name-with-no-spaces-" * 12)  # must wrap, not widen the page
     flow_id = publish(app, account, greeting_flow(key="audited", name="Support bot"))
     errors = script_errors(page)
     open_canvas(page, live_server, account, flow_id)
@@ -38,7 +40,10 @@ def test_an_owner_sees_the_publish_from_the_canvas_in_the_audit_log(app, make_ac
     page.screenshot(path=str(Path(ARTIFACTS) / "audit-log-1024x768.png"))
 
     page.select_option("select[name=action]", "flow.archived")  # the filter switches on change
-    page.wait_for_selector("#audit-log td:has-text('No “Archived a flow” changes.')")
+    page.wait_for_url("**/settings/audit?action=flow.archived")
+    assert page.locator("#audit-log tr[data-audit-event]").count() == 1  # only the archived one
+    page.select_option("select[name=action]", "flow.rolled_back")
+    page.wait_for_selector("#audit-log td:has-text('No “Rolled back a flow” changes.')")
     page.select_option("select[name=action]", "")
     page.wait_for_selector("#audit-log tr[data-audit-event]")
     newest = page.locator("#audit-log tr[data-audit-event]").first
