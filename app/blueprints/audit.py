@@ -13,7 +13,7 @@ from app.auth import api_principal
 from app.blueprints.loaders import principal as page_principal
 from app.errors import ApiError
 from app.extensions import csrf, db
-from app.models import Flow, Workspace
+from app.models import Workspace
 from app.permissions import Permission
 from app.services import audit_log
 from app.services.audit import Action
@@ -67,11 +67,10 @@ def page():
     page_principal().require(workspace_id, Permission.VIEW_AUDIT)
     query = _query(("limit", "cursor", "action"))
     result = _page(workspace_id, query)
-    flow_ids = {e.target_id for e in result.events if e.target_type == "flow"}
-    flow_ids |= {e.details.get("flow_id") for e in result.events if isinstance(e.details, dict)}
-    existing = set(db.session.execute(db.select(Flow.id).where(
-        Flow.workspace_id == workspace_id, Flow.id.in_([f for f in flow_ids if f]))).scalars())
+    existing = audit_log.existing_flows(workspace_id, result.events)
     here = {"action": query.action.value} if query.action else {}
+    if request.args.get("limit"):
+        here["limit"] = query.limit
     return render_template("settings/audit.html", workspace=db.session.get(Workspace, workspace_id),
                            events=result.events, actions=list(Action), selected=query.action,
                            newer_url=url_for("audit_ui.page", **here) if query.cursor else None,
@@ -83,7 +82,7 @@ def page():
 
 def _flow_link(event, existing: set[str]) -> str | None:
     """Where the target can still be seen: the flow's page (a trigger's flow), if the flow still exists."""
-    flow_id = event.target_id if event.target_type == "flow" else (event.details or {}).get("flow_id")
+    flow_id = audit_log.flow_of(event)
     return url_for("ui.flow_detail", flow_id=flow_id) if flow_id in existing else None
 
 

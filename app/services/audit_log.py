@@ -17,7 +17,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, or_
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Flow
 from app.models.types import iso
 from app.services.audit import Action
 
@@ -118,6 +118,23 @@ def page(workspace_id: str, query: Query) -> Page:
     events = rows[:query.limit]
     more = len(rows) > query.limit
     return Page(events=events, next_cursor=encode_cursor(workspace_id, events[-1]) if more else None)
+
+
+def flow_of(event: AuditEvent) -> str | None:
+    """The flow an event is about: its target, or a trigger's flow (`details.flow_id`)."""
+    if event.target_type == "flow":
+        return event.target_id
+    flow_id = event.details.get("flow_id") if isinstance(event.details, dict) else None
+    return flow_id if isinstance(flow_id, str) else None
+
+
+def existing_flows(workspace_id: str, events: list[AuditEvent]) -> set[str]:
+    """Which of the events' flows still exist in the workspace (the page links only to those)."""
+    wanted = {flow_id for flow_id in map(flow_of, events) if flow_id}
+    if not wanted:
+        return set()
+    return set(db.session.execute(db.select(Flow.id).where(Flow.workspace_id == workspace_id,
+                                                           Flow.id.in_(wanted))).scalars())
 
 
 def action_words(value: str) -> str:

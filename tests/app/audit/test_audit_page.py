@@ -22,6 +22,7 @@ def test_an_owner_sees_who_did_what_on_what_in_words_with_a_link_to_the_flow(app
     client.post("/api/v1/credentials", json={"name": "openai", "kind": "bearer", "value": "sk-x-1"},
                 headers={"Authorization": f"Bearer {api_key}"})
     html = client.get("/settings/audit").get_data(as_text=True)
+    assert "sk-x-1" not in html
     assert 'href="/settings/audit">Audit log</a>' in html  # the nav link, for owners
     rows = _rows(html)
     assert rows[0].endswith("API key “tests” Added a credential openai Kind: Bearer token."), rows[0]
@@ -54,5 +55,15 @@ def test_fifty_a_page_with_an_older_link_that_keeps_the_filter(app, client, auth
     assert "action=flow.archived" in older and "← Newest" not in first
     second = client.get(older).get_data(as_text=True)
     assert "Flow 69" in _rows(second)[0] and "← Newest" in second
+    assert client.get("/settings/audit?limit=10").get_data(as_text=True).count("limit=10") == 1  # kept by Older
     third = client.get(re.search(r'href="([^"]+)" rel="next">Older', second).group(1).replace("&amp;", "&"))
     assert len(_rows(third.get_data(as_text=True))) == 20 and 'rel="next"' not in third.get_data(as_text=True)
+
+
+def test_a_rotated_trigger_secret_links_to_its_flow(app, client, auth, api_key):
+    flow = publish(client, api_key, greeting_flow(name="Support bot"))
+    client.post(f"/api/v1/flows/{flow['id']}/triggers/api/rotate-secret", headers={"Authorization": f"Bearer {api_key}"})
+    html = client.get("/settings/audit").get_data(as_text=True)
+    assert "API key “tests” Made a new trigger secret REST in Support bot A new secret; the old one stopped working." \
+        in markup.unescape(_rows(html)[0])
+    assert f'<a href="/flows/{flow["id"]}">REST in Support bot</a>' in html
