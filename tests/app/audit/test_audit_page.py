@@ -67,3 +67,16 @@ def test_a_rotated_trigger_secret_links_to_its_flow(app, client, auth, api_key):
     assert "API key “tests” Made a new trigger secret REST in Support bot A new secret; the old one stopped working." \
         in markup.unescape(_rows(html)[0])
     assert f'<a href="/flows/{flow["id"]}">REST in Support bot</a>' in html
+
+
+def test_details_of_a_kind_without_its_own_sentence_still_read_as_words(app, client, auth):
+    from app.extensions import db
+    from app.services import audit
+
+    with app.app_context():
+        audit.record(auth.workspace_id, audit.Action.MEMBER_ROLE_CHANGED, target_type="user", target_id="7",
+                     target_label="Bea", details={"from_role": "viewer", "to_role": "editor", "notified": True},
+                     actor=audit.Actor(label="Ana"))
+        db.session.commit()
+    row = _rows(client.get("/settings/audit").get_data(as_text=True))[0]
+    assert row.endswith("Ana Changed a member's role Bea From role: viewer; To role: editor; Notified: yes"), row
