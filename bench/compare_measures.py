@@ -1,0 +1,86 @@
+"""What one load window costs the whole stack per run: CPU of each process tree, Redis commands, SQL.
+
+Why these three and measured this way: issue 19 judges a run's cost as the CPU time of the whole
+stack (web, workers, Redis) divided by the runs, and asks where it goes. CPU time comes from the
+kernel's per-process accounting (psutil: user + system of every live process of a tree, plus what
+its reaped children used), so it does not depend on how busy the shared machine is, unlike wall time.
+Redis commands come from the server's own `INFO commandstats` (exact, nothing hooked). SQL
+statements, commits and Redis round trips per process role come from bench/probe/sitecustomize.py,
+which hooks SQLAlchemy and redis-py in the started processes only (see there).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+ROLES = ("web", "workers", "redis")
+COUNTED = {"s": "sql", "c": "commits", "r": "roundtrips"}  # the probe's bytes
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds per live process of the tree rooted at `pid` (with its reaped children's)."""
+    import psutil
+
+    seconds = {}
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return seconds
+    for member in members:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[member.pid] = times.user + times.system + times.children_user + times.children_system
+    return seconds
+
+
+def redis_calls(port: int) -> Counter:
+    """Calls per command since the server started, leaving out INFO (ours)."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return Counter({name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()
+                    if name != "cmdstat_info"})
+
+
+class Window:
+    """Snapshots at the start of a load window; `finish(runs)` gives the per-run costs since then."""
+
+    def __init__(self, pids: dict[str, int], redis_port: int, counts: Path):
+        self.pids, self.redis_port, self.counts = pids, redis_port, counts
+        self.cpu = {role: tree_cpu(pid) for role, pid in pids.items()}
+        self.calls = redis_calls(redis_port)
+        self.offsets = {path.stem: path.stat().st_size for path in counts.glob("*.count")}
+
+    def _cpu_delta(self, role: str) -> float:
+        before = self.cpu[role]
+        return sum(now - before.get(pid, 0.0) for pid, now in tree_cpu(self.pids[role]).items())
+
+    def _counted(self) -> dict[str, Counter]:
+        counted = {}
+        for path in self.counts.glob("*.count"):
+            with open(path, "rb") as handle:
+                handle.seek(self.offsets.get(path.stem, 0))
+                counted[path.stem] = Counter(handle.read().decode("ascii", "replace"))
+        return counted
+
+    def finish(self, runs: int) -> dict[str, float]:
+        """Per-run values: cpu_ms (and per role), redis_cmds, and sql/commits/roundtrips per role."""
+        runs = max(runs, 1)
+        values = {f"cpu_{role}_ms": self._cpu_delta(role) * 1000 / runs for role in ROLES}
+        values["cpu_ms"] = sum(values[f"cpu_{role}_ms"] for role in ROLES)
+        calls = redis_calls(self.redis_port) - self.calls
+        values["redis_cmds"] = sum(calls.values()) / runs
+        values["redis_top"] = ", ".join(f"{name} {n / runs:.1f}" for name, n in calls.most_common(8))
+        counted = self._counted()
+        for role in ("web", "workers"):
+            for byte, name in COUNTED.items():
+                values[f"{name}_{role}"] = counted.get(role, Counter())[byte] / runs
+        return values
