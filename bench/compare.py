@@ -213,15 +213,9 @@ def run_backend(backend: str, trees: dict[str, Path], args, wrk_path: str) -> di
     return sides
 
 
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    wrk_path = wrk.ensure_wrk()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop agents, remove trees
-    other = git("rev-parse", "--verify", "--short", f"{args.compare}^{{commit}}")
-    head = git("rev-parse", "--short", "HEAD")
-    dirty = git("status", "--porcelain", "--", "app", "flows", "worker.py", "wsgi.py", "bench") != ""
-    this_label = f"this {head}{'+' if dirty else ''}"
-    busy, began, notes, results = machine_busy(), time.monotonic(), [], {}
+def measure(args, other: str, this_label: str, notes: list[str], wrk_path: str) -> dict:
+    """Every backend's two sides, with the other commit's files present only meanwhile."""
+    results = {}
     with checkout(other) as tree:
         for label, path in ((f"other {other}", tree), (this_label, ROOT)):
             if missing := missing_packages(path):
@@ -232,6 +226,23 @@ def main(argv: list[str]) -> int:
                 notes.append(f"PostgreSQL skipped: unavailable ({why})")
                 continue
             results[backend] = run_backend(backend, {f"other {other}": tree, this_label: ROOT}, args, wrk_path)
+    return results
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    wrk_path = wrk.ensure_wrk()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop agents, remove trees
+    other = git("rev-parse", "--verify", "--short", f"{args.compare}^{{commit}}")
+    head = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", "app", "flows", "worker.py", "wsgi.py", "bench") != ""
+    this_label = f"this {head}{'+' if dirty else ''}"
+    busy, began, notes = machine_busy(), time.monotonic(), []
+    try:
+        results = measure(args, other, this_label, notes, wrk_path)
+    except KeyboardInterrupt:
+        say("interrupted: both stacks stopped, the other commit's files removed")
+        return 130
     header = compare_report.header(args, argv, other, this_label, busy, (time.monotonic() - began) / 60)
     text = compare_report.write(ROOT / "bench" / "results", header, results, notes)
     print("\n" + text, flush=True)

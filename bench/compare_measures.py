@@ -11,11 +11,13 @@ which hooks SQLAlchemy and redis-py in the started processes only (see there).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 
 ROLES = ("web", "workers", "redis")
-COUNTED = {"s": "sql", "c": "commits", "r": "roundtrips"}  # the probe's bytes
+COUNTED = ("sql", "commits", "roundtrips")  # the probe's three totals, in its files' order
+PROBE_SETTLE = 0.3  # > the probe's flush period: every count up to now is in its file
 
 
 def tree_cpu(pid: int) -> dict[int, float]:
@@ -55,20 +57,22 @@ class Window:
 
     def __init__(self, pids: dict[str, int], redis_port: int, counts: Path):
         self.pids, self.redis_port, self.counts = pids, redis_port, counts
+        time.sleep(PROBE_SETTLE)
+        self.counted = self._counted()
         self.cpu = {role: tree_cpu(pid) for role, pid in pids.items()}
         self.calls = redis_calls(redis_port)
-        self.offsets = {path.stem: path.stat().st_size for path in counts.glob("*.count")}
 
     def _cpu_delta(self, role: str) -> float:
         before = self.cpu[role]
         return sum(now - before.get(pid, 0.0) for pid, now in tree_cpu(self.pids[role]).items())
 
     def _counted(self) -> dict[str, Counter]:
-        counted = {}
+        """The probe's totals per role, summed over that role's processes (each has its own file)."""
+        counted: dict[str, Counter] = {}
         for path in self.counts.glob("*.count"):
-            with open(path, "rb") as handle:
-                handle.seek(self.offsets.get(path.stem, 0))
-                counted[path.stem] = Counter(handle.read().decode("ascii", "replace"))
+            numbers = path.read_text().split()
+            if len(numbers) == len(COUNTED):
+                counted.setdefault(path.name.split(".")[0], Counter()).update(dict(zip(COUNTED, map(int, numbers))))
         return counted
 
     def finish(self, runs: int) -> dict[str, float]:
@@ -79,8 +83,11 @@ class Window:
         calls = redis_calls(self.redis_port) - self.calls
         values["redis_cmds"] = sum(calls.values()) / runs
         values["redis_top"] = ", ".join(f"{name} {n / runs:.1f}" for name, n in calls.most_common(8))
+        time.sleep(PROBE_SETTLE)
         counted = self._counted()
         for role in ("web", "workers"):
-            for byte, name in COUNTED.items():
-                values[f"{name}_{role}"] = counted.get(role, Counter())[byte] / runs
+            delta = counted.get(role, Counter())
+            delta.subtract(self.counted.get(role, Counter()))
+            for name in COUNTED:
+                values[f"{name}_{role}"] = delta[name] / runs
         return values
