@@ -1,14 +1,18 @@
 """Profile the web and worker process trees under c=16 sync load with py-spy; print self time by library.
 
 Usage: .venv/bin/python bench/profile_run.py [--commit 6ab82bb] [--seconds 20] [--backend sqlite]
-           [--py-spy PATH] [--rate 100] [--top 10]
+           [--py-spy PATH] [--rate 100] [--top 10] [--all-active]
 
 Why py-spy from outside and per library: issue 19 asks where a run's CPU goes before anything is
 changed, and neither commit's code may be touched to find out. py-spy samples the running gunicorn
 master and the worker.py family (with their forked children) without stopping them (--nonblocking)
-and leaves out idle threads (a gthread loop waiting in select, a worker blocked on its queue), so its
-samples are CPU. Each sample is charged to the innermost frame that is not the standard library: a
-socket read inside redis-py counts as redis-py, SQLite's C code as the SQLAlchemy frame calling it.
+and by default keeps only the samples of the thread holding the GIL (--gil): that is the Python CPU,
+where this workload spends most of its time (issue 19: 90 % user time). Without it (--all-active)
+py-spy's own idle filter decides, and on this loaded machine it let sleeping and waiting threads in
+(a thread in time.sleep took 5 % of the samples). Waits in system calls and the DB's C code release
+the GIL, so --gil leaves them out; the CPU per run printed above the table counts them. Each sample
+is charged to the innermost frame that is not the standard library (socket code under redis-py
+counts as redis-py, the sqlite3 module under SQLAlchemy as SQLAlchemy).
 Without --commit the stack is this checkout's; with it, that commit from git archive (as compare
 mode does, bench/compare.py). py-spy is not a dependency: install it anywhere, e.g. into a throwaway
 venv (`python3 -m venv /somewhere/pyspy && /somewhere/pyspy/bin/pip install py-spy`), and pass --py-spy.
@@ -37,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FRAME = re.compile(r"^(?P<function>.*) \((?P<path>[^()]*?)(?::\d+)?\)$")
 STDLIB = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
 # A path part -> the library it belongs to (the first match wins); the rest of site-packages by its folder.
-SQLALCHEMY = "SQLAlchemy (with the DB driver's C code)"
+SQLALCHEMY = "SQLAlchemy (+ DB driver)"
 LIBRARIES = (
     ("/sqlalchemy/", SQLALCHEMY), ("/flask_sqlalchemy/", SQLALCHEMY),
     ("/psycopg", "psycopg (PostgreSQL driver)"), ("/gunicorn/", "gunicorn"),
@@ -57,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--py-spy", dest="py_spy", default=shutil.which("py-spy"), help="the py-spy program")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
     parser.add_argument("--top", type=int, default=10, help="functions listed per role (default 10)")
+    parser.add_argument("--all-active", dest="gil", action="store_false",
+                        help="sample every thread py-spy deems active instead of the one holding the GIL")
     args = parser.parse_args(argv)
     if not args.py_spy:
         parser.error("py-spy not found: install it (pip install py-spy, e.g. into a throwaway venv) and pass --py-spy")
@@ -65,10 +71,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def library(path: str, tree: Path) -> str:
     """Which library (or our code, or the standard library) a frame's file belongs to."""
+    if "/bench/probe/" in path:
+        return "the bench's counting probe (bench/probe)"
     if path.startswith(str(tree) + "/"):
         relative = path[len(str(tree)) + 1:]
-        if relative.startswith("bench/"):
-            return "the bench's counting probe (bench/probe)"
         return "our code: flows (engine)" if relative.startswith("flows/") else "our code: app, worker.py"
     for part, name in LIBRARIES:
         if part in path:
@@ -101,9 +107,10 @@ def charge(raw: str, tree: Path) -> tuple[Counter, Counter]:
     return libraries, functions
 
 
-def record(py_spy: str, pid: int, seconds: float, rate: int, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([py_spy, "record", "-p", str(pid), "-s", "-d", f"{seconds:g}", "-r", str(rate), "-f", "raw",
-                             "--full-filenames", "--nolineno", "--nonblocking", "-o", str(out)],
+def record(py_spy: str, pid: int, args, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([py_spy, "record", "-p", str(pid), "-s", "-d", f"{args.seconds:g}", "-r", str(args.rate),
+                             "-f", "raw", "--full-filenames", "--nolineno", "--nonblocking", *(["--gil"] if args.gil else []),
+                             "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -118,7 +125,7 @@ def profile(side: compare.Side, args, folder: Path) -> tuple[dict, dict]:
     wrk.run(wrk_path, info["wait_url"], script, 2, 16, wrk.WARMUP_SECONDS)
     wait_drained(side, timeout=120)
     since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]))
-    spies = {role: record(args.py_spy, pids[role], args.seconds, args.rate, folder / f"{role}.raw")
+    spies = {role: record(args.py_spy, pids[role], args, folder / f"{role}.raw")
              for role in ("web", "workers")}
     time.sleep(0.5)  # py-spy attached before the load begins
     result = wrk.run(wrk_path, info["wait_url"], script, 2, 16, args.seconds)
@@ -135,7 +142,7 @@ def profile(side: compare.Side, args, folder: Path) -> tuple[dict, dict]:
     return profiles, costs
 
 
-def show(profiles: dict, costs: dict, label: str, top: int) -> str:
+def show(profiles: dict, costs: dict, label: str, args) -> str:
     roles = list(profiles)
     totals = {role: sum(profiles[role][0].values()) or 1 for role in roles}
     names = sorted({name for role in roles for name in profiles[role][0]},
@@ -146,6 +153,8 @@ def show(profiles: dict, costs: dict, label: str, top: int) -> str:
              f"{costs['redis_cmds']:.1f} Redis commands, round trips web {costs['roundtrips_web']:.1f} / workers "
              f"{costs['roundtrips_workers']:.1f}, SQL statements web {costs['sql_web']:.1f} / workers "
              f"{costs['sql_workers']:.1f}.", "",
+             f"py-spy {'samples of the thread holding the GIL' if args.gil else 'samples of active threads'}, "
+             f"{args.rate}/s for {args.seconds:g} s; each charged to its innermost non-stdlib frame.", "",
              "| self time charged to | " + " | ".join(f"{role} (% of {totals[role]} samples)" for role in roles) + " |",
              "|---|" + "---|" * len(roles)]
     for name in names:
@@ -153,7 +162,7 @@ def show(profiles: dict, costs: dict, label: str, top: int) -> str:
                                                   for role in roles) + " |")
     for role in roles:
         lines += ["", f"Top innermost functions, {role}:"]
-        lines += [f"- {100 * n / totals[role]:.1f} % {name}" for name, n in profiles[role][1].most_common(top)]
+        lines += [f"- {100 * n / totals[role]:.1f} % {name}" for name, n in profiles[role][1].most_common(args.top)]
     return "\n".join(lines)
 
 
@@ -171,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 profiles, costs = profile(side, args, folder)
             finally:
                 side.close()
-        print("\n" + show(profiles, costs, label, args.top), flush=True)
+        print("\n" + show(profiles, costs, label, args), flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
