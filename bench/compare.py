@@ -93,6 +93,8 @@ def missing_packages(tree: Path) -> list[str]:
         if not line or line.startswith("-"):
             continue
         requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate():
+            continue
         try:
             version = metadata.version(requirement.name)
         except metadata.PackageNotFoundError:
