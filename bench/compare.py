@@ -162,7 +162,7 @@ def measure_round(side: Side, args, wrk_path: str) -> None:
         for connections in (1, 16):
             wrk.run(wrk_path, info["wait_url"], wait_script, min(connections, 2), connections, wrk.WARMUP_SECONDS)
             wait_drained(side, timeout=120)
-            since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]))
+            since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]), info.get("pg_db"))
             result = wrk.run(wrk_path, info["wait_url"], wait_script, min(connections, 2), connections, args.duration)
             wait_drained(side, timeout=120)  # requests cut off when wrk stopped still finish
             runs = check(side, f"c={connections}", result, side.call("window", since))
@@ -170,7 +170,7 @@ def measure_round(side: Side, args, wrk_path: str) -> None:
                         f"c{connections}_p99": result.p99_ms})
             if connections == 16:
                 side.add(**window.finish(runs))
-        since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]))
+        since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]), info.get("pg_db"))
         result = wrk.run(wrk_path, info["async_url"], async_script, 2, 16, args.duration)
         wait_drained(side, timeout=900)
         runs_window = side.call("window", since)

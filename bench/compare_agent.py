@@ -57,7 +57,8 @@ class Side:
         base = self.stack.base_url
         return {"wait_url": self.data.hook_url(base, "ops-status"), "async_url": self.data.hook_url(base, "ops-async"),
                 "token": self.data.token, "body": BODY, "expected_text": EXPECTED_TEXT,
-                "redis_port": self.stack.redis_port, "counts": str(self.counts), "logs": str(self.workdir)}
+                "redis_port": self.stack.redis_port, "counts": str(self.counts), "logs": str(self.workdir),
+                "pg_db": self.tree_stack.PG_BENCH_DB if self.pg else None}
 
     def start(self) -> dict:
         self.stack.start_services(workers=2)

@@ -6,7 +6,8 @@ kernel's per-process accounting (psutil: user + system of every live process of 
 its reaped children used), so it does not depend on how busy the shared machine is, unlike wall time.
 Redis commands come from the server's own `INFO commandstats` (exact, nothing hooked). SQL
 statements, commits and Redis round trips per process role come from bench/probe/sitecustomize.py,
-which hooks SQLAlchemy and redis-py in the started processes only (see there).
+which hooks SQLAlchemy and redis-py in the started processes only (see there). On PostgreSQL the
+CPU of the server's backends serving the bench database is measured too, apart from the total.
 """
 
 from __future__ import annotations
@@ -52,14 +53,31 @@ def redis_calls(port: int) -> Counter:
                     if name != "cmdstat_info"})
 
 
+def postgres_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds per PostgreSQL backend process serving `database` now (none without one)."""
+    if not database:
+        return {}
+    import psycopg
+
+    from stack import PG_ADMIN_URL
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    seconds = {}
+    for pid in pids:
+        seconds.update(tree_cpu(pid))
+    return seconds
+
+
 class Window:
     """Snapshots at the start of a load window; `finish(runs)` gives the per-run costs since then."""
 
-    def __init__(self, pids: dict[str, int], redis_port: int, counts: Path):
-        self.pids, self.redis_port, self.counts = pids, redis_port, counts
+    def __init__(self, pids: dict[str, int], redis_port: int, counts: Path, pg_db: str | None = None):
+        self.pids, self.redis_port, self.counts, self.pg_db = pids, redis_port, counts, pg_db
         time.sleep(PROBE_SETTLE)
         self.counted = self._counted()
         self.cpu = {role: tree_cpu(pid) for role, pid in pids.items()}
+        self.pg_cpu = postgres_cpu(pg_db)
         self.calls = redis_calls(redis_port)
 
     def _cpu_delta(self, role: str) -> float:
@@ -80,6 +98,9 @@ class Window:
         runs = max(runs, 1)
         values = {f"cpu_{role}_ms": self._cpu_delta(role) * 1000 / runs for role in ROLES}
         values["cpu_ms"] = sum(values[f"cpu_{role}_ms"] for role in ROLES)
+        if self.pg_db:  # not in cpu_ms (issue 19's measure is web + workers + Redis), shown beside it
+            values["cpu_postgres_ms"] = sum(now - self.pg_cpu.get(pid, 0.0)
+                                            for pid, now in postgres_cpu(self.pg_db).items()) * 1000 / runs
         calls = redis_calls(self.redis_port) - self.calls
         values["redis_cmds"] = sum(calls.values()) / runs
         values["redis_top"] = ", ".join(f"{name} {n / runs:.1f}" for name, n in calls.most_common(8))

@@ -22,6 +22,7 @@ ROWS = (
     ("cpu_web_ms", "… of which web", "ms", None),
     ("cpu_workers_ms", "… of which workers (RQ family, scheduler included)", "ms", None),
     ("cpu_redis_ms", "… of which redis-server", "ms", None),
+    ("cpu_postgres_ms", "PostgreSQL backends' CPU per sync run (not in the total above)", "ms", None),
     ("c16_rps", "sync (wait for response), c=16: runs/s", "/s", (">=", 2.5)),
     ("c16_p50", "sync, c=16: p50", "ms", None),
     ("c16_p99", "sync, c=16: p99", "ms", None),

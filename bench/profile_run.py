@@ -108,10 +108,10 @@ def charge(raw: str, tree: Path) -> tuple[Counter, Counter]:
 
 
 def record(py_spy: str, pid: int, args, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([py_spy, "record", "-p", str(pid), "-s", "-d", f"{args.seconds:g}", "-r", str(args.rate),
-                             "-f", "raw", "--full-filenames", "--nolineno", "--nonblocking", *(["--gil"] if args.gil else []),
-                             "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    """py-spy on the process and its children for --seconds, raw collapsed stacks into `out`."""
+    command = [py_spy, "record", "-p", str(pid), "-s", "-d", f"{args.seconds:g}", "-r", str(args.rate), "-f", "raw",
+               "--full-filenames", "--nolineno", "--nonblocking", *(["--gil"] if args.gil else []), "-o", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def profile(side: compare.Side, args, folder: Path) -> tuple[dict, dict]:
@@ -124,7 +124,7 @@ def profile(side: compare.Side, args, folder: Path) -> tuple[dict, dict]:
     wrk_path = wrk.ensure_wrk()
     wrk.run(wrk_path, info["wait_url"], script, 2, 16, wrk.WARMUP_SECONDS)
     wait_drained(side, timeout=120)
-    since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]))
+    since, window = side.call("now"), Window(pids, info["redis_port"], Path(info["counts"]), info.get("pg_db"))
     spies = {role: record(args.py_spy, pids[role], args, folder / f"{role}.raw")
              for role in ("web", "workers")}
     time.sleep(0.5)  # py-spy attached before the load begins
