@@ -31,7 +31,7 @@ ROWS = (
     ("async_rps", "async (202), c=16: accepted/s", "/s", (">=", 3)),
     ("async_p99", "async, c=16: p99", "ms", None),
     ("async_done_rps", "async: finished/s (first accepted → last finished)", "/s", None),
-    ("async_drained", "async: every run finished, finish rate ≥ accept rate", "yes", "every"),
+    ("async_drained", "async: every accepted run succeeded, finish rate ≥ accept rate", "yes", "every"),
     ("async_cpu_ms", "CPU per async run (load window and drain)", "ms", None),
     ("redis_cmds", "Redis commands per sync run (INFO commandstats)", "n", None),
     ("roundtrips_web", "Redis round trips per sync run, web", "n", None),
