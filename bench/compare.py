@@ -40,6 +40,7 @@ from stack import die_with_parent, first_answer, machine_busy, postgres_availabl
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENT = Path(__file__).resolve().parent / "compare_agent.py"
+IDLE_SECONDS = 2  # the idle stack's own CPU (polling, heartbeats) is measured this long before the load
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -155,6 +156,9 @@ def measure_round(side: Side, args, wrk_path: str) -> None:
     side.add(start=time.monotonic() - began)
     pids = side.call("listening")
     time.sleep(1)
+    idle = Window(pids, info["redis_port"], Path(info["counts"]))
+    time.sleep(IDLE_SECONDS)
+    side.add(idle_cpu=idle.cpu_percent())
     folder = Path(tempfile.mkdtemp(prefix="switchboard-compare-wrk-"))
     try:
         wait_script = wrk.write_post_script(folder, "wait", info["token"], info["body"])

@@ -78,6 +78,7 @@ class Window:
         self.counted = self._counted()
         self.cpu = {role: tree_cpu(pid) for role, pid in pids.items()}
         self.pg_cpu = postgres_cpu(pg_db)
+        self.began = time.monotonic()
         self.calls = redis_calls(redis_port)
 
     def _cpu_delta(self, role: str) -> float:
@@ -92,6 +93,10 @@ class Window:
             if len(numbers) == len(COUNTED):
                 counted.setdefault(path.name.split(".")[0], Counter()).update(dict(zip(COUNTED, map(int, numbers))))
         return counted
+
+    def cpu_percent(self) -> float:
+        """CPU of web, workers and Redis together since the start, in % of one core (for an idle window)."""
+        return sum(self._cpu_delta(role) for role in ROLES) * 100 / (time.monotonic() - self.began)
 
     def finish(self, runs: int) -> dict[str, float]:
         """Per-run values: cpu_ms (and per role), redis_cmds, and sql/commits/roundtrips per role."""

@@ -40,9 +40,10 @@ ROWS = (
     ("commits_web", "commits per sync run, web", "n", None),
     ("sql_workers", "SQL statements per sync run, workers", "n", None),
     ("commits_workers", "commits per sync run, workers", "n", None),
+    ("idle_cpu", "the idle stack's own CPU (web + workers + Redis), % of one core", "%", None),
     ("start", "start → first correct answer", "s", None),
 )
-SUFFIX = {"ms": " ms", "s": " s", "/s": "/s", "n": "", "yes": ""}
+SUFFIX = {"ms": " ms", "s": " s", "/s": "/s", "n": "", "yes": "", "%": " %"}
 
 
 def seconds_between(first: str, last: str) -> float:
