@@ -13,7 +13,7 @@ from app import create_app
 from app.config import replace_settings
 from app.processes.children import free_port
 from tests.app.login_steps import log_in, signed_in
-from tests.conftest import wait_for
+from tests.conftest import csrf_from, wait_for
 
 
 def _limits(app, **changes):
@@ -115,3 +115,22 @@ def test_login_still_works_when_redis_is_down_and_says_so_in_the_log(app, stack,
 
         db.session.remove()
         db.engine.dispose()
+
+
+def test_guessing_the_current_password_on_the_profile_is_throttled_like_a_login(app, client, make_account):
+    _limits(app, login_account_max_failures=3, login_max_delay_ms=0)
+    account = make_account()
+    assert log_in(client, account.email, account.password).status_code == 302
+    token = csrf_from(client.get("/settings/profile").get_data(as_text=True))
+
+    def change(current):
+        return client.post("/settings/profile/password", data={
+            "current_password": current, "new_password": "x" * 12, "repeat_password": "x" * 12, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "10.9.3.1"})
+
+    assert [change("guess one").status_code, change("guess two").status_code] == [400, 400]
+    locked = change("guess three")
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) == 900
+    assert "Too many failed attempts" in locked.get_data(as_text=True)
+    assert change(account.password).status_code == 429  # the right one waits out the lockout too
+    assert signed_in(client)  # this session is not ended by the lockout
