@@ -9,40 +9,20 @@ users' own (werkzeug's default, which `User.set_password` uses), and the answer 
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
-from datetime import timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import User
-from app.models.types import utcnow
 from app.services.workspaces import login_throttle
+from app.services.workspaces.login_throttle import LoginLocked
+
+__all__ = ["LoginLocked", "authenticate", "dummy_hash", "normalised_email"]
 
 _dummy_lock = threading.Lock()
 _dummy_hash: str | None = None
-
-
-class LoginLocked(Exception):
-    """Logging in is paused for this account or address; the message says until when."""
-
-    def __init__(self, retry_after: int):
-        self.retry_after = max(1, int(retry_after))
-        super().__init__(lockout_words(self.retry_after))
-
-
-def lockout_words(retry_after: int) -> str:
-    """Say in plain words when logging in works again."""
-    until = (utcnow() + timedelta(seconds=retry_after)).strftime("%H:%M")
-    if retry_after < 60:
-        wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
-    else:
-        minutes = math.ceil(retry_after / 60)
-        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return (f"Too many failed attempts to log in. For safety, logging in to this account or from your "
-            f"network is paused: try again in {wait} (after {until} UTC).")
 
 
 def normalised_email(email: str) -> str:
@@ -62,18 +42,15 @@ def dummy_hash() -> str:
 def authenticate(email: str, password: str, address: str | None) -> User | None:
     """The user these credentials name, or None; raise LoginLocked while logging in is paused.
 
-    Counts a failure against the email and the address; a success clears the email's count.
+    Every attempt counts as a failure against the email and the address until it succeeds; a
+    success clears the email's count and takes back its own on the address.
     """
     email = normalised_email(email)
-    locked = login_throttle.check(email, address)
-    if locked is not None:
-        raise LoginLocked(locked.retry_after)
+    attempt = login_throttle.start(email, address)
     user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
     matches = check_password_hash(user.password_hash if user is not None else dummy_hash(), password)
     if user is not None and matches:
-        login_throttle.record_success(email, address)
+        login_throttle.succeeded(attempt)
         return user
-    locked = login_throttle.record_failure(email, address)
-    if locked is not None:
-        raise LoginLocked(locked.retry_after)
+    login_throttle.failed(attempt)
     return None

@@ -6,12 +6,15 @@ count stops guessing one person's password from many addresses; the address coun
 address guessing across many accounts. The account key is the normalised email whether or not
 such a user exists, so the throttle answers the same for every email and reveals nothing.
 
-How it behaves (thresholds in `app.config`): from half the allowed failures on, each attempt
-waits before the password is checked (0.25 s, doubling, at most LOGIN_MAX_DELAY_MS) -- before,
-not after, so a client cannot cut the wait short and read a fast answer as success. At the limit
-the account (or address) is locked for LOGIN_LOCKOUT_SECONDS: every attempt, the right password
-too, is refused with 429 and Retry-After. A successful login clears its account's count (not the
-address's, or one valid account would let an address reset its own count).
+How it behaves (thresholds in `app.config`): every attempt is counted as a failure *before* the
+password is checked, so a burst of parallel guesses cannot all slip in under the limit; a success
+then takes its own count back (and clears the account's count; the address keeps its earlier
+failures, or one valid account would let an address wipe its record). From half the allowed
+failures on, each attempt waits before the check (0.25 s, doubling, at most LOGIN_MAX_DELAY_MS) --
+before, not after, so a client cannot cut the wait short and read a fast answer as success. At the
+limit the account (or address) is locked for LOGIN_LOCKOUT_SECONDS: every attempt, the right
+password too, is refused with 429 and Retry-After. IPv6 clients are counted per /64, the block
+one customer usually holds, so hopping addresses inside it gains nothing.
 
 The trade-off: someone who knows an email can lock its owner out for a lockout period by failing
 on purpose; they cannot learn the password that way, and the owner can log in again afterwards.
@@ -23,33 +26,72 @@ every user out while Redis restarts is worse than a short window without throttl
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
 
 from app.config import settings
+from app.models.types import utcnow
 from app.queueing.connection import get_redis
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "switchboard:login:"
 FIRST_DELAY_SECONDS = 0.25
+# Give back one attempt's count, but never create a key (one without an expiry would count forever).
+_GIVE_BACK = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+
+
+class LoginLocked(Exception):
+    """Logging in is paused for this account or address; the message says until when."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(lockout_words(self.retry_after))
+
+
+def lockout_words(retry_after: int) -> str:
+    """Say in plain words when logging in works again."""
+    until = (utcnow() + timedelta(seconds=retry_after)).strftime("%H:%M")
+    if retry_after < 60:
+        wait = f"{retry_after} second{'s' if retry_after != 1 else ''}"
+    else:
+        minutes = math.ceil(retry_after / 60)
+        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return (f"Too many failed attempts to log in. For safety, logging in to this account or from your "
+            f"network is paused: try again in {wait} (after {until} UTC).")
 
 
 @dataclass(frozen=True)
-class Lockout:
-    """Logging in is paused for this account or address for `retry_after` more seconds."""
+class Attempt:
+    """One login attempt already counted as a failure; `counts` is None when Redis was unreachable."""
 
-    retry_after: int
+    account: str
+    address: str
+    counts: tuple[int, int] | None
 
 
-def _subject_keys(email: str, address: str | None) -> tuple[str, str]:
+def _client_block(address: str | None) -> str:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _stems(email: str, address: str | None) -> tuple[str, str]:
     """Redis key stems for the account and the address; the email is hashed so Redis holds no emails."""
     digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"account:{digest}", f"address:{address or 'unknown'}"
+    return f"account:{digest}", f"address:{_client_block(address)}"
 
 
 def _limits() -> tuple[int, int]:
@@ -57,70 +99,77 @@ def _limits() -> tuple[int, int]:
     return values.login_account_max_failures, values.login_address_max_failures
 
 
-def check(email: str, address: str | None) -> Lockout | None:
-    """Return the lockout in force for this email or address, else wait as long as their failures ask.
+def start(email: str, address: str | None) -> Attempt:
+    """Count an attempt on `email` from `address` and wait as long as the failures so far ask.
 
-    Call before checking the password. Fails open (None, no wait) when Redis is unreachable.
+    Call before checking the password, then `failed` or `succeeded`. Raises LoginLocked while
+    logging in is paused. Fails open (no count, no wait) when Redis is unreachable.
     """
+    account, client = _stems(email, address)
     try:
         conn = get_redis()
-        pipe = conn.pipeline(transaction=False)
-        for stem in _subject_keys(email, address):
-            pipe.ttl(KEY_PREFIX + "lock:" + stem)
-            pipe.get(KEY_PREFIX + "fail:" + stem)
-        lock_account, fails_account, lock_address, fails_address = pipe.execute()
+        remaining = max(conn.ttl(KEY_PREFIX + "lock:" + account), conn.ttl(KEY_PREFIX + "lock:" + client))
+        if remaining > 0:
+            raise LoginLocked(remaining)
+        pipe = conn.pipeline(transaction=True)
+        for stem in (account, client):
+            # The window starts at the first attempt: INCR keeps the expiry SET NX gave the key.
+            pipe.set(KEY_PREFIX + "fail:" + stem, 0, ex=settings().login_failure_window_seconds, nx=True)
+            pipe.incr(KEY_PREFIX + "fail:" + stem)
+        counts = tuple(pipe.execute()[1::2])
+        attempt = Attempt(account, client, counts)
+        if any(count > limit for count, limit in zip(counts, _limits())):
+            _lock_at_limit(conn, attempt, over=True)  # parallel attempts used the allowance up
     except redis.RedisError as exc:
         log.warning("login throttling is off for this attempt: Redis is unreachable (%s)", exc)
-        return None
-    remaining = max(lock_account, lock_address)
-    if remaining > 0:
-        return Lockout(retry_after=int(remaining))
-    account_limit, address_limit = _limits()
-    wait = max(_delay(int(fails_account or 0), account_limit), _delay(int(fails_address or 0), address_limit))
+        return Attempt(account, client, None)
+    wait = max(_delay(count - 1, limit) for count, limit in zip(counts, _limits()))
     if wait > 0:
         time.sleep(wait)
-    return None
+    return attempt
 
 
 def _delay(failures: int, limit: int) -> float:
     """Seconds to wait before checking: none below half the limit, then doubling, bounded."""
-    start = math.ceil(limit / 2)
-    if failures < start:
+    start_at = math.ceil(limit / 2)
+    if failures < start_at:
         return 0.0
     bound = settings().login_max_delay_ms / 1000
-    return min(bound, FIRST_DELAY_SECONDS * 2 ** min(failures - start, 16))
+    return min(bound, FIRST_DELAY_SECONDS * 2 ** min(failures - start_at, 16))
 
 
-def record_failure(email: str, address: str | None) -> Lockout | None:
-    """Count a failed attempt; return the lockout it starts when it reaches a limit."""
-    values = settings()
-    limits = dict(zip(_subject_keys(email, address), _limits()))
+def _lock_at_limit(conn: redis.Redis, attempt: Attempt, over: bool = False) -> None:
+    """Lock each of the attempt's subjects whose count reached its limit; raise LoginLocked if any."""
+    lockout = settings().login_lockout_seconds
+    locked = False
+    for stem, count, limit in zip((attempt.account, attempt.address), attempt.counts, _limits()):
+        if count > limit or (count >= limit and not over):
+            conn.set(KEY_PREFIX + "lock:" + stem, "1", ex=lockout)
+            # A fresh allowance after the lockout, instead of re-locking at the next failure.
+            conn.delete(KEY_PREFIX + "fail:" + stem)
+            locked = True
+    if locked:
+        raise LoginLocked(lockout)
+
+
+def failed(attempt: Attempt) -> None:
+    """The password was wrong (the attempt is already counted): raise LoginLocked if that was the last allowed."""
+    if attempt.counts is None:
+        return
+    try:
+        _lock_at_limit(get_redis(), attempt)
+    except redis.RedisError as exc:
+        log.warning("a failed login could not lock its account: Redis is unreachable (%s)", exc)
+
+
+def succeeded(attempt: Attempt) -> None:
+    """Clear the account's failures and take back this attempt's count on the address."""
+    if attempt.counts is None:
+        return
     try:
         conn = get_redis()
-        pipe = conn.pipeline(transaction=True)
-        for stem in limits:
-            # The window starts at the first failure: INCR keeps the expiry SET NX gave the key.
-            pipe.set(KEY_PREFIX + "fail:" + stem, 0, ex=values.login_failure_window_seconds, nx=True)
-            pipe.incr(KEY_PREFIX + "fail:" + stem)
-        counts = pipe.execute()[1::2]
-        locked = False
-        for (stem, limit), count in zip(limits.items(), counts):
-            if count >= limit:
-                # A fresh allowance after the lockout, instead of re-locking at the next failure.
-                conn.set(KEY_PREFIX + "lock:" + stem, "1", ex=values.login_lockout_seconds)
-                conn.delete(KEY_PREFIX + "fail:" + stem)
-                locked = True
-    except redis.RedisError as exc:
-        log.warning("a failed login was not counted: Redis is unreachable (%s)", exc)
-        return None
-    return Lockout(retry_after=values.login_lockout_seconds) if locked else None
-
-
-def record_success(email: str, address: str | None) -> None:
-    """Forget the account's failures after a successful login (the address keeps its count)."""
-    account, _ = _subject_keys(email, address)
-    try:
-        get_redis().delete(KEY_PREFIX + "fail:" + account)
+        conn.delete(KEY_PREFIX + "fail:" + attempt.account)
+        conn.eval(_GIVE_BACK, 1, KEY_PREFIX + "fail:" + attempt.address)
     except redis.RedisError as exc:
         log.warning("a successful login did not clear its failure count: Redis is unreachable (%s)", exc)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from app import create_app
 from app.config import replace_settings
@@ -134,3 +135,31 @@ def test_guessing_the_current_password_on_the_profile_is_throttled_like_a_login(
     assert "Too many failed attempts" in locked.get_data(as_text=True)
     assert change(account.password).status_code == 429  # the right one waits out the lockout too
     assert signed_in(client)  # this session is not ended by the lockout
+
+
+def test_a_parallel_burst_of_guesses_gets_no_more_checks_than_the_limit(app, make_account):
+    _limits(app, login_account_max_failures=3, login_max_delay_ms=0)
+    account = make_account()
+
+    def guess(n):
+        return log_in(app.test_client(), account.email, f"guess {n}", address=f"10.9.4.{n}").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(guess, range(8)))
+    assert sorted(statuses) == [401, 401] + [429] * 6  # the third failure locks; the rest wait it out
+
+
+def test_successful_logins_do_not_use_up_an_addresses_allowance(app, make_account):
+    _limits(app, login_address_max_failures=3, login_max_delay_ms=0)
+    account = make_account()
+    for _ in range(5):
+        assert log_in(app.test_client(), account.email, account.password, address="10.9.5.1").status_code == 302
+    assert log_in(app.test_client(), account.email, "wrong", address="10.9.5.1").status_code == 401
+
+
+def test_ipv6_clients_are_counted_per_64_block(app, make_account):
+    _limits(app, login_address_max_failures=2, login_max_delay_ms=0)
+    account = make_account()
+    assert log_in(app.test_client(), "a@example.com", "wrong", address="2001:db8:0:1::1").status_code == 401
+    assert log_in(app.test_client(), "b@example.com", "wrong", address="2001:db8:0:1::ffff").status_code == 429
+    assert log_in(app.test_client(), account.email, account.password, address="2001:db8:0:2::1").status_code == 302
