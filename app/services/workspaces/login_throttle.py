@@ -174,9 +174,20 @@ def succeeded(attempt: Attempt) -> None:
         log.warning("a successful login did not clear its failure count: Redis is unreachable (%s)", exc)
 
 
-def clear_all() -> None:
-    """Forget every count and lockout (tests; an operator unlocking everyone)."""
+def unlock(email: str) -> bool:
+    """End the lockout and forget the failures of one account; True if it was locked.
+
+    The operator's way out when someone locked a person out by failing on purpose. Addresses
+    keep their counts: unlocking an account does not let a guessing address go on.
+    """
+    account, _ = _stems(email.strip().lower(), None)
+    return bool(get_redis().delete(KEY_PREFIX + "lock:" + account, KEY_PREFIX + "fail:" + account))
+
+
+def clear_all() -> int:
+    """Forget every count and lockout, of every account and address; returns how many keys went."""
     conn = get_redis()
     keys = list(conn.scan_iter(match=KEY_PREFIX + "*", count=500))
     if keys:
         conn.delete(*keys)
+    return len(keys)

@@ -7,6 +7,8 @@ address so counts never leak between tests (the `app` fixture also clears them).
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,7 +16,7 @@ from app import create_app
 from app.config import replace_settings
 from app.processes.children import free_port
 from tests.app.login_steps import log_in, signed_in
-from tests.conftest import csrf_from, wait_for
+from tests.conftest import ROOT, csrf_from, wait_for
 
 
 def _limits(app, **changes):
@@ -163,3 +165,15 @@ def test_ipv6_clients_are_counted_per_64_block(app, make_account):
     assert log_in(app.test_client(), "a@example.com", "wrong", address="2001:db8:0:1::1").status_code == 401
     assert log_in(app.test_client(), "b@example.com", "wrong", address="2001:db8:0:1::ffff").status_code == 429
     assert log_in(app.test_client(), account.email, account.password, address="2001:db8:0:2::1").status_code == 302
+
+
+def test_an_operator_unlocks_a_locked_account_from_the_command_line(app, stack, client, make_account):
+    account = make_account()  # the default limits, as the command's process reads them
+    for _ in range(4):
+        log_in(client, account.email, "wrong guess", address="10.9.6.1")
+    assert log_in(client, account.email, "wrong guess", address="10.9.6.2").status_code == 429
+    unlocked = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "unlock-logins", "Owner@Example.com"],
+                              cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60)
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert "Logging in to owner@example.com is unlocked." in unlocked.stdout
+    assert log_in(client, account.email, account.password, address="10.9.6.3").status_code == 302
