@@ -225,3 +225,44 @@ def test_trusted_proxies_must_be_a_whole_number(tmp_path):
     assert Settings.from_env(tmp_path, {"SECRET_KEY": "k", "TRUSTED_PROXIES": "2"}).trusted_proxies == 2
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be an integer"):
         Settings.from_env(tmp_path, {"SECRET_KEY": "k", "TRUSTED_PROXIES": "yes"})
+
+
+@pytest.fixture
+def real_server(stack):
+    """Start gunicorn the way the README deploys it (with app.processes.gunicorn_conf); yields a starter."""
+    import subprocess
+    import sys
+
+    from app.processes.children import free_port, stop_processes, wait_healthy
+    from tests.conftest import ROOT
+
+    started = []
+
+    def start(**env) -> str:
+        port = free_port()
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:app.processes.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--no-control-socket", "wsgi:app"],
+            cwd=ROOT, env={**stack.env, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        assert wait_healthy(f"http://127.0.0.1:{port}/healthz", timeout=60, children=started[-1:])
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    stop_processes(started, grace_seconds=10)
+
+
+def _session_cookie(base: str, headers: dict) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/login", headers=headers), timeout=30) as response:
+        return next(c for c in response.headers.get_all("Set-Cookie") if c.startswith("session="))
+
+
+def test_the_deployed_server_believes_forwarded_https_only_with_trusted_proxies(app, real_server):
+    """Gunicorn itself trusts X-Forwarded-Proto from loopback by default; TRUSTED_PROXIES must be the only switch."""
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on", "X-Forwarded-Protocol": "ssl"}
+    untrusting = real_server()
+    assert not _secure(_session_cookie(untrusting, https))
+    trusting = real_server(TRUSTED_PROXIES="1")
+    assert _secure(_session_cookie(trusting, {"X-Forwarded-Proto": "https"}))
+    assert not _secure(_session_cookie(trusting, {}))
