@@ -33,6 +33,7 @@ PUBLIC_BASE_URL with https still forces Secure on every cookie (app.config).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -45,14 +46,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import settings
 
 X6_FILE = "vendor/x6-3.1.8.min.js"  # the canvas library's file, as templates include it
-# X6's stylesheet insertions: `ensure("core", ".x6-graph {…}")` minified to `<f>(<name>,"<css>")`.
-_X6_STYLESHEET = re.compile(r'\w+\((?:"core"|this\.name),("\.x6-(?:[^"\\]|\\.)*")\)')
+# X6's stylesheet insertions, `ensure("core", ".x6-graph {…}")` minified to `<f>(<name>,"<css>")`:
+# a string argument that starts with an .x6- selector and holds a rule block.
+_X6_STYLESHEET = re.compile(r',("\.x6-(?:[^"\\]|\\.)*\{(?:[^"\\]|\\.)*")')
 
 
 def init_app(app: Flask) -> None:
     """Register the header hook, `csp_nonce()` in templates, and the cookie and proxy middleware."""
     trusted_proxies = settings(app).trusted_proxies
-    policy = content_security_policy(style_hashes=x6_style_hashes(Path(app.static_folder)))
+    policy = content_security_policy(style_hashes=x6_style_hashes(str(Path(app.static_folder) / X6_FILE)))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
@@ -96,13 +98,15 @@ def content_security_policy(style_hashes: tuple[str, ...] = ()) -> str:
     ])
 
 
-def x6_style_hashes(static_folder: Path) -> tuple[str, ...]:
-    """The SHA-256 (base64) of each stylesheet the vendored X6 inserts, in the order found.
+@functools.lru_cache(maxsize=4)
+def x6_style_hashes(path: str) -> tuple[str, ...]:
+    """The SHA-256 (base64) of each stylesheet the vendored X6 file at `path` inserts, in the order found.
 
-    Fails at start if none is found: an X6 upgrade that moved them would otherwise break the
-    canvas' look silently (the browser refuses the styles), and the browser test says which.
+    Cached: reading and scanning the 700 kB file once per process, not per app. Fails at start
+    if none is found: an X6 upgrade that changed them would otherwise break the canvas' look
+    silently (the browser refuses the styles); the browser test names any refused one.
     """
-    source = (static_folder / X6_FILE).read_text(encoding="utf-8")
+    source = Path(path).read_text(encoding="utf-8")
     found = []
     for literal in _X6_STYLESHEET.findall(source):
         digest = base64.b64encode(hashlib.sha256(json.loads(literal).encode("utf-8")).digest()).decode("ascii")
