@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.runsetup import Flows, conversation_of
-from tests.browser.canvas_actions import click_node, connect, drag_from_palette, latest_version, log_in, wait_for_canvas
+from tests.browser.canvas_actions import click_node, connect, latest_version, log_in, node_ids, wait_for_canvas
 from tests.browser.conftest import ARTIFACTS
 
 # (what, path with {placeholders} from the `world` fixture, signed in?). Adding a page is one line here.
@@ -99,8 +99,10 @@ def test_the_canvas_opens_adds_a_node_saves_and_runs_under_the_policy(app, world
     wait_for_canvas(page)
     click_node(page, "greet")
     page.wait_for_selector("#side-panel .node-form")
-    drag_from_palette(page, "manual_trigger", 60, 420)
-    connect(page, "manual_trigger_1", "out", "start")
+    page.click('#palette [data-type="manual_trigger"]')  # a click adds it where there is room
+    added = next(n for n in node_ids(page) if n.startswith("manual_trigger_"))
+    connect(page, added, "out", "start")
+    page.wait_for_function("id => Switchboard.canvas.graph.getEdges().some(e => e.getSourceCellId() === id)", arg=added)
     page.click("#btn-save")
     page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('version 2')", timeout=30000)
     assert latest_version(app, world["flow_id"]) == 2
