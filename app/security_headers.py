@@ -19,7 +19,8 @@ the SHA-256 of exactly those stylesheets, read from the vendored file at start: 
 inline style stays refused. X6 sets element styles through the CSSOM, which needs nothing.
 
 Referrer-Policy is `same-origin`: a trigger or invitation URL (and its query string) is never
-sent to another site in a Referer header, while links inside the app keep their full referrer.
+sent to another site in a Referer header, while requests inside the app keep their full referrer
+(Flask-WTF's CSRF check on https form posts requires that same-origin Referer).
 
 Cookies: behind a TLS-terminating proxy the app sees plain http, so Flask's static
 SESSION_COOKIE_SECURE cannot know. `secure_cookies` adds `Secure` to every Set-Cookie (session,
