@@ -116,6 +116,8 @@ class Settings:
     secret_key: str = setting("SECRET_KEY", _secret_file("secret_key", lambda: secrets.token_urlsafe(48)),
                          secret=True)
     public_base_url: str | None = setting("PUBLIC_BASE_URL", None, _base_url)
+    # Proxy hops whose X-Forwarded-For/-Proto/-Host to believe (0: ignore them; see app.security_headers).
+    trusted_proxies: int = setting("TRUSTED_PROXIES", 0, integer(minimum=0))
     max_body_bytes: int = setting("MAX_BODY_BYTES", 1024 * 1024, integer(minimum=1024))
     queue_name: str = setting("QUEUE_NAME", "runs")
     max_steps: int = setting("MAX_STEPS", 1000, integer(minimum=1))

@@ -8,6 +8,10 @@ threads and the bind address stay on the command line, where each launcher sets 
 """
 
 preload_app = True
+# Gunicorn would believe X-Forwarded-Proto (and -Ssl, -Protocol) from loopback by default, so a local
+# client could claim https. TRUSTED_PROXIES (app.security_headers, werkzeug's ProxyFix) is the one
+# switch for forwarded headers: gunicorn reads none of them.
+secure_scheme_headers: dict = {}
 
 
 def pre_fork(server, worker):

@@ -72,7 +72,7 @@ def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_se
     assert latest_version(app, flow_id) == 1
     assert "Saved · version 1" in page.inner_text("#save-state")
     assert page.inner_text("#version-badge") == "v1"  # the page around the canvas follows the save
-    page.wait_for_function("document.querySelector('#triggers-section').innerText.includes('/hooks/')")
+    page.wait_for_function("() => document.querySelector('#triggers-section').innerText.includes('/hooks/')")
 
     click_node(page, "api_trigger_1")
     url = page.inner_text('#side-panel [data-trigger-url="api_trigger_1"]')
@@ -320,7 +320,7 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
         assert port(page, "http_request_1", "error", "out").count() == 0
         page.click("#side-panel details.advanced summary")  # "When it fails" is an advanced setting
         field(page, "config.on_error").select_option("port")
-        page.wait_for_function("document.querySelector('#canvas-graph g[data-node-id=\"http_request_1\"] "
+        page.wait_for_function("() => document.querySelector('#canvas-graph g[data-node-id=\"http_request_1\"] "
                                "[data-port=\"error\"][data-direction=\"out\"]') !== null")
         click_node(page, "reply_1")
         fill(page, "config.text", "{{ nodes.llm_1.text }}")
@@ -333,7 +333,7 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
         assert "sk-browser-secret-1" not in page.content()
 
         page.click("#btn-save")
-        page.wait_for_function("document.querySelector('#save-state').innerText.includes('version 1')", timeout=10000)
+        page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('version 1')", timeout=10000)
         page.click("#btn-run")
         page.fill('#run-fields [data-input="message"]', "hello model")
         page.click("#run-submit")

@@ -32,7 +32,7 @@ def test_edit_without_saving_test_the_draft_and_find_the_test_run(app, make_acco
     open_canvas(page, live_server, account, flow_id)
     click_node(page, "reply")
     fill(page, "config.text", "Draft answer: {{ nodes.greet.text }}")
-    page.wait_for_function("document.querySelector('#save-state').innerText.includes('Unsaved')")
+    page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('Unsaved')")
 
     _test_with(page, "hello draft")
     page.wait_for_selector("#run-bar[data-run-status=succeeded][data-test-run]", timeout=RUN_TIMEOUT_MS)

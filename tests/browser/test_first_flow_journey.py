@@ -65,7 +65,7 @@ def _test_draft(page, order):
 def _save(page):
     """Press Save; return the secrets the first publish shows (none afterwards)."""
     page.click("#btn-save")
-    page.wait_for_function("document.querySelector('#secret-dialog').open"
+    page.wait_for_function("() => document.querySelector('#secret-dialog').open"
                            " || document.querySelector('#save-state').innerText.includes('Saved')")
     secrets = {}
     if page.locator("#secret-dialog[open]").count():

@@ -131,7 +131,7 @@ def save(page):
 
 
 def wait_published(page, version):
-    page.wait_for_function(f"document.querySelector('#save-state').innerText.includes('version {version}')",
+    page.wait_for_function(f"() => document.querySelector('#save-state').innerText.includes('version {version}')",
                            timeout=10000)
 
 

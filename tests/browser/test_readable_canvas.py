@@ -63,7 +63,7 @@ def test_a_small_flow_opens_at_full_size_and_centred_with_readable_subtitles(app
     account = make_account()
     flow_id = publish(app, account, small_flow())
     open_canvas(page, live_server, account, flow_id)
-    page.wait_for_function("Switchboard.canvas.graph.transform.getScale().sx === 1")
+    page.wait_for_function("() => Switchboard.canvas.graph.transform.getScale().sx === 1")
     assert page.inner_text("#zoom-level") == "100%"
     stage = page.locator("#canvas-graph").bounding_box()
     boxes = [node(page, n).bounding_box() for n in ("api", "start", "reply")]
@@ -119,7 +119,7 @@ def test_a_50_node_flow_made_through_the_api_opens_in_columns_at_a_legible_zoom(
     # Left to right by depth: each step one column further right, the trigger first.
     xs = [positions[i]["x"] for i in ["api", "start"] + [f"t{n}" for n in range(47)] + ["answer"]]
     assert xs == sorted(xs) and len(set(xs)) == 50
-    page.wait_for_function(f"Switchboard.canvas.graph.transform.getScale().sx >= {MIN_LEGIBLE}")
+    page.wait_for_function(f"() => Switchboard.canvas.graph.transform.getScale().sx >= {MIN_LEGIBLE}")
     # The start of the flow is in view.
     stage = page.locator("#canvas-graph").bounding_box()
     trigger = node(page, "api").bounding_box()

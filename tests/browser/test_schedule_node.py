@@ -54,7 +54,7 @@ def test_schedule_node_shows_policies_next_fires_and_the_previous_run(app, make_
     assert field(page, "config.cron").input_value() == "30 2 * * 1"
     page.fill('#side-panel [data-cron-time]', "09:00")
     assert field(page, "config.cron").input_value() == "0 9 * * 1"
-    page.wait_for_function("Array.from(document.querySelectorAll('#side-panel [data-schedule-next] li'))"
+    page.wait_for_function("() => Array.from(document.querySelectorAll('#side-panel [data-schedule-next] li'))"
                            ".every(li => li.dataset.local && li.dataset.local.includes('T09:00:00'))")
     assert all(label.startswith("Mon ") for label in page.eval_on_selector_all(
         '#side-panel [data-schedule-next] li', "els => els.map(e => e.textContent)"))
@@ -65,7 +65,7 @@ def test_schedule_node_shows_policies_next_fires_and_the_previous_run(app, make_
     field(page, "config.cron").fill("15 7 * * *")
     field(page, "config.cron").press("Tab")
     assert page.input_value('#side-panel [data-cron-kind]') == "daily"  # typing moves the picker along
-    page.wait_for_function("document.querySelector('#side-panel [data-schedule-next] li[data-at]')"
+    page.wait_for_function("() => document.querySelector('#side-panel [data-schedule-next] li[data-at]')"
                            " && document.querySelector('#side-panel [data-schedule-next] li').dataset.local.includes('T07:15:00')")
 
     page.click("#btn-save")

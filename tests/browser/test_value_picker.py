@@ -91,7 +91,7 @@ def test_typing_two_braces_offers_the_values_filtered_by_what_follows(app, make_
     assert text.input_value() == "{{ nodes.greet.text }} for {{ inputs.person }}"
     assert chips(page, "config.text") == ["Compose › text", "Start › person"]
     page.click("#btn-save")
-    page.wait_for_function("document.querySelector('#save-state').innerText.includes('version 2')", timeout=10000)
+    page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('version 2')", timeout=10000)
     assert reply_text(app, flow_id, "reply") == "{{ nodes.greet.text }} for {{ inputs.person }}"
     assert errors == []
 
@@ -176,7 +176,7 @@ def test_when_the_values_cannot_load_the_list_says_so_and_the_form_still_works(a
     # The chips fall back to the names on the canvas, and typing still edits the node.
     assert page.locator("#side-panel .value-chip").all_inner_texts() == ["Compose › text"]
     field(page, "config.text").fill("Plain answer")
-    page.wait_for_function("document.querySelector('#save-state').innerText.includes('Unsaved')")
+    page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('Unsaved')")
     assert page.evaluate("window.Switchboard.canvas.graph.getCellById('reply').getData().config.text") == "Plain answer"
 
 

@@ -38,3 +38,18 @@ document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-autosubmit]");
   if (field && field.form) field.form.requestSubmit();
 });
+
+// Server-drawn geometry: <div data-left="12.5" data-width="30"> (percent of its positioned parent).
+// Set through the CSSOM, which the Content-Security-Policy allows, because a style="" attribute
+// in the HTML is refused. Runs on load and after every htmx swap (the run timeline polls itself).
+function applyGeometry() {
+  document.querySelectorAll("[data-left], [data-width]").forEach((box) => {
+    for (const side of ["left", "width"]) {
+      const value = parseFloat(box.dataset[side]);
+      if (Number.isFinite(value)) box.style[side] = `${value}%`;
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", applyGeometry);
+document.addEventListener("htmx:afterSwap", applyGeometry);
+document.addEventListener("htmx:load", applyGeometry);

@@ -1,4 +1,4 @@
-// The flow page's header: rename and describe the flow in place, and confirm before archiving.
+// The flow page's header: rename and describe the flow in place.
 // Click the name (or "Rename"), type, press Enter or leave the field to save; Escape cancels.
 (() => {
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -86,9 +86,5 @@
       startEditing(target.closest(".flow-title"), target);
     }
   });
-
-  document.addEventListener("submit", (event) => {
-    const form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
+  // Archiving asks first through data-confirm, which app.js handles on every page.
 })();

@@ -64,7 +64,7 @@ def test_run_page_draws_a_timeline_per_attempt_and_shows_the_request_without_sec
         db.session.commit()
     page = client.get(f"/runs/{run_id}").get_data(as_text=True)
 
-    bars = re.findall(r'class="tl-bar [^"]*" data-node="([^"]+)" data-attempt="(\d+)"\s+style="left: ([\d.]+)%; width: ([\d.]+)%"', page)
+    bars = re.findall(r'class="tl-bar [^"]*" data-node="([^"]+)" data-attempt="(\d+)"\s+data-left="([\d.]+)" data-width="([\d.]+)"', page)
     assert [(node, attempt) for node, attempt, _, _ in bars] == [
         ("api", "1"), ("start", "1"), ("greet", "2"), ("greet", "3"), ("route", "1"), ("reply", "1")]
     for _, _, left, width in bars:
