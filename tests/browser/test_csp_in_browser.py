@@ -29,6 +29,8 @@ PAGES = [
     ("conversation", "/conversations/{session_id}", True),
     ("credentials", "/credentials", True),
     ("API keys", "/settings/api-keys", True),
+    ("audit log", "/settings/audit", True),
+    ("profile", "/settings/profile", True),
     ("API answer", "/api/v1/flows", True),
     ("OpenAI models", "/v1/models", True),
 ]
