@@ -268,7 +268,7 @@
       ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
         el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
         " to edit it, or compare and roll back with the buttons above.")
-      : el("span", { text: `Viewing version ${S.data.version} (read-only): your role in this workspace cannot change flows.` }));
+      : el("span", { text: "You can view this flow. Ask an owner to make you an editor to change it." }));
   }
 
   function boot() {
