@@ -92,7 +92,8 @@ def flow_detail(flow_id: str):
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=editable, new_secrets=session.pop("new_secrets", {}),
         # An archived flow's graph is frozen until it is restored: its canvas opens read-only.
-        canvas=canvas_data(flow, version, readonly=flow.archived_at is not None, can_edit=editable),
+        canvas=canvas_data(flow, version, readonly=flow.archived_at is not None, can_edit=editable,
+                           can_run=principal().can(flow.workspace_id, Permission.RUN_FLOWS)),
     )
 
 
@@ -126,7 +127,8 @@ def version_detail(flow_id: str, number: int):
     editable = can_edit(flow)
     return render_template("flows/version.html", flow=flow, version=version, can_edit=editable,
                            document_json=json.dumps(version.document, indent=2, ensure_ascii=False),
-                           canvas=canvas_data(flow, version, readonly=True, can_edit=editable))
+                           canvas=canvas_data(flow, version, readonly=True, can_edit=editable,
+                                              can_run=principal().can(flow.workspace_id, Permission.RUN_FLOWS)))
 
 
 @bp.get("/flows/<flow_id>/versions")

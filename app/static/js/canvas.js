@@ -221,7 +221,7 @@
       S.selection.reset(node);
       const data = node.getData();
       const kind = S.triggerKind(data.type);
-      if (kind.runs_here) SB.run.open(node.id);
+      if (kind.runs_here) { if (S.data.can_run) SB.run.open(node.id); }
       else if (kind.scheduled) return; // selecting it opens its schedule in the panel
       else copyText(S.triggers[node.id].url, "Trigger URL copied.");
     });

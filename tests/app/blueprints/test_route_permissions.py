@@ -22,7 +22,8 @@ from app.permissions import REFUSALS, ROLE_PERMISSIONS, Permission
 from tests.app.flowdocs import greeting_flow
 from tests.app.runsetup import Flows
 from tests.app.trigger_helpers import bearer
-from tests.conftest import ROOT, csrf_from, wait_for
+from tests.app.role_clients import signed_in
+from tests.conftest import ROOT, wait_for
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Meant for the public or for the caller's own account, so no workspace role applies:
@@ -74,19 +75,9 @@ def world(app, client, api_key, make_account):
     values = {"flow_id": flow["id"], "node_id": rest["node_id"], "number": "1", "run_id": run_id,
               "key_id": keys[0]["id"], "credential_id": credential["id"], "trigger_id": rest["id"],
               "workspace_id": flow["workspace_id"], "a": "1", "b": "1", "session_id": "roles-session"}
-    sessions = {role: _signed_in(app, make_account(email=f"{role}@example.com", role=role)) for role in
+    sessions = {role: signed_in(app, make_account(email=f"{role}@example.com", role=role)) for role in
                 ("viewer", "editor")}
     return values, sessions
-
-
-def _signed_in(app, account):
-    client = app.test_client()
-    page = client.get("/login")
-    answer = client.post("/login", data={"email": account.email, "password": account.password,
-                                         "csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    client.csrf = csrf_from(client.get("/flows").get_data(as_text=True))
-    return client
 
 
 def _rules(app, methods: set[str]):
