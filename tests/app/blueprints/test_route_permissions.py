@@ -201,3 +201,26 @@ def _write_list(app, named: dict) -> None:
     artifacts.mkdir(exist_ok=True)
     lines = [f"{route}  {permission.value}" for route, permission in sorted(named.items())]
     (artifacts / "route-permissions.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_an_api_key_manages_credentials_keys_and_settings_only_with_flows_manage(app, client, api_key):
+    """A key's scopes limit it on top of what keys may do: a trigger-only key changes nothing here."""
+    narrow = client.post("/api/v1/api-keys", json={"name": "trigger only", "scopes": ["runs:trigger"]},
+                         headers=bearer(api_key)).json["token"]
+    workspace_id = client.get("/api/v1/workspaces", headers=bearer(api_key)).json["workspaces"][0]["id"]
+    credential = client.post("/api/v1/credentials", json={"name": "scoped", "kind": "bearer", "value": "v"},
+                             headers=bearer(api_key)).json
+    client.get("/api/v1/workspaces", headers=bearer(narrow))  # its first use is recorded now, not below
+    before = fingerprint(app)
+    for method, path, body in (
+            ("POST", "/api/v1/credentials", {"name": "narrow", "kind": "bearer", "value": "v"}),
+            ("PATCH", f"/api/v1/credentials/{credential['id']}", {"name": "renamed"}),
+            ("DELETE", f"/api/v1/credentials/{credential['id']}", None),
+            ("PATCH", f"/api/v1/workspaces/{workspace_id}", {"timezone": "Asia/Tokyo"}),
+            ("POST", "/api/v1/api-keys", {"name": "more"})):
+        answer = client.open(path, method=method, json=body, headers=bearer(narrow))
+        assert answer.status_code == 403, (method, path, answer.json)
+        assert answer.json["error"]["details"] == {"required_scope": "flows:manage"}
+    assert fingerprint(app) == before
+    renamed = client.patch(f"/api/v1/credentials/{credential['id']}", json={"name": "renamed"}, headers=bearer(api_key))
+    assert renamed.status_code == 200  # a key with every scope may
