@@ -26,6 +26,7 @@ from app.services.runs.replay import replay, trigger_request
 from app.services.versions.presenters import flow_dict, version_dict
 from app.json_body import parse_json_object
 from app.models.types import iso
+from app.permissions import Permission
 from app.trigger_types import MANUAL
 from app.trigger_types import registry as trigger_types
 
@@ -68,6 +69,7 @@ def validate_flow():
         workspace_id = data.get("workspace_id") or principal.default_workspace_id
         if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
             raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
+    principal.require(workspace_id, Permission.VIEW)
     errors, warnings = publishing.check_document(workspace_id, data["document"])
     return jsonify({"problems": errors + warnings})
 
@@ -104,7 +106,7 @@ def create_flow():
     workspace_id = data.get("workspace_id") or principal.default_workspace_id
     if not isinstance(workspace_id, str) or principal.role(workspace_id) is None:
         raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
-    principal.require_edit(workspace_id)
+    principal.require(workspace_id, Permission.EDIT_FLOWS)
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ApiError(400, "invalid_name", "name must be a non-empty string.", [{"field": "name", "reason": "invalid"}])
@@ -124,7 +126,7 @@ def get_flow(flow_id: str):
 def save_flow(flow_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal()
-    principal.require_edit(flow.workspace_id)
+    principal.require(flow.workspace_id, Permission.EDIT_FLOWS)
     data = _body({"document", "base_version"}, {"document"})
     base = data.get("base_version")
     if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
@@ -139,7 +141,7 @@ def save_flow(flow_id: str):
 def update_flow_settings(flow_id: str):
     """Change a flow's name, description or run time limit (not its graph: that is a save)."""
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
-    api_principal().require_edit(flow.workspace_id)
+    api_principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     data = _body({"name", "description", "run_timeout_seconds"})
     try:
         flow_settings.apply_flow_settings(flow, data)
@@ -164,7 +166,7 @@ def get_version(flow_id: str, number: int):
 def rollback(flow_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal()
-    principal.require_edit(flow.workspace_id)
+    principal.require(flow.workspace_id, Permission.EDIT_FLOWS)
     number = _body({"version"}, {"version"})["version"]
     if not isinstance(number, int) or isinstance(number, bool):
         raise ApiError(400, "invalid_version", "version must be an integer.", [{"field": "version", "reason": "not an integer"}])
@@ -178,7 +180,7 @@ def rollback(flow_id: str):
 @bp.post("/flows/<flow_id>/triggers/<node_id>/rotate-secret")
 def rotate_secret(flow_id: str, node_id: str):
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
-    api_principal().require_edit(flow.workspace_id)
+    api_principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     _body(set())
     return rotated(load_flow_trigger(flow, node_id))
 
@@ -187,7 +189,7 @@ def rotate_secret(flow_id: str, node_id: str):
 def run_trigger(flow_id: str, node_id: str):
     """Run now: start the latest version from a manual trigger node with the given inputs."""
     flow = load_flow(flow_id, Scope.TRIGGER)
-    api_principal().require_edit(flow.workspace_id)
+    api_principal().require(flow.workspace_id, Permission.RUN_FLOWS)
     trigger = load_flow_trigger(flow, node_id)
     if trigger_types.of(trigger).entry_point != MANUAL:
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
@@ -201,7 +203,7 @@ def run_trigger(flow_id: str, node_id: str):
 def run_flow(flow_id: str):
     """Run now from the canvas: start the latest version at its start node with the given inputs."""
     flow = load_flow(flow_id, Scope.TRIGGER)
-    api_principal().require_edit(flow.workspace_id)
+    api_principal().require(flow.workspace_id, Permission.RUN_FLOWS)
     with invoke_errors():
         body = parse_json_object(request.get_data(cache=True))
         run = run_now(flow, None, body, request_id())
@@ -249,7 +251,7 @@ def get_run(run_id: str):
 def cancel_run(run_id: str):
     """Cancel a run: at once if it is still queued, else before its next step."""
     run = load_run(run_id, Scope.TRIGGER)
-    api_principal().require_edit(run.workspace_id)
+    api_principal().require(run.workspace_id, Permission.RUN_FLOWS)
     _body(set())
     if not records.request_cancel(run):
         raise ApiError(409, "run_finished", f"The run already ended as {run.status.value}; nothing to cancel.")
@@ -261,7 +263,7 @@ def cancel_run(run_id: str):
 def replay_run(run_id: str):
     """Start a new run with this run's inputs on the flow's current version (400 if they no longer fit)."""
     run = load_run(run_id, Scope.TRIGGER)
-    api_principal().require_edit(run.workspace_id)
+    api_principal().require(run.workspace_id, Permission.RUN_FLOWS)
     _body(set())
     with invoke_errors():
         new_run = replay(run, request_id())

@@ -18,6 +18,7 @@ from app.blueprints.loaders import load_flow
 from app.errors import ApiError, request_id
 from app.extensions import db
 from app.models import Run, RunStatus, RunStep, Scope
+from app.permissions import Permission
 from app.services.runs import records
 from app.services.runs.draft_tests import start_test
 
@@ -30,7 +31,7 @@ def test_draft(flow_id: str):
     """Test the document as it is (unsaved) with `inputs`; the inputs are pinned for the next test."""
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal(Scope.TRIGGER)
-    principal.require_edit(flow.workspace_id)
+    principal.require(flow.workspace_id, Permission.EDIT_FLOWS)
     data = _body({"document", "inputs", "wait_seconds"}, {"document"})
     wait = _wait_seconds(data.get("wait_seconds", DEFAULT_WAIT_SECONDS))
     with publish_errors(), invoke_errors():

@@ -19,6 +19,7 @@ from app.blueprints.loaders import load_flow, load_version
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Flow, Scope, Workspace
+from app.permissions import Permission
 from app.services.manage import archive, transfer
 from app.services.manage.duplicate import copy_name, duplicate
 from app.services.manage.flow_settings import SettingsError, check_name
@@ -28,7 +29,7 @@ from app.services.versions.presenters import flow_dict
 
 def _editable_flow(flow_id: str) -> Flow:
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
-    api_principal().require_edit(flow.workspace_id)
+    api_principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     return flow
 
 
@@ -36,7 +37,7 @@ def _may_create(workspace_id: str) -> Workspace:
     principal = api_principal(Scope.MANAGE_FLOWS)
     if principal.flow_ids is not None:
         raise ApiError(403, "forbidden", "This API key is limited to some flows, so it cannot create flows.")
-    principal.require_edit(workspace_id)
+    principal.require(workspace_id, Permission.EDIT_FLOWS)
     return db.session.get(Workspace, workspace_id)
 
 

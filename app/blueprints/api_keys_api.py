@@ -13,7 +13,8 @@ from app.blueprints.api_support import json_body
 from app.blueprints.loaders import load_api_key
 from app.errors import ApiError
 from app.extensions import csrf, db
-from app.models import ApiKey, Role, Scope, Workspace
+from app.models import ApiKey, Scope, Workspace
+from app.permissions import Permission
 from app.services.workspaces.api_keys import (KeyRequestError, api_key_dict, checked_key_settings, create_api_key,
                                               revoke_api_key)
 
@@ -26,8 +27,7 @@ def _manager(workspace_id: str | None = None) -> tuple[Principal, str]:
     workspace_id = workspace_id or principal.default_workspace_id
     if workspace_id is None or principal.role(workspace_id) is None:
         raise ApiError(404, "workspace_not_found", "No workspace with this id among yours.")
-    if principal.api_key is None and principal.role(workspace_id) is not Role.OWNER:
-        raise ApiError(403, "forbidden", "Only the workspace's owners manage API keys.")
+    principal.require(workspace_id, Permission.MANAGE_API_KEYS)
     return principal, workspace_id
 
 

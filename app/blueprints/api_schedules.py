@@ -13,7 +13,8 @@ from app.auth import api_principal
 from app.blueprints.api import _body, bp
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Workspace
+from app.models import Scope, Workspace
+from app.permissions import Permission
 from app.services.scheduling import schedule_info
 from app.services.scheduling import schedules
 from flows import schedule as fire_times
@@ -48,7 +49,7 @@ def get_workspace(workspace_id: str):
 def update_workspace(workspace_id: str):
     """Set the workspace's time zone; schedules without their own zone are re-planned at once."""
     workspace = _load_workspace(workspace_id)
-    api_principal().require_edit(workspace.id)
+    api_principal(Scope.MANAGE_FLOWS).require(workspace.id, Permission.MANAGE_WORKSPACE)
     data = _body({"timezone"}, {"timezone"})
     try:
         fire_times.zone(data["timezone"])

@@ -14,6 +14,8 @@ from app.blueprints.api_support import json_body as _body
 from app.blueprints.loaders import load_credential
 from app.errors import ApiError, NotFound
 from app.extensions import csrf, db
+from app.models import Scope
+from app.permissions import Permission
 from app.services.workspaces import credentials as service
 from app.words import credential_kind_words
 
@@ -44,10 +46,10 @@ def list_credentials():
 
 @api_bp.post("/credentials")
 def create_credential():
-    principal = api_principal()
+    principal = api_principal(Scope.MANAGE_FLOWS)
     data = _body(FIELDS, {"name", "kind"})
     workspace_id = _workspace(principal, data.pop("workspace_id", None))
-    principal.require_edit(workspace_id)
+    principal.require(workspace_id, Permission.MANAGE_CREDENTIALS)
     try:
         credential = service.create_credential(workspace_id, data)
     except service.CredentialError as exc:
@@ -65,7 +67,7 @@ def get_credential(credential_id: str):
 @api_bp.patch("/credentials/<credential_id>")
 def update_credential(credential_id: str):
     credential = load_credential(credential_id)
-    api_principal().require_edit(credential.workspace_id)
+    api_principal(Scope.MANAGE_FLOWS).require(credential.workspace_id, Permission.MANAGE_CREDENTIALS)
     data = _body(service.FIELDS)
     try:
         service.update_credential(credential, data)
@@ -79,7 +81,7 @@ def update_credential(credential_id: str):
 @api_bp.delete("/credentials/<credential_id>")
 def delete_credential(credential_id: str):
     credential = load_credential(credential_id)
-    api_principal().require_edit(credential.workspace_id)
+    api_principal(Scope.MANAGE_FLOWS).require(credential.workspace_id, Permission.MANAGE_CREDENTIALS)
     service.delete_credential(credential)
     db.session.commit()
     return "", 204
@@ -94,9 +96,7 @@ def page():
     if workspace_id is None:
         abort(404, "You belong to no workspace.")
     if request.method == "POST":
-        role = principal.role(workspace_id)
-        if role is None or not role.can_edit:
-            abort(403, "Your role in this workspace can view but not change credentials.")
+        principal.require(workspace_id, Permission.MANAGE_CREDENTIALS)
         _apply_form(workspace_id, principal)
         return redirect(url_for("credentials_ui.page"))
     return render_template("credentials/list.html", credentials=service.list_credentials(workspace_id),

@@ -16,6 +16,7 @@ from flask_login import current_user
 from app.auth import Principal, api_principal, user_principal
 from app.errors import JSON_PREFIXES, NotFound
 from app.extensions import db
+from app.permissions import Permission
 from app.models import (ApiKey, Credential, Flow, FlowVersion, Run, Scope, Trigger,
                         TriggerStatus)
 
@@ -49,6 +50,7 @@ def _visible(model, row_id: str, scope: Scope | None, flow_id_of, not_found: Not
                                         *conditions), row_id)
     if row is None or not caller.may_use_flow(flow_id_of(row)):
         raise not_found
+    caller.require(row.workspace_id, Permission.VIEW)
     return row
 
 

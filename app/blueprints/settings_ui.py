@@ -1,6 +1,6 @@
 """Workspace settings pages: API keys (create with scopes and flows, shown once; revoke).
 
-Same rules as the JSON API (`app.services.workspaces.api_keys`): owners manage keys; the token is shown on
+Same rules as the JSON API (`app.services.workspaces.api_keys`): owners manage keys (MANAGE_API_KEYS); the token is shown on
 the page that created it and never again.
 """
 
@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 from app.auth import user_principal
 from app.blueprints.loaders import load_api_key
 from app.extensions import db
-from app.models import ALL_SCOPES, ApiKey, Flow, Role, Scope, Workspace
+from app.models import ALL_SCOPES, ApiKey, Flow, Scope, Workspace
+from app.permissions import Permission
 from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key, revoke_api_key
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -29,8 +30,7 @@ def _workspace() -> Workspace:
     workspace_id = principal.default_workspace_id
     if workspace_id is None:
         abort(404, "You are not a member of any workspace.")
-    if principal.role(workspace_id) is not Role.OWNER:
-        abort(403, "Only the workspace's owners manage API keys.")
+    principal.require(workspace_id, Permission.MANAGE_API_KEYS)
     return db.session.get(Workspace, workspace_id)
 
 

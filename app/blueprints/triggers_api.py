@@ -21,6 +21,7 @@ from app.blueprints.loaders import load_flow, load_trigger
 from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus
+from app.permissions import Permission
 from app.services.runs import records
 from app.services.triggers import trigger_admin
 from app.services.versions.presenters import trigger_dict
@@ -39,7 +40,7 @@ LIST_PARAMETERS = ("flow_id", "cursor", "take", "order")
 
 def _editable(trigger_id: str) -> Trigger:
     trigger = load_trigger(trigger_id, Scope.MANAGE_FLOWS)
-    api_principal().require_edit(trigger.workspace_id)
+    api_principal().require(trigger.workspace_id, Permission.EDIT_FLOWS)
     return trigger
 
 
@@ -126,7 +127,7 @@ def create_trigger():
         raise ApiError(400, "invalid_flow_id", "flow_id must be a string.")
     flow = load_flow(data["flow_id"], Scope.MANAGE_FLOWS)
     principal = api_principal()
-    principal.require_edit(flow.workspace_id)
+    principal.require(flow.workspace_id, Permission.EDIT_FLOWS)
     node_type = data.get("type", DEFAULT_TYPE)
     try:
         with publish_errors():
@@ -212,7 +213,7 @@ def rotate_secret(trigger_id: str):
 def invoke_trigger(trigger_id: str):
     """Queue a run now, for testing: the body's `body` is processed as a request to the trigger's URL."""
     trigger = load_trigger(trigger_id, Scope.TRIGGER)
-    api_principal().require_edit(trigger.workspace_id)
+    api_principal().require(trigger.workspace_id, Permission.RUN_FLOWS)
     if trigger.status is TriggerStatus.PAUSED:
         raise ApiError(409, "trigger_paused", "The trigger is paused; resume it first.")
     data = json_body({"body"})

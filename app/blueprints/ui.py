@@ -13,10 +13,11 @@ from flask_login import current_user
 
 import flows as engine  # the flow engine; `flows` here is the page that lists flows
 from app.blueprints.loaders import load_flow, load_flow_trigger, load_version, principal
-from app.blueprints.ui_base import bp, can_edit, editable_workspace, require_edit
+from app.blueprints.ui_base import bp, can_edit, current_workspace
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger, Workspace
+from app.permissions import Permission
 from app.services.versions import publishing
 from app.services.runs import records
 from app.services.scheduling import schedule_info
@@ -41,7 +42,7 @@ def index():
 @bp.post("/workspace")
 def switch_workspace():
     workspace_id = request.form.get("workspace_id", "")
-    if principal().role(workspace_id) is None:
+    if not principal().can(workspace_id, Permission.VIEW):
         abort(404, "No such workspace among yours.")
     session["workspace_id"] = workspace_id
     return redirect(url_for("ui.flows"))
@@ -50,7 +51,7 @@ def switch_workspace():
 @bp.post("/workspace/timezone")
 def workspace_timezone():
     """Set the current workspace's time zone (the default of its schedules)."""
-    workspace_id = editable_workspace("Your role in this workspace cannot change its settings.")
+    workspace_id = current_workspace(Permission.MANAGE_WORKSPACE)
     name = (request.form.get("timezone") or "").strip()
     try:
         fire_times.zone(name)
@@ -67,7 +68,7 @@ def workspace_timezone():
 @bp.post("/flows/new")
 def new_flow():
     """Create an empty flow in the current workspace and open its canvas."""
-    workspace_id = editable_workspace("Your role in this workspace cannot create flows.")
+    workspace_id = current_workspace(Permission.EDIT_FLOWS)
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > 200:
         flash("Give the flow a name (at most 200 characters).", "error")
@@ -90,7 +91,8 @@ def flow_detail(flow_id: str):
         recent_runs=_recent_runs(flow), inputs=_start_inputs(version),
         can_edit=editable, new_secrets=session.pop("new_secrets", {}),
         # An archived flow's graph is frozen until it is restored: its canvas opens read-only.
-        canvas=canvas_data(flow, version, readonly=flow.archived_at is not None, can_edit=editable),
+        canvas=canvas_data(flow, version, readonly=flow.archived_at is not None, can_edit=editable,
+                           can_run=principal().can(flow.workspace_id, Permission.RUN_FLOWS)),
     )
 
 
@@ -124,7 +126,8 @@ def version_detail(flow_id: str, number: int):
     editable = can_edit(flow)
     return render_template("flows/version.html", flow=flow, version=version, can_edit=editable,
                            document_json=json.dumps(version.document, indent=2, ensure_ascii=False),
-                           canvas=canvas_data(flow, version, readonly=True, can_edit=editable))
+                           canvas=canvas_data(flow, version, readonly=True, can_edit=editable,
+                                              can_run=principal().can(flow.workspace_id, Permission.RUN_FLOWS)))
 
 
 @bp.get("/flows/<flow_id>/versions")
@@ -161,7 +164,7 @@ def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = Non
 @bp.post("/flows/<flow_id>/versions/<int:number>/rollback")
 def rollback(flow_id: str, number: int):
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     try:
         result = publishing.rollback(flow, number, current_user)
     except LookupError:
@@ -185,7 +188,7 @@ def rollback(flow_id: str, number: int):
 def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
     """Load a REST trigger whose secrets the user may change (404 / 403 / 400 otherwise)."""
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     trigger = load_flow_trigger(flow, node_id)
     if not trigger_types.of(trigger).has_secret:
         abort(400, no_secret_message())
@@ -216,7 +219,7 @@ def rotate_signing_secret(flow_id: str, node_id: str):
 @bp.post("/flows/<flow_id>/triggers/<node_id>/run")
 def run_now(flow_id: str, node_id: str):
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.RUN_FLOWS)
     trigger = load_flow_trigger(flow, node_id)
     try:
         body = _form_inputs(published_version(flow).start_config.get("inputs", []))

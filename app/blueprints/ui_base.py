@@ -1,16 +1,18 @@
-"""The pages' blueprint and the checks every page view shares: the login wall and the edit rights.
+"""The pages' blueprint and the checks every page view shares: the login wall and the role table.
 
 Why a module of its own: the flow pages (`ui`) and the run pages (`ui_runs`) register on one
-blueprint, so both import it from here instead of from each other.
+blueprint, so both import it from here instead of from each other. Permissions come from the one
+table in `app.permissions`; templates ask `allowed(...)` so a page shows only what the role may do.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import login_required
 
 from app.blueprints.loaders import principal
 from app.models import Flow
+from app.permissions import Permission
 from app.words import input_type_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
@@ -26,21 +28,23 @@ def require_login():
     """Every page here needs a logged-in user (the decorator does the redirect)."""
 
 
-def can_edit(flow: Flow) -> bool:
-    role = principal().role(flow.workspace_id)
-    return bool(role and role.can_edit)
+@bp.app_template_global("allowed")
+def allowed(permission: str | Permission, workspace_id: str | None = None) -> bool:
+    """Whether the signed-in user may do `permission` in the workspace (default: the current one).
 
-
-def require_edit(flow: Flow) -> None:
-    if not can_edit(flow):
-        abort(403, "Your role in this workspace can view but not change this flow.")
-
-
-def editable_workspace(refusal: str) -> str:
-    """The id of the current workspace when the user may change it; 403 with `refusal` otherwise."""
+    Why a template global: pages hide the buttons and links a role cannot use by asking the same
+    table the views enforce, instead of a second rule per template.
+    """
     caller = principal()
-    workspace_id = caller.default_workspace_id
-    role = caller.role(workspace_id) if workspace_id else None
-    if role is None or not role.can_edit:
-        abort(403, refusal)
-    return workspace_id
+    return caller.can(workspace_id or caller.default_workspace_id, Permission(permission))
+
+
+def can_edit(flow: Flow) -> bool:
+    return principal().can(flow.workspace_id, Permission.EDIT_FLOWS)
+
+
+def current_workspace(permission: Permission) -> str:
+    """The id of the current workspace when the user may do `permission` there; 403 otherwise."""
+    caller = principal()
+    caller.require(caller.default_workspace_id, permission)
+    return caller.default_workspace_id

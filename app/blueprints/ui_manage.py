@@ -12,9 +12,10 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.blueprints.loaders import load_flow, principal
-from app.blueprints.ui_base import bp, editable_workspace, require_edit
+from app.blueprints.ui_base import bp, current_workspace
 from app.extensions import db
 from app.models import Workspace
+from app.permissions import Permission
 from app.services.manage import archive, flow_list, transfer
 from app.services.manage.duplicate import copy_name, duplicate
 from app.services.versions import publishing
@@ -31,7 +32,7 @@ def flows():
     archived = request.args.get("archived") in ("1", "true")
     rows = flow_list.search_flows([workspace.id], q, archived) if workspace else []
     context = dict(flows=rows, traffic=flow_list.traffic([f.id for f in rows]), q=q, archived=archived,
-                   workspace=workspace, role=caller.role(workspace.id) if workspace else None)
+                   workspace=workspace)
     if request.headers.get("HX-Request"):
         return render_template("partials/_flows_table.html", **context)
     workspaces = [db.session.get(Workspace, ws_id) for ws_id in caller.workspace_ids]
@@ -42,7 +43,7 @@ def flows():
 def duplicate_flow(flow_id: str):
     """Copy the flow and open the copy; its new trigger secrets are shown once on its page."""
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     try:
         copied, result = duplicate(flow, copy_name(flow), current_user)
     except publishing.InvalidFlow as exc:
@@ -59,7 +60,7 @@ def duplicate_flow(flow_id: str):
 @bp.post("/flows/<flow_id>/archive")
 def archive_flow(flow_id: str):
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     archive.archive(flow)
     db.session.commit()
     flash(f"“{flow.name}” was archived: its triggers are off and its schedules stopped. "
@@ -70,7 +71,7 @@ def archive_flow(flow_id: str):
 @bp.post("/flows/<flow_id>/restore")
 def restore_flow(flow_id: str):
     flow = load_flow(flow_id)
-    require_edit(flow)
+    principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
     archive.restore(flow)
     db.session.commit()
     flash(f"“{flow.name}” was restored: its triggers answer again and its schedules fire from now on.")
@@ -80,7 +81,7 @@ def restore_flow(flow_id: str):
 @bp.post("/flows/import")
 def import_flow():
     """Create a flow from an uploaded file; a refused file creates nothing and says why (each problem)."""
-    workspace_id = editable_workspace("Your role in this workspace cannot create flows.")
+    workspace_id = current_workspace(Permission.EDIT_FLOWS)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Choose a flow file (.json) to import.", "error")

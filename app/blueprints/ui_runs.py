@@ -13,7 +13,8 @@ import flows
 from app.services.versions.archived import FlowArchived
 from app import trigger_types as trigger_adapters
 from app.blueprints.loaders import load_flow, load_run, principal
-from app.blueprints.ui_base import bp, can_edit
+from app.blueprints.ui_base import bp
+from app.permissions import Permission
 from app.errors import request_id
 from app.extensions import db
 from app.models import Flow, Run, Trigger
@@ -118,15 +119,14 @@ def run_detail(run_id: str):
     node_titles = {node_type.type: node_type.title for node_type in flows.registry.types()}
     return render_template(template, run=run, flow=run.flow, node_names=node_names, node_titles=node_titles,
                            timeline=timeline(run),
-                           trigger_request=trigger_request(run), can_edit=can_edit(run.flow),
+                           trigger_request=trigger_request(run),
                            live_poll="every 1s")
 
 
 @bp.post("/runs/<run_id>/cancel")
 def cancel_run(run_id: str):
     run = load_run(run_id)
-    if not can_edit(run.flow):
-        abort(403, "Your role in this workspace can view but not cancel runs.")
+    principal().require(run.workspace_id, Permission.RUN_FLOWS)
     if records.request_cancel(run):
         flash("Cancel requested: a queued run stops at once, a running one before its next step.")
     else:
@@ -138,8 +138,7 @@ def cancel_run(run_id: str):
 def replay_run(run_id: str):
     """Run the same inputs again on the flow's current version and open the new run."""
     run = load_run(run_id)
-    if not can_edit(run.flow):
-        abort(403, "Your role in this workspace can view but not start runs.")
+    principal().require(run.workspace_id, Permission.RUN_FLOWS)
     try:
         new_run = replay(run, request_id())
     except BodyError as exc:

@@ -275,7 +275,8 @@ def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page
     viewer = make_account(email="viewer@example.com", role="viewer")
     open_canvas(page, live_server, viewer, flow_id)
 
-    assert "read-only" in page.inner_text("#canvas-banner")
+    assert page.inner_text("#canvas-banner") == ("You can view this flow. "
+                                                 "Ask an owner to make you an editor to change it.")
     for hidden in ("#palette", "#btn-save", "#btn-run", "#btn-delete"):
         assert not page.is_visible(hidden)
     click_node(page, "greet")

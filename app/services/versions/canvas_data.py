@@ -17,7 +17,7 @@ from app.trigger_types import registry as trigger_types
 EMPTY_DOCUMENT = {"schema_version": 1, "nodes": [], "edges": []}
 
 
-def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_edit: bool) -> dict:
+def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_edit: bool, can_run: bool) -> dict:
     document = dict(version.document) if version else dict(EMPTY_DOCUMENT, name=flow.name)
     node_placeholder, run_placeholder = "__NODE__", "__RUN__"
     return {
@@ -26,6 +26,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "latest_version": flow.latest_version,
         "readonly": readonly or not can_edit,
         "can_edit": can_edit,
+        "can_run": can_run,  # Run now from the canvas and its manual trigger nodes
         "document": document,
         "palette": trigger_types.palette(flows.registry.palette()),  # trigger entries carry their adapter's hints
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],

@@ -154,9 +154,10 @@
       attrs.url = { display: null, y: HEAD + ROW / 2 + 4, text: truncate(text, 25), title: saved ? trigger.url : "" };
       if (saved) {
         const y = rowsEnd + 2;
-        attrs.pillA = { display: null, transform: `translate(12, ${y})`, title: manual ? "Run now from this trigger" : `Copy ${trigger.url}` };
+        const runnable = !manual || S.data.can_run; // a viewer's manual trigger offers its details only
+        attrs.pillA = { display: runnable ? null : "none", transform: `translate(12, ${y})`, title: manual ? "Run now from this trigger" : `Copy ${trigger.url}` };
         attrs.pillAText = { text: manual ? "▶ Run" : "Copy URL" };
-        attrs.pillB = { display: null, transform: `translate(102, ${y})`, title: manual ? "Details" : "URL, examples and secret" };
+        attrs.pillB = { display: null, transform: `translate(${runnable ? 102 : 12}, ${y})`, title: manual ? "Details" : "URL, examples and secret" };
         attrs.pillBText = { text: manual ? "Details…" : "Examples…" };
       }
     }

@@ -17,7 +17,7 @@
 
   function init() {
     const button = document.getElementById("btn-run");
-    button.hidden = S().readOnly;
+    button.hidden = S().readOnly || !S().data.can_run;
     button.addEventListener("click", () => open(null));
     document.getElementById("run-cancel").addEventListener("click", () => document.getElementById("run-dialog").close());
     document.getElementById("run-form").addEventListener("submit", (e) => { e.preventDefault(); submit(); });

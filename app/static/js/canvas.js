@@ -221,7 +221,7 @@
       S.selection.reset(node);
       const data = node.getData();
       const kind = S.triggerKind(data.type);
-      if (kind.runs_here) SB.run.open(node.id);
+      if (kind.runs_here) { if (S.data.can_run) SB.run.open(node.id); }
       else if (kind.scheduled) return; // selecting it opens its schedule in the panel
       else copyText(S.triggers[node.id].url, "Trigger URL copied.");
     });
@@ -268,7 +268,7 @@
       ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
         el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
         " to edit it, or compare and roll back with the buttons above.")
-      : el("span", { text: `Viewing version ${S.data.version} (read-only): your role in this workspace cannot change flows.` }));
+      : el("span", { text: "You can view this flow. Ask an owner to make you an editor to change it." }));
   }
 
   function boot() {
