@@ -25,7 +25,8 @@ MAX_EMAIL = 320
 MAX_NAME = 200
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No spaces, controls or U+FFFD (what an undecodable byte, e.g. a lone surrogate, becomes in a form).
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f\ufffd]+@[^@\s\x00-\x1f\x7f\ufffd]+\.[^@\s\x00-\x1f\x7f\ufffd]+$")
 ROLE_WORDS = {
     Role.OWNER: "Everything, including members, API keys and workspace settings.",
     Role.EDITOR: "Create, change, publish and run flows; manage credentials.",
