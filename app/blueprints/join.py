@@ -7,7 +7,7 @@ the same page and status.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
 from app.extensions import db
@@ -17,7 +17,6 @@ from app.services.workspaces.mail import mail_configured
 from app.urls import public_url
 
 bp = Blueprint("join", __name__)
-SETUP_DONE = "switchboard_has_users"  # app.extensions flag: once true, no request checks again
 
 
 @bp.app_context_processor
@@ -27,19 +26,14 @@ def mail_flag():
 
 @bp.before_app_request
 def first_start_leads_to_setup():
-    """On an instance without any user, the login page and the home page lead to /setup."""
+    """On an instance without any user, the login page and the home page lead to /setup.
+
+    One indexed one-row query on those two pages only; not cached, so every web process sees a
+    database emptied or restored behind its back.
+    """
     if request.method != "GET" or request.endpoint not in ("auth.login", "ui.index"):
         return None
-    if current_app.extensions.get(SETUP_DONE) or _users_exist():
-        return None
-    return redirect(url_for("join.setup"))
-
-
-def _users_exist() -> bool:
-    if first_start.has_users():
-        current_app.extensions[SETUP_DONE] = True
-        return True
-    return False
+    return None if first_start.has_users() else redirect(url_for("join.setup"))
 
 
 def _dead_link(message: str = invitations.INVALID_LINK):
@@ -85,7 +79,7 @@ def accept(token: str):
 
 @bp.route("/setup", methods=["GET", "POST"])
 def setup():
-    if current_app.extensions.get(SETUP_DONE) or _users_exist():
+    if first_start.has_users():
         abort(404)
     error, status = None, 200
     if request.method == "POST":
@@ -98,7 +92,6 @@ def setup():
             db.session.rollback()
             error, status = exc.message, exc.status
         else:
-            current_app.extensions[SETUP_DONE] = True
             flash("Your owner account is ready. Invite your teammates under Members.", "info")
             return _signed_in_to(user, user.memberships[0].workspace_id)
     return render_template("auth/setup.html", error=error, min_password=MIN_PASSWORD,
