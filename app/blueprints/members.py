@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.auth import user_principal
 from app.blueprints.loaders import principal
 from app.config import settings
 from app.extensions import db
@@ -27,6 +28,17 @@ bp = Blueprint("members", __name__, url_prefix="/settings/members")
 @login_required
 def require_login():
     """Every members page needs a logged-in user."""
+
+
+@bp.app_context_processor
+def members_link():
+    """Whether the nav shows "Members": only to an owner of the workspace being shown."""
+    def visible() -> bool:
+        if not current_user.is_authenticated:
+            return False
+        caller = user_principal(current_user)
+        return caller.can(caller.default_workspace_id, Permission.MANAGE_MEMBERS)
+    return {"members_link_visible": visible}
 
 
 def _workspace() -> Workspace:

@@ -192,3 +192,36 @@ def test_forgot_without_mail_says_to_ask_an_owner(client):
     page = client.get("/forgot").get_data(as_text=True)
     assert "Ask an owner of your workspace for a reset link" in page
     assert "Forgot your password?" not in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields", [
+    {"name": "x" * 5000}, {"name": ""}, {"password": "p" * 5000, "password2": "p" * 5000}, {"password2": "other one!!"},
+    {"name": "   "},
+])
+def test_hostile_accept_forms_get_a_plain_400_and_change_nothing(app, client, owner, fields):
+    _, csrf = owner
+    link = local(shown_link(_invite(client, csrf).get_data(as_text=True)))
+    teammate = app.test_client()
+    form = {"name": "Tea", "password": "a long password", "password2": "a long password",
+            "csrf_token": token_of(teammate, link), **fields}
+    answer = teammate.post(link, data=form)
+    assert answer.status_code == 400 and "field-error" in answer.get_data(as_text=True)
+    raw = teammate.post(link, data=b"name=%ED%A0%80&password=a+long+password&password2=a+long+password&csrf_token="
+                        + form["csrf_token"].encode(), content_type="application/x-www-form-urlencoded")
+    assert raw.status_code in (302, 400)
+    nul = teammate.post(link, data={**form, "name": "a\x00b"})
+    assert nul.status_code == 400
+    with app.app_context():
+        assert db.session.execute(db.select(User).where(User.email == "tea@example.com")).first() is None \
+            or raw.status_code == 302
+
+
+def test_a_json_body_to_the_setup_page_is_refused_in_words(app, client):
+    csrf = token_of(client, "/setup")
+    answer = client.post("/setup", data=b'{"name": "x"}', content_type="application/json", headers={"X-CSRFToken": csrf})
+    assert answer.status_code == 400 and "Enter your name" in answer.get_data(as_text=True)
+    huge = client.post("/setup", data={"name": "n", "email": "a@b.co" + "x" * 100_000, "password": "a long password",
+                                       "password2": "a long password", "workspace": "W", "csrf_token": csrf})
+    assert huge.status_code in (400, 413)
+    with app.app_context():
+        assert db.session.execute(db.select(User)).first() is None
