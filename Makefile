@@ -29,8 +29,10 @@ test: $(VENV)/.dev-installed
 # first-token, schedule-lag and (with playwright from `make test`, and Chromium) canvas rows to one table.
 # Options (all in `.venv/bin/python bench/stack_bench.py --help`), e.g.:
 #   make bench BENCH_ARGS='--rounds 3 --backlog 2000 --backends sqlite --only stack,stream --skip canvas'
+# Compare mode: another commit and this checkout interleaved, printed as ratios against issue 19's goals:
+#   make bench COMPARE=6ab82bb   (the same as BENCH_ARGS='--compare 6ab82bb'; add --rounds/--duration/--backends)
 bench: $(VENV)/.run-installed
-	$(PY) bench/stack_bench.py $(BENCH_ARGS)
+	$(PY) bench/stack_bench.py $(if $(COMPARE),--compare $(COMPARE)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -43,12 +43,17 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
 
     from app.blueprints import (api, api_draft_tests, api_flows_manage, api_keys_api, api_schedules,  # noqa: F401
                                 api_members, api_values, api_versions, auth as auth_views, credentials, health, hooks,
-                                join, members, metrics, openai_api, settings_ui, triggers_api, ui, ui_manage, ui_runs)
+                                join, members, metrics, openai_api, profile, settings_ui, triggers_api, ui, ui_manage,
+                                ui_runs)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
-                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp, members.bp, join.bp,
-                      api_members.bp):
+                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp, profile.bp, members.bp,
+                      join.bp, api_members.bp):
         app.register_blueprint(blueprint)
+    from app.blueprints import audit as audit_views
+
+    app.register_blueprint(audit_views.api_bp)
+    app.register_blueprint(audit_views.ui_bp)
     # Browsers ask for /favicon.ico whatever the page links; a 404 there was a console error on every page.
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     return app

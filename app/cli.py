@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app wsgi create-user | create-api-key | import-flow | reset-link | bootstrap-demo`.
+"""Command-line tools: `flask --app wsgi create-user | create-api-key | import-flow | reset-link | bootstrap-demo |
+unlock-logins`.
 
 Commands that produce something a script needs (a key, a flow id) print it alone on the last
 line, so `… | tail -1` captures it.
@@ -123,7 +124,21 @@ def bootstrap_demo_command():
         click.echo(line)
 
 
-COMMANDS = (create_user, create_key, import_flow, reset_link, bootstrap_demo_command)
+@click.command("unlock-logins")
+@click.argument("email", required=False)
+@with_appcontext
+def unlock_logins(email: str | None):
+    """End the login lockout of EMAIL (or, without it, of every account and address)."""
+    from app.services.workspaces import login_throttle
+
+    if email:
+        found = login_throttle.unlock(email)
+        click.echo(f"Logging in to {email.strip().lower()} is " + ("unlocked." if found else "not locked; nothing to do."))
+    else:
+        click.echo(f"Every login lockout and failure count is cleared ({login_throttle.clear_all()} entries).")
+
+
+COMMANDS = (create_user, create_key, import_flow, reset_link, bootstrap_demo_command, unlock_logins)
 
 
 def register_cli(app: Flask) -> None:

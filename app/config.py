@@ -182,6 +182,13 @@ class Settings:
     reset_link_hours: int = setting("RESET_LINK_HOURS", 24, integer(minimum=1))
     # How long a write waits for SQLite's lock before failing (a 503 on the web; workers wait longer).
     sqlite_busy_timeout_ms: int = setting("SQLITE_BUSY_TIMEOUT_MS", 2000, integer(minimum=0))
+    # Login throttling (app/services/workspaces/login_throttle.py): failed logins counted per account
+    # and per client address within a window; at the limit, logging in pauses for the lockout.
+    login_account_max_failures: int = setting("LOGIN_ACCOUNT_MAX_FAILURES", 5, integer(minimum=1))
+    login_address_max_failures: int = setting("LOGIN_ADDRESS_MAX_FAILURES", 20, integer(minimum=1))
+    login_failure_window_seconds: int = setting("LOGIN_FAILURE_WINDOW_SECONDS", 900, integer(minimum=1))
+    login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", 900, integer(minimum=1))
+    login_max_delay_ms: int = setting("LOGIN_MAX_DELAY_MS", 2000, integer(minimum=0))
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":

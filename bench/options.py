@@ -45,7 +45,9 @@ def _names(text: str) -> list[str]:
 def parse_args(argv: list[str] | None, description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description,
                                      epilog="Parts: stack (start-up, REST, async, memory, backlog), stream (OpenAI "
-                                            "endpoint first token), schedule (schedule lag), canvas (browser, once).")
+                                            "endpoint first token), schedule (schedule lag), canvas (browser, once). "
+                                            "--compare COMMIT measures that commit against this checkout instead, "
+                                            "with its own options: `stack_bench.py --compare COMMIT --help`.")
     for flag, kind, default, text in OPTIONS:
         parser.add_argument(flag, type=kind, default=default, help=text)
     args = parser.parse_args(argv)

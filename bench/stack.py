@@ -9,10 +9,13 @@ measurements and read each process's memory. Every child gets its own session (a
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,3 +182,47 @@ def recreate_postgres_database(drop_only: bool = False) -> str:
         if not drop_only:
             conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def first_answer(url: str, token: str, expected_text: str, timeout: float = 90) -> None:
+    """POST until the trigger answers 200 with a succeeded run and the expected text."""
+    body = json.dumps({"user_message": "what is the status of db?", "service": "db"}).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=40) as response:
+                answer = json.load(response)
+            if answer.get("status") == "succeeded" and (answer.get("output") or {}).get("text") == expected_text:
+                return
+            raise RuntimeError(f"the trigger answered a wrong result: {answer}")
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                raise RuntimeError(f"the trigger answered {exc.code}: {exc.read()[:500]!r}") from exc
+        except OSError:  # not listening yet, or reset while gunicorn starts
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"no correct answer from {url} within {timeout:.0f} s")
+
+
+def wait_drained(data, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while data.pending():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"runs still queued or running after {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def machine_busy() -> float:
+    """Percent of the CPU other processes use now; warn when figures will be lower than on a quiet machine."""
+    import psutil
+
+    busy = psutil.cpu_percent(interval=2)  # the load average counts kernel threads here; CPU use does not lie
+    if busy > 20:
+        say(f"warning: other processes use {busy:.0f}% of the CPU; figures will be lower than on a quiet machine")
+    return busy

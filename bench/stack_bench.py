@@ -5,6 +5,8 @@ Usage: .venv/bin/python bench/stack_bench.py [--rounds 3] [--backlog 10000] [--d
            [--stream-requests 20] [--schedules 200] [--schedule-seconds 60]
            [--schedule-warmup 10] [--canvas-nodes 200]
 (`make bench` runs it with the defaults; pass options as `make bench BENCH_ARGS='...'`.)
+With --compare COMMIT it measures that commit and this checkout interleaved instead and prints ratios
+against issue 19's goals: see bench/compare.py (`make bench COMPARE=6ab82bb` is the short form).
 
 For each backend it starts a real redis-server, migrates, seeds a workspace with the example
 flow (REST trigger "ops-status", waits for the answer) and an async copy ("ops-async", answers
@@ -44,8 +46,6 @@ import signal
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,43 +57,9 @@ import options
 import report
 import wrk
 from options import TITLES
-from stack import Stack, postgres_available, recreate_postgres_database
+from stack import Stack, first_answer, machine_busy, postgres_available, recreate_postgres_database, say, wait_drained
 
 MB = 1_000_000
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def first_answer(url: str, token: str, expected_text: str, timeout: float = 90) -> None:
-    """POST until the trigger answers 200 with a succeeded run and the expected text."""
-    body = json.dumps({"user_message": "what is the status of db?", "service": "db"}).encode()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(request, timeout=40) as response:
-                answer = json.load(response)
-            if answer.get("status") == "succeeded" and (answer.get("output") or {}).get("text") == expected_text:
-                return
-            raise RuntimeError(f"the trigger answered a wrong result: {answer}")
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500:
-                raise RuntimeError(f"the trigger answered {exc.code}: {exc.read()[:500]!r}") from exc
-        except OSError:  # not listening yet, or reset while gunicorn starts
-            pass
-        time.sleep(0.02)
-    raise RuntimeError(f"no correct answer from {url} within {timeout:.0f} s")
-
-
-def wait_drained(data, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while data.pending():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"runs still queued or running after {timeout:.0f} s")
-        time.sleep(0.1)
 
 
 class BackendBench:
@@ -272,16 +238,6 @@ class BackendBench:
         self.values["pss_total"] = tuple(sum(v[1] for v in snap.values()) / MB for snap in (idle, after))
 
 
-def machine_busy() -> float:
-    """Percent of the CPU other processes use now; warn when figures will be lower than on a quiet machine."""
-    import psutil
-
-    busy = psutil.cpu_percent(interval=2)  # the load average counts kernel threads here; CPU use does not lie
-    if busy > 20:
-        say(f"warning: other processes use {busy:.0f}% of the CPU; figures will be lower than on a quiet machine")
-    return busy
-
-
 def measure_backends(args, wrk_path: str | None, notes: list[str], provider_url: str | None,
                      canvas_wanted: bool) -> tuple[dict, str | None, bool]:
     """Run every backend's bench; returns the values per backend title, where the canvas ran, and failure."""
@@ -328,6 +284,11 @@ def write_report(args, header: list[str], results: dict, notes: list[str]) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg == "--compare" or arg.startswith("--compare=") for arg in argv):
+        import compare  # two commits interleaved, as ratios: its own options and table
+
+        return compare.main(argv)
     args = options.parse_args(argv, __doc__.splitlines()[0])
     wrk_path = wrk.ensure_wrk() if "stack" in args.parts else None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: stop children, remove temp

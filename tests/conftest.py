@@ -111,7 +111,7 @@ def _migrate(stack: Stack) -> None:
 
 @pytest.fixture
 def app(stack, monkeypatch):
-    """A Flask app bound to the session's stack, with every table emptied first."""
+    """A Flask app bound to the session's stack, with every table emptied and login throttling reset first."""
     for key, value in stack.env.items():
         monkeypatch.setenv(key, value)
     from app import create_app
@@ -122,6 +122,9 @@ def app(stack, monkeypatch):
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        from app.services.workspaces.login_throttle import clear_all
+
+        clear_all()  # failed logins of an earlier test must not slow or lock this one's
     yield flask_app
     with flask_app.app_context():
         db.session.remove()

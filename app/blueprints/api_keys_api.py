@@ -14,8 +14,8 @@ from app.blueprints.loaders import load_api_key
 from app.errors import ApiError
 from app.extensions import csrf, db
 from app.models import ApiKey, Role, Scope, Workspace
-from app.models.types import utcnow
-from app.services.workspaces.api_keys import KeyRequestError, api_key_dict, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import (KeyRequestError, api_key_dict, checked_key_settings, create_api_key,
+                                              revoke_api_key)
 
 bp = Blueprint("api_keys_api", __name__, url_prefix="/api/v1/api-keys")
 csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()
@@ -60,7 +60,6 @@ def revoke_key(key_id: str):
     principal, workspace_id = _manager()
     key = load_api_key(key_id, principal.workspace_ids)
     _manager(key.workspace_id)
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
+    if revoke_api_key(key):
         db.session.commit()
     return jsonify({"api_key": api_key_dict(key)})

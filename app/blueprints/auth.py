@@ -1,17 +1,22 @@
-"""Log in and out with a password (Flask-Login session, CSRF-protected form)."""
+"""Log in and out with a password (Flask-Login session, CSRF-protected form).
+
+Logging out ends every session of the user, not only this browser's: the audit that prompted it
+found cookies copied before logout still worked.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
-from app.models import User
+from app.services.workspaces.login import LoginLocked, authenticate
+from app.services.workspaces.sessions import end_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -31,25 +36,28 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Log in; wrong answers are throttled (slower, then 429 with Retry-After) by `authenticate`."""
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        user = db.session.execute(
-            db.select(User).where(User.email == form.email.data.strip().lower())
-        ).scalar_one_or_none()
-        if user is not None and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+    try:
+        user = authenticate(form.email.data, form.password.data, request.remote_addr)
+    except LoginLocked as locked:
+        return (render_template("auth/login.html", form=form, locked=str(locked)), 429,
+                {"Retry-After": str(locked.retry_after)})
+    if user is None:
         form.password.errors.append("Wrong email or password.")
-        status = 401
-    elif request.method == "POST":
-        status = 400
-    return render_template("auth/login.html", form=form), status
+        return render_template("auth/login.html", form=form), 401
+    login_user(user, remember=form.remember.data)
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    flash("You are logged out.")
+    """Log out here and everywhere: a copied session or remember-me cookie is refused from now on."""
+    end_sessions(current_user)
+    db.session.commit()
+    logout_user()  # also clears the remember-me cookie of this browser
+    flash("You are logged out, on this browser and everywhere else.")
     return redirect(url_for("auth.login"))

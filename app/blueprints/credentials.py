@@ -80,7 +80,7 @@ def update_credential(credential_id: str):
 def delete_credential(credential_id: str):
     credential = load_credential(credential_id)
     api_principal().require_edit(credential.workspace_id)
-    db.session.delete(credential)
+    service.delete_credential(credential)
     db.session.commit()
     return "", 204
 
@@ -111,7 +111,7 @@ def _apply_form(workspace_id: str, principal) -> None:
         if action == "delete":
             credential = _credential_or_none(form.get("id", ""), workspace_id)  # already gone: nothing to do
             if credential is not None:
-                db.session.delete(credential)
+                service.delete_credential(credential)
                 flash(f"Deleted the credential '{credential.name}'.", "success")
         else:
             data = {k: form[k] for k in ("name", "kind", "header", "value", "username", "password") if form.get(k)}

@@ -13,8 +13,7 @@ from app.auth import user_principal
 from app.blueprints.loaders import load_api_key
 from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, Role, Scope, Workspace
-from app.models.types import utcnow
-from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key, revoke_api_key
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -70,8 +69,7 @@ def create_key():
 def revoke_key(key_id: str):
     workspace = _workspace()
     key = load_api_key(key_id, [workspace.id])
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
+    if revoke_api_key(key):
         db.session.commit()
         flash(f"API key {key.name!r} revoked; requests using it now get 401.", "info")
     return _page(workspace)

@@ -26,8 +26,7 @@ from app.services.triggers import trigger_admin
 from app.services.versions.presenters import trigger_dict
 from app.services.triggers.trigger_accept import accept_invoke
 from app.services.triggers.trigger_setup import setup_problems
-from app.services.triggers.trigger_sync import set_new_secret
-from app.services.triggers.webhook_signing import new_signing_secret
+from app.services.triggers import secret_rotation
 from app.trigger_types import DEFAULT_TYPE, no_secret_message
 from app.trigger_types import registry as trigger_types
 
@@ -191,7 +190,7 @@ def rotated(trigger: Trigger, signing: bool = False):
     """
     if not trigger_types.of(trigger).has_secret:
         raise ApiError(400, "no_secret", no_secret_message())
-    secret = new_signing_secret(trigger) if signing else set_new_secret(trigger)
+    secret = (secret_rotation.rotate_signing_secret if signing else secret_rotation.rotate_secret)(trigger)
     db.session.commit()
     if signing:
         return jsonify({"trigger": trigger_dict(trigger), "signing_secret": secret,

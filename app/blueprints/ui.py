@@ -26,10 +26,9 @@ from app.services.versions.presenters import live_triggers, trigger_url
 from app.services.runs.run_start import run_now as start_run_now
 from app.services.runs.start_request import NotPublished, published_version
 from app.json_body import BodyError
-from app.services.triggers.trigger_sync import set_new_secret
+from app.services.triggers import secret_rotation
 from app.services.versions.archived import SAVE_MESSAGE, FlowArchived
 from app.services.versions.version_diff import diff_versions
-from app.services.triggers.webhook_signing import new_signing_secret
 from app.trigger_types import no_secret_message
 from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
@@ -196,7 +195,7 @@ def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
 @bp.post("/flows/<flow_id>/triggers/<node_id>/rotate")
 def rotate_secret(flow_id: str, node_id: str):
     flow, trigger = _rest_trigger_to_change(flow_id, node_id)
-    secret = set_new_secret(trigger)
+    secret = secret_rotation.rotate_secret(trigger)
     db.session.commit()
     if request.headers.get("HX-Request"):
         return _render_trigger_panel(flow, trigger, secret=secret)
@@ -209,7 +208,7 @@ def rotate_secret(flow_id: str, node_id: str):
 def rotate_signing_secret(flow_id: str, node_id: str):
     """Make (or rotate) the Standard Webhooks signing secret; the panel shows it once."""
     flow, trigger = _rest_trigger_to_change(flow_id, node_id)
-    secret = new_signing_secret(trigger)
+    secret = secret_rotation.rotate_signing_secret(trigger)
     db.session.commit()
     return _render_trigger_panel(flow, trigger, signing_secret=secret)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.models import Flow, Trigger, TriggerStatus
 from app.models.types import utcnow
+from app.services import audit
 from app.services.scheduling import schedules
 
 
@@ -25,6 +26,8 @@ def archive(flow: Flow) -> bool:
         return False
     flow.archived_at = flow.updated_at = utcnow()
     schedules.sync_states(_live_triggers(flow))  # archived: every schedule's next fire is cleared
+    audit.record(flow.workspace_id, audit.Action.FLOW_ARCHIVED, target_type="flow", target_id=flow.id,
+                 target_label=flow.name)
     return True
 
 
@@ -38,4 +41,6 @@ def restore(flow: Flow) -> bool:
     for state in schedules.states_of(triggers):
         state.next_fire_at = None  # start over from now: fires missed while archived are not run
     schedules.sync_states(triggers)
+    audit.record(flow.workspace_id, audit.Action.FLOW_RESTORED, target_type="flow", target_id=flow.id,
+                 target_label=flow.name)
     return True

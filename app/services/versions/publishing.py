@@ -16,6 +16,7 @@ import flows
 from app.extensions import db
 from app.models import Flow, FlowVersion, User, Workspace
 from app.models.types import utcnow
+from app.services import audit
 from app.services.triggers import trigger_sync
 from app.services.versions.archived import refuse_if_archived
 from app.services.workspaces import credentials
@@ -112,18 +113,21 @@ def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
     if old is None:
         raise LookupError(number)
     warnings = refuse_unless_runnable(flow.workspace_id, old.document)
-    return _publish(flow, old.document, user, note=f"rollback to version {number}", warnings=warnings)
+    return _publish(flow, old.document, user, note=f"rollback to version {number}", warnings=warnings,
+                    rolled_back_to=number)
 
 
 def _publish(flow: Flow, document: dict, user: User | None, note: str,
-             warnings: list[dict] | None = None) -> PublishResult:
+             warnings: list[dict] | None = None, rolled_back_to: int | None = None) -> PublishResult:
     """Publish `document` as the next version (callers have refused an archived flow already).
 
     The flow's name is the flow's own setting (renamed with PATCH): a document's name names the
     flow only when the flow is created, so a later save from a canvas opened before a rename, or
-    an imported document, never silently renames it back.
+    an imported document, never silently renames it back. Every publish (create, save, import,
+    duplicate, trigger change, rollback) is audited here, once, after the version is sure to land.
     """
-    number = flow.latest_version + 1
+    previous = flow.latest_version
+    number = previous + 1
     version = FlowVersion(flow_id=flow.id, number=number, document=document, fingerprint=fingerprint(document),
                           note=note, created_by_id=user.id if user else None)
     flow.latest_version = number
@@ -142,7 +146,18 @@ def _publish(flow: Flow, document: dict, user: User | None, note: str,
         raise VersionConflict(flow.latest_version,
                               "Another save of this flow, or of a flow using the same trigger key, happened at "
                               "the same moment; reload and save again.") from None
+    _audit(flow, number, previous, rolled_back_to)
     return PublishResult(flow=flow, version=version, published=True, secrets=secrets, warnings=warnings or [])
+
+
+def _audit(flow: Flow, number: int, previous: int, rolled_back_to: int | None) -> None:
+    """Log the new live version: a rollback says from which version back to which."""
+    if rolled_back_to is None:
+        audit.record(flow.workspace_id, audit.Action.FLOW_PUBLISHED, target_type="flow", target_id=flow.id,
+                     target_label=flow.name, details={"version": number})
+    else:
+        audit.record(flow.workspace_id, audit.Action.FLOW_ROLLED_BACK, target_type="flow", target_id=flow.id,
+                     target_label=flow.name, details={"from": previous, "to": rolled_back_to, "version": number})
 
 
 def latest_version(flow: Flow) -> FlowVersion | None:

@@ -1,4 +1,8 @@
-"""Create and resolve workspace API keys."""
+"""Create, revoke and resolve workspace API keys.
+
+Creating and revoking are audited here, so the page, the JSON API and the CLI are logged alike;
+the log names a key by its name, never by any part of its token.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from app.extensions import db
 from app.models import ALL_SCOPES, ApiKey, Flow, User, Workspace
 from app.models.types import iso, utcnow
 from app.json_body import listed
+from app.services import audit
 from app.services.workspaces.tokens import API_KEY_PREFIX, hash_token, new_token
 
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -25,7 +30,23 @@ def create_api_key(workspace: Workspace, name: str, scopes: list[str] | None = N
                  flow_ids=list(flow_ids) if flow_ids is not None else None,
                  created_by_id=created_by.id if created_by else None)
     db.session.add(key)
+    db.session.flush()  # the audit row names the key by id
+    details = {"scopes": list(key.scopes)}
+    if key.flow_ids is not None:
+        details["flow_count"] = len(key.flow_ids)  # limited to some flows; absent means every flow
+    audit.record(workspace.id, audit.Action.API_KEY_CREATED, target_type="api_key", target_id=key.id,
+                 target_label=name, details=details)
     return key, token
+
+
+def revoke_api_key(key: ApiKey) -> bool:
+    """Revoke the key (False when it already was); requests using it get 401 once the caller commits."""
+    if key.revoked_at is not None:
+        return False
+    key.revoked_at = utcnow()
+    audit.record(key.workspace_id, audit.Action.API_KEY_REVOKED, target_type="api_key", target_id=key.id,
+                 target_label=key.name)
+    return True
 
 
 # Built once: every API-key-authenticated request runs it.

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Credential
 from app.models.types import iso, utcnow
 from app.json_body import listed
+from app.services import audit
 from flows.credentials import KINDS
 
 if TYPE_CHECKING:
@@ -76,12 +77,18 @@ def create_credential(workspace_id: str, data: dict) -> Credential:
                             secret=fernet().encrypt(json.dumps(secret).encode()))
     db.session.add(credential)
     db.session.flush()
+    audit.record(workspace_id, audit.Action.CREDENTIAL_CREATED, target_type="credential", target_id=credential.id,
+                 target_label=name, details={"kind": kind})
     return credential
 
 
 def update_credential(credential: Credential, data: dict) -> Credential:
-    """Rename, change the header or replace the secret; a new kind needs its secret fields again."""
+    """Rename, change the header or replace the secret; a new kind needs its secret fields again.
+
+    Audited with what changed (field names, the old name on a rename), never with a secret.
+    """
     _unknown(data)
+    before = (credential.name, credential.kind, credential.header)
     if "name" in data:
         name = _name(data["name"])
         _unique(credential.workspace_id, name, credential.id)
@@ -97,7 +104,30 @@ def update_credential(credential: Credential, data: dict) -> Credential:
         credential.header = _header(kind, data.get("header", credential.header))
     credential.kind = kind
     credential.updated_at = utcnow()
+    _audit_change(credential, before, secret_replaced=kind != before[1] or bool(given))
     return credential
+
+
+def _audit_change(credential: Credential, before: tuple, secret_replaced: bool) -> None:
+    old_name, old_kind, old_header = before
+    changed = [field for field, old, new in (("name", old_name, credential.name), ("kind", old_kind, credential.kind),
+                                             ("header", old_header, credential.header)) if old != new]
+    if secret_replaced:
+        changed.append("secret")
+    if not changed:
+        return  # a form sent back unchanged: nothing happened worth a line
+    details: dict = {"changed": changed}
+    if old_name != credential.name:
+        details["renamed_from"] = old_name
+    audit.record(credential.workspace_id, audit.Action.CREDENTIAL_CHANGED, target_type="credential",
+                 target_id=credential.id, target_label=credential.name, details=details)
+
+
+def delete_credential(credential: Credential) -> None:
+    """Delete the credential (the caller commits); nodes naming it fail their check until another takes its name."""
+    audit.record(credential.workspace_id, audit.Action.CREDENTIAL_DELETED, target_type="credential",
+                 target_id=credential.id, target_label=credential.name, details={"kind": credential.kind})
+    db.session.delete(credential)
 
 
 def resolver(workspace_id: str):

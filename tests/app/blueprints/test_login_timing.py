@@ -1,0 +1,73 @@
+"""A wrong password takes as long for an unknown email as for a known one: timing names no accounts.
+
+Measured through the real login form, in process and against the live gunicorn server, with the
+throttle kept out of the way (raised limits, or its counts cleared before each attempt) so the
+only work measured is the login itself. Attempts alternate between the two emails so that load
+on the machine falls on both alike; the medians must agree within 5 ms or 15 %, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+import httpx
+
+from app.config import replace_settings
+from tests.app.login_steps import log_in
+from tests.conftest import csrf_from
+
+ATTEMPTS = 15
+
+
+def _agree(known: list[float], unknown: list[float]) -> None:
+    a, b = statistics.median(known), statistics.median(unknown)
+    allowed = max(0.005, 0.15 * max(a, b))
+    assert abs(a - b) < allowed, f"median known {a * 1000:.1f} ms vs unknown {b * 1000:.1f} ms"
+    assert min(a, b) > 0.005, "the password check itself should cost milliseconds; was it skipped?"
+
+
+def _alternate(attempt) -> tuple[list[float], list[float]]:
+    attempt(True), attempt(False)  # warm-up: the dummy hash is made on first use
+    known, unknown = [], []
+    for _ in range(ATTEMPTS):
+        known.append(attempt(True))
+        unknown.append(attempt(False))
+    return known, unknown
+
+
+def test_wrong_password_takes_as_long_for_an_unknown_email(app, client, make_account):
+    replace_settings(app, login_account_max_failures=10_000, login_address_max_failures=10_000,
+                     login_max_delay_ms=0)
+    account = make_account()
+
+    def attempt(known: bool) -> float:
+        started = time.perf_counter()
+        response = log_in(client, account.email if known else "nobody-here@example.com", "not the password")
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 401
+        return elapsed
+
+    _agree(*_alternate(attempt))
+
+
+def test_wrong_password_timing_on_the_live_server(app, make_account, live_server):
+    from app.services.workspaces.login_throttle import clear_all
+
+    account = make_account()
+    with httpx.Client(base_url=live_server, timeout=30) as http:
+        token = csrf_from(http.get("/login").text)
+
+        def attempt(known: bool) -> float:
+            with app.app_context():
+                clear_all()  # no slowdown or lockout: only the login's own work is timed
+            data = {"email": account.email if known else "nobody-here@example.com", "password": "nope",
+                    "csrf_token": token}
+            started = time.perf_counter()
+            response = http.post("/login", data=data)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 401 and re.search("Wrong email or password", response.text)
+            return elapsed
+
+        _agree(*_alternate(attempt))
