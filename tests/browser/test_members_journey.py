@@ -49,6 +49,8 @@ def test_an_owner_invites_a_teammate_who_joins_from_the_copied_link(app, make_ac
     link = owner.evaluate("navigator.clipboard.readText()")
     assert link == owner.inner_text("#new-link [data-link]") and "/invite/sbi_" in link
     assert "tea@example.com" in owner.inner_text("#pending")
+    boxes = [owner.locator(f"nav >> {item}").bounding_box() for item in ("a >> nth=0", "text=Members", "text=Log out")]
+    assert len({round(box["y"]) for box in boxes}) == 1 and all(box["height"] < 30 for box in boxes), boxes
     _shot(owner, "members-page-1024")
 
     teammate_context = browser.new_context(viewport=SMALL)
