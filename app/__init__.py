@@ -43,11 +43,13 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     register_cli(app)
 
     from app.blueprints import (api, api_draft_tests, api_flows_manage, api_keys_api, api_schedules,  # noqa: F401
-                                api_values, api_versions, auth as auth_views, credentials, health, hooks, metrics,
-                                openai_api, profile, settings_ui, triggers_api, ui, ui_manage, ui_runs)
+                                api_members, api_values, api_versions, auth as auth_views, credentials, health, hooks,
+                                join, members, metrics, openai_api, profile, settings_ui, triggers_api, ui, ui_manage,
+                                ui_runs)
 
     for blueprint in (health.bp, auth_views.bp, ui.bp, settings_ui.bp, api.bp, triggers_api.bp, api_keys_api.bp,
-                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp, profile.bp):
+                      hooks.bp, metrics.bp, credentials.api_bp, credentials.ui_bp, openai_api.bp, profile.bp, members.bp,
+                      join.bp, api_members.bp):
         app.register_blueprint(blueprint)
     from app.blueprints import audit as audit_views
 

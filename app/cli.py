@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app wsgi create-user | create-api-key | import-flow | bootstrap-demo | unlock-logins`.
+"""Command-line tools: `flask --app wsgi create-user | create-api-key | import-flow | reset-link | bootstrap-demo |
+unlock-logins`.
 
 Commands that produce something a script needs (a key, a flow id) print it alone on the last
 line, so `… | tail -1` captures it.
@@ -95,6 +96,24 @@ def import_flow(file: Path, workspace_name: str):
     click.echo(result.flow.id)
 
 
+@click.command("reset-link")
+@click.argument("email")
+@with_appcontext
+def reset_link(email: str):
+    """Print a single-use link that sets a new password for EMAIL (alone on the last line)."""
+    from app.models import User
+    from app.services.workspaces.password_resets import make_link
+    from app.urls import public_url
+
+    user = db.session.execute(db.select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No account has the email {email!r}.")
+    reset, token = make_link(user, None)
+    db.session.commit()
+    click.echo(f"Password reset link for {user.email}; it works once, until {reset.expires_at:%Y-%m-%d %H:%M} UTC:")
+    click.echo(public_url("join.reset", token=token))
+
+
 @click.command("bootstrap-demo")
 @with_appcontext
 def bootstrap_demo_command():
@@ -119,7 +138,7 @@ def unlock_logins(email: str | None):
         click.echo(f"Every login lockout and failure count is cleared ({login_throttle.clear_all()} entries).")
 
 
-COMMANDS = (create_user, create_key, import_flow, bootstrap_demo_command, unlock_logins)
+COMMANDS = (create_user, create_key, import_flow, reset_link, bootstrap_demo_command, unlock_logins)
 
 
 def register_cli(app: Flask) -> None:

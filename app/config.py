@@ -86,6 +86,46 @@ def _networks(name: str, raw: str) -> tuple[str, ...]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class MailServer:
+    """Where to send mail, parsed from MAIL_URL (`smtp://user:pass@host:587` or `smtps://…:465`).
+
+    `smtp://` upgrades with STARTTLS when the server offers it; `smtps://` speaks TLS from the start.
+    """
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None = field(default=None)
+    password: str | None = field(default=None, repr=False)
+
+
+def _mail_url(name: str, raw: str) -> MailServer:
+    """Parse and check MAIL_URL, naming what is wrong, so a typo fails at start and not at the first invite."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"{name} must start with smtp:// or smtps:// (e.g. smtp://user:password@mail.example.com:587)")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise ConfigError(f"{name} has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise ConfigError(f"{name} names no mail server host (e.g. smtp://user:password@mail.example.com:587)")
+    return MailServer(host=parts.hostname, port=port, tls=parts.scheme == "smtps",
+                      username=unquote(parts.username) if parts.username else None,
+                      password=unquote(parts.password) if parts.password is not None else None)
+
+
+def _mail_from(name: str, raw: str) -> str:
+    from email.utils import parseaddr
+
+    if "@" not in parseaddr(raw)[1] or "\n" in raw or "\r" in raw:
+        raise ConfigError(f"{name} must be an email address such as 'Switchboard <switchboard@example.com>', got {raw!r}")
+    return raw
+
+
 def _secret_file(filename: str, make: Callable[[], str]) -> Callable[[Path], str]:
     """A default read from (or generated into) a file of the instance folder, shared by every process."""
     def read(instance_path: Path) -> str:
@@ -137,6 +177,11 @@ class Settings:
     run_events_maxlen: int = setting("RUN_EVENTS_MAXLEN", 10000, integer(minimum=10))
     schedule_misfire_grace_seconds: int = setting("SCHEDULE_MISFIRE_GRACE_SECONDS", 60, integer(minimum=1))
     schedule_reconcile_seconds: int = setting("SCHEDULE_RECONCILE_SECONDS", 5, integer(minimum=1))
+    # Mail for invitation and password reset links; without MAIL_URL the links are only shown to copy.
+    mail_url: MailServer | None = setting("MAIL_URL", None, _mail_url, secret=True)
+    mail_from: str | None = setting("MAIL_FROM", None, _mail_from)
+    invitation_days: int = setting("INVITATION_DAYS", 7, integer(minimum=1))
+    reset_link_hours: int = setting("RESET_LINK_HOURS", 24, integer(minimum=1))
     # How long a write waits for SQLite's lock before failing (a 503 on the web; workers wait longer).
     sqlite_busy_timeout_ms: int = setting("SQLITE_BUSY_TIMEOUT_MS", 2000, integer(minimum=0))
     # Login throttling (app/services/workspaces/login_throttle.py): failed logins counted per account
@@ -151,7 +196,11 @@ class Settings:
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":
         """Read every setting from `env` (default: the process environment); raise ConfigError on a bad one."""
         env = os.environ if env is None else env
-        return cls(**{spec.name: _value(spec.metadata, env, instance_path) for spec in fields(cls)})
+        values = cls(**{spec.name: _value(spec.metadata, env, instance_path) for spec in fields(cls)})
+        if values.mail_url is not None and not values.mail_from:
+            raise ConfigError("MAIL_FROM must be set when MAIL_URL is: the sender address of invitation and "
+                              "reset mails, e.g. 'Switchboard <switchboard@example.com>'")
+        return values
 
     def flask_config(self) -> dict:
         """Translate into the Flask config keys Flask and the extensions read."""

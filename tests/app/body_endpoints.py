@@ -82,4 +82,19 @@ def body_endpoints(client, api_key: str) -> list[Endpoint]:
         ("POST", "/api/v1/flows/import", '{"document": %s}'),
         ("POST", "/v1/chat/completions", '{"model": "body-model", "messages": [{"role": "user", "content": %s}]}'),
     ]
-    return [hook] + [Endpoint(method, path, template, auth) for method, path, template in api]
+    listed = [hook] + [Endpoint(method, path, template, auth) for method, path, template in api]
+    return listed[:-1] + _owner_endpoints(client) + listed[-1:]  # the tests expect the chat endpoint last
+
+
+def _owner_endpoints(client) -> list[Endpoint]:
+    """Members endpoints refuse API keys: sign `client` in as the key's owner (conftest's account) and use CSRF."""
+    from tests.conftest import csrf_from
+
+    page = client.get("/login")
+    signed_in = client.post("/login", data={"email": "owner@example.com", "password": "correct horse",
+                                            "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
+    session = {"X-CSRFToken": csrf_from(client.get("/flows").get_data(as_text=True))}
+    owner_id = client.get("/api/v1/members").json["members"][0]["user_id"]
+    return [Endpoint("POST", "/api/v1/invitations", '{"role": "viewer", "email": %s}', session),
+            Endpoint("PATCH", f"/api/v1/members/{owner_id}", '{"role": %s}', session)]

@@ -137,7 +137,8 @@ def test_profile_fields_say_what_to_fix(app, client, make_account):
     assert log_in(app.test_client(), account.email, account.password).status_code == 302  # password unchanged
 
 
-def test_profile_pages_need_a_login(client):
+def test_profile_pages_need_a_login(client, make_account):
+    make_account()  # with no user at all, /login leads to the first-start page instead
     assert "/login" in client.get("/settings/profile").headers["Location"]
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/settings/profile/name", data={"name": "Mallory", "csrf_token": token})
