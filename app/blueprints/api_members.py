@@ -56,8 +56,8 @@ def list_members():
 
 @bp.post("/invitations")
 def invite():
+    workspace = _workspace()  # the role first: a viewer learns nothing from how the body is checked
     data = json_body({"email", "role"}, {"email", "role"})
-    workspace = _workspace()
     caller = api_principal()
     try:
         invitation, token = invitations.invite(workspace, data["email"], data["role"], caller.user)
@@ -82,8 +82,8 @@ def withdraw(invitation_id: str):
 
 @bp.patch("/members/<user_id>")
 def change_role(user_id: str):
-    data = json_body({"role"}, {"role"})
     workspace = _workspace()
+    data = json_body({"role"}, {"role"})
     try:
         membership = member_service.change_role(workspace, user_id, data["role"])
     except LinkError as exc:

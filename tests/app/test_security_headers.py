@@ -44,7 +44,8 @@ def world(app, client, auth, api_key):
     return {"flow_id": flow["id"], "number": 1, "a": "1", "b": "1", "run_id": run_id,
             "session_id": conversation_of(app, run_id), "credential_id": credential["id"],
             "trigger_id": trigger["id"], "node_id": trigger["node_id"], "workspace_id": auth.workspace_id,
-            "model": models[0]["id"] if models else "none", "filename": "css/app.css"}
+            "model": models[0]["id"] if models else "none", "filename": "css/app.css", "token": "no-such-link",
+            "user_id": "1", "invitation_id": "0" * 32}
 
 
 def get_urls(app, values: dict) -> list[str]:

@@ -31,6 +31,7 @@ PAGES = [
     ("API keys", "/settings/api-keys", True),
     ("audit log", "/settings/audit", True),
     ("profile", "/settings/profile", True),
+    ("members", "/settings/members", True),
     ("API answer", "/api/v1/flows", True),
     ("OpenAI models", "/v1/models", True),
 ]

@@ -46,7 +46,7 @@ READ_ONLY_POSTS = {
 }
 # Only owners may use anything here, reading included: editors are refused whatever the method.
 OWNER_AREAS = ("/settings/api-keys", "/api/v1/api-keys", "/settings/members", "/settings/audit",
-               "/api/v1/audit", "/workspace/timezone")
+               "/api/v1/audit", "/workspace/timezone", "/api/v1/members", "/api/v1/invitations")
 OWNER_ROUTES = {("PATCH", "/api/v1/workspaces/<workspace_id>")}  # the workspace's settings (time zone)
 OWNER_ONLY = set(Permission) - ROLE_PERMISSIONS[Role.EDITOR]
 # Bodies that get a request as far as the permission check (the workspace is read from the body).
