@@ -48,9 +48,6 @@ class Principal:
         if not self.can(workspace_id, permission):
             raise ApiError(403, "forbidden", REFUSALS[permission], {"required_permission": permission.value})
 
-    def require_edit(self, workspace_id: str) -> None:
-        self.require(workspace_id, Permission.EDIT_FLOWS)
-
     def require_scope(self, scope: Scope) -> None:
         """Refuse an API key without `scope` (403 naming it); logged-in users have their role instead."""
         if self.api_key is not None and not self.api_key.allows(scope):

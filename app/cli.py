@@ -21,6 +21,7 @@ from app.models import ALL_SCOPES, Role
 from app.services.versions import publishing
 from app.services.workspaces.accounts import create_or_update_user
 from app.services.workspaces.api_keys import KeyRequestError, checked_key_settings, create_api_key
+from app.services.workspaces.passwords import MIN_PASSWORD_LENGTH, new_password_problem
 from app.services.versions.presenters import trigger_dict
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -35,7 +36,7 @@ def _workspace_or_fail(name: str):
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--password", required=True, help="at least 8 characters")
+@click.option("--password", required=True, help=f"at least {MIN_PASSWORD_LENGTH} characters")
 @click.option("--workspace", "workspace_name", required=True, help="created if it does not exist")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="owner", show_default=True)
 @with_appcontext
@@ -43,8 +44,9 @@ def create_user(email: str, password: str, workspace_name: str, role: str):
     """Create a user (or reset their password) as a member of WORKSPACE."""
     if not EMAIL.match(email):
         raise click.BadParameter(f"{email!r} is not an email address", param_hint="EMAIL")
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    problem = new_password_problem(password, password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     if not workspace_name.strip():
         raise click.BadParameter("must not be empty", param_hint="--workspace")
     user, created = create_or_update_user(email, password, workspace_name.strip(), Role(role))

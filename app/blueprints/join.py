@@ -12,7 +12,8 @@ from flask_login import current_user, login_user
 
 from app.extensions import db
 from app.services.workspaces import first_start, invitations, password_resets
-from app.services.workspaces.links import LinkError, MIN_PASSWORD, checked_email
+from app.services.workspaces.links import LinkError, checked_email
+from app.services.workspaces.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD
 from app.services.workspaces.mail import mail_configured
 from app.urls import public_url
 

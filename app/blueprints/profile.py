@@ -12,7 +12,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db
 from app.services.workspaces.login import LoginLocked
-from app.services.workspaces.profile import (MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, ProfileError, change_name,
+from app.services.workspaces.passwords import MIN_PASSWORD_LENGTH
+from app.services.workspaces.profile import (MAX_NAME_LENGTH, ProfileError, change_name,
                                              change_password)
 from app.services.workspaces.sessions import end_sessions
 

@@ -26,10 +26,6 @@ class Role(str, enum.Enum):
     EDITOR = "editor"
     VIEWER = "viewer"
 
-    @property
-    def can_edit(self) -> bool:
-        return self in (Role.OWNER, Role.EDITOR)
-
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"

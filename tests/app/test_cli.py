@@ -39,7 +39,7 @@ def test_cli_errors_are_clear_and_change_nothing(app, stack, tmp_path):
     missing = flask(stack, "create-api-key", "--workspace", "Nope", "--name", "x", check=False)
     assert missing.returncode != 0 and "No workspace named 'Nope'" in missing.stderr
     short = flask(stack, "create-user", "a@b.c", "--password", "short", "--workspace", "W", check=False)
-    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
     flask(stack, "create-user", "a@b.c", "--password", "long enough", "--workspace", "W")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"nodes": [{"id": "x", "type": "warp_drive"}], "edges": []}))

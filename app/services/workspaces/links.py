@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Role
+from app.services.workspaces.passwords import new_password_problem
 from app.services.workspaces.tokens import hash_token, new_token
 
 INVITATION_PREFIX = "sbi_"
@@ -23,8 +24,6 @@ RESET_PREFIX = "sbr_"
 MAX_TOKEN = 100  # a real token is 47 characters; anything much longer is answered without a query
 MAX_EMAIL = 320
 MAX_NAME = 200
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
 # No spaces, controls or U+FFFD (what an undecodable byte, e.g. a lone surrogate, becomes in a form).
 EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f\ufffd]+@[^@\s\x00-\x1f\x7f\ufffd]+\.[^@\s\x00-\x1f\x7f\ufffd]+$")
 ROLE_WORDS = {
@@ -80,10 +79,9 @@ def checked_name(raw: object) -> str:
 
 
 def checked_password(password: object, again: object) -> str:
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise LinkError(f"Choose a password of {MIN_PASSWORD} to {MAX_PASSWORD} characters.", code="invalid_password")
-    if password != again:
-        raise LinkError("The two passwords differ; type the same password twice.", code="invalid_password")
+    problem = new_password_problem(password, again)
+    if problem:
+        raise LinkError(problem, code="invalid_password")
     return password
 
 

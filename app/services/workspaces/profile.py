@@ -11,10 +11,9 @@ import unicodedata
 
 from app.models import User
 from app.services.workspaces.login import authenticate
+from app.services.workspaces.passwords import MAX_PASSWORD_LENGTH, new_password_problem
 from app.services.workspaces.sessions import end_sessions
 
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 200  # the login form's limit; longer could never be typed there
 MAX_NAME_LENGTH = 200
 
 
@@ -39,19 +38,6 @@ def change_name(user: User, name: str) -> None:
     if _unreadable(name):
         raise ProfileError("name", "The name contains characters that are not text; type it again.")
     user.name = name
-
-
-def new_password_problem(password: str, repeated: str) -> str | None:
-    """What is wrong with a new password, in words, or None when it may be used."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"A password can be at most {MAX_PASSWORD_LENGTH} characters."
-    if "\ufffd" in password or any(unicodedata.category(ch) == "Cs" for ch in password):
-        return "The password contains characters that are not text; type it again."
-    if password != repeated:
-        return "The two new passwords differ; type the same one twice."
-    return None
 
 
 def change_password(user: User, current: str, new: str, repeated: str, address: str | None) -> None:

@@ -111,3 +111,16 @@ def test_sessions_of_other_users_are_untouched(app, client, make_account):
     log_in(theirs, other.email, other.password)
     _post_form(client, "/settings/profile/sign-out-everywhere", {})
     assert signed_in(theirs)
+
+
+def test_a_new_password_from_the_command_line_ends_every_session(app, client, make_account):
+    """`flask create-user` on an existing email is the operator's password reset: old cookies stop working."""
+    account = make_account()
+    assert log_in(client, account.email, account.password, remember=True).status_code == 302
+    thief = _thief_with(app, client, "session", "remember_token")
+    make_account(password=account.password)  # the same password again is no reset: sessions stay
+    assert signed_in(client) and signed_in(thief)
+
+    make_account(password=NEW_PASSWORD)
+    assert not signed_in(client) and not signed_in(thief)
+    assert log_in(client, account.email, NEW_PASSWORD).status_code == 302
