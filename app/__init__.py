@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     from app.cli import register_cli
     from app.db_migrations import register_db_command
     from app.extensions import csrf, db
+    from app.services.triggers import lookup_cache
 
     errors.init_app(app)  # first: its hooks keep a JSON body before CSRF or anything else reads a form
     security_headers.init_app(app)
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     csrf.init_app(app)
     auth.init_app(app)
     register_cli(app)
+    lookup_cache.init_app(app)  # every commit that changes what a trigger request looks up empties the caches
 
     from app.blueprints import (api, api_draft_tests, api_flows_manage, api_keys_api, api_schedules,  # noqa: F401
                                 api_members, api_values, api_versions, auth as auth_views, credentials, health, hooks,

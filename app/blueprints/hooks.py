@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import bindparam, select
 
 from app.blueprints.common import invoke_errors
 from app.errors import ApiError, request_id
-from app.extensions import csrf, db
+from app.extensions import csrf
 from app.models import Flow, RunStatus, Scope, Trigger, TriggerStatus
 from app.services.runs import records
-from app.services.workspaces.api_keys import find_api_key
+from app.services.triggers import lookup_cache
+from app.services.workspaces.api_keys import find_trigger_caller_key
 from app.services.runs.run_start import Started
 from app.services.workspaces.tokens import bearer_token, matches
 from app.services.triggers.trigger_accept import accept_hook
@@ -33,18 +33,11 @@ bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 csrf.exempt(bp)
 
 
-# Built once: building and hashing the statement per request cost more than running it.
-_TRIGGER_AND_FLOW = (
-    select(Trigger, Flow).join(Flow, Flow.id == Trigger.flow_id)
-    .where(Trigger.workspace_id == bindparam("workspace_id"), Trigger.key_lower == bindparam("key_lower"))
-)
-
-
-def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
-    """Return the trigger and its flow, read in one query."""
-    row = db.session.execute(_TRIGGER_AND_FLOW, {"workspace_id": workspace_id, "key_lower": key.lower()}
-                             ).one_or_none() if len(key) <= 64 and len(workspace_id) <= 32 else None
-    trigger, flow = row if row is not None else (None, None)
+def _find_trigger(lookups: lookup_cache.Lookups, workspace_id: str, key: str) -> tuple[Trigger, Flow]:
+    """Return (copies of) the trigger and its flow, from the process's lookup cache or one query."""
+    found = lookup_cache.trigger_and_flow(lookups, workspace_id, key.lower()) \
+        if len(key) <= 64 and len(workspace_id) <= 32 else None
+    trigger, flow = found if found is not None else (None, None)
     if trigger is None or trigger_types.of(trigger).entry_point != HOOK:
         raise ApiError(404, "trigger_not_found", "No trigger with this key exists in this workspace.")
     if is_archived(flow) and trigger.status is not TriggerStatus.DELETED:
@@ -56,7 +49,7 @@ def _find_trigger(workspace_id: str, key: str) -> tuple[Trigger, Flow]:
     return trigger, flow
 
 
-def _authenticate(trigger: Trigger, raw_body: bytes) -> str | None:
+def _authenticate(lookups: lookup_cache.Lookups, trigger: Trigger, raw_body: bytes) -> str | None:
     """Check the caller; return the Standard Webhooks message id when the request was signed."""
     config = trigger.config
     message_id = None
@@ -66,16 +59,16 @@ def _authenticate(trigger: Trigger, raw_body: bytes) -> str | None:
         except SignatureError as exc:
             raise ApiError(401, "invalid_signature", str(exc)) from None
     if config.get("authenticate", True):
-        _check_bearer(trigger)
+        _check_bearer(lookups, trigger)
     return message_id
 
 
-def _check_bearer(trigger: Trigger) -> None:
+def _check_bearer(lookups: lookup_cache.Lookups, trigger: Trigger) -> None:
     # Chathive's callers send their API key as `x-api-key`; accept it so they work unchanged.
     token = bearer_token(request.headers.get("Authorization")) or request.headers.get("X-Api-Key", "").strip() or None
     if token and matches(token, trigger.secret_hash):
         return
-    key = find_api_key(token) if token else None
+    key = find_trigger_caller_key(token, lookups) if token else None
     if key is not None and key.workspace_id == trigger.workspace_id:
         if not key.allows(Scope.TRIGGER):
             raise ApiError(403, "insufficient_scope", "This API key lacks the 'runs:trigger' scope needed to call "
@@ -90,9 +83,10 @@ def _check_bearer(trigger: Trigger) -> None:
 
 @bp.post("/<workspace_id>/<key>")
 def invoke(workspace_id: str, key: str):
-    trigger, flow = _find_trigger(workspace_id, key)
+    lookups = lookup_cache.Lookups()
+    trigger, flow = _find_trigger(lookups, workspace_id, key)
     raw_body = request.get_data(cache=False)
-    message_id = _authenticate(trigger, raw_body)
+    message_id = _authenticate(lookups, trigger, raw_body)
     with invoke_errors():
         started = accept_hook(flow, trigger, raw_body, headers=request.headers, message_id=message_id,
                               request_id=request_id())

@@ -5,6 +5,11 @@ loaded modules copy-on-write instead of each importing its own copy (see `app.pr
 master opens no connection while creating the app; `post_fork` still drops any pool or client a
 worker inherited, so no database or Redis socket is ever shared between processes. Workers,
 threads and the bind address stay on the command line, where each launcher sets them.
+
+Why gunicorn's gthread workers and not another server: on trigger requests (measured for issue
+19), sync workers (4 or 8 processes), uWSGI and Waitress spent more CPU per request and served
+fewer, gevent stalled (the SQLite write gate's file lock blocks its event loop); Granian spent about 15 % less of the web's CPU but loads the app in every worker (no
+preload), 57 MB more memory for two workers. README's "Scaling out" has the figures.
 """
 
 preload_app = True

@@ -51,10 +51,7 @@ def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
     """
     now = utcnow()
     if generated:  # inserted with Core: the unit of work's bookkeeping cost more than the insert
-        session = _new_session(trigger, key, 1, contact, duration_seconds, now)
-        table = ConversationSession.__table__
-        db.session.execute(insert(table), {column.key: getattr(session, column.key) for column in table.columns})
-        return session
+        return _insert_first_turn(trigger, key, contact, duration_seconds, now)
     for _ in range(3):
         current = db.session.execute(
             db.select(ConversationSession).where(ConversationSession.trigger_id == trigger.id,
@@ -75,6 +72,28 @@ def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
             continue  # another request started this generation first: join it
         return session
     raise RuntimeError(f"could not resolve session {key!r} after concurrent updates")
+
+
+_SESSION_TABLE = ConversationSession.__table__
+_SESSION_CLASS = ConversationSession.__mapper__.class_manager
+
+
+def _insert_first_turn(trigger: Trigger, key: str, contact: dict | None, duration_seconds: int,
+                       now) -> ConversationSession:
+    """Insert a new session at its first turn; return an untracked copy, filled as a loaded row is.
+
+    The row is built as a dict, not through `ConversationSession(...)` and its attribute change
+    events, which cost more than the insert on the trigger's hot path.
+    """
+    row = {column.key: None for column in _SESSION_TABLE.columns}
+    row.update(id=new_id(), workspace_id=trigger.workspace_id, flow_id=trigger.flow_id, trigger_id=trigger.id,
+               key=key, generation=1, turns=1, created_at=now, last_active_at=now,
+               expires_at=now + timedelta(seconds=duration_seconds),
+               **{f"contact_{name}": value for name, value in (contact or {}).items()})
+    db.session.execute(insert(_SESSION_TABLE), row)
+    session = _SESSION_CLASS.new_instance()
+    session.__dict__.update(row)
+    return session
 
 
 def _new_session(trigger: Trigger, key: str, generation: int, contact: dict | None, duration_seconds: int,

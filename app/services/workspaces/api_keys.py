@@ -13,6 +13,7 @@ from app.models import ALL_SCOPES, ApiKey, Flow, User, Workspace
 from app.models.types import iso, utcnow
 from app.json_body import listed
 from app.services import audit
+from app.services.triggers import lookup_cache
 from app.services.workspaces.tokens import API_KEY_PREFIX, hash_token, new_token
 
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -63,15 +64,51 @@ def find_api_key(token: str) -> ApiKey | None:
     return key
 
 
-def _note_use(key: ApiKey) -> None:
-    """Record when a key was last used without a write per request (a busy key is hot)."""
+def _note_use(key) -> None:
+    """Record when a key was last used without a write per request (a busy key is hot).
+
+    The write is marked neutral for the trigger lookup cache: a key's last use is not something
+    a lookup decides on, so it must not empty every process's cache once a minute.
+    """
     now = utcnow()
     if key.last_used_at is not None and (now - key.last_used_at).total_seconds() < LAST_USED_RESOLUTION_SECONDS:
         return
     db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
-                       .execution_options(synchronize_session=False))
+                       .execution_options(synchronize_session=False, **{lookup_cache.NEUTRAL: True}))
     db.session.commit()
     key.last_used_at = now
+
+
+class CachedKey(lookup_cache.Snapshot):
+    """A live API key's columns as the trigger endpoint keeps them (read-only, shared by threads)."""
+
+    allows = ApiKey.allows
+    allows_flow = ApiKey.allows_flow
+
+
+_KEY_COLUMNS = [column.key for column in ApiKey.__table__.columns]
+_LIVE_KEY_ROW = select(ApiKey.__table__).where(ApiKey.__table__.c.key_hash == bindparam("key_hash"),
+                                               ApiKey.__table__.c.revoked_at.is_(None))
+
+
+def find_trigger_caller_key(token: str, lookups: lookup_cache.Lookups) -> CachedKey | None:
+    """Return the live key for `token` from the process's lookup cache (see `lookup_cache`) and note its use.
+
+    For the trigger endpoint, whose callers send the same key thousands of times; the copy it
+    returns is never attached to a database session. Unknown tokens are not kept.
+    """
+    if not token.startswith(API_KEY_PREFIX):
+        return None
+    key_hash = hash_token(token)
+
+    def load() -> CachedKey | None:
+        row = db.session.execute(_LIVE_KEY_ROW, {"key_hash": key_hash}).one_or_none()
+        return CachedKey(**dict(zip(_KEY_COLUMNS, row))) if row is not None else None
+
+    key = lookups.get(("api_key", key_hash), load, keep_missing=False)
+    if key is not None:
+        _note_use(key)
+    return key
 
 
 class KeyRequestError(ValueError):
