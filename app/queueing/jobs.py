@@ -16,7 +16,7 @@ from app.queueing import outbox, redis_keys
 from app.config import settings
 from app.queueing.connection import get_redis
 from app.queueing.rq_setup import add_job, cached_run_queue
-from app.queueing.run_events import add_event
+from app.queueing.run_events import add_events
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ def announce_finished(run_id: str, status: str, events: list[dict] = ()) -> None
         pipe, send_now = outbox.pipeline(get_redis())  # inside a worker: with its next round trip
         pipe.rpush(key, status)
         pipe.expire(key, DONE_TTL_SECONDS)
-        for event in (*events, {"type": "end", "status": status}):
-            add_event(pipe, run_id, event)
+        add_events(pipe, run_id, [*events, {"type": "end", "status": status}])
         if send_now:
             pipe.execute()
     except RedisError as exc:  # the status is committed; a waiting request falls back to 408 + status URL
