@@ -29,6 +29,7 @@ import redis
 from rq import Retry, SimpleWorker, Worker
 from rq.exceptions import DequeueTimeout, StopRequested
 from rq.job import Job, JobStatus
+from rq.serializers import PickleSerializer
 from rq.suspension import WORKERS_SUSPENDED
 from rq.timeouts import JobTimeoutException
 from rq.utils import now, utcformat
@@ -137,7 +138,9 @@ class RunWorker(_LessChatty, SimpleWorker):
 
     def _restore(self, queue_key: bytes, job_id: bytes, fields: list):
         """Build the taken job from the hash the script read, as RQ's fetch would, and mark it started."""
-        job = self.job_class(job_id.decode(), connection=self.connection, serializer=self.serializer)
+        # RQ's default serializer passed as None: checking a given one against its Protocol cost more than the rest.
+        serializer = None if self.serializer is PickleSerializer else self.serializer
+        job = self.job_class(job_id.decode(), connection=self.connection, serializer=serializer)
         job.restore(dict(zip(fields[0::2], fields[1::2])))
         job._status, job.worker_name = JobStatus.STARTED, self.name
         job.started_at = job.last_heartbeat = self.last_heartbeat
