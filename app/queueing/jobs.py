@@ -12,16 +12,17 @@ import uuid
 
 from redis.exceptions import RedisError
 
-from app.queueing import redis_keys
+from app.queueing import outbox, redis_keys
 from app.config import settings
 from app.queueing.connection import get_redis
-from app.queueing.rq_setup import run_queue as get_queue
-from app.queueing.run_events import add_event
+from app.queueing.rq_setup import add_job, cached_run_queue
+from app.queueing.run_events import add_events
 
 log = logging.getLogger(__name__)
 
 JOB_FUNCTION = "app.worker.execution.execute_run"
 DONE_TTL_SECONDS = 600
+FAILED_JOB_TTL_SECONDS = 24 * 3600  # a job that raised stays in RQ's failed registry this long
 
 
 def new_job_id(run_id: str) -> str:
@@ -29,16 +30,23 @@ def new_job_id(run_id: str) -> str:
     return f"run-{run_id}-{uuid.uuid4().hex[:8]}"
 
 
+def get_queue():
+    """The current app's run queue (one object per Redis client)."""
+    return cached_run_queue()
+
+
 def enqueue_run(run_id: str, job_id: str, timeout_seconds: int | None = None) -> None:
-    """Put the run's id on the queue; the job reloads everything else from the database."""
-    get_queue().enqueue(
-        JOB_FUNCTION, run_id,
-        job_id=job_id,
-        job_timeout=(timeout_seconds or settings().job_timeout) + 30,
-        result_ttl=60,
-        failure_ttl=24 * 3600,
-        description=f"run {run_id}",
-    )
+    """Put the run's id on the queue; the job reloads everything else from the database.
+
+    One round trip of three commands (see `rq_setup.add_job`); RQ's `Queue.enqueue` sent two
+    round trips for the same. No result is kept (`result_ttl=0`): the run's row is its result.
+    """
+    queue = get_queue()
+    pipe = queue.connection.pipeline(transaction=False)
+    add_job(pipe, queue, JOB_FUNCTION, (run_id,), job_id=job_id,
+            timeout=(timeout_seconds or settings().job_timeout) + 30, result_ttl=0,
+            failure_ttl=FAILED_JOB_TTL_SECONDS, description=f"run {run_id}")
+    pipe.execute()
     log.info("run_id=%s state=enqueued", run_id)
 
 
@@ -51,12 +59,12 @@ def announce_finished(run_id: str, status: str, events: list[dict] = ()) -> None
     """
     key = redis_keys.run_done(run_id)
     try:
-        pipe = get_redis().pipeline(transaction=False)
+        pipe, send_now = outbox.pipeline(get_redis())  # inside a worker: with its next round trip
         pipe.rpush(key, status)
         pipe.expire(key, DONE_TTL_SECONDS)
-        for event in (*events, {"type": "end", "status": status}):
-            add_event(pipe, run_id, event)
-        pipe.execute()
+        add_events(pipe, run_id, [*events, {"type": "end", "status": status}])
+        if send_now:
+            pipe.execute()
     except RedisError as exc:  # the status is committed; a waiting request falls back to 408 + status URL
         log.warning("run_id=%s could not announce status=%s: %s", run_id, status, exc)
 

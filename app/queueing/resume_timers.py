@@ -39,7 +39,7 @@ def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
         # to its exact time: between the two writes it can only be late, never early.
         scheduler.enqueue_at((resume_at + timedelta(seconds=1)).astimezone(timezone.utc).replace(tzinfo=None),
                              JOB_FUNCTION, run_id, job_id=job_id, timeout=settings().job_timeout + 30,
-                             job_result_ttl=60, job_description=f"resume run {run_id}")
+                             job_result_ttl=0, job_description=f"resume run {run_id}")
         connection.zadd(scheduler.scheduled_jobs_key, {job_id: resume_at.timestamp()}, xx=True)
     except RedisError as exc:  # the sweeper resumes waiting runs whose time has passed
         log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)

@@ -88,8 +88,7 @@ class Publisher:
     def _send(self, events: list[dict]) -> None:
         try:
             pipe = self.redis.pipeline(transaction=False)
-            for event in events:
-                add_event(pipe, None, event, key=self.key, maxlen=self.maxlen)
+            add_events(pipe, None, events, key=self.key, maxlen=self.maxlen)
             pipe.execute()
         except RedisError as exc:  # a live view is a nice-to-have; the run and its steps are in the database
             if not self._warned:
@@ -97,12 +96,20 @@ class Publisher:
                 self._warned = True
 
 
-def add_event(pipe, run_id: str | None, event: dict, key: str | None = None, maxlen: int | None = None) -> None:
-    """Queue one event for the run's stream on `pipe` (the caller executes it with its other commands)."""
+def add_events(pipe, run_id: str | None, events: list[dict], key: str | None = None,
+               maxlen: int | None = None) -> None:
+    """Queue events for the run's stream on `pipe` (the caller executes it with its other commands).
+
+    One EXPIRE for the batch, set by its last event (an `end` is always last): each event's own
+    EXPIRE was overwritten by the next one's in the same round trip.
+    """
+    if not events:
+        return
     key = key or events_key(run_id)
     maxlen = maxlen or settings().run_events_maxlen
-    pipe.xadd(key, {"data": json.dumps(event, default=str)}, maxlen=maxlen, approximate=True)
-    pipe.expire(key, ENDED_TTL_SECONDS if event.get("type") == "end" else EVENTS_TTL_SECONDS)
+    for event in events:
+        pipe.xadd(key, {"data": json.dumps(event, default=str)}, maxlen=maxlen, approximate=True)
+    pipe.expire(key, ENDED_TTL_SECONDS if events[-1].get("type") == "end" else EVENTS_TTL_SECONDS)
 
 
 def follow(run_id: str, timeout: float, last_id: str = "0-0", redis=None) -> Iterator[dict]:
