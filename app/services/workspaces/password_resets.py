@@ -24,6 +24,8 @@ from app.services.workspaces.sessions import end_sessions
 from app.services.workspaces.tokens import hash_token
 
 INVALID_RESET = "This password reset link is no longer valid — ask for a new one."
+# "Forgot your password?" mails one link per account in this time, so nobody can flood an inbox.
+FORGOT_MAIL_INTERVAL = timedelta(minutes=5)
 
 
 def make_link(user: User, created_by: User | None, workspace_id: str | None = None,
@@ -78,12 +80,22 @@ def forgot_password(email: str, link_for) -> tuple[str, str, str] | None:
         return None
     if not db.session.execute(db.select(Membership.user_id).where(Membership.user_id == user.id)).first():
         return None
+    if _recently_mailed(user):
+        return None
     _, token = make_link(user, None, actor=Actor(label=f"{user.display_name} (forgot their password)",
                                                  user_id=user.id))
     text = (f"Someone (hopefully you) asked to reset the Switchboard password of {user.email}.\n\n"
             f"Set a new password here (the link works once, for {settings().reset_link_hours} hours):\n"
             f"{link_for(token)}\n\nIf it was not you, ignore this mail; your password stays as it is.\n")
     return user.email, "Reset your Switchboard password", text
+
+
+def _recently_mailed(user: User) -> bool:
+    """Whether a self-service link went to this account within FORGOT_MAIL_INTERVAL."""
+    since = utcnow() - FORGOT_MAIL_INTERVAL
+    return db.session.execute(db.select(PasswordReset.id).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_by_id.is_(None),
+        PasswordReset.created_at > since)).first() is not None
 
 
 def send_later(to: str, subject: str, text: str) -> threading.Thread:
