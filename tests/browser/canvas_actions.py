@@ -80,7 +80,12 @@ def port(page, node_id, name, direction):
 
 
 def connect(page, source, source_port, target, target_port="in"):
-    """Drag from an output port to an input port, as a user draws an edge."""
+    """Drag from an output port to an input port, as a user draws an edge.
+
+    First the canvas settles: a check of the flow that is due (after adding a node) may open the
+    problem list above the canvas and move every node down in the middle of the drag.
+    """
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
     page.mouse.move(*center(port(page, source, source_port, "out").bounding_box()))
     page.mouse.down()
     page.mouse.move(*center(port(page, target, target_port, "in").bounding_box()), steps=12)

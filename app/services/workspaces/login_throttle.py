@@ -108,9 +108,9 @@ def start(email: str, address: str | None) -> Attempt:
     account, client = _stems(email, address)
     try:
         conn = get_redis()
-        remaining = max(conn.ttl(KEY_PREFIX + "lock:" + account), conn.ttl(KEY_PREFIX + "lock:" + client))
-        if remaining > 0:
-            raise LoginLocked(remaining)
+        remaining_ms = max(conn.pttl(KEY_PREFIX + "lock:" + account), conn.pttl(KEY_PREFIX + "lock:" + client))
+        if remaining_ms > 0:  # milliseconds: TTL's whole seconds would call the last half second unlocked
+            raise LoginLocked(math.ceil(remaining_ms / 1000))
         pipe = conn.pipeline(transaction=True)
         for stem in (account, client):
             # The window starts at the first attempt: INCR keeps the expiry SET NX gave the key.
@@ -144,9 +144,14 @@ def _lock_at_limit(conn: redis.Redis, attempt: Attempt, over: bool = False) -> N
     locked = False
     for stem, count, limit in zip((attempt.account, attempt.address), attempt.counts, _limits()):
         if count > limit or (count >= limit and not over):
-            conn.set(KEY_PREFIX + "lock:" + stem, "1", ex=lockout)
-            # A fresh allowance after the lockout, instead of re-locking at the next failure.
-            conn.delete(KEY_PREFIX + "fail:" + stem)
+            # A fresh allowance after the lockout, instead of re-locking at the next failure: the
+            # count ends just before the lock does. Not deleted now: a parallel attempt that passed
+            # the lock check a moment ago must still count on top of it (and be refused), not
+            # start afresh.
+            pipe = conn.pipeline(transaction=True)
+            pipe.pexpire(KEY_PREFIX + "fail:" + stem, max(1, lockout * 1000 - 50))
+            pipe.set(KEY_PREFIX + "lock:" + stem, "1", ex=lockout)
+            pipe.execute()
             locked = True
     if locked:
         raise LoginLocked(lockout)

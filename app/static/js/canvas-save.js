@@ -32,14 +32,25 @@
     if (!firstPending) firstPending = now;
     const wait = delay !== undefined ? delay : now - firstPending > 1500 ? 0 : 400;
     validateTimer = setTimeout(validateNow, wait);
+    checking(true);
+  }
+
+  // The problem list is busy while a check is due or on its way (it may open and move the canvas).
+  function checking(busy) {
+    const list = document.getElementById("problems");
+    if (busy) list.setAttribute("aria-busy", "true");
+    else list.removeAttribute("aria-busy");
   }
 
   async function validateNow() {
     firstPending = 0;
+    validateTimer = null;
     const seq = ++validateSeq;
     const doc = S().toDocument();
     const result = await S().api("POST", S().data.urls.validate, { document: doc, flow_id: S().data.flow.id });
-    if (seq !== validateSeq || result.status !== 200 || !result.body) return; // a newer check is on its way
+    if (seq !== validateSeq) return; // a newer check is on its way
+    if (validateTimer === null) checking(false); // else a newer one is due
+    if (result.status !== 200 || !result.body) return;
     // Until the user changes something, the list keeps saying why the save was refused.
     setProblems(result.body.problems || [], JSON.stringify(doc) === refusedJSON);
   }
@@ -126,7 +137,9 @@
     const doc = S().toDocument();
     const base = (options && options.baseVersion) || S().latestVersion;
     clearTimeout(validateTimer); // the save answers with the same problems a check would
+    validateTimer = null;
     validateSeq += 1;
+    checking(false);
     try {
       const result = await S().api("PUT", S().data.urls.save, { document: doc, base_version: base });
       if (result.status === 200) saved(doc, result.body);
