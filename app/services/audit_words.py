@@ -60,7 +60,18 @@ def _secret_rotated(details: dict) -> str:
     return SECRET_WORDS.get(details.get("secret"), "")
 
 
+def _role_changed(details: dict) -> str:
+    return f"From {details.get('from')} to {details.get('to')}."
+
+
+def _with_role(details: dict) -> str:
+    return f"As {details.get('role')}." if details.get("role") else ""
+
+
 DETAIL_WORDS: dict[Action, Callable[[dict], str]] = {
+    Action.MEMBER_ROLE_CHANGED: _role_changed,
+    Action.MEMBER_INVITED: _with_role,
+    Action.MEMBER_JOINED: _with_role,
     Action.FLOW_PUBLISHED: _published,
     Action.FLOW_ROLLED_BACK: _rolled_back,
     Action.API_KEY_CREATED: _key_created,
@@ -78,7 +89,7 @@ def _plain(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_plain(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_key(k)}: {_plain(v)}" for k, v in value.items())
+        return "; ".join(f"{_key(k)}: {_plain(v)}" for k, v in sorted(value.items()))
     return "" if value is None else str(value)
 
 
@@ -96,4 +107,5 @@ def details_words(action: str, details: dict | None) -> str:
         words = None
     if words is not None:
         return words(details)
-    return "; ".join(f"{_key(k)}: {_plain(v)}" for k, v in details.items() if k not in HIDDEN_KEYS)
+    # Sorted: PostgreSQL's JSONB keeps keys in its own order, SQLite in the written one.
+    return "; ".join(f"{_key(k)}: {_plain(v)}" for k, v in sorted(details.items()) if k not in HIDDEN_KEYS)

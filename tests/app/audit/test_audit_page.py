@@ -74,9 +74,15 @@ def test_details_of_a_kind_without_its_own_sentence_still_read_as_words(app, cli
     from app.services import audit
 
     with app.app_context():
-        audit.record(auth.workspace_id, audit.Action.MEMBER_ROLE_CHANGED, target_type="user", target_id="7",
-                     target_label="Bea", details={"from_role": "viewer", "to_role": "editor", "notified": True},
+        audit.record(auth.workspace_id, audit.Action.MEMBER_REMOVED, target_type="user", target_id="7",
+                     target_label="Bea", details={"to_role": "editor", "from_role": "viewer", "notified": True},
                      actor=audit.Actor(label="Ana"))
         db.session.commit()
     row = _rows(client.get("/settings/audit").get_data(as_text=True))[0]
-    assert row.endswith("Ana Changed a member's role Bea From role: viewer; To role: editor; Notified: yes"), row
+    assert row.endswith("Ana Removed a member Bea From role: viewer; Notified: yes; To role: editor"), row
+    with app.app_context():
+        audit.record(auth.workspace_id, audit.Action.MEMBER_ROLE_CHANGED, target_type="user", target_id="7",
+                     target_label="Bea", details={"from": "viewer", "to": "editor"}, actor=audit.Actor(label="Ana"))
+        db.session.commit()
+    row = _rows(client.get("/settings/audit").get_data(as_text=True))[0]
+    assert row.endswith("Ana Changed a member's role Bea From viewer to editor."), row
