@@ -23,7 +23,8 @@ old row before the outage and sees the old stamp after it could use it; MAX_AGE_
 that. (No trigger request is accepted while Redis is down anyway: its run cannot be queued.)
 
 Cached rows are plain read-only copies (`Snapshot`) shared by the process's threads; nothing may
-change them, and they are never attached to a database session.
+change them (the one exception: an API key's `last_used_at`, see `api_keys._note_use`), and they
+are never attached to a database session.
 """
 
 from __future__ import annotations

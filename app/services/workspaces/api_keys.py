@@ -76,6 +76,8 @@ def _note_use(key) -> None:
     db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
                        .execution_options(synchronize_session=False, **{lookup_cache.NEUTRAL: True}))
     db.session.commit()
+    # The one change a cached key copy gets (see `lookup_cache.Snapshot`): without it every request
+    # after the first minute would write again. Threads racing here at worst write once more.
     key.last_used_at = now
 
 
