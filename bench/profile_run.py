@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", default="sqlite", choices=("sqlite", "postgres"))
     parser.add_argument("--py-spy", dest="py_spy", default=shutil.which("py-spy"), help="the py-spy program")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
+    parser.add_argument("--keep-raw", dest="keep_raw", type=Path,
+                        help="copy py-spy's raw stacks (web.raw, workers.raw) into this folder, e.g. for a flame graph")
     parser.add_argument("--top", type=int, default=10, help="functions listed per role (default 10)")
     parser.add_argument("--all-active", dest="gil", action="store_false",
                         help="sample every thread py-spy deems active instead of the one holding the GIL")
@@ -73,7 +75,7 @@ def library(path: str, tree: Path) -> str:
     """Which library (or our code, or the standard library) a frame's file belongs to."""
     if "/bench/probe/" in path:
         return "the bench's counting probe (bench/probe)"
-    if path.startswith(str(tree) + "/"):
+    if path.startswith(str(tree) + "/") and "site-packages/" not in path:  # the .venv may live in the tree
         relative = path[len(str(tree)) + 1:]
         return "our code: flows (engine)" if relative.startswith("flows/") else "our code: app, worker.py"
     for part, name in LIBRARIES:
@@ -138,6 +140,9 @@ def profile(side: compare.Side, args, folder: Path) -> tuple[dict, dict]:
         if spy.returncode != 0 or not out.exists():
             raise RuntimeError(f"py-spy on {role} failed ({spy.returncode}): {errors.strip()[-500:]}")
         profiles[role] = charge(out.read_text(), Path(side.info["tree"]))
+        if args.keep_raw:
+            args.keep_raw.mkdir(parents=True, exist_ok=True)
+            shutil.copy(out, args.keep_raw / out.name)
     costs.update(rps=result.rps, p50=result.p50_ms)
     return profiles, costs
 
