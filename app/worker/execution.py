@@ -308,7 +308,7 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
         db.session.commit()
     status = values["status"]
     log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
-    announce_finished(run_id, status.value, events)
+    announce_finished(run_id, status.value, events, outcome=values)  # the columns just committed
     return status.value
 
 

@@ -21,7 +21,7 @@ from app.services.runs import lifecycle
 from app.extensions import db
 from app.models import Flow, FlowVersion, Run, RunStatus, Trigger
 from app.models.types import iso, new_id, utcnow
-from app.queueing.jobs import announce_finished, enqueue_run, new_job_id, wait_finished
+from app.queueing.jobs import OUTCOME_FIELDS, announce_finished, enqueue_run, new_job_id, wait_finished
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +140,19 @@ POLL_SECONDS = 0.1
 def wait_until_final(run: Run, timeout: float) -> bool:
     """Wait up to `timeout` s for the run to end; True when it did (the run is refreshed).
 
-    The worker's announcement in Redis wakes us at once; if Redis fails while we wait, the
-    database (the truth) is polled for the rest of the time, so an accepted run is never
-    answered with an error just because the wake-up channel broke.
+    The worker's announcement in Redis wakes us at once, and usually carries the final columns
+    as the worker committed them, which are used without a query; a bare or oversized one sends
+    us to the database. If Redis fails while we wait, the database (the truth) is polled for the
+    rest of the time, so an accepted run is never answered with an error just because the
+    wake-up channel broke.
     """
     if run.status.is_final:  # e.g. an idempotent replay of a finished run, or a run discarded on arrival
         return True
     deadline = time.monotonic() + timeout
     try:
-        wait_finished(run.id, timeout)
+        announced = wait_finished(run.id, timeout)
+        if announced is not None and _take_outcome(run, announced):
+            return True
     except RedisError as exc:
         log.warning("run_id=%s wait channel failed (%s); polling the database", run.id, exc)
     while True:
@@ -160,9 +164,22 @@ def wait_until_final(run: Run, timeout: float) -> bool:
         time.sleep(POLL_SECONDS)
 
 
-# Only what an answer shows: reloading the whole row re-parsed the request's headers and body.
-_OUTCOME = select(Run.__table__.c.status, Run.__table__.c.output, Run.__table__.c.error,
-                  Run.__table__.c.error_node_id, Run.__table__.c.finished_at).where(Run.__table__.c.id == bindparam("id"))
+_FINAL_BY_VALUE = {status.value: status for status in RunStatus if status.is_final}
+
+
+def _take_outcome(run: Run, announced: dict) -> bool:
+    """Set the run's final columns from a complete announcement (False when it is not one)."""
+    status = _FINAL_BY_VALUE.get(announced.get("status"))
+    if status is None or len(announced) != len(OUTCOME_FIELDS):
+        return False
+    for name, value in announced.items():
+        set_committed_value(run, name, status if name == "status" else value)
+    return True
+
+
+# Only what an answer shows (the columns an announcement carries): reloading the whole row
+# re-parsed the request's headers and body.
+_OUTCOME = select(*(Run.__table__.c[name] for name in OUTCOME_FIELDS)).where(Run.__table__.c.id == bindparam("id"))
 
 
 def _refresh_outcome(run: Run) -> None:
