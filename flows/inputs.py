@@ -10,6 +10,7 @@ should surface at once instead of producing a puzzling answer.
 from __future__ import annotations
 
 import copy
+import functools
 
 from jsonschema import Draft202012Validator
 
@@ -133,10 +134,36 @@ def validate_inputs(start_config: dict, data: object) -> tuple[dict, list[dict]]
             values[item["name"]] = copy.deepcopy(item["default"])
     values.update((key, value) for key, value in data.items() if value is not None or key not in names)
 
-    errors = _errors(Draft202012Validator(input_schema(start_config)), values, declared)
+    errors = _errors(_validator(_shape(declared)), values, declared)
     for item in declared:
         values.setdefault(item["name"], None)
     return values, errors
+
+
+def _shape(declared: list[dict]) -> tuple:
+    """What of the declarations the check depends on: names, types, which are required.
+
+    Descriptions and defaults are annotations to JSON Schema, so the schema built from this
+    validates exactly as `input_schema`'s does.
+    """
+    return tuple((item["name"], item["type"], item.get("required") is True and "default" not in item)
+                 for item in declared)
+
+
+@functools.lru_cache(maxsize=512)
+def _validator(shape: tuple) -> Draft202012Validator:
+    """One validator per shape of declarations, shared by every check (validators keep no state).
+
+    Why: building a validator cost more than the check itself, on every trigger request (web)
+    and every run's start node (worker).
+    """
+    return Draft202012Validator({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {name: {"type": kind} for name, kind, _ in shape},
+        "required": [name for name, _, required in shape if required],
+        "additionalProperties": False,
+    })
 
 
 def _errors(validator: Draft202012Validator, values: dict, declared: list[dict]) -> list[dict]:

@@ -122,3 +122,24 @@ def test_input_schema_is_a_closed_json_schema():
 ])
 def test_message_input(config, expected):
     assert message_input(config) == expected
+
+
+def test_the_shared_validator_refuses_and_accepts_exactly_as_the_published_schema_does():
+    from jsonschema import Draft202012Validator
+
+    from flows.inputs import _errors, declared_inputs, input_schema
+
+    config = {"inputs": [
+        {"name": "message", "type": "string", "required": True, "description": "asked"},
+        {"name": "count", "type": "integer", "default": 2, "required": True},
+        {"name": "ratio", "type": "number"}, {"name": "flag", "type": "boolean", "required": True},
+        {"name": "extra", "type": "object"}, {"name": "items", "type": "array", "default": []}]}
+    samples = [{}, {"message": "hi", "flag": True}, {"message": 1, "count": 2.0, "ratio": True, "flag": 0},
+               {"message": "hi", "flag": False, "count": 1.5, "extra": [], "items": {}, "other": 1, "Other": 2},
+               {"message": None, "flag": None}]
+    for data in samples:
+        values, errors = validate_inputs(config, data)
+        declared = declared_inputs(config)
+        unfilled = {key: value for key, value in values.items() if value is not None or key not in
+                    {item["name"] for item in declared}}
+        assert errors == _errors(Draft202012Validator(input_schema(config)), unfilled, declared), data

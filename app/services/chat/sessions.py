@@ -76,6 +76,7 @@ def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
 
 _SESSION_TABLE = ConversationSession.__table__
 _SESSION_CLASS = ConversationSession.__mapper__.class_manager
+_INSERT_SESSION = insert(_SESSION_TABLE)
 
 
 def _insert_first_turn(trigger: Trigger, key: str, contact: dict | None, duration_seconds: int,
@@ -90,7 +91,7 @@ def _insert_first_turn(trigger: Trigger, key: str, contact: dict | None, duratio
                key=key, generation=1, turns=1, created_at=now, last_active_at=now,
                expires_at=now + timedelta(seconds=duration_seconds),
                **{f"contact_{name}": value for name, value in (contact or {}).items()})
-    db.session.execute(insert(_SESSION_TABLE), row)
+    db.session.connection().execute(_INSERT_SESSION, row)  # as `records.record_run` inserts its run
     session = _SESSION_CLASS.new_instance()
     session.__dict__.update(row)
     return session

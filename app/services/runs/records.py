@@ -60,7 +60,7 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
         log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
     db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
     row = _with_defaults(values)
-    db.session.execute(insert(Run.__table__), row)
+    db.session.connection().execute(_INSERT_RUN, row)  # see `_attached`
     run = _attached(row)
     if before_commit is not None:
         before_commit(run)
@@ -79,6 +79,10 @@ def _with_defaults(values: dict) -> dict:
 
 
 _RUN_CLASS = Run.__mapper__.class_manager
+# Built once and run on the session's connection (same transaction): `Session.execute` added its
+# ORM layer (events, compile state) around a statement that needs none; runs are not a table
+# the lookup cache watches (`lookup_cache.WATCHED`), the one listener of session statements.
+_INSERT_RUN = insert(Run.__table__)
 
 
 def _attached(row: dict) -> Run:
