@@ -29,7 +29,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     app.config.update(overrides or {})
     _configure_logging()
 
-    from app import auth, errors, models, security_headers  # noqa: F401  (models registers the tables)
+    from app import auth, errors, models, security_headers, session_cookie  # noqa: F401  (models registers the tables)
     from app.cli import register_cli
     from app.db_migrations import register_db_command
     from app.extensions import csrf, db
@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
 
     errors.init_app(app)  # first: its hooks keep a JSON body before CSRF or anything else reads a form
     security_headers.init_app(app)
+    session_cookie.init_app(app)
     db.init_app(app)
     register_db_command(app)  # Flask-Migrate loads only when a `flask db` command runs
     csrf.init_app(app)
