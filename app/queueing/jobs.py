@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from app.queueing import outbox, redis_keys
 from app.config import settings
 from app.queueing.connection import get_redis
-from app.queueing.rq_setup import add_job, cached_run_queue
+from app.queueing.rq_setup import add_like_job, cached_run_queue
 from app.queueing.run_events import add_events
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,14 @@ def get_queue():
 def enqueue_run(run_id: str, job_id: str, timeout_seconds: int | None = None) -> None:
     """Put the run's id on the queue; the job reloads everything else from the database.
 
-    One round trip of three commands (see `rq_setup.add_job`); RQ's `Queue.enqueue` sent two
+    One round trip of three commands (see `rq_setup.add_like_job`); RQ's `Queue.enqueue` sent two
     round trips for the same. No result is kept (`result_ttl=0`): the run's row is its result.
     """
     queue = get_queue()
     pipe = queue.connection.pipeline(transaction=False)
-    add_job(pipe, queue, JOB_FUNCTION, (run_id,), job_id=job_id,
-            timeout=(timeout_seconds or settings().job_timeout) + 30, result_ttl=0,
-            failure_ttl=FAILED_JOB_TTL_SECONDS, description=f"run {run_id}")
+    add_like_job(pipe, queue, JOB_FUNCTION, (run_id,), job_id=job_id,
+                 timeout=(timeout_seconds or settings().job_timeout) + 30, result_ttl=0,
+                 failure_ttl=FAILED_JOB_TTL_SECONDS, description=f"run {run_id}")
     pipe.execute()
     log.info("run_id=%s state=enqueued", run_id)
 

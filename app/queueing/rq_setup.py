@@ -51,32 +51,46 @@ def cached_run_queue() -> Queue:
     return queues[name]
 
 
-# Fields of a job's hash that differ from job to job; every other field is the same for every job
-# with the same queue, function and options, and comes from a template RQ itself wrote.
-_PER_JOB_FIELDS = ("created_at", "enqueued_at", "data", "description")
-_templates: dict[tuple, tuple[dict, object]] = {}
-
-
-def add_job(pipe, queue: Queue, func: str, args: tuple, *, job_id: str, description: str, **options) -> None:
+def add_job(pipe, queue: Queue, func: str, args: tuple, **options) -> Job:
     """Add a job to `pipe` as `Queue.enqueue` writes it: the queue's registration, the job hash, the push.
 
     The push comes last, so no worker sees an id without its job; a job lost halfway (Redis gone
     mid-write) is left for the sweeper to requeue. What `Queue.enqueue` does besides (a
     transaction, the status written twice, dependencies, its own round trip for the
     registration) cost twice the CPU and a second round trip; our jobs have no dependencies.
-    The hash is RQ's own `Job.to_dict()` for the first job of a queue, function and options,
-    kept as a template; later jobs change only the per-job fields (building a `Job` each time
-    cost more than the rest of the enqueue).
+    """
+    job = Job.create(func, args=args, connection=queue.connection, status=JobStatus.QUEUED, origin=queue.name,
+                     **{"id" if key == "job_id" else key: value for key, value in options.items()})
+    job.enqueued_at = now()
+    pipe.sadd(queue.redis_queues_keys, queue.key)
+    pipe.hset(job.key, mapping=job.to_dict())
+    pipe.rpush(queue.key, job.id)
+    return job
+
+
+# Fields of a job's hash that differ from job to job; every other field is the same for every job
+# with the same queue, function and options (see `add_like_job`).
+_PER_JOB_FIELDS = ("created_at", "enqueued_at", "data", "description")
+_templates: dict[tuple, tuple[dict, object]] = {}
+MAX_TEMPLATES = 256  # one per distinct run time limit in use, at most this many kept
+
+
+def add_like_job(pipe, queue: Queue, func: str, args: tuple, *, job_id: str, description: str, **options) -> None:
+    """`add_job` for a job of a kind enqueued many times (options hashable): the same writes, less CPU.
+
+    The first job of a queue, function and options is written by `add_job` (RQ's own
+    `Job.to_dict()`), and its hash kept as a template; later ones change only the per-job
+    fields. Building an RQ `Job` per enqueue cost more than the rest of the enqueue.
     """
     key = (queue.name, func, tuple(sorted(options.items())))
     template = _templates.get(key)
     if template is None:
-        job = Job.create(func, args=args, connection=queue.connection, status=JobStatus.QUEUED, origin=queue.name,
-                         id=job_id, description=description, **options)
-        job.enqueued_at = now()
-        fields = job.to_dict()
-        template = _templates[key] = ({name: value for name, value in fields.items() if name not in _PER_JOB_FIELDS},
-                                      job.serializer)
+        job = add_job(pipe, queue, func, args, job_id=job_id, description=description, **options)
+        if len(_templates) >= MAX_TEMPLATES:
+            _templates.clear()
+        _templates[key] = ({name: value for name, value in job.to_dict().items() if name not in _PER_JOB_FIELDS},
+                           job.serializer)
+        return
     fields, serializer = template
     moment = utcformat(now())
     pipe.sadd(queue.redis_queues_keys, queue.key)
