@@ -9,14 +9,24 @@ run, so values are stored exactly as before) over the given values and hands the
 SQL text (`Connection.exec_driver_sql`): still SQLAlchemy's connection, transaction, events and
 error translation, on SQLite and PostgreSQL alike.
 
+One processor is replaced by an equivalent faster one: an aware datetime for a `UTCDateTime`
+column on SQLite becomes its UTC text in one `isoformat` call, the exact text SQLAlchemy's
+DATETIME storage format writes (tests/app/services/runs/test_prepared.py compares them), where
+SQLAlchemy's two processors took several times as long; a run writes ten such values.
+
 Only for statements whose parameters are all plain values (no expanding IN lists), built once.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from app.extensions import db
+from app.models.types import UTCDateTime
+
+# SQLAlchemy's SQLite DATETIME storage format, which `_sqlite_utc_text` writes with one call.
+SQLITE_DATETIME_FORMAT = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
 
 
 class Prepared:
@@ -61,8 +71,8 @@ class Prepared:
         if compiled.escaped_bind_names:
             raise ValueError("a Prepared statement's parameter names must need no escaping")
         processors, plain, constants = {}, [], {}
-        for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiled.bind_names.items():
+            process = _processor(bind.type, dialect)
             if name in self.keys:
                 if process is None:
                     plain.append(name)
@@ -75,3 +85,21 @@ class Prepared:
                 raise ValueError(f"no value for the parameter {name!r} of a Prepared statement")
         order = tuple(compiled.positiontup) if compiled.positional else None
         return compiled.string, order, processors, tuple(plain), constants
+
+
+def _processor(type_: Any, dialect: Any) -> Callable | None:
+    """The bind processor of `type_` on `dialect` (see the module docstring for the one replaced)."""
+    implementation = type_.dialect_impl(dialect)
+    if isinstance(type_, UTCDateTime) and dialect.name == "sqlite" \
+            and getattr(implementation.impl, "_storage_format", None) == SQLITE_DATETIME_FORMAT:
+        return _sqlite_utc_text
+    return implementation.bind_processor(dialect)
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware datetime as SQLite stores it: naive UTC text with microseconds (`UTCDateTime` on SQLite)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; use aware UTC datetimes")
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
