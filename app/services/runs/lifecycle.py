@@ -190,7 +190,9 @@ def load_claim(run_id: str) -> ClaimedRun | NotClaimed:
     A never-started run whose discard time passed while it was queued is discarded (committed).
     """
     now = utcnow()
-    row = db.session.execute(_READ, {"run_id": run_id}).first()
+    session = db.session()
+    session.flush()  # as its execute would; then read through its connection, skipping the ORM's own work
+    row = session.connection().execute(_READ, {"run_id": run_id}).first()
     if row is None:
         return NotClaimed(None)
     if row.started_at is None and row.discard_at is not None and row.discard_at <= now:
