@@ -133,10 +133,33 @@ def validate_inputs(start_config: dict, data: object) -> tuple[dict, list[dict]]
             values[item["name"]] = copy.deepcopy(item["default"])
     values.update((key, value) for key, value in data.items() if value is not None or key not in names)
 
-    errors = _errors(Draft202012Validator(input_schema(start_config)), values, declared)
+    schema = input_schema(start_config)
+    errors = [] if _plainly_valid(schema, values) else _errors(Draft202012Validator(schema), values, declared)
     for item in declared:
         values.setdefault(item["name"], None)
     return values, errors
+
+
+# Values that certainly have each input type (what JSON gives); anything else goes to jsonschema.
+_PLAIN_TYPES = {"string": (str,), "number": (int, float), "integer": (int,), "boolean": (bool,),
+                "object": (dict,), "array": (list,)}
+
+
+def _plainly_valid(schema: dict, values: dict) -> bool:
+    """Whether `values` certainly satisfies `schema` (from `input_schema`), without jsonschema.
+
+    Every run's start node checks its inputs, and building a validator and walking its errors
+    took most of the start node's time when there were none. True only when every key is
+    declared, every required one is present and every value's exact type is one the input's type
+    accepts; otherwise (also for a float that is a whole number for "integer") jsonschema decides
+    and names the errors.
+    """
+    properties = schema["properties"]
+    for name, value in values.items():
+        prop = properties.get(name)
+        if prop is None or type(value) not in _PLAIN_TYPES[prop["type"]]:
+            return False
+    return all(name in values for name in schema["required"])
 
 
 def _errors(validator: Draft202012Validator, values: dict, declared: list[dict]) -> list[dict]:
