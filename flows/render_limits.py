@@ -35,6 +35,10 @@ try:
     import resource
 except ImportError:  # not on every platform; the other bounds still apply
     resource = None  # type: ignore[assignment]
+try:  # the handler as it is: signal.getsignal converts it through an Enum, slowly, every call
+    from _signal import getsignal as _raw_getsignal
+except ImportError:
+    _raw_getsignal = signal.getsignal
 
 RENDER_TIME_LIMIT_SECONDS = 2.0
 MAX_OUTPUT_CHARS = 1_000_000
@@ -227,7 +231,7 @@ def _timer_available() -> bool:
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return False
     try:
-        current = signal.getsignal(signal.SIGPROF)
+        current = _raw_getsignal(signal.SIGPROF)
         if current is not _on_timer:
             if current not in (signal.SIG_DFL, None) or signal.getitimer(signal.ITIMER_PROF) != (0.0, 0.0):
                 return False
