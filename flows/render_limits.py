@@ -6,9 +6,9 @@ render (`bounded`):
 
 - a deadline, checked by the sandbox hooks (calls, loops, output pieces) and by an interrupt,
   so that even a long loop inside one filter (textwrap, sorting, a generator) stops at the
-  deadline: in the main thread (where workers render) a CPU-time timer signal, which costs
-  nothing until it fires; in other threads a profile hook, which sees every call but slows
-  rendering a few times;
+  deadline: in the main thread (where workers render) a CPU-time timer signal, armed once per
+  run (`render_scope`) or else per render, which costs nothing until it fires; in other
+  threads a profile hook, which sees every call but slows rendering a few times;
 - a memory cap: while the render runs, the process may map at most `RENDER_MEMORY_BYTES` more
   data memory (RLIMIT_DATA on Linux), so a single builtin asked for a gigabyte fails at once
   with MemoryError instead of allocating it; the size checks in `flows.render_checks` refuse
@@ -35,6 +35,10 @@ try:
     import resource
 except ImportError:  # not on every platform; the other bounds still apply
     resource = None  # type: ignore[assignment]
+try:  # the handler as it is: signal.getsignal converts it through an Enum, slowly, every call
+    from _signal import getsignal as _raw_getsignal
+except ImportError:
+    _raw_getsignal = signal.getsignal
 
 RENDER_TIME_LIMIT_SECONDS = 2.0
 MAX_OUTPUT_CHARS = 1_000_000
@@ -42,6 +46,7 @@ MAX_VALUE_CHARS = 16 * 1024 * 1024  # any value a template builds (a large HTTP 
 MAX_INT_BITS = 64_000  # about 19,000 decimal digits; Python refuses to print more than 4,300 anyway
 RENDER_MEMORY_BYTES = 256 * 1024 * 1024
 _CHECK_EVERY = 1024  # loop iterations between clock checks
+TICK_SECONDS = 0.05  # process CPU time between the timer's looks at the render's deadline
 _state = threading.local()
 _END = object()
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -125,34 +130,88 @@ def measure(value: Any, limit: int = MAX_VALUE_CHARS, indent: int = 0) -> int:
     return total
 
 
-@contextmanager
-def bounded(time_limit: float) -> Iterator[None]:
-    """Run the block under the render limits: a deadline, an interrupt and a memory cap."""
-    previous = getattr(_state, "deadline", math.inf), getattr(_state, "seconds", None)
-    _state.deadline, _state.seconds = time.monotonic() + time_limit, time_limit
-    outer = previous[0] == math.inf
-    try:
-        with _memory_cap(RENDER_MEMORY_BYTES if outer else None), _interrupt(time_limit if outer else None):
-            yield
-    finally:
-        _state.deadline, _state.seconds = previous  # the interrupt stops raising at once
+class bounded:
+    """Run the block under the render limits: a deadline, an interrupt and a memory cap.
+
+    A class rather than a generator: workers enter it for every template, and inside a
+    `render_scope` (a run) it only sets and restores the deadline, the scope holding the
+    memory cap and the interrupt for all of the run's renders.
+    """
+
+    __slots__ = ("time_limit", "previous", "standalone")
+
+    def __init__(self, time_limit: float):
+        self.time_limit = time_limit
+
+    def __enter__(self) -> None:
+        state, limit = _state, self.time_limit
+        self.previous = getattr(state, "deadline", math.inf), getattr(state, "seconds", None)
+        self.standalone = None
+        state.deadline, state.seconds = time.monotonic() + limit, limit
+        if self.previous[0] == math.inf and not getattr(state, "ticking", False):  # outermost, no scope timer
+            standalone = _standalone(limit, memory=not getattr(state, "scoped", False))
+            try:
+                standalone.__enter__()
+            except BaseException:
+                state.deadline, state.seconds = self.previous
+                raise
+            self.standalone = standalone
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            if self.standalone is not None:
+                self.standalone.__exit__(*exc_info)
+        finally:
+            # A plain attribute store: no signal handler runs in between, so once this line ran
+            # no tick can find the render's deadline passed (the interrupt stops at once).
+            _state.deadline, _state.seconds = self.previous
 
 
 @contextmanager
-def memory_scope() -> Iterator[None]:
-    """Hold the render memory cap for a whole block of renders (a run), so each render inside
-    only counts itself in instead of reading the process's size and setting the limit again."""
+def _standalone(time_limit: float, memory: bool) -> Iterator[None]:
+    """The interrupt (and, outside a scope, the memory cap) of one render that no scope covers."""
+    with _memory_cap(RENDER_MEMORY_BYTES if memory else None), _interrupt(time_limit):
+        yield
+
+
+@contextmanager
+def render_scope() -> Iterator[None]:
+    """Hold the render bounds for a whole block of renders (a run) instead of setting them per render.
+
+    Why: per render, setting the memory cap read the process's size and changed its limit twice,
+    and arming the interrupt took two timer system calls and a signal-handler lookup; a run of a
+    few template nodes spent more on that than on rendering. In the scope:
+
+    - the memory cap is set once, and each render inside only sets its deadline;
+    - in the main thread (where workers render), the CPU-time timer is armed once and ticks
+      every `TICK_SECONDS` of the process's CPU time until the scope ends; each tick compares the
+      current render's deadline (none between renders: a tick then does nothing), so a render
+      stops at most one tick after its time limit, as with a timer armed per render. Other
+      threads still get a profile hook per render.
+
+    Nested scopes reuse the outer one.
+    """
+    if getattr(_state, "scoped", False):
+        yield
+        return
     with _memory_cap(RENDER_MEMORY_BYTES):
-        yield
+        ticking = _timer_available()
+        if ticking:
+            signal.setitimer(signal.ITIMER_PROF, TICK_SECONDS, TICK_SECONDS)
+        _state.scoped, _state.ticking = True, ticking
+        try:
+            yield
+        finally:
+            _state.scoped, _state.ticking = False, False
+            if ticking:
+                signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 @contextmanager
-def _interrupt(time_limit: float | None) -> Iterator[None]:
+def _interrupt(time_limit: float) -> Iterator[None]:
     """Interrupt the block once it has run `time_limit` seconds (the handler checks the deadline)."""
-    if time_limit is None:
-        yield
-    elif _timer_available():
-        signal.setitimer(signal.ITIMER_PROF, time_limit, 0.05)  # then every 50 ms until disarmed
+    if _timer_available():
+        signal.setitimer(signal.ITIMER_PROF, time_limit, TICK_SECONDS)  # then every tick until disarmed
         try:
             yield
         finally:
@@ -172,7 +231,7 @@ def _timer_available() -> bool:
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return False
     try:
-        current = signal.getsignal(signal.SIGPROF)
+        current = _raw_getsignal(signal.SIGPROF)
         if current is not _on_timer:
             if current not in (signal.SIG_DFL, None) or signal.getitimer(signal.ITIMER_PROF) != (0.0, 0.0):
                 return False

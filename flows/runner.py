@@ -26,7 +26,7 @@ from flows.environment import RunEnvironment
 from flows.graph import Graph
 from flows.journal import Journal, StepRecord
 from flows.nodes.base import ERROR_PORT
-from flows.render_limits import memory_scope
+from flows.render_limits import render_scope
 from flows.status import OutcomeStatus, StepStatus
 from flows.steps import RunFailed, RunState, attempts_allowed, execute_node
 
@@ -47,8 +47,8 @@ def run_graph(document: dict | Graph, *, entry_node_id: str, payload: dict, jour
               env: RunEnvironment | None = None) -> RunOutcome:
     """Run (or resume) the flow in `document` from `entry_node_id`; never raises for node errors.
 
-    The run's template renders share one memory cap (`render_limits.memory_scope`): setting it
-    per render read the process's size and changed its limit twice for every template.
+    The run's template renders share one memory cap and one interrupt timer
+    (`render_limits.render_scope`): setting them per render cost more than most renders.
 
     `document` may also be a `Graph` built earlier: callers that run the same published
     version many times keep one Graph per version and skip re-parsing and re-checking it.
@@ -60,13 +60,13 @@ def run_graph(document: dict | Graph, *, entry_node_id: str, payload: dict, jour
     once a step left in flight by stopped workers has had `env.max_attempts` attempts, the run
     fails rather than retrying a node that keeps killing its worker.
     """
-    with memory_scope():
+    with render_scope():
         return _run_graph(document, entry_node_id, payload, journal, run_info, env or RunEnvironment())
 
 
 def _run_graph(document: dict | Graph, entry_node_id: str, payload: dict, journal: Journal, run_info: dict,
                env: RunEnvironment) -> RunOutcome:
-    """Do `run_graph`'s work under its memory scope."""
+    """Do `run_graph`'s work under its render scope."""
     graph = document if isinstance(document, Graph) else Graph(document, env.registry)
     payload = payload if isinstance(payload, dict) else {}
     state = RunState(payload=payload, run_info=dict(run_info or {}), env=env)

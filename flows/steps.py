@@ -10,10 +10,11 @@ is stored. Node outputs are stored as plain JSON copies, as a resumed run would 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from flows.environment import RunEnvironment
 from flows.graph import Graph
@@ -214,5 +215,47 @@ def _plain(value: dict) -> dict:
     A resumed run reads outputs back from storage as plain JSON; giving the uninterrupted run
     exactly the same plain copies guarantees both see identical data (tuples become lists,
     dict subclasses become dicts) and that no later change to a node's own objects leaks in.
+    Small values made only of what JSON gives back unchanged (exact dicts with text keys, lists,
+    text, numbers, booleans, None) are copied directly, about eight times as fast as the round
+    trip; anything else, or anything larger, takes the round trip itself.
     """
-    return json.loads(json.dumps(value, allow_nan=False))
+    copied = _direct_copy(value, [_DIRECT_ITEMS])
+    return json.loads(json.dumps(value, allow_nan=False)) if copied is _NOT_DIRECT else copied
+
+
+_NOT_DIRECT = object()
+_DIRECT_ITEMS = 64  # containers' items copied directly at most; past that the C round trip is faster
+_DIRECT_INT_BITS = 10_000  # longer ints are left to json, which refuses those past Python's digit limit
+
+
+def _direct_copy(value: Any, budget: list[int]) -> Any:
+    """Copy `value` as its JSON round trip would return it, or return `_NOT_DIRECT` if unsure."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if value.bit_length() <= _DIRECT_INT_BITS else _NOT_DIRECT
+    if kind is float:
+        return value if math.isfinite(value) else _NOT_DIRECT
+    if kind is not dict and kind is not list:
+        return _NOT_DIRECT
+    budget[0] -= len(value)
+    if budget[0] < 0:
+        return _NOT_DIRECT
+    if kind is list:
+        items = []
+        for item in value:
+            item = _direct_copy(item, budget)
+            if item is _NOT_DIRECT:
+                return _NOT_DIRECT
+            items.append(item)
+        return items
+    copy = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            return _NOT_DIRECT
+        item = _direct_copy(item, budget)
+        if item is _NOT_DIRECT:
+            return _NOT_DIRECT
+        copy[key] = item
+    return copy

@@ -35,11 +35,15 @@ from app.queueing.rq_setup import JobTimeoutException
 from app.services.versions import parsed_versions
 from app.services.workspaces.credentials import resolver
 from app.services.chat.sessions import history
+from app.services.runs.prepared import Prepared
 from app.services.runs.write_gate import one_writer
 
 log = logging.getLogger(__name__)
 _pool_pid: int | None = None
-_INSERT_STEP = RunStep.__table__.insert()
+# The columns of a buffered pure step (`SqlJournal.step_recorded`), inserted all at once.
+_STEP_KEYS = ("run_id", "seq", "attempt", "node_id", "node_type", "status", "input", "output", "port", "error",
+              "started_at", "finished_at")
+_INSERT_STEPS = Prepared(RunStep.__table__.insert(), _STEP_KEYS, many=True)
 # A resume job may come this early (the scheduler process's clock a little behind this one's).
 EARLY_RESUME_SECONDS = 1.0
 
@@ -143,7 +147,7 @@ class SqlJournal:
             self._pending_since = time.monotonic()
         self._pending.append({
             "run_id": self.run.id, "seq": seq, "attempt": attempt, "node_id": node_id, "node_type": node_type,
-            "status": StepStatus(status), "input": input, "output": output, "port": port, "error": error,
+            "status": status if type(status) is StepStatus else StepStatus(status), "input": input, "output": output, "port": port, "error": error,
             "started_at": datetime.fromtimestamp(started_at, timezone.utc), "finished_at": utcnow()})
         if len(self._pending) >= self.FLUSH_AFTER_STEPS \
                 or time.monotonic() - self._pending_since >= self.FLUSH_AFTER_SECONDS:
@@ -189,6 +193,13 @@ def _execute(run_id: str) -> str:
         return _not_claimed(run_id, run)
     heartbeat = Heartbeat.shared(current_app._get_current_object(), lease_seconds)
     with heartbeat.watch(run_id, run.token, armed=False) as watch:
+
+        def claimed() -> None:
+            # Logged once the claim is written, when others can see the run running: a run of
+            # pure nodes, claimed and ended in one transaction, gets one line (at its end).
+            watch.arm()
+            log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
+
         try:
             if run.attempts > 1:
                 # Steps of an earlier attempt exist: own the run before reading them, so the
@@ -196,9 +207,8 @@ def _execute(run_id: str) -> str:
                 with one_writer():
                     take(run, lease_seconds)
                     db.session.commit()
-                watch.arm()
-            log.info("run_id=%s state=running version=%s attempt=%s", run_id, run.version_number, run.attempts)
-            journal = SqlJournal(run, lease_seconds, on_claimed=watch.arm)
+                claimed()
+            journal = SqlJournal(run, lease_seconds, on_claimed=claimed)
             outcome = _run(run, journal, watch)
             if outcome.status is flows.OutcomeStatus.WAITING:
                 return park(run, outcome, journal.events, steps=journal.take_pending())
@@ -307,7 +317,11 @@ def finish(run_id: str, token: str | None, outcome: flows.RunOutcome, close_step
         lifecycle.finish(claim, run_id, token, values, close_steps)
         db.session.commit()
     status = values["status"]
-    log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
+    if claim is None:
+        log.info("run_id=%s state=%s steps=%s", run_id, status.value, outcome.steps)
+    else:
+        log.info("run_id=%s state=%s version=%s attempt=%s steps=%s", run_id, status.value, claim.version_number,
+                 claim.attempts, outcome.steps)
     announce_finished(run_id, status.value, events, outcome=values)  # the columns just committed
     return status.value
 
@@ -328,7 +342,8 @@ def park(run: ClaimedRun, outcome: flows.RunOutcome, events: Publisher, steps: l
         write_steps(steps)
         lifecycle.park(run, resume_at, outcome.output, job_id, utcnow())
         db.session.commit()
-    log.info("run_id=%s state=waiting resume_at=%s steps=%s", run.id, resume_at.isoformat(), outcome.steps)
+    log.info("run_id=%s state=waiting version=%s attempt=%s resume_at=%s steps=%s", run.id, run.version_number,
+             run.attempts, resume_at.isoformat(), outcome.steps)
     events({"type": "waiting", "resume_at": resume_at.isoformat()})
     events.send_held()
     schedule_resume(run.id, job_id, resume_at)
@@ -336,6 +351,6 @@ def park(run: ClaimedRun, outcome: flows.RunOutcome, events: Publisher, steps: l
 
 
 def write_steps(rows: list[dict]) -> None:
-    """Insert step rows in the current transaction (one statement for all of them)."""
+    """Insert step rows (with the keys of `_STEP_KEYS`) in the current transaction, in one statement."""
     if rows:
-        db.session.execute(_INSERT_STEP, rows)
+        _INSERT_STEPS.execute(rows)

@@ -20,6 +20,8 @@ from jsonschema import Draft202012Validator
 from flows.problems import Problem
 from flows.templating import render_template
 
+_IMMUTABLE = (str, int, float, bool, type(None))  # defaults handed out without a copy
+
 CATEGORIES = ("trigger", "start", "logic", "output")
 ERROR_PORT = "error"
 
@@ -194,9 +196,18 @@ class NodeType:
         return {name: copy.deepcopy(prop["default"]) for name, prop in properties.items() if "default" in prop}
 
     def effective_config(self, config: dict | None) -> dict:
-        """Return `config` with the defaults of the properties it leaves out."""
-        merged = self.default_config()
-        merged.update(config or {})
+        """Return `config` with the defaults of the properties it leaves out.
+
+        Keys keep the order of `default_config()` updated by `config`; only the defaults used are
+        copied (every step asks for its node's config, and copying unused defaults was most of it).
+        """
+        config = config or {}
+        merged = {}
+        for name, prop in self.config_schema.get("properties", {}).items():
+            if "default" in prop:
+                default = config[name] if name in config else prop["default"]
+                merged[name] = default if name in config or type(default) in _IMMUTABLE else copy.deepcopy(default)
+        merged.update(config)
         return merged
 
     def input_ports(self, config: dict) -> list[str]:

@@ -7,8 +7,10 @@ stays small, and the process renders normally afterwards.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +22,9 @@ import pytest
 
 import flows
 from flows import TemplateError, render_template
-from flows.render_limits import RENDER_MEMORY_BYTES
+from flows import render_limits
+from flows.nodes import base as node_base
+from flows.render_limits import RENDER_MEMORY_BYTES, render_scope
 from tests.flows.documents import chain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,6 +144,71 @@ def _render_error(source: str) -> str:
     except TemplateError as exc:
         return exc.message
     return "rendered"
+
+
+def test_a_run_arms_the_interrupt_once_and_it_still_stops_a_runaway_filter(run_flow, monkeypatch):
+    """In a run the timer is armed once for all renders; a long loop inside one filter still stops."""
+    armed: list = []
+    real_setitimer = signal.setitimer
+    monkeypatch.setattr(render_limits.signal, "setitimer",
+                        lambda which, *times: armed.append(times) or real_setitimer(which, *times))
+    monkeypatch.setattr(node_base, "render_template", functools.partial(render_template, time_limit=0.3))
+    document = chain({"id": "start", "type": "start", "config": {"inputs": []}},
+                     {"id": "a", "type": "template", "config": {"template": "{{ 1 + 1 }}"}},
+                     {"id": "b", "type": "template", "config": {"template": "{{ nodes.a.text }}!"}},
+                     # only an interrupt stops it: one filter call looping for minutes
+                     {"id": "bomb", "type": "template", "config": {"template": TIME_BOMBS[3]}},
+                     {"id": "answer", "type": "reply", "config": {"text": "never"}})
+    started = time.monotonic()
+
+    outcome, _ = run_flow(document, "start", {})
+
+    assert outcome.status == "failed" and outcome.error_node_id == "bomb"
+    assert "exceeded its time limit: took longer than 0.3 s" in outcome.error, outcome.error
+    assert time.monotonic() - started < 5
+    assert len(armed) == 2 and armed[-1] == (0,)  # armed when the run began, disarmed when it ended
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_ticks_between_renders_of_a_run_stop_nothing():
+    """The run's timer keeps ticking between renders, where there is no deadline to pass."""
+    with render_scope():
+        assert render_template("{{ 'a' ~ 1 }}", {}, "config.text", time_limit=0.01) == "a1"
+        busy_until = time.process_time() + 0.3  # six ticks of CPU time outside any render
+        while time.process_time() < busy_until:
+            pass
+        assert render_template("{{ 'b' ~ 2 }}", {}, "config.text") == "b2"
+        error = _render(TIME_BOMBS[3], time_limit=0.3)  # and the next render is bounded as before
+    assert error.message.startswith("exceeded its time limit: took longer than 0.3 s"), error.message
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_a_run_outside_the_main_thread_still_stops_a_runaway_filter():
+    errors: list = []
+
+    def run() -> None:
+        with render_scope():
+            errors.append(_render_error(TIME_BOMBS[3]))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+
+    assert errors and errors[0].startswith("exceeded its time limit"), errors
+
+
+def test_a_run_holds_the_memory_cap_for_every_render():
+    resource = pytest.importorskip("resource")
+    before = resource.getrlimit(resource.RLIMIT_DATA)
+
+    with render_scope():
+        capped = resource.getrlimit(resource.RLIMIT_DATA)
+        error = _render("{{ range(100)|map('center', 16000000)|list|length }}")
+        assert resource.getrlimit(resource.RLIMIT_DATA) == capped
+
+    assert error.message.startswith("exceeded its memory limit"), error.message
+    assert capped[0] != before[0]
+    assert resource.getrlimit(resource.RLIMIT_DATA) == before
 
 
 @pytest.mark.parametrize("source", [
