@@ -32,6 +32,17 @@ def _agree(known: list[float], unknown: list[float]) -> None:
     assert min(a, b) > 0.005, "the password check itself should cost milliseconds; was it skipped?"
 
 
+def _assert_like_with_like(app, email: str) -> None:
+    """The account's hash and the dummy hash are of one method, the production default."""
+    from app.extensions import db
+    from app.models import User
+    from app.services.workspaces.login import dummy_hash
+
+    with app.app_context():
+        stored = db.session.execute(db.select(User).where(User.email == email)).scalar_one().password_hash
+        assert stored.split("$")[0] == dummy_hash().split("$")[0] and stored.startswith(f"{DEFAULT_METHOD}:")
+
+
 def _alternate(attempt) -> tuple[list[float], list[float]]:
     attempt(True), attempt(False)  # warm-up: the dummy hash is made on first use
     known, unknown = [], []
@@ -45,6 +56,7 @@ def test_wrong_password_takes_as_long_for_an_unknown_email(app, client, make_acc
     replace_settings(app, login_account_max_failures=10_000, login_address_max_failures=10_000,
                      login_max_delay_ms=0, password_hash_method=DEFAULT_METHOD)
     account = make_account()
+    _assert_like_with_like(app, account.email)
 
     def attempt(known: bool) -> float:
         started = time.perf_counter()
@@ -61,6 +73,7 @@ def test_wrong_password_timing_on_the_live_server(app, stack, make_account):
 
     replace_settings(app, password_hash_method=DEFAULT_METHOD)
     account = make_account()
+    _assert_like_with_like(app, account.email)  # the server below hashes by the same setting
     with web_server(stack, PASSWORD_HASH_METHOD=DEFAULT_METHOD) as live_server, \
             httpx.Client(base_url=live_server, timeout=30) as http:
         token = csrf_from(http.get("/login").text)
