@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -84,6 +85,45 @@ def _networks(name: str, raw: str) -> tuple[str, ...]:
         return tuple(str(network) for network in parse_networks(raw.split(",")))
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def _password_hash_method(name: str, raw: str) -> str:
+    """Accept a method werkzeug's `generate_password_hash` takes (`scrypt:N:r:p`, `pbkdf2:sha256:ITERATIONS`, …).
+
+    Why a trial hash: OpenSSL refuses some well-formed parameters (scrypt with a small N runs out
+    of the memory werkzeug allows it), and that must fail here, at start, not at the first login.
+    It costs one hash, once per process and only when the variable is set (the default is not re-checked).
+    """
+    method = raw.strip()
+    kind, *args = method.split(":")
+    example = "e.g. scrypt:32768:8:1 or pbkdf2:sha256:600000"
+    if kind == "scrypt":
+        if args and (len(args) != 3 or not all(_positive(arg) for arg in args)):
+            raise ConfigError(f"{name}: scrypt takes three whole numbers N:r:p ({example}), got {raw!r}")
+        if args and int(args[0]) & (int(args[0]) - 1):
+            raise ConfigError(f"{name}: scrypt's N must be a power of two ({example}), got {raw!r}")
+    elif kind == "pbkdf2":
+        if len(args) > 2 or (len(args) == 2 and not _positive(args[1])):
+            raise ConfigError(f"{name}: pbkdf2 takes a hash name and a number of iterations ({example}), got {raw!r}")
+    else:
+        raise ConfigError(f"{name} must be a scrypt or pbkdf2 method ({example}), got {raw!r}")
+    try:
+        _trial_hash(method)
+    except (ValueError, OverflowError, MemoryError) as exc:
+        reason = str(exc) or f"{type(exc).__name__}"
+        raise ConfigError(f"{name}: {raw!r} cannot hash passwords here ({reason}); {example}") from None
+    return method
+
+
+def _positive(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) > 0
+
+
+@functools.lru_cache(maxsize=8)
+def _trial_hash(method: str) -> None:
+    from werkzeug.security import generate_password_hash
+
+    generate_password_hash("trial", method)
 
 
 @dataclass(frozen=True)
@@ -191,6 +231,9 @@ class Settings:
     login_failure_window_seconds: int = setting("LOGIN_FAILURE_WINDOW_SECONDS", 900, integer(minimum=1))
     login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", 900, integer(minimum=1))
     login_max_delay_ms: int = setting("LOGIN_MAX_DELAY_MS", 2000, integer(minimum=0))
+    # How User.set_password hashes and what the login's dummy hash uses: werkzeug's default (scrypt)
+    # unless set. Cheaper methods are for test stacks; in production they weaken stored passwords.
+    password_hash_method: str = setting("PASSWORD_HASH_METHOD", "scrypt", _password_hash_method)
 
     @classmethod
     def from_env(cls, instance_path: Path, env: dict | None = None) -> "Settings":

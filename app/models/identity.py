@@ -51,7 +51,10 @@ class User(UserMixin, db.Model):
         return self.name or self.email
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """Hash by the configured PASSWORD_HASH_METHOD; a stored hash names its own method, so old ones still verify."""
+        from app.config import settings
+
+        self.password_hash = generate_password_hash(password, settings().password_hash_method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

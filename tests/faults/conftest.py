@@ -64,12 +64,20 @@ class FaultStack:
         self.workers.append(worker)
         return worker
 
+    def ready_workers(self) -> list[subprocess.Popen]:
+        """The live workers that listen on the queue (each logs RQ's "Listening on" once started)."""
+        return [w for n, w in enumerate(self.workers) if w.poll() is None
+                and "Listening on" in self._log_text(f"worker-{n}")]
+
+    def _log_text(self, name: str) -> str:
+        log = self.workdir / f"{name}.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
     def wait_workers_ready(self, timeout: float = 60) -> None:
-        """Wait until every live worker listens on the queue (each logs RQ's "Listening on")."""
+        """Wait until every live worker listens on the queue."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            logs = [(self.workdir / f"worker-{n}.log") for n, w in enumerate(self.workers) if w.poll() is None]
-            if all(log.exists() and "Listening on" in log.read_text(errors="replace") for log in logs):
+            if len(self.ready_workers()) == len(self.live_workers()):
                 return
             time.sleep(0.1)
         raise RuntimeError("workers did not start listening")

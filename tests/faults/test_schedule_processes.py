@@ -133,6 +133,21 @@ def _assert_fires_accounted(app, flow, interval, policy, killed_at, stopped_at, 
     assert len(resumed) >= 2, "the restarted scheduler did not resume the schedule"
 
 
+def _wait_resumed(app, flows: tuple[dict, ...], restarted_at: datetime, timeout: float) -> None:
+    """Wait until the restarted scheduler has fired each flow twice on time (what the accounting checks)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        resumed = []
+        for flow in flows:
+            _, claims = _history(app, flow["id"])
+            resumed.append(sum(1 for c in claims if c.outcome == "started"
+                               and c.planned_at > restarted_at + timedelta(seconds=2)))
+        if min(resumed) >= 2:
+            return
+        assert time.monotonic() < deadline, f"the restarted scheduler fired only {resumed} times"
+        time.sleep(0.5)
+
+
 def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_policy_applied(app, schedule_stack):
     faults = schedule_stack
     token = _api_key(app)
@@ -157,7 +172,7 @@ def test_two_schedulers_kill_one_then_stop_both_every_fire_exactly_once_and_poli
     time.sleep(15)  # no scheduler at all: fires are missed
     restarted_at = datetime.now(UTC)
     _start_clock(faults, "clock-3")
-    time.sleep(14)
+    _wait_resumed(app, (skip, catch_up), restarted_at, timeout=45)
 
     for flow, interval, policy in ((skip, 2, "skip"), (catch_up, 3, "run_once")):
         _assert_fires_accounted(app, flow, interval, policy, killed_at, stopped_at, restarted_at)

@@ -2,9 +2,9 @@
 
 Why a dummy hash: checking a password costs tens of milliseconds (scrypt), so answering "no such
 user" without checking would tell, by time alone, which emails have accounts. For an unknown
-email the password is checked against a hash made once, by the same method and cost as the
-users' own (werkzeug's default, which `User.set_password` uses), and the answer is the same
-"Wrong email or password." after the same time. The throttle (`login_throttle`) runs first.
+email the password is checked against a hash made once per method, by the same method and cost
+as the users' own (PASSWORD_HASH_METHOD, which `User.set_password` uses), and the answer is the
+same "Wrong email or password." after the same time. The throttle (`login_throttle`) runs first.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import threading
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.config import settings
 from app.extensions import db
 from app.models import User
 from app.services.workspaces import login_throttle
@@ -22,7 +23,7 @@ from app.services.workspaces.login_throttle import LoginLocked
 __all__ = ["LoginLocked", "authenticate", "dummy_hash", "normalised_email"]
 
 _dummy_lock = threading.Lock()
-_dummy_hash: str | None = None
+_dummy_hashes: dict[str, str] = {}  # by method: one process may serve apps configured differently (tests do)
 
 
 def normalised_email(email: str) -> str:
@@ -30,13 +31,15 @@ def normalised_email(email: str) -> str:
 
 
 def dummy_hash() -> str:
-    """A hash of a random password, by the current default method: what unknown emails are checked against."""
-    global _dummy_hash
-    if _dummy_hash is None:
+    """A hash of a random password, by the configured method: what unknown emails are checked against."""
+    method = settings().password_hash_method
+    made = _dummy_hashes.get(method)
+    if made is None:
         with _dummy_lock:
-            if _dummy_hash is None:
-                _dummy_hash = generate_password_hash(secrets.token_urlsafe(24))
-    return _dummy_hash
+            made = _dummy_hashes.get(method)
+            if made is None:
+                made = _dummy_hashes[method] = generate_password_hash(secrets.token_urlsafe(24), method)
+    return made
 
 
 def authenticate(email: str, password: str, address: str | None) -> User | None:
