@@ -17,6 +17,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -56,7 +57,44 @@ class Stack:
 
 def _postgres_urls() -> tuple[str, str] | None:
     database, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
-    return (database, redis_url) if database and redis_url else None
+    return _per_xdist_worker(database, redis_url) if database and redis_url else None
+
+
+def _xdist_worker_index() -> int:
+    """0 without pytest-xdist or on its first worker (gw0), else the worker's number (gw1 -> 1)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
+def _per_xdist_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """The given URLs on gw0; on worker N its own database `<name>_gwN` and Redis db `given - N`.
+
+    Why: each xdist worker runs its own session stack, which drops and recreates the database's
+    schema and empties its tables before every test; two workers on one database would wipe each
+    other's data mid-test. The database is created on demand (the server trusts local `postgres`).
+    """
+    index = _xdist_worker_index()
+    if index == 0:
+        return database_url, redis_url
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"{url.database}_gw{index}"
+    _create_database(url, name)
+    parts = urlsplit(redis_url)
+    db_number = (int(parts.path.strip("/") or 0) - index) % 16
+    return (url.set(database=name).render_as_string(hide_password=False),
+            urlunsplit(parts._replace(path=f"/{db_number}")))
+
+
+def _create_database(url, name: str) -> None:
+    import psycopg
+
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -272,6 +310,20 @@ def slow_service():
 
     with service() as stub:
         yield stub
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, send every PostgreSQL-variant test to one xdist worker.
+
+    Why: the `stack` fixture is per session and per backend, so each worker that runs a PostgreSQL
+    test starts a PostgreSQL stack (migrations, an RQ worker); one group means one such start-up.
+    """
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("stack") == "postgres":
+            item.add_marker(pytest.mark.xdist_group("postgres"))
 
 
 def pytest_terminal_summary(terminalreporter):

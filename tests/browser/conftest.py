@@ -40,14 +40,29 @@ def browser():
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so the `page` fixture knows whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def page(browser, request):
+    """A fresh browser context; a failed test leaves a full-page screenshot of where it stopped.
+
+    Why only on failure: the screenshot in every teardown cost ~25 s a run, and the pictures that
+    reviewers look at are the named ones the tests take themselves.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(Path(ARTIFACTS) / f"{name}.png"), full_page=True)
+    report = getattr(request.node, "report_call", None)
+    if report is None or report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        page.screenshot(path=str(Path(ARTIFACTS) / f"{name}.png"), full_page=True)
     context.close()
 
 
