@@ -35,6 +35,12 @@
     checking(true);
   }
 
+  // A change was made and a check will be asked for shortly (canvas.js debounces its changes):
+  // the list is busy from now on, not only from when the check is scheduled.
+  function checkDue() {
+    if (!S().readOnly) checking(true);
+  }
+
   // The problem list is busy while a check is due or on its way (it may open and move the canvas).
   function checking(busy) {
     const list = document.getElementById("problems");
@@ -202,5 +208,5 @@
     S().toast("Not saved: someone else published a newer version.", "error");
   }
 
-  SB.save = { init, save, validateSoon, setProblems };
+  SB.save = { init, save, validateSoon, checkDue, setProblems };
 })();

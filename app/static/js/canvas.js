@@ -235,6 +235,7 @@
     let timer = null;
     const changed = () => {
       clearTimeout(timer);
+      if (SB.save) SB.save.checkDue();
       timer = setTimeout(() => { S.updateDirty(); if (SB.save) SB.save.validateSoon(); }, 120);
     };
     ["cell:added", "cell:removed", "cell:change:data", "cell:change:position", "cell:change:source", "cell:change:target", "edge:connected"]
