@@ -23,8 +23,8 @@ run: $(VENV)/.run-installed
 	$(PY) -m app.processes.devstack
 
 # Tests run on two pytest-xdist workers (much of the suite waits on processes, browsers and
-# round trips). `--dist load` measured a little faster than `--dist loadgroup` (which keeps the
-# PostgreSQL variants on one worker, see tests/conftest.py): 11.3 vs 12.1 min on two busy cores.
+# round trips). `--dist load` measured a little faster than keeping the PostgreSQL variants on one
+# worker (`--dist loadgroup`): 11.3 vs 12.1 min on two busy cores.
 # One process: make test PYTEST_ARGS='-n 0'.
 TEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed

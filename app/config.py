@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -87,6 +88,12 @@ def _networks(name: str, raw: str) -> tuple[str, ...]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
+# Costs beyond these make every login take seconds (and the trial hash at start as long or hang):
+# 2**20 x 8 x 1 took 4.5 s here, 10 million pbkdf2-sha256 rounds about as long.
+MAX_SCRYPT_WORK = 2 ** 23
+MAX_PBKDF2_ITERATIONS = 10_000_000
+
+
 def _password_hash_method(name: str, raw: str) -> str:
     """Accept a method werkzeug's `generate_password_hash` takes (`scrypt:N:r:p`, `pbkdf2:sha256:ITERATIONS`, …).
 
@@ -95,28 +102,40 @@ def _password_hash_method(name: str, raw: str) -> str:
     It costs one hash, once per process and only when the variable is set (the default is not re-checked).
     """
     method = raw.strip()
+    shown = repr(raw if len(raw) <= 60 else raw[:60] + "…")  # the message stays short whatever was set
     kind, *args = method.split(":")
     example = "e.g. scrypt:32768:8:1 or pbkdf2:sha256:600000"
     if kind == "scrypt":
         if args and (len(args) != 3 or not all(_positive(arg) for arg in args)):
-            raise ConfigError(f"{name}: scrypt takes three whole numbers N:r:p ({example}), got {raw!r}")
-        if args and int(args[0]) & (int(args[0]) - 1):
-            raise ConfigError(f"{name}: scrypt's N must be a power of two ({example}), got {raw!r}")
+            raise ConfigError(f"{name}: scrypt takes three whole numbers N:r:p ({example}), got {shown}")
+        if args and _whole(args[0]) & (_whole(args[0]) - 1):
+            raise ConfigError(f"{name}: scrypt's N must be a power of two ({example}), got {shown}")
+        if args and math.prod(_whole(arg) for arg in args) > MAX_SCRYPT_WORK:
+            raise ConfigError(f"{name}: scrypt's N x r x p may be at most {MAX_SCRYPT_WORK} (each login would take "
+                              f"seconds; {example}), got {shown}")
     elif kind == "pbkdf2":
         if len(args) > 2 or (len(args) == 2 and not _positive(args[1])):
-            raise ConfigError(f"{name}: pbkdf2 takes a hash name and a number of iterations ({example}), got {raw!r}")
+            raise ConfigError(f"{name}: pbkdf2 takes a hash name and a number of iterations ({example}), got {shown}")
+        if len(args) == 2 and _whole(args[1]) > MAX_PBKDF2_ITERATIONS:
+            raise ConfigError(f"{name}: pbkdf2 may take at most {MAX_PBKDF2_ITERATIONS} iterations (each login "
+                              f"would take seconds; {example}), got {shown}")
     else:
-        raise ConfigError(f"{name} must be a scrypt or pbkdf2 method ({example}), got {raw!r}")
+        raise ConfigError(f"{name} must be a scrypt or pbkdf2 method ({example}), got {shown}")
     try:
         _trial_hash(method)
     except (ValueError, OverflowError, MemoryError) as exc:
         reason = str(exc) or f"{type(exc).__name__}"
-        raise ConfigError(f"{name}: {raw!r} cannot hash passwords here ({reason}); {example}") from None
+        raise ConfigError(f"{name}: {shown} cannot hash passwords here ({reason}); {example}") from None
     return method
 
 
 def _positive(text: str) -> bool:
-    return text.isascii() and text.isdigit() and int(text) > 0
+    return text.isascii() and text.isdigit() and _whole(text) > 0
+
+
+def _whole(text: str) -> int:
+    """Digits as a number; one too long to convert (Python refuses 4,300 digits) reads as above every limit."""
+    return int(text) if len(text) <= 100 else 10 ** 100
 
 
 @functools.lru_cache(maxsize=8)

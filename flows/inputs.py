@@ -45,17 +45,24 @@ def input_schema(start_config: dict) -> dict:
 
     Useful beyond validation: the app can publish it so callers know what to send.
     """
+    declared = declared_inputs(start_config)
     properties: dict[str, dict] = {}
-    required: list[str] = []
-    for item in declared_inputs(start_config):
+    for item in declared:
         prop: dict = {"type": item["type"]}
         if isinstance(item.get("description"), str):
             prop["description"] = item["description"]
         if "default" in item:
             prop["default"] = item["default"]
         properties[item["name"]] = prop
-        if item.get("required") is True and "default" not in item:
-            required.append(item["name"])
+    return _object_schema(properties, [item["name"] for item in declared if _required(item)])
+
+
+def _required(item: dict) -> bool:
+    """Whether a declared input must be sent: marked required and without a default to fall back on."""
+    return item.get("required") is True and "default" not in item
+
+
+def _object_schema(properties: dict, required: list[str]) -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -147,8 +154,7 @@ def _shape(declared: list[dict]) -> tuple:
     Descriptions and defaults are annotations to JSON Schema, so the schema built from this
     validates exactly as `input_schema`'s does.
     """
-    return tuple((item["name"], item["type"], item.get("required") is True and "default" not in item)
-                 for item in declared)
+    return tuple((item["name"], item["type"], _required(item)) for item in declared)
 
 
 @functools.lru_cache(maxsize=512)
@@ -158,13 +164,8 @@ def _validator(shape: tuple) -> Draft202012Validator:
     Why: building a validator cost more than the check itself, on every trigger request (web)
     and every run's start node (worker).
     """
-    return Draft202012Validator({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "properties": {name: {"type": kind} for name, kind, _ in shape},
-        "required": [name for name, _, required in shape if required],
-        "additionalProperties": False,
-    })
+    return Draft202012Validator(_object_schema({name: {"type": kind} for name, kind, _ in shape},
+                                               [name for name, _, required in shape if required]))
 
 
 # Values that certainly have each input type (what JSON gives); anything else goes to jsonschema.

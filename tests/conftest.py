@@ -312,20 +312,6 @@ def slow_service():
         yield stub
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under `--dist loadgroup`, send every PostgreSQL-variant test to one xdist worker.
-
-    Why: the `stack` fixture is per session and per backend, so each worker that runs a PostgreSQL
-    test starts a PostgreSQL stack (migrations, an RQ worker); one group means one such start-up.
-    """
-    if getattr(config.option, "dist", "no") != "loadgroup":
-        return
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("stack") == "postgres":
-            item.add_marker(pytest.mark.xdist_group("postgres"))
-
-
 def pytest_terminal_summary(terminalreporter):
     """Print each distinct skip reason once, with a count, instead of one line per skipped test."""
     reasons: dict[str, int] = {}

@@ -147,7 +147,8 @@ class SqlJournal:
             self._pending_since = time.monotonic()
         self._pending.append({
             "run_id": self.run.id, "seq": seq, "attempt": attempt, "node_id": node_id, "node_type": node_type,
-            "status": status if type(status) is StepStatus else StepStatus(status), "input": input, "output": output, "port": port, "error": error,
+            "status": status if type(status) is StepStatus else StepStatus(status),
+            "input": input, "output": output, "port": port, "error": error,
             "started_at": datetime.fromtimestamp(started_at, timezone.utc), "finished_at": utcnow()})
         if len(self._pending) >= self.FLUSH_AFTER_STEPS \
                 or time.monotonic() - self._pending_since >= self.FLUSH_AFTER_SECONDS:

@@ -79,11 +79,19 @@ def test_a_hash_of_another_method_still_logs_in(app, client, make_account, old_m
     ("pbkdf2:sha256:0", "pbkdf2 takes a hash name and a number of iterations"),
     ("pbkdf2:sha256:many", "pbkdf2 takes a hash name and a number of iterations"),
     ("pbkdf2:no-such-digest:1000", "cannot hash passwords here"),
+    # Costs that would make every login (and the start's trial hash) take seconds or hang.
+    ("pbkdf2:sha256:999999999999", "at most 10000000 iterations"),
+    ("pbkdf2:sha256:" + "9" * 5000, "at most 10000000 iterations"),  # past Python's 4,300-digit limit
+    ("scrypt:1048576:8:64", "N x r x p may be at most"),
+    ("scrypt:" + str(2 ** 80) + ":8:1", "N x r x p may be at most"),
+    ("scrypt:\udcff:8:1", "scrypt takes three whole numbers N:r:p"),  # a byte the environment could not decode
+    ("pbkdf2:sha256:\u0663", "pbkdf2 takes a hash name and a number of iterations"),  # a digit, but not ASCII
 ])
 def test_a_method_werkzeug_cannot_use_fails_at_start(value, says):
     with pytest.raises(ConfigError) as error:
         Settings.from_env(Path("/nonexistent"), env={**ENV, "PASSWORD_HASH_METHOD": value})
     assert "PASSWORD_HASH_METHOD" in str(error.value) and says in str(error.value)
+    assert len(str(error.value)) < 400  # the value is quoted shortened, whatever its length
 
 
 @pytest.mark.parametrize("value", ["scrypt", "scrypt:65536:8:1", "pbkdf2:sha256:1000", "pbkdf2:sha512:210000"])
