@@ -242,8 +242,16 @@ def _timer_available() -> bool:
 
 
 def _on_timer(signum: int, frame: Any) -> None:
-    """Stop the render in the main thread once it is past its deadline (no-op otherwise)."""
-    check_clock()
+    """Stop the render in the main thread once it is past its deadline (no-op otherwise).
+
+    Once per render: the timer keeps ticking while the stopped render unwinds, and raising again
+    there would land in whatever cleanup runs (a generator's finaliser, the interpreter's hook for
+    errors it cannot raise). The sandbox's own checks (calls, loops, output) still raise each time.
+    """
+    deadline = getattr(_state, "deadline", math.inf)
+    if deadline != getattr(_state, "interrupted", None) and time.monotonic() > deadline:
+        _state.interrupted = deadline  # each render's deadline is its own moment: this one is stopped
+        check_clock()
 
 
 def _profile_hook(deadline: float) -> Any:

@@ -35,7 +35,13 @@ def open_canvas(page, base, account, flow_id):
 
 
 def wait_for_canvas(page):
+    """Wait until the canvas is drawn and the check of the flow it asks for on opening has answered.
+
+    That check's answer replaces the problem list (and the nodes' problem marks), so a test that
+    reads or sets problems before it arrives could see them replaced under load.
+    """
     page.wait_for_selector("#canvas-app[data-ready=true]")
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
 
 
 def node(page, node_id):

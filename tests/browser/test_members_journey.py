@@ -45,7 +45,7 @@ def test_an_owner_invites_a_teammate_who_joins_from_the_copied_link(app, make_ac
     owner.click("#invite button[type=submit]")
     owner.wait_for_selector("#new-link")
     owner.click("#new-link button[data-copy]")
-    owner.wait_for_function("document.querySelector('#new-link button[data-copy]').textContent === 'Copied'")
+    owner.wait_for_function("() => document.querySelector('#new-link button[data-copy]').textContent === 'Copied'")
     link = owner.evaluate("navigator.clipboard.readText()")
     assert link == owner.inner_text("#new-link [data-link]") and "/invite/sbi_" in link
     assert "tea@example.com" in owner.inner_text("#pending")
