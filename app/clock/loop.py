@@ -33,28 +33,55 @@ TICK_SECONDS = 0.25  # a delay node's run resumes within a tick of its time (app
 
 
 def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
-    """Tick until `stop` is set (SIGTERM and SIGINT set it when run as a process)."""
+    """Tick until `stop` is set (SIGTERM and SIGINT set it when run as a process).
+
+    The timers have a thread of their own: a sweep or a schedule reconcile that takes a while
+    (a large backlog, a slow database) must not make a delay's resume late.
+    """
     stop = stop or _stop_on_signals()
     timers = Timers(app)
-    due_at = {job.name: 0.0 for job in PERIODIC_JOBS}
     config = settings(app)
     log.info("clock starting queue=%s tick=%ss %s", config.queue_name, TICK_SECONDS,
              " ".join(f"{job.name.replace(' ', '_')}={job.interval(config)}s" for job in PERIODIC_JOBS))
+    timer_thread = threading.Thread(target=_move_timers, args=(app, timers, stop), name="clock-timers",
+                                    daemon=True)
+    timer_thread.start()
+    _run_periodic(app, stop)
+    timer_thread.join()
+    timers.stop()
+    log.info("clock stopped")
+
+
+def _move_timers(app: Flask, timers: Timers, stop: threading.Event) -> None:
+    """Move due timers every tick, and at the exact time of one due before the next tick."""
+    with app.app_context():  # an app context is per thread
+        _tick_until(timers, stop)
+
+
+def _tick_until(timers: Timers, stop: threading.Event) -> None:
+    while not stop.is_set():
+        next_due = None
+        try:
+            next_due = timers.tick()
+        except RedisError as exc:
+            log.warning("clock tick failed, retrying: %s", exc)
+            timers.registered = False
+        stop.wait(_until_next_tick(next_due))
+
+
+def _run_periodic(app: Flask, stop: threading.Event) -> None:
+    """Run each periodic job when its interval has passed; an outage is logged and retried."""
+    due_at = {job.name: 0.0 for job in PERIODIC_JOBS}
     while not stop.is_set():
         try:
-            timers.tick()
             for job in PERIODIC_JOBS:
                 if time.monotonic() >= due_at[job.name]:
                     interval = job.interval(settings(app))
                     due_at[job.name] = time.monotonic() + interval
                     _run(app, job, lock_seconds=max(10, int(interval * 4)))
         except (RedisError, OperationalError) as exc:
-            log.warning("clock tick failed, retrying: %s", exc)
-            if isinstance(exc, RedisError):
-                timers.registered = False
-        stop.wait(_until_next_tick())
-    timers.stop()
-    log.info("clock stopped")
+            log.warning("clock job failed, retrying: %s", exc)
+        stop.wait(max(0.02, min(due_at.values()) - time.monotonic()))
 
 
 class Timers:
@@ -64,16 +91,18 @@ class Timers:
         self.scheduler = make_scheduler(run_queue(get_redis(app), app), interval=TICK_SECONDS)
         self.registered = False  # rq-scheduler's birth record; written again after Redis comes back
 
-    def tick(self) -> None:
+    def tick(self) -> float | None:
+        """Move the due timers; return when the next one is due (epoch seconds), if any is known."""
         if not self.registered:
             self.scheduler.register_birth()
             self.registered = True
         self.scheduler.heartbeat()
-        if self.scheduler.acquire_lock():
-            try:
-                move_due(self.scheduler)
-            finally:
-                self.scheduler.remove_lock()
+        if not self.scheduler.acquire_lock():
+            return None  # another clock process moves them this tick
+        try:
+            return move_due(self.scheduler)
+        finally:
+            self.scheduler.remove_lock()
 
     def stop(self) -> None:
         try:
@@ -100,13 +129,19 @@ def _run(app: Flask, job: PeriodicJob, lock_seconds: int) -> None:
             db.session.remove()
 
 
-def _until_next_tick() -> float:
-    """Sleep until just after the next tick boundary (whole seconds are boundaries too).
+def _until_next_tick(next_due: float | None = None) -> float:
+    """Sleep until just after the next tick boundary (whole seconds are boundaries too), or until
+    `next_due` if a timer is due before that.
 
     Schedule timers are scored in whole seconds, so a tick just after each second boundary moves
-    a due timer at once instead of up to a tick later.
+    a due timer at once instead of up to a tick later; a delay's resume timer is scored to the
+    fraction of a second, so the clock wakes at that time instead of at the tick after it.
     """
-    return max(0.02, TICK_SECONDS - (time.time() % TICK_SECONDS) + 0.005)
+    now = time.time()
+    boundary = TICK_SECONDS - (now % TICK_SECONDS) + 0.005
+    if next_due is not None:
+        boundary = min(boundary, next_due - now + 0.001)
+    return max(0.005, boundary)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -45,7 +45,13 @@ def schedule_resume(run_id: str, job_id: str, resume_at: datetime) -> None:
         log.warning("run_id=%s could not schedule its resume: %s", run_id, exc)
 
 
-def move_due(scheduler: Scheduler) -> None:
-    """Move every timer due by now (to the fraction of a second) to its queue; the caller holds the lock."""
+def move_due(scheduler: Scheduler) -> float | None:
+    """Move every timer due by now (to the fraction of a second) to its queue; the caller holds the lock.
+
+    Returns when the earliest timer left is due (epoch seconds), or None if there is none, so the
+    clock can wake at that time rather than at the next tick after it.
+    """
     for job in scheduler.get_jobs(until=time.time()):
         scheduler.enqueue_job(job)
+    earliest = scheduler.connection.zrange(scheduler.scheduled_jobs_key, 0, 0, withscores=True)
+    return float(earliest[0][1]) if earliest else None

@@ -37,7 +37,9 @@ def _publish(client, api_key, document: dict) -> tuple[str, str]:
 
 
 def test_a_delay_resumes_within_a_second_of_its_time(app, client, api_key, stack, clock_process):
-    _, path = _publish(client, api_key, delay_flow(2))
+    # Long enough that all four runs are parked before the first resumes even on a loaded machine:
+    # with one worker, a resume due while it still starts the next run would wait for it.
+    _, path = _publish(client, api_key, delay_flow(5))
     # Several runs, started at different fractions of a second: the scheduler's timers have
     # whole-second resolution, so each phase of the second is its own case.
     run_ids = []
