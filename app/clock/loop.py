@@ -139,7 +139,7 @@ def _until_next_tick(next_due: float | None = None) -> float:
     """
     now = time.time()
     boundary = TICK_SECONDS - (now % TICK_SECONDS) + 0.005
-    if next_due is not None:
+    if next_due is not None and next_due > now:  # one still due (a timer that cannot move) waits for the tick
         boundary = min(boundary, next_due - now + 0.001)
     return max(0.005, boundary)
 
