@@ -19,12 +19,15 @@ def _early_in_a_tick() -> None:
 
 
 def test_a_timer_due_before_the_next_tick_wakes_the_clock_at_its_time():
-    _early_in_a_tick()  # so the timer comes before the tick's end
-    due = time.time() + 0.06
-    before = time.time()
-    slept = _until_next_tick(due)
-    after = time.time()
-    assert due - after < slept <= due - before + 0.001 < _to_boundary(before)
+    for _ in range(50):  # a pause of the test process (a loaded machine) that reaches the tick's end: again
+        _early_in_a_tick()
+        before = time.time()
+        due = before + 0.06
+        slept = _until_next_tick(due)
+        after = time.time()
+        if _to_boundary(after) > 0.07 and after - before < 0.05:
+            break
+    assert due - after < slept <= due - before + 0.001
 
 
 def test_without_a_timer_or_with_a_later_one_the_clock_sleeps_to_the_tick_boundary():
