@@ -168,6 +168,7 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "do_orm_execute", _do_orm_execute)
         event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
 
 
 def _before_flush(session: Session, _flush_context, _instances) -> None:
@@ -197,6 +198,14 @@ def _after_commit(session: Session) -> None:
                     "for up to %.0f s", MAX_AGE_SECONDS)
         return
     bump(current_app._get_current_object())
+
+
+def _after_rollback(session: Session) -> None:
+    """A transaction rolled back wrote nothing: its writes must not empty every process's cache
+    at the next, unrelated commit. A savepoint's rollback keeps the mark: the transaction around
+    it may still commit a watched write of its own."""
+    if not session.in_nested_transaction():
+        session.info.pop(_CHANGED, None)
 
 
 def bump(app: Flask) -> None:

@@ -153,3 +153,44 @@ def test_a_repeated_request_reads_no_trigger_flow_or_key_row(app, client, api_ke
         event.remove(engine, "before_cursor_execute", seen)
     assert "SELECT" not in statements, statements
     assert statements.count("INSERT") == 2  # the conversation and the run, in one transaction
+
+
+def _stamp(app) -> str:
+    from app.queueing.connection import get_redis
+    from app.services.triggers.lookup_cache import STAMP_KEY
+
+    with app.app_context():
+        return get_redis().get(STAMP_KEY)
+
+
+def test_a_write_that_rolled_back_empties_no_cache_at_the_next_commit(app, client, api_key):
+    """Only committed changes move the stamp: a rolled-back rename of a flow, then an unrelated commit."""
+    from app.models import Flow, Run
+
+    hook = publish(client, api_key, wait_for_response=False)
+    run_id = _call(app, hook.path, hook.secret).json["run_id"]
+    before = _stamp(app)
+    with app.app_context():
+        db.session.get(Flow, hook.flow["id"]).name = "Renamed, then rolled back"
+        db.session.flush()
+        db.session.rollback()
+        db.session.get(Run, run_id).request_id = "unrelated"  # runs are not a table the lookups read
+        db.session.commit()
+    assert _stamp(app) == before
+
+
+def test_a_savepoint_rolled_back_inside_a_changing_transaction_still_moves_the_stamp(app, client, api_key):
+    from app.models import Flow
+
+    hook = publish(client, api_key, wait_for_response=False)
+    before = _stamp(app)
+    with app.app_context():
+        db.session.get(Flow, hook.flow["id"]).name = "Renamed"
+        db.session.flush()
+        savepoint = db.session.begin_nested()
+        db.session.get(Flow, hook.flow["id"]).description = "never kept"
+        db.session.flush()
+        savepoint.rollback()
+        db.session.commit()
+    assert _stamp(app) != before
+    assert client.get(f"/api/v1/flows/{hook.flow['id']}", headers=bearer(api_key)).json["name"] == "Renamed"
