@@ -43,19 +43,29 @@ def run_clock(app: Flask, stop: threading.Event | None = None) -> None:
     config = settings(app)
     log.info("clock starting queue=%s tick=%ss %s", config.queue_name, TICK_SECONDS,
              " ".join(f"{job.name.replace(' ', '_')}={job.interval(config)}s" for job in PERIODIC_JOBS))
-    timer_thread = threading.Thread(target=_move_timers, args=(app, timers, stop), name="clock-timers",
+    failed: list[BaseException] = []
+    timer_thread = threading.Thread(target=_move_timers, args=(app, timers, stop, failed), name="clock-timers",
                                     daemon=True)
     timer_thread.start()
-    _run_periodic(app, stop)
-    timer_thread.join()
+    try:
+        _run_periodic(app, stop)
+    finally:
+        stop.set()  # whichever half ends, the other ends too: a clock without timers must not live on
+        timer_thread.join()
+    if failed:
+        raise failed[0]  # as before the split: a bug in the timers ends the process, its supervisor restarts it
     timers.stop()
     log.info("clock stopped")
 
 
-def _move_timers(app: Flask, timers: Timers, stop: threading.Event) -> None:
+def _move_timers(app: Flask, timers: Timers, stop: threading.Event, failed: list[BaseException]) -> None:
     """Move due timers every tick, and at the exact time of one due before the next tick."""
-    with app.app_context():  # an app context is per thread
-        _tick_until(timers, stop)
+    try:
+        with app.app_context():  # an app context is per thread
+            _tick_until(timers, stop)
+    except BaseException as exc:  # noqa: BLE001  (handed to the main thread, which raises it)
+        failed.append(exc)
+        stop.set()
 
 
 def _tick_until(timers: Timers, stop: threading.Event) -> None:
