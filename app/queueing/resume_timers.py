@@ -5,8 +5,9 @@ clock moves a timer once the current whole second reaches that score. A run due 
 was queued at 12:00:02.0, found not due by the worker, and its job dropped; the sweeper then
 resumed it a sweep interval and more later (11-14 s late, every time). Here the timer is still
 rq-scheduler's (its job, its registry, its lock), but scored with the exact time, and the clock
-process moves due timers by the exact time several times a second (`move_due`): a delay resumes
-within a clock tick of its time and never before it. A job that still comes early (another
+process moves due timers by the exact time every tick and wakes at the time of the next one due
+(`move_due` returns it): a delay resumes within milliseconds of its time (at worst a clock tick
+on a busy machine) and never before it. A job that still comes early (another
 machine's clock) is waited for by the worker, briefly (`app.worker.execution`).
 """
 

@@ -43,14 +43,14 @@ def server(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("rq-worker"))
     server = connection.embedded_server(folder)
     yield server
+    pid = server.pid  # read before the server stops and removes its pid file
     with connection._lock:
         connection._embedded.pop(str(Path(folder).resolve()), None)
     try:
         server.shutdown(nosave=True)
     except redis.RedisError:
         pass  # the server closes the connection as it stops
-    wait_for(lambda: not psutil.pid_exists(server.pid) or psutil.Process(server.pid).status() == "zombie",
-             timeout=30)
+    wait_for(lambda: not psutil.pid_exists(pid), timeout=30)
 
 
 @pytest.fixture
