@@ -76,25 +76,34 @@ def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
 
 _SESSION_TABLE = ConversationSession.__table__
 _SESSION_CLASS = ConversationSession.__mapper__.class_manager
-_INSERT_SESSION = insert(_SESSION_TABLE)
+INSERT_SESSION = insert(_SESSION_TABLE)
 
 
 def _insert_first_turn(trigger: Trigger, key: str, contact: dict | None, duration_seconds: int,
                        now) -> ConversationSession:
-    """Insert a new session at its first turn; return an untracked copy, filled as a loaded row is.
+    """Insert a new session at its first turn; return an untracked copy (see `first_turn`)."""
+    row, session = first_turn(trigger, key, contact, duration_seconds, now)
+    db.session.connection().execute(INSERT_SESSION, row)  # as `records.record_run` inserts its run
+    return session
 
-    The row is built as a dict, not through `ConversationSession(...)` and its attribute change
-    events, which cost more than the insert on the trigger's hot path.
+
+def first_turn(trigger: Trigger, key: str, contact: dict | None, duration_seconds: int,
+               now=None) -> tuple[dict, ConversationSession]:
+    """A new session's row at its first turn (for INSERT_SESSION) and an untracked copy of it.
+
+    The row is built as a dict, and the copy filled as a loaded row is, not through
+    `ConversationSession(...)` and its attribute change events, which cost more than the insert
+    on the trigger's hot path. Read the copy; do not change it.
     """
+    now = now or utcnow()
     row = {column.key: None for column in _SESSION_TABLE.columns}
     row.update(id=new_id(), workspace_id=trigger.workspace_id, flow_id=trigger.flow_id, trigger_id=trigger.id,
                key=key, generation=1, turns=1, created_at=now, last_active_at=now,
                expires_at=now + timedelta(seconds=duration_seconds),
                **{f"contact_{name}": value for name, value in (contact or {}).items()})
-    db.session.connection().execute(_INSERT_SESSION, row)  # as `records.record_run` inserts its run
     session = _SESSION_CLASS.new_instance()
     session.__dict__.update(row)
-    return session
+    return row, session
 
 
 def _new_session(trigger: Trigger, key: str, generation: int, contact: dict | None, duration_seconds: int,

@@ -38,13 +38,32 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
 
     Called by `app.services.runs.run_start.start` only, inside the write gate; it then calls
     `queue_run` after the commit, so Redis is never talked to while the gate is held.
+    `before_commit` adds rows that must commit with the run or not at all (an idempotency key, a
+    body fingerprint); whatever else the caller added to the session (a schedule's claim)
+    commits with the run too. The other arguments are `run_row`'s.
+    """
+    row = run_row(flow=flow, version=version, trigger=trigger, node=node, inputs=inputs,
+                  trigger_payload=trigger_payload, request_id=request_id, fields=fields, run_id=run_id,
+                  trigger_type=trigger_type)
+    db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
+    db.session.connection().execute(INSERT_RUN, row)  # see `attached_run`
+    run = attached_run(row)
+    if before_commit is not None:
+        before_commit(run)
+    db.session.commit()
+    return run
+
+
+def run_row(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: dict, inputs: dict,
+            trigger_payload: dict, request_id: str | None, fields: dict | None = None,
+            run_id: str | None = None, trigger_type: str | None = None) -> dict:
+    """The row of a new run of `version` entered at `node`: every column, as INSERT_RUN takes it.
+
     `fields` sets the run's request columns (session_id, out_id, idempotency_key, event_at,
-    discard_at, planned_at; `refusal`, the reason a run is recorded as failed); `before_commit` adds
-    rows that must commit with the run or not at all (an idempotency key, a body fingerprint);
-    whatever else the caller added to the session (a schedule's claim) commits with the run too.
-    A run whose discard time has already passed is recorded as `discarded` and never queued.
-    `version` needs only `id` and `number`. `trigger_type` names a run without a trigger node
-    (Run now by default, a draft test); a trigger's runs record its type.
+    discard_at, planned_at; `refusal`, the reason a run is recorded as failed). A run whose
+    discard time has already passed is `discarded` and never queued. `version` needs only `id`
+    and `number`. `trigger_type` names a run without a trigger node (Run now by default, a draft
+    test); a trigger's runs record its type.
     """
     now = utcnow()
     values = {
@@ -58,14 +77,7 @@ def record_run(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, nod
     values.update(lifecycle.arrival_values(values.get("discard_at"), now, values.pop("refusal", None)))
     if values["status"] is RunStatus.DISCARDED:
         log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
-    db.session.flush()  # rows the caller added (a session, a schedule's claim) go first: the run refers to them
-    row = _with_defaults(values)
-    db.session.connection().execute(_INSERT_RUN, row)  # see `_attached`
-    run = _attached(row)
-    if before_commit is not None:
-        before_commit(run)
-    db.session.commit()
-    return run
+    return _with_defaults(values)
 
 
 def _with_defaults(values: dict) -> dict:
@@ -82,10 +94,10 @@ _RUN_CLASS = Run.__mapper__.class_manager
 # Built once and run on the session's connection (same transaction): `Session.execute` added its
 # ORM layer (events, compile state) around a statement that needs none; runs are not a table
 # the lookup cache watches (`lookup_cache.WATCHED`), the one listener of session statements.
-_INSERT_RUN = insert(Run.__table__)
+INSERT_RUN = insert(Run.__table__)
 
 
-def _attached(row: dict) -> Run:
+def attached_run(row: dict) -> Run:
     """Return the Run for a row just inserted with Core, tracked by the session like a loaded one.
 
     Why Core for the insert: on the trigger's hot path the unit of work's bookkeeping for one new

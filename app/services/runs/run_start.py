@@ -21,8 +21,8 @@ from app.models import BodyFingerprint, ConversationSession, Flow, Run, Trigger
 from app.models.types import new_id, utcnow
 from app.services.runs import idempotency
 from app.services.chat import sessions
-from app.services.runs import write_gate
-from app.services.runs.records import queue_run, record_run
+from app.services.runs import group_commit, write_gate
+from app.services.runs.records import INSERT_RUN, attached_run, queue_run, record_run, run_row
 from app.services.runs.start_request import StartRequest, body_hash, for_inputs
 from app.services.versions.archived import refuse_if_archived
 
@@ -107,11 +107,17 @@ def _lost_race(request: StartRequest) -> Started:
 def _record(request: StartRequest) -> tuple[Run, ConversationSession | None] | None:
     """Write the session, the run and its companions in one transaction; None if `prepare` declined."""
     run_id = request.run_id or new_id()
+    key = _session_key(request) if _session_wanted(request) else None
+    if _needs_nothing_else(request, key):
+        try:
+            return _record_together(request, run_id, key)
+        except group_commit.WriteAlone:
+            pass  # the group's transaction failed, maybe for another member's row: try alone
     with write_gate.one_writer():
         if request.prepare is not None and not request.prepare(run_id):
             db.session.rollback()
             return None
-        session = _session(request)
+        session = _session(request, key)
         run = record_run(flow=request.flow, version=request.version, trigger=request.trigger, node=request.node,
                          inputs=request.inputs, trigger_payload=_payload(request, session),
                          request_id=request.request_id, fields=_fields(request, session), run_id=run_id,
@@ -119,14 +125,59 @@ def _record(request: StartRequest) -> tuple[Run, ConversationSession | None] | N
     return run, session
 
 
-def _session(request: StartRequest) -> ConversationSession | None:
-    if not request.with_session or request.trigger is None:
+def _needs_nothing_else(request: StartRequest, key: tuple[str, bool] | None) -> bool:
+    """True when the request's rows are a new session and a run and nothing else (`group_commit`).
+
+    Not for: a schedule's claim (`prepare`), an idempotency key or body fingerprint (companion
+    rows and the races on them), a session that may exist already (read and extended), or
+    changes the caller left in the ORM session (they would commit with another request's group).
+    """
+    if request.prepare is not None or request.idempotency_key or _dedupes(request):
+        return False
+    if key is not None and not key[1]:  # a key the caller chose: its session may exist
+        return False
+    session = db.session()
+    return not (session.new or session.deleted or session.dirty)
+
+
+def _record_together(request: StartRequest, run_id: str,
+                     key: tuple[str, bool] | None) -> tuple[Run, ConversationSession | None]:
+    """Commit the request's new session and run in a transaction shared with concurrent requests."""
+    rows = []
+    session = None
+    if key is not None:
+        contract = request.contract
+        session_row, session = sessions.first_turn(request.trigger, key[0],
+                                                   contract.contact if contract else None, _session_seconds(request))
+        rows.append((sessions.INSERT_SESSION, session_row))
+    row = run_row(flow=request.flow, version=request.version, trigger=request.trigger, node=request.node,
+                  inputs=request.inputs, trigger_payload=_payload(request, session), request_id=request.request_id,
+                  fields=_fields(request, session), run_id=run_id, trigger_type=request.trigger_type)
+    rows.append((INSERT_RUN, row))
+    group_commit.commit_together(rows)
+    return attached_run(row), session
+
+
+def _session(request: StartRequest, key: tuple[str, bool] | None) -> ConversationSession | None:
+    if key is None:
         return None
     contract = request.contract
-    key, generated = sessions.session_key(contract.session_key if contract else None,
-                                          contract.contact if contract else None)
-    return sessions.resolve(request.trigger, key, generated, contract.contact if contract else None,
-                            int(request.trigger.config.get("session_duration_seconds", 3600)))
+    return sessions.resolve(request.trigger, key[0], key[1], contract.contact if contract else None,
+                            _session_seconds(request))
+
+
+def _session_wanted(request: StartRequest) -> bool:
+    return request.with_session and request.trigger is not None
+
+
+def _session_key(request: StartRequest) -> tuple[str, bool]:
+    """The request's session key and whether it was generated (then no session can have it yet)."""
+    contract = request.contract
+    return sessions.session_key(contract.session_key if contract else None, contract.contact if contract else None)
+
+
+def _session_seconds(request: StartRequest) -> int:
+    return int(request.trigger.config.get("session_duration_seconds", 3600))
 
 
 def _payload(request: StartRequest, session: ConversationSession | None) -> dict:

@@ -11,7 +11,8 @@ if a process dies).
 
 Who takes it: every start of a run (`app.services.runs.run_start.start`: REST hooks, the invoke API,
 the OpenAI endpoint, Run now, replay and schedule fires) around its session, run and companion
-rows; and the worker's journal (`app.worker.execution`) around its step and status writes. Writes
+rows, once per group when runs accepted together commit together (`group_commit`); and the
+worker's journal (`app.worker.execution`) around its step and status writes. Writes
 outside it (API key last-use stamps, schedule bookkeeping that starts no run, the sweeper, the
 management pages) still meet the busy handler. PostgreSQL takes concurrent writers itself, so
 there the gate is open.
