@@ -99,18 +99,22 @@ def _lead(queue: _Queue, me: _Member) -> None:
                 with queue.mutex:
                     group, queue.pending = queue.pending, []
                 _write(group)
-            _fail(group, None)
+            for member in group:
+                member.error = None
         except (write_gate.DatabaseBusy, OperationalError) as exc:
             # The database, not a row, failed (locked elsewhere, gone): alone, each would only
-            # wait out the same timeout in turn. Everyone queued so far shares the answer.
+            # wait out the same timeout in turn. Everyone queued so far shares the answer (a
+            # 503 whichever it is), each with an exception of its own to raise in its thread.
             _rollback()
             if not group:
                 with queue.mutex:
                     group, queue.pending = queue.pending, []
-            _fail(group, exc)
+            for member in group:
+                member.error = exc if member is me else write_gate.DatabaseBusy(str(getattr(exc, "orig", exc)))
         except Exception as exc:  # noqa: BLE001  (a row's fault, maybe one member's: see WriteAlone)
             _rollback()
-            _fail(group, exc if len(group) == 1 else WriteAlone(str(exc)))
+            for member in group:
+                member.error = exc if len(group) == 1 else WriteAlone(str(exc))
     finally:
         with queue.mutex:
             successor = queue.pending[0] if queue.pending else None
@@ -143,11 +147,6 @@ def _write(group: list[_Member]) -> None:
     for statement in order:
         connection.execute(statement, rows[statement])
     db.session.commit()
-
-
-def _fail(group: list[_Member], error: BaseException | None) -> None:
-    for member in group:
-        member.error = error
 
 
 def _rollback() -> None:
