@@ -52,12 +52,12 @@ def _rows(app, hook, flow_id: str | None = None) -> list:
     return [(sessions.INSERT_SESSION, session_row), (INSERT_RUN, row)]
 
 
-class Caller(threading.Thread):
-    """A request thread: builds its rows, commits them together with others, keeps its outcome."""
+class RequestThread(threading.Thread):
+    """A request thread of the app: writes (`write`) in an app context of its own, keeps its outcome."""
 
-    def __init__(self, app, hook, flow_id: str | None = None):
+    def __init__(self, app, hook):
         super().__init__(daemon=True)
-        self.app, self.hook, self.flow_id = app, hook, flow_id
+        self.app, self.hook = app, hook
         self.run_id: str | None = None
         self.error: BaseException | None = None
         self.finished = threading.Event()
@@ -65,13 +65,27 @@ class Caller(threading.Thread):
     def run(self) -> None:
         try:
             with self.app.app_context():
-                rows = _rows(self.app, self.hook, self.flow_id)
-                self.run_id = rows[-1][1]["id"]
-                group_commit.commit_together(rows)
+                self.write()
         except BaseException as exc:  # noqa: BLE001  (the test reads it)
             self.error = exc
         finally:
             self.finished.set()
+
+    def write(self) -> None:
+        raise NotImplementedError
+
+
+class Caller(RequestThread):
+    """Builds its rows and commits them together with others."""
+
+    def __init__(self, app, hook, flow_id: str | None = None):
+        super().__init__(app, hook)
+        self.flow_id = flow_id
+
+    def write(self) -> None:
+        rows = _rows(self.app, self.hook, self.flow_id)
+        self.run_id = rows[-1][1]["id"]
+        group_commit.commit_together(rows)
 
 
 def _wait(condition, what: str) -> None:
@@ -130,22 +144,25 @@ def _stored(app, run_ids) -> set[str]:
 
 
 def _start_queued(app, hook, count: int, bad: int | None = None) -> list[Caller]:
-    """Start `count` callers one by one, each only once the previous one waits (the first leads)."""
-    callers = []
+    """Start `count` callers, the one at `bad` with a row the database refuses; see `_queue_up`."""
+    return _queue_up(app, [Caller(app, hook, flow_id="no-such-flow" if index == bad else None)
+                           for index in range(count)])
+
+
+def _queue_up(app, threads: list[RequestThread]) -> list:
+    """Start the threads one by one, each only once the previous one waits (the first leads)."""
     sqlite = _dialect(app) == "sqlite"
-    for index in range(count):
-        caller = Caller(app, hook, flow_id="no-such-flow" if index == bad else None)
-        caller.start()
-        callers.append(caller)
-        # On SQLite the first caller leads and waits at the gate with its group still open; on
+    for index, thread in enumerate(threads):
+        thread.start()
+        # On SQLite the first thread leads and waits at the gate with its group still open; on
         # PostgreSQL it took its group (itself) and waits inside its insert.
         if sqlite:
-            _wait(lambda: _queued(app) >= index + 1, f"caller {index + 1} to queue")
+            _wait(lambda: _queued(app) >= index + 1, f"request {index + 1} to queue")
         elif index == 0:
-            _wait(lambda: _lock_waits(app) >= 1, "the first caller to wait for the table lock")
+            _wait(lambda: _lock_waits(app) >= 1, "the first request to wait for the table lock")
         else:
-            _wait(lambda: _queued(app) >= index, f"caller {index + 1} to queue")
-    return callers
+            _wait(lambda: _queued(app) >= index, f"request {index + 1} to queue")
+    return threads
 
 
 def _dialect(app) -> str:
@@ -220,45 +237,28 @@ def test_a_lone_request_commits_at_once_without_waiting_for_company(app, hook):
     assert _queued(app) == 0
 
 
-class Starter(threading.Thread):
-    """A request thread going through `run_start.start`, as every trigger door does."""
+class Starter(RequestThread):
+    """Goes through `run_start.start`, as every trigger door does."""
 
     def __init__(self, app, hook, bad: bool = False):
-        super().__init__(daemon=True)
-        self.app, self.hook, self.bad = app, hook, bad
-        self.run_id: str | None = None
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
+        super().__init__(app, hook)
+        self.bad = bad
 
-    def run(self) -> None:
-        try:
-            with self.app.app_context():
-                flow = db.session.get(Flow, self.hook.flow["id"])
-                request = for_inputs(flow, None, {"message": "hi"}, source="manual", request_id=None)
-                if self.bad:  # a flow deleted under the request: the database refuses its run
-                    columns = {column.key: getattr(flow, column.key) for column in Flow.__table__.columns}
-                    request = dataclasses.replace(request, flow=SimpleNamespace(**{**columns, "id": "no-such-flow"}))
-                request.run_id = self.run_id = new_id()
-                db.session.rollback()
-                run_start.start(request)
-        except BaseException as exc:  # noqa: BLE001  (the test reads it)
-            self.error = exc
-        finally:
-            self.finished.set()
+    def write(self) -> None:
+        flow = db.session.get(Flow, self.hook.flow["id"])
+        request = for_inputs(flow, None, {"message": "hi"}, source="manual", request_id=None)
+        if self.bad:  # a flow deleted under the request: the database refuses its run
+            columns = {column.key: getattr(flow, column.key) for column in Flow.__table__.columns}
+            request = dataclasses.replace(request, flow=SimpleNamespace(**{**columns, "id": "no-such-flow"}))
+        request.run_id = self.run_id = new_id()
+        db.session.rollback()
+        run_start.start(request)
 
 
 def test_a_started_run_whose_group_failed_is_written_alone_and_only_the_culprit_is_refused(app, hook):
     replace_settings(app, sqlite_busy_timeout_ms=DEADLINE * 1000)  # the held-up gate must outlast the set-up
-    starters = [Starter(app, hook, bad=index == 1) for index in range(4)]
     with _writer_held_up(app):
-        for index, starter in enumerate(starters):
-            starter.start()
-            if _dialect(app) == "sqlite":
-                _wait(lambda: _queued(app) >= index + 1, f"request {index + 1} to queue")
-            elif index == 0:
-                _wait(lambda: _lock_waits(app) >= 1, "the first request to wait for the lock")
-            else:
-                _wait(lambda: _queued(app) >= index, f"request {index + 1} to queue")
+        starters = _queue_up(app, [Starter(app, hook, bad=index == 1) for index in range(4)])
     for starter in starters:
         assert starter.finished.wait(DEADLINE)
     assert [starter.error is not None for starter in starters] == [False, True, False, False]
