@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from redis.exceptions import RedisError
 from sqlalchemy import event, update
@@ -153,15 +154,21 @@ def arm_timers(pending: dict[str, datetime]) -> int:
 
 # ---- firing -----------------------------------------------------------------------------------
 
-def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
+def process_due(trigger_id: str, now: datetime | None = None,
+                clock: Callable[[], datetime] = utcnow) -> list[str]:
     """Fire (or account for) every planned fire of the trigger that is due; return the outcomes.
 
-    `now` is injectable for tests; by default the current time is read on every iteration.
+    The time is read on every iteration (`clock`; tests pass `now`, a fixed time, or a clock of
+    their own), but a fire is judged late or on time as of when this call first looked (or its
+    planned time, if it fell due during the call): a slow write of one decision must not turn
+    the next fire, within the grace when seen, into a second "missed" decision for one outage.
     """
     outcomes: list[str] = []
     grace = timedelta(seconds=settings().schedule_misfire_grace_seconds)
+    read = (lambda: now) if now is not None else clock
+    first_look = read()
     for _ in range(MAX_FIRES_PER_CALL):
-        moment = now or utcnow()
+        moment = read()
         row = db.session.execute(db.select(ScheduleState, Trigger).join(Trigger, Trigger.id == ScheduleState.trigger_id)
                                  .where(ScheduleState.trigger_id == trigger_id)).first()
         if row is None:
@@ -170,11 +177,11 @@ def process_due(trigger_id: str, now: datetime | None = None) -> list[str]:
         planned = state.next_fire_at
         if planned is None or planned > moment:
             break
-        outcome = _fire_one(state, trigger, planned, moment, grace)
+        outcome = _fire_one(state, trigger, planned, moment, max(first_look, planned) - grace)
         if outcome is not None:
             outcomes.append(outcome)
     db.session.rollback()  # nothing left open; the next read sees other processes' commits
-    _arm_next(trigger_id, now)
+    _arm_next(trigger_id, read())
     return outcomes
 
 
@@ -190,7 +197,8 @@ class _Fire:
 
 
 def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment: datetime,
-              grace: timedelta) -> str | None:
+              cutoff: datetime) -> str | None:
+    """Fire or account for the fire planned at `planned`; one planned before `cutoff` is late (missed)."""
     # Paused, re-typed, or its flow archived (a timer armed before the archive): disarm, start nothing.
     if trigger.status != TriggerStatus.ACTIVE or trigger.type != TYPE or is_archived(trigger.flow):
         if _advance(trigger.id, planned, None, moment):
@@ -202,7 +210,6 @@ def _fire_one(state: ScheduleState, trigger: Trigger, planned: datetime, moment:
     except fire_times.ScheduleError as exc:  # e.g. the time zone vanished: record why, stop firing
         return _start(_Fire(trigger, state, planned, None, moment), config, planned, "started", {},
                       problem=f"The schedule cannot be computed: {exc}")
-    cutoff = moment - grace
     if planned >= cutoff:  # on time, or late by less than the grace
         return _start(_Fire(trigger, state, planned, schedule.next_after(planned), moment), config, planned,
                       "started", {})

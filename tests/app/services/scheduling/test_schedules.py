@@ -107,6 +107,27 @@ def test_missed_fires_are_skipped_when_the_policy_says_skip(app, client, api_key
     assert following == planned + timedelta(minutes=11)
 
 
+def test_a_slow_missed_decision_does_not_turn_the_next_fire_into_a_second_one(app, client, api_key):
+    """One outage, one decision: the fire within the grace when the scheduler looked still starts.
+
+    The clock handed to `process_due` says 31 s passed while the "missed" decision was written
+    (a slow database): by then the fire planned 10 minutes in is 61 s late, past the 60 s grace,
+    but it was 30 s late when the scheduler first looked, so it starts.
+    """
+    flow = publish(client, api_key, schedule_flow(missed_policy="skip", overlap_policy="allow"))
+    trigger_id, planned = trigger_row(app, flow["id"])
+    readings = iter([planned + timedelta(minutes=10, seconds=30)])
+    later = planned + timedelta(minutes=11, seconds=1)
+
+    from app.services.scheduling import schedules
+
+    with app.app_context():
+        outcomes = schedules.process_due(trigger_id, clock=lambda: next(readings, later))
+    assert outcomes == ["missed", "started", "started"]
+    runs = sorted(r["planned_at"][:19] for r in runs_of(client, api_key, flow["id"]))
+    assert runs == [(planned + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%S") for m in (10, 11)]
+
+
 def test_missed_fires_within_the_window_run_once(app, client, api_key):
     flow = publish(client, api_key, schedule_flow(missed_policy="run_once", missed_window_seconds=300,
                                                   overlap_policy="allow"))
