@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from typing import Callable
 
 
 def free_port() -> int:
@@ -35,11 +36,12 @@ def wait_port(port: int, timeout: float = 10) -> bool:
     return False
 
 
-def wait_healthy(url: str, timeout: float = 30, children: list[subprocess.Popen] = ()) -> bool:
-    """Wait until `url` answers 200; False after `timeout` or as soon as one of `children` exits."""
+def wait_healthy(url: str, timeout: float = 30, children: list[subprocess.Popen] = (),
+                 stop: Callable[[], bool] = lambda: False) -> bool:
+    """Wait until `url` answers 200; False after `timeout`, as soon as one of `children` exits, or once `stop()`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
+        if stop() or any(child.poll() is not None for child in children):
             return False
         try:
             with urllib.request.urlopen(url, timeout=1) as response:

@@ -128,7 +128,12 @@ def _supervise(commands: dict[str, list[str]], env: dict, base_url: str, login_l
                                          preexec_fn=die_with_parent))
         _say(f"started {name} (pid {children[-1].pid})")
 
-    if not wait_healthy(f"{base_url}/healthz", timeout=60, children=children):
+    if not wait_healthy(f"{base_url}/healthz", timeout=60, children=children, stop=lambda: _Stop.requested):
+        if _Stop.requested:
+            _say("stopping web, worker and scheduler")
+            stop_processes(children, GRACE_SECONDS)
+            _say("stopped")
+            return 0
         _say("the web process did not come up; stopping")
         stop_processes(children, GRACE_SECONDS)
         return 1
