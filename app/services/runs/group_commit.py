@@ -2,7 +2,8 @@
 
 Why: under load a web process's request threads queue at the write gate (`write_gate`), each
 waiting to open a transaction, insert its session and run, and commit. Measured at 16
-concurrent callers, a thread arriving at the gate found on average two others already waiting.
+concurrent callers, a thread arriving at the busier web process's gate found almost two others
+(1.8) already waiting on average.
 Here the first of them (the leader) takes the gate and writes the rows of every thread that
 queued meanwhile with one statement per table and one commit; the others wait for its word.
 The gate is entered, a connection begun and a commit made once per group instead of once per
@@ -12,10 +13,11 @@ nobody.
 
 What a caller is promised is what it had alone: when `commit_together` returns, its rows are
 committed; when it raises, they are not. A group's transaction is all or nothing, so one bad
-row would sink its neighbours: when a group of several fails for any reason but a busy
-database, every member is told to write alone (`WriteAlone`), which names the culprit to its
-own caller only. A database locked elsewhere for the whole busy timeout fails everyone queued
-(`DatabaseBusy`), as the gate does, instead of each waiting out its own timeout in turn.
+row would sink its neighbours: when a group of several fails for a reason of its rows, every
+member is told to write alone (`WriteAlone`), which names the culprit to its own caller only.
+When the database itself fails (locked elsewhere for the whole busy timeout, or gone), everyone
+queued gets a 503 (`DatabaseBusy`) at once, as the gate does, instead of each waiting out its
+own timeout in turn.
 
 Only rows that need nothing else from the transaction come here: a session with a new random
 key and its run, or a run alone (`run_start` decides). Requests with an idempotency key, a body
