@@ -45,8 +45,9 @@ class Run(db.Model):
 
     __tablename__ = "runs"
     __table_args__ = (
+        # No index on status or workspace_id alone: the indexes below that start with them serve
+        # those lookups (and the cascades) as well, and every index is one more write per run.
         Index("ix_runs_flow_created", "flow_id", "created_at"),
-        Index("ix_runs_status", "status"),
         Index("ix_runs_workspace_out_id", "workspace_id", "out_id"),
         Index("ix_runs_workspace_idempotency_key", "workspace_id", "idempotency_key"),
         Index("ix_runs_session_created", "session_id", "created_at"),
@@ -57,7 +58,7 @@ class Run(db.Model):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
     flow_version_id: Mapped[str] = mapped_column(ForeignKey("flow_versions.id", ondelete="CASCADE"))
     version_number: Mapped[int] = mapped_column(Integer)
@@ -114,7 +115,7 @@ class RunStep(db.Model):
     __table_args__ = (UniqueConstraint("run_id", "seq", "attempt", name="uq_run_steps_run_seq_attempt"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))  # indexed by the unique key
     seq: Mapped[int] = mapped_column(Integer)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     node_id: Mapped[str] = mapped_column(String(64))
