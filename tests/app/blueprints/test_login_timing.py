@@ -3,7 +3,8 @@
 Measured through the real login form, in process and against a gunicorn server, with the
 throttle kept out of the way (raised limits, or its counts cleared before each attempt) so the
 only work measured is the login itself. Attempts alternate between the two emails so that load
-on the machine falls on both alike; the medians must agree within 5 ms or 15 %, whichever is larger.
+on the machine falls on both alike; within a pair of attempts, the typical gap must be under 5 ms
+or 15 %, whichever is larger.
 
 Like with like: the test stack hashes cheaply (PASSWORD_HASH_METHOD, tests/conftest.py), so here
 the account and the dummy hash both use the production default, as a deployment would.
@@ -26,9 +27,18 @@ DEFAULT_METHOD = Settings.__dataclass_fields__["password_hash_method"].metadata[
 
 
 def _agree(known: list[float], unknown: list[float]) -> None:
+    """The typical gap within a pair of back-to-back attempts is within 5 ms or 15 %.
+
+    Judged on the pairs (known i, unknown i), not on the two sets' medians: a burst of load
+    from a neighbour slows a few consecutive attempts, and in a set of 15 it moved one median
+    by 60 ms (a `make test` run, other xdist worker busy); within a pair both attempts meet the
+    same load. A real leak, e.g. an unknown email skipping the hash, shows in every pair.
+    """
     a, b = statistics.median(known), statistics.median(unknown)
+    gap = statistics.median(k - u for k, u in zip(known, unknown))
     allowed = max(0.005, 0.15 * max(a, b))
-    assert abs(a - b) < allowed, f"median known {a * 1000:.1f} ms vs unknown {b * 1000:.1f} ms"
+    assert abs(gap) < allowed, (f"known minus unknown, median of pairs {gap * 1000:.1f} ms "
+                                f"(medians: known {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms)")
     assert min(a, b) > 0.005, "the password check itself should cost milliseconds; was it skipped?"
 
 
