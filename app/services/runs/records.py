@@ -75,8 +75,6 @@ def run_row(*, flow: Flow, version: FlowVersion, trigger: Trigger | None, node: 
     }
     values["job_id"] = new_job_id(values["id"])
     values.update(lifecycle.arrival_values(values.get("discard_at"), now, values.pop("refusal", None)))
-    if values["status"] is RunStatus.DISCARDED:
-        log.info("run_id=%s state=discarded reason=discard-time-passed", values["id"])
     return _with_defaults(values)
 
 
@@ -122,6 +120,7 @@ def queue_run(run: Run, flow: Flow, on_refused: Callable[[Run], None] | None = N
     and the caller answers as for any queued run instead of saying nothing was saved.
     """
     if run.status is RunStatus.DISCARDED:
+        log.info("run_id=%s state=discarded reason=discard-time-passed", run.id)  # logged once, after its commit
         return
     try:
         enqueue_run(run.id, run.job_id, flow.run_timeout_seconds)

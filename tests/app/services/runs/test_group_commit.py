@@ -13,6 +13,7 @@ import fcntl
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -52,7 +53,7 @@ def _rows(app, hook, flow_id: str | None = None) -> list:
     return [(sessions.INSERT_SESSION, session_row), (INSERT_RUN, row)]
 
 
-class RequestThread(threading.Thread):
+class RequestThread(threading.Thread, ABC):
     """A request thread of the app: writes (`write`) in an app context of its own, keeps its outcome."""
 
     def __init__(self, app, hook):
@@ -71,8 +72,9 @@ class RequestThread(threading.Thread):
         finally:
             self.finished.set()
 
+    @abstractmethod
     def write(self) -> None:
-        raise NotImplementedError
+        """Write this request's rows (and set `run_id`), as the kind of caller does."""
 
 
 class Caller(RequestThread):
