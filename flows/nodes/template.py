@@ -24,7 +24,7 @@ class TemplateNode(NodeType):
     type = "template"
     category = "logic"
     title = "Template"
-    description = "Builds text from the inputs and earlier nodes' outputs with a Jinja template."
+    description = "Builds text from the inputs and earlier steps' results."
     config_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -35,8 +35,7 @@ class TemplateNode(NodeType):
                 "default": "",
                 "title": "Template",
                 "x-widget": "template",
-                "description": "Jinja template, e.g. 'Hello {{ inputs.name }}'. Available: "
-                               "inputs, nodes, session, trigger, run.",
+                "description": "The text to build; use Insert value to add an input or an earlier step's result.",
             },
             "parse_json": {
                 "type": "boolean",
