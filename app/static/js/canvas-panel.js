@@ -62,9 +62,7 @@
     const formBox = el("div", { class: "side-form" });
     const parts = [
       header(data.name || entry.title, closeButton()),
-      el("p", { class: "side-meta" },
-        el("span", { class: `badge cat-${entry.category}`, text: entry.title }), " ",
-        el("code", { title: "Node id: other nodes' templates use nodes.<id>", text: node.id })),
+      el("p", { class: "side-meta" }, el("span", { class: `badge cat-${entry.category}`, text: entry.title })),
       el("p", { class: "side-desc small muted", text: entry.description }),
     ];
     const step = SB.run.stepDetails(node.id);
