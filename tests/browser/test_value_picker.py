@@ -134,6 +134,20 @@ def test_a_reference_to_a_deleted_node_shows_as_missing(app, make_account, live_
     assert page.locator("#side-panel .value-chip.is-missing").count() == 0
 
 
+def test_a_reference_to_a_node_that_runs_later_says_so(app, make_account, live_server, page):
+    account = make_account()
+    open_canvas(page, live_server, account, publish(app, account, greeting_flow(key="later")))
+    click_node(page, "greet")
+    field(page, "config.template").fill("Earlier: {{ nodes.reply.text }} and {{ nodes.gone.text }}")
+    assert chips(page, "config.template") == ["runs later: Answer › text", "missing: gone › text"]
+    assert page.locator("#side-panel .value-chip.is-missing").count() == 2
+    later = page.locator('#side-panel .value-chip[data-expression="nodes.reply.text"]')
+    assert later.get_attribute("title") == ("Answer does not run before this step, so its result is not available "
+                                            "here: pick another value or connect Answer before this step.")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    shot(page, "value-runs-later-1024")
+
+
 def test_the_list_shows_last_values_and_stays_on_screen_at_1024(app, make_account, live_server, page):
     account = make_account()
     flow_id = publish(app, account, greeting_flow(key="small"))

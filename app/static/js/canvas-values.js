@@ -115,7 +115,16 @@
     const anchorListed = anchor && listed.some((e) => e === anchor || e.startsWith(`${anchor}.`));
     const mustBeListed = parts[0] === "nodes" || parts[0] === "inputs" || (rootListed && parts[0] !== "run");
     if (parts[0] === "nodes" && anchorListed) return { label: plainPath(path), missing: false };
-    return { label: plainPath(path), missing: mustBeListed && !anchorListed };
+    const missing = mustBeListed && !anchorListed;
+    // A node still on the canvas that is not listed does not run before this one (it runs later, or
+    // on another path): say that, rather than "missing", so the person connects it instead of looking for it.
+    const later = missing && parts[0] === "nodes" && onCanvas(parts[1]);
+    return { label: plainPath(path), missing, later, node: later ? nodeName(parts[1]) : null };
+  }
+
+  function onCanvas(nodeId) {
+    const cell = S().graph && nodeId ? S().graph.getCellById(nodeId) : null;
+    return !!(cell && cell.isNode());
   }
 
   // ---- last values from the latest run (S.lastRun, set by the run code) ------------------
@@ -153,13 +162,17 @@
   // ---- chips ---------------------------------------------------------------------------
 
   function chip(path, resolved) {
-    const text = resolved.missing ? `missing: ${resolved.label}` : resolved.label;
-    return el("span", {
-      class: `value-chip${resolved.missing ? " is-missing" : ""}`, "data-expression": path,
-      title: resolved.missing ? `{{ ${path} }} is not available at this node: pick another value or connect the node it comes from.`
-        : `{{ ${path} }}`,
-      text,
-    });
+    let text = resolved.label;
+    let title = `{{ ${path} }}`;
+    if (resolved.later) {
+      text = `runs later: ${resolved.label}`;
+      title = `${resolved.node} does not run before this step, so its result is not available here: `
+        + `pick another value or connect ${resolved.node} before this step.`;
+    } else if (resolved.missing) {
+      text = `missing: ${resolved.label}`;
+      title = `{{ ${path} }} is not available at this node: pick another value or connect the node it comes from.`;
+    }
+    return el("span", { class: `value-chip${resolved.missing ? " is-missing" : ""}`, "data-expression": path, title, text });
   }
 
   /** Draw the references of `text` into `box` as chips; resolves once they are final. */
