@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.app.flowdocs import greeting_flow, schedule_flow
-from tests.browser.canvas_actions import log_in, publish, shot
+from tests.browser.canvas_actions import log_in, publish, shot, wait_for_canvas
 
 SMALL = {"width": 1024, "height": 768}
 
@@ -97,6 +97,19 @@ def test_archive_then_restore_from_the_archived_flows(app, make_account, live_se
     page.wait_for_selector("text=was archived")
     assert _flow(app, flow_id)["archived"] and page.query_selector(f"tr[data-flow-id='{flow_id}']") is None
 
+    # Its canvas is frozen, and says why, instead of offering to "open the current version" to edit it.
+    for path in (f"/flows/{flow_id}", f"/flows/{flow_id}/versions/1"):
+        page.goto(live_server + path)
+        wait_for_canvas(page)
+        assert page.inner_text("#canvas-banner") == ("This flow is archived, so its canvas cannot be changed. "
+                                                     "Restore it to edit it again.")
+        assert not page.is_visible("#palette") and not page.is_visible("#btn-save")
+        assert "archived: nothing on its canvas can be changed" in page.inner_text("#side-panel")
+    page.set_viewport_size(SMALL)
+    shot(page, "archived-canvas-1024")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    page.goto(f"{live_server}/flows")
     page.click("a:has-text('Archived flows')")
     page.wait_for_selector(f"tr[data-flow-id='{flow_id}']")
     shot(page, "archived-flows-1440")

@@ -25,6 +25,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "version": version.number if version else 0,
         "latest_version": flow.latest_version,
         "readonly": readonly or not can_edit,
+        "archived": flow.archived_at is not None,  # frozen until restored: the banner says so, not "open the latest"
         "can_edit": can_edit,
         "can_run": can_run,  # Run now from the canvas and its manual trigger nodes
         "document": document,

@@ -265,6 +265,12 @@
     const banner = document.getElementById("canvas-banner");
     if (!S.readOnly) return;
     banner.hidden = false;
+    if (S.data.archived) {
+      banner.replaceChildren(el("span", { text: S.data.can_edit
+        ? "This flow is archived, so its canvas cannot be changed. Restore it to edit it again."
+        : "This flow is archived, so its canvas cannot be changed." }));
+      return;
+    }
     banner.replaceChildren(S.data.can_edit
       ? el("span", {}, `Viewing version ${S.data.version} (read-only). `,
         el("a", { href: S.data.urls.flow_page, text: `Open the current version (v${S.data.latest_version})` }),
