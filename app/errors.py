@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 import time
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -119,6 +120,23 @@ def _register_hooks(app: Flask) -> None:
         """
         if request.path.startswith(JSON_PREFIXES) and request.method in ("POST", "PUT", "PATCH", "DELETE"):
             request.get_data(cache=True)
+
+    @app.before_request
+    def refuse_forms_that_are_not_text():
+        """A urlencoded form whose bytes are not UTF-8 (how a script sends a lone surrogate; a
+        browser cannot) lost those fields silently in Werkzeug's parser, CSRF token included, so
+        the page said "The CSRF token is missing." Say what is actually wrong instead. The body
+        is read once and cached; the form is then parsed from that copy."""
+        if request.path.startswith(JSON_PREFIXES) or request.mimetype != "application/x-www-form-urlencoded":
+            return None
+        try:
+            unquote_to_bytes(request.get_data(cache=True)).decode("utf-8")
+        except UnicodeDecodeError:
+            message = "The form contains characters that are not valid text (UTF-8); remove them and send it again."
+            if wants_json():
+                return error_response(400, "invalid_text", message)
+            return render_template("error.html", status=400, message=message), 400
+        return None
 
     @app.before_request
     def refuse_nul_characters():
