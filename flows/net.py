@@ -185,7 +185,7 @@ def guarded_stream(method: str, url: str, *, settings: dict, timeout: float, hea
     (connection refused, timeout), each with a message naming the URL's host.
     """
     allowed = _allowed(settings)
-    headers, credentials = dict(headers or {}), dict(credentials or {})
+    headers, credentials = _sendable(headers or {}), _sendable(credentials or {}, credential=True)
     with httpx.Client(trust_env=False, timeout=timeout, follow_redirects=False) as client:
         configured = target = _target(url)
         for hop in range(MAX_REDIRECTS + 1):
@@ -203,6 +203,38 @@ def guarded_stream(method: str, url: str, *, settings: dict, timeout: float, hea
             if response.status_code == 303 or (response.status_code in (301, 302) and method.upper() == "POST"):
                 method, json, data, content = "GET", None, None, None
         raise NodeError(f"{url} redirected more than {MAX_REDIRECTS} times.")
+
+
+def _sendable(headers: dict, credential: bool = False) -> dict:
+    """The headers as HTTP can carry them, or a NodeError that says, in words, what to change.
+
+    Why here, before anything is sent: httpx failed a non-ASCII value with "UnicodeEncodeError:
+    'ascii' codec can't encode…", and h11 a line break, a NUL or a space at either end (a template
+    such as "Bearer {{ token }}" with an empty token) with "Could not reach <host>: Illegal header
+    value"; neither told the author what to change. Spaces at either end are not part of a header's
+    value in HTTP, so they are dropped. A credential's value is never quoted.
+    """
+    sendable = {}
+    for name, value in headers.items():
+        if isinstance(value, str):
+            value = value.strip(" \t")
+            problem = _header_problem(value)
+            if problem and credential:
+                raise NodeError(f"The credential's {name} header {problem}, which an HTTP header cannot carry: "
+                                f"check the credential for a pasted line break, quote or other special character.")
+            if problem:
+                raise NodeError(f"The header {name} {problem}, which an HTTP header cannot carry: remove them, "
+                                f"or encode the value, e.g. {{{{ … | urlencode }}}}.")
+        sendable[name] = value
+    return sendable
+
+
+def _header_problem(value: str) -> str | None:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        return "contains a line break or NUL character"
+    if not value.isascii():
+        return "contains characters outside plain ASCII"
+    return None
 
 
 def _hop_headers(headers: dict, credentials: dict, configured: httpx.URL, target: httpx.URL) -> dict:

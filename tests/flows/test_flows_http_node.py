@@ -88,6 +88,48 @@ def _credential_flow(url: str, kind: str) -> tuple[dict, dict]:
     return document, {"c": {"name": "c", **CREDENTIALS[kind]}}
 
 
+@pytest.mark.parametrize("template,problem", [
+    ("{{ inputs.service }}", "contains characters outside plain ASCII"),  # a person's name from the inputs
+    ("a\r\nX-Injected: 1", "contains a line break or NUL character"),
+    ("a{{ inputs.service[:1] }}\x00b", "contains a line break or NUL character"),
+], ids=["non-ascii", "line-break", "nul"])
+def test_a_header_value_http_cannot_carry_fails_the_step_in_words_and_sends_nothing(run_flow, server, template,
+                                                                                     problem):
+    document = http_flow(url=server.url + "/echo", method="POST", headers={"X-Person": template})
+    sent = len(server.requests)
+
+    outcome, _ = run_flow(document, "start", {"service": "José"}, settings=LOOPBACK)
+
+    assert outcome.status == "failed"
+    assert outcome.error == (f"The header X-Person {problem}, which an HTTP header cannot carry: remove them, "
+                             "or encode the value, e.g. {{ … | urlencode }}.")
+    assert len(server.requests) == sent
+
+
+def test_spaces_around_a_header_value_are_dropped_as_http_says(run_flow, server):
+    document = http_flow(url=server.url + "/echo", method="POST",
+                         headers={"Authorization": "Bearer {{ inputs.service if inputs.service != 'db' else '' }}",
+                                  "X-Padded": "  {{ inputs.service }}\t"})
+
+    outcome, _ = run_flow(document, "start", {}, settings=LOOPBACK)
+
+    assert outcome.status == "succeeded", outcome.error
+    assert server.requests[-1]["headers"]["Authorization"] == "Bearer"
+    assert server.requests[-1]["headers"]["X-Padded"] == "db"
+
+
+def test_a_credential_http_cannot_carry_fails_the_step_without_showing_it(run_flow, server):
+    document = http_flow(url=server.url + "/echo", method="POST", credential="ops")
+    secrets = {"ops": {"kind": "bearer", "name": "ops", "value": "pasted\u2019token-xyz"}}
+    sent = len(server.requests)
+
+    outcome, _ = run_flow(document, "start", {}, settings=LOOPBACK, credentials=secrets.get)
+
+    assert outcome.status == "failed"
+    assert outcome.error.startswith("The credential's Authorization header contains characters outside plain ASCII")
+    assert "token-xyz" not in outcome.error and len(server.requests) == sent
+
+
 @pytest.mark.parametrize("kind", CREDENTIALS)
 @pytest.mark.parametrize("where", ["port", "host"])
 def test_no_credential_follows_a_redirect_to_another_origin(run_flow, server, elsewhere, kind, where):
