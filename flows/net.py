@@ -223,8 +223,8 @@ def _sendable(headers: dict, credential: bool = False) -> dict:
                 raise NodeError(f"The credential's {name} header {problem}, which an HTTP header cannot carry: "
                                 f"check the credential for a pasted line break, quote or other special character.")
             if problem:
-                raise NodeError(f"The header {name} {problem}, which an HTTP header cannot carry: remove them, "
-                                f"or encode the value, e.g. {{{{ … | urlencode }}}}.")
+                raise NodeError(f"The header {name} {problem}, which an HTTP header cannot carry: leave such "
+                                f"characters out, or encode the value, e.g. {{{{ … | urlencode }}}}.")
         sendable[name] = value
     return sendable
 

@@ -101,8 +101,8 @@ def test_a_header_value_http_cannot_carry_fails_the_step_in_words_and_sends_noth
     outcome, _ = run_flow(document, "start", {"service": "José"}, settings=LOOPBACK)
 
     assert outcome.status == "failed"
-    assert outcome.error == (f"The header X-Person {problem}, which an HTTP header cannot carry: remove them, "
-                             "or encode the value, e.g. {{ … | urlencode }}.")
+    assert outcome.error == (f"The header X-Person {problem}, which an HTTP header cannot carry: leave such "
+                             "characters out, or encode the value, e.g. {{ … | urlencode }}.")
     assert len(server.requests) == sent
 
 
