@@ -81,17 +81,17 @@ class _Checker:
         return problems
 
     def _reason(self, reference: Reference) -> tuple[str, str] | None:
-        parts, used = reference.parts, expression(reference.root, reference.parts[:2])
+        parts, used = reference.parts, self._label(reference.root, reference.parts)
         if reference.root == "inputs" and parts and self.inputs is not None and parts[0] not in self.inputs:
             have = f"its inputs are: {_listed(self.inputs)}" if self.inputs else "it declares no inputs"
-            return "unknown_input", (f"{expression('inputs', parts[:1])}, but the start node has no input "
+            return "unknown_input", (f"{used}, but the start node has no input "
                                      f"'{parts[0]}' ({have}); add the input or pick another value.")
         if reference.root != "nodes" or not parts:
             return None
         target = parts[0]
         if not isinstance(target, str) or target not in self.graph.nodes:
-            return "unknown_node", (f"{expression('nodes', parts[:1])}, but the flow has no node with the id "
-                                    f"'{target}'; pick a value from an earlier step with Insert value.")
+            return "unknown_node", (f"{used}, but no such step is on the canvas (was it deleted?); "
+                                    f"pick a value from an earlier step with Insert value.")
         if target not in self.paths.upstream(self.node_id):
             if self.paths.never_before(target, self.node_id):
                 return "node_not_upstream", (f"{used}, but \"{display_name(self.graph, target)}\" never runs "
@@ -101,6 +101,19 @@ class _Checker:
                                           f"connect it earlier in the flow to be sure.")
         return self._output_reason(target, parts, used)
 
+
+    def _label(self, root: str, parts: tuple) -> str:
+        """A value as the canvas's chips name it ("Answer › text", "Start › message"), not as typed
+        ("nodes.reply.text"): the internal ids mean nothing to the people who draw flows."""
+        if root == "nodes" and parts and isinstance(parts[0], str):
+            head = display_name(self.graph, parts[0]) if parts[0] in self.graph.nodes else parts[0]
+            rest = parts[1:2]
+        elif root == "inputs" and parts:
+            start = self.graph.start_node()
+            head, rest = (display_name(self.graph, start["id"]) if start else "Start"), parts[:1]
+        else:
+            return expression(root, parts[:2])
+        return " › ".join([head, *(str(part) for part in rest)])
 
     def _output_reason(self, target: str, parts: tuple, used: str) -> tuple[str, str] | None:
         node_type = self.graph.node_type(target)

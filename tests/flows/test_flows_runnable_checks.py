@@ -110,6 +110,22 @@ def test_templates_that_cannot_render_are_refused(text, code):
     assert _errors(document) == [(code, "answer", "config.text")]
 
 
+def test_refusals_name_values_as_the_canvas_does_not_by_internal_id():
+    text = "{{ inputs.mesage }} {{ nodes.ghost.text }} {{ nodes.answer.text }} {{ nodes.shape.txt }}"
+    document = _flow({"id": "shape", "type": "template", "name": "Shape it", "config": {"template": "x"}},
+                     {"id": "answer", "type": "reply", "name": "Answer", "config": {"text": text}})
+    where = 'Answer: "Text" uses '
+    assert [p.message for p in flows.errors(flows.validate(document))] == [
+        where + "Start › mesage, but the start node has no input 'mesage' (its inputs are: message, items, n); "
+                "add the input or pick another value.",
+        where + "ghost › text, but no such step is on the canvas (was it deleted?); pick a value from an earlier "
+                "step with Insert value.",
+        where + 'Answer › text, but "Answer" never runs before this node; connect it earlier in the flow or pick '
+                "another value.",
+        where + "Shape it › txt, but \"Shape it\" has no output 'txt' (it has: text); pick another value.",
+    ]
+
+
 def _branches(reply_a: str, reply_b: str, port_b: str) -> dict:
     document = _flow({"id": "check", "type": "condition", "config": {"branches": [{"port": "yes", "conditions": [
         {"value": "{{ inputs.message }}", "operator": "is_not_empty"}]}]}})
