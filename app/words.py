@@ -6,6 +6,8 @@ person who never read the API docs is not left to guess what "timed_out" or "api
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flows.credentials import KIND_TITLES
 from flows.nodes.outputs import INPUT_TYPE_TITLES
 
@@ -43,3 +45,19 @@ def input_type_words(type_name: object) -> str:
 def credential_kind_words(kind: object) -> str:
     """A credential kind in words ("basic" -> "Username and password")."""
     return KIND_TITLES.get(kind, str(kind)) if isinstance(kind, str) else str(kind)
+
+
+def moment_words(value: object) -> str:
+    """A stored moment as the pages show times ("2026-12-01 10:53:16.026 UTC"): aware datetimes
+    and the ISO text a trigger request records alike; anything else is shown as it is."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(moment, datetime):
+        return "" if value is None else str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"

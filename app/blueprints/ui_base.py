@@ -13,13 +13,14 @@ from flask_login import login_required
 from app.blueprints.loaders import principal
 from app.models import Flow
 from app.permissions import Permission
-from app.words import input_type_words, request_source_words, status_words
+from app.words import input_type_words, moment_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
 # Every page says stored values in words: `{{ run.status | words }}`, `{{ item.type | type_words }}`.
 bp.add_app_template_filter(status_words, "words")
 bp.add_app_template_filter(input_type_words, "type_words")
 bp.add_app_template_filter(request_source_words, "source_words")
+bp.add_app_template_filter(moment_words, "moment")
 
 
 @bp.before_request

@@ -11,13 +11,25 @@ import re
 import flows
 from app.models import RunStatus, StepStatus
 from app.models.flows import TriggerStatus
-from app.words import STATUS_WORDS, credential_kind_words, input_type_words, request_source_words, status_words
+from app.words import (STATUS_WORDS, credential_kind_words, input_type_words, moment_words, request_source_words,
+                       status_words)
 from flows.credentials import KINDS
 from flows.inputs import INPUT_TYPES
 from tests.app.runsetup import Flows
 from tests.conftest import csrf_from
 
 TRIGGER_TYPES = sorted(t.type for t in flows.registry.types() if t.is_trigger)
+
+
+def test_moments_read_alike_whether_stored_as_datetimes_or_as_iso_text():
+    from datetime import datetime, timedelta, timezone
+
+    shown = "2026-12-01 10:53:16.026 UTC"
+    assert moment_words(datetime(2026, 12, 1, 10, 53, 16, 26259, tzinfo=timezone.utc)) == shown
+    assert moment_words("2026-12-01T10:53:16.026259+00:00") == shown
+    assert moment_words("2026-12-01T11:53:16.026259+01:00") == shown  # another offset, the same moment
+    assert moment_words(datetime(2026, 12, 1, 4, 53, 16, 26259, tzinfo=timezone(timedelta(hours=-6)))) == shown
+    assert moment_words("yesterday\ud800") == "yesterday\ud800" and moment_words(None) == ""  # shown as they are
 
 
 def _option_texts(html: str, select_name: str) -> list[str]:
