@@ -101,7 +101,6 @@ class _Checker:
                                           f"connect it earlier in the flow to be sure.")
         return self._output_reason(target, parts, used)
 
-
     def _label(self, root: str, parts: tuple) -> str:
         """A value as the canvas's chips name it ("Answer › text", "Start › message"), not as typed
         ("nodes.reply.text"): the internal ids mean nothing to the people who draw flows."""
