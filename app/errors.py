@@ -133,9 +133,7 @@ def _register_hooks(app: Flask) -> None:
             unquote_to_bytes(request.get_data(cache=True)).decode("utf-8")
         except UnicodeDecodeError:
             message = "The form contains characters that are not valid text (UTF-8); remove them and send it again."
-            if wants_json():
-                return error_response(400, "invalid_text", message)
-            return render_template("error.html", status=400, message=message), 400
+            return _invalid_text(message, message)
         return None
 
     @app.before_request
@@ -145,15 +143,20 @@ def _register_hooks(app: Flask) -> None:
         endpoints take no form fields; their bodies are checked by `app.json_body`."""
         sources = (request.args,) if request.path.startswith(JSON_PREFIXES) else (request.args, request.form)
         if "\x00" in request.path or any("\x00" in value for source in sources for value in source.values()):
-            if wants_json():
-                return error_response(400, "invalid_text", "Text must not contain the NUL character (\\u0000).")
-            return render_template("error.html", status=400,
-                                   message="Text must not contain the NUL character."), 400
+            return _invalid_text("Text must not contain the NUL character (\\u0000).",
+                                 "Text must not contain the NUL character.")
 
     @app.after_request
     def expose_request_id(response):
         response.headers["X-Request-Id"] = request_id()
         return response
+
+
+def _invalid_text(api_message: str, page_message: str):
+    """Refuse text that can never be stored or read (400 `invalid_text`): JSON for the API, a page for people."""
+    if wants_json():
+        return error_response(400, "invalid_text", api_message)
+    return render_template("error.html", status=400, message=page_message), 400
 
 
 def _register_handlers(app: Flask) -> None:

@@ -144,3 +144,13 @@ def test_profile_pages_need_a_login(client, make_account):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/settings/profile/name", data={"name": "Mallory", "csrf_token": token})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_nul_character_in_a_form_is_refused_in_words_on_a_page(client, make_account):
+    make_account()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data=b"email=a%00b@example.com&password=x&csrf_token=" + token.encode(),
+                           content_type="application/x-www-form-urlencoded")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "Text must not contain the NUL character." in page
