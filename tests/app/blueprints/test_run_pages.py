@@ -75,9 +75,10 @@ def test_run_page_draws_a_timeline_per_attempt_and_shows_the_request_without_sec
     assert "crm-east" in request_section
     assert flow["secret"] not in page and "[redacted]" in request_section
     assert '"user_message": "hello"' in request_section
-    # When it arrived, written as the page writes every time (not the stored ISO text).
-    received = re.search(r"<dt>Received</dt><dd>([^<]+)</dd>", request_section).group(1)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", received), received
+    # The run's moments and when its request arrived (stored as ISO text) are written alike.
+    for label in ("Created", "Started", "Finished", "Received"):
+        shown = re.search(rf"<dt>{label}</dt><dd>([^<]+)</dd>", page).group(1)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", shown), (label, shown)
 
 
 def test_cancel_and_replay_from_the_run_page(app, client, auth, flows_api, stack):
