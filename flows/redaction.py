@@ -11,6 +11,10 @@ character as ``\\u00xx`` (or ``\\/``), doubling the backslashes when JSON is quo
 pattern accepts every character of the secret literally, percent-encoded or JSON-escaped,
 and the base64 forms (standard and URL-safe, with or without padding, and at each of the
 three alignments the secret can have inside a longer encoded text) are matched as well.
+
+A text that is shown while it arrives (an LLM's answer, token by token) goes through
+`StreamRedactor`: a secret split over two pieces must not leak its first half, so the redactor
+holds back the end of what it has seen only while that end could still grow into a secret.
 """
 
 from __future__ import annotations
@@ -20,8 +24,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 MASK = "[redacted]"
 _MIN_BASE64_FRAGMENT = 4
+# A base64 spelling found whole may still grow by its last character and two "=" of padding.
+_BASE64_TAIL = 3
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
                "\t": "\\t"}
 
@@ -32,6 +40,48 @@ def redact(value: Any, secrets: set[str] | frozenset[str]) -> Any:
         return value
     pattern = _pattern(frozenset(s for s in secrets if s))
     return _walk(value, pattern) if pattern is not None else value
+
+
+class StreamRedactor:
+    """Redact a text that arrives in pieces, passing on at once everything that cannot be a secret.
+
+    Why the `regex` module: its partial matching says where the end of the text seen so far could
+    still be the start of a secret's spelling, so only that much waits for the next piece (usually
+    nothing, or a few characters); a fixed window as long as the longest spelling would hold back
+    hundreds of characters of every answer. The pieces passed on, joined, read as `redact` reads the
+    whole text.
+    """
+
+    def __init__(self, secrets: set[str] | frozenset[str]):
+        plain = _pattern(frozenset(s for s in secrets if s)) if secrets else None
+        self._pattern = _partial_pattern(plain.pattern) if plain is not None else None
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        """Return what of `piece` (after anything held back) can be shown now, secrets masked."""
+        if self._pattern is None:
+            return piece
+        text, shown, position = self._held + piece, [], 0
+        self._held = ""
+        for match in self._pattern.finditer(text, partial=True):
+            shown.append(text[position:match.start()])
+            if match.partial or len(text) - match.end() <= _BASE64_TAIL:  # may yet grow: wait for more
+                self._held, position = text[match.start():], len(text)
+                break
+            shown.append(MASK)
+            position = match.end()
+        shown.append(text[position:])
+        return "".join(shown)
+
+    def flush(self) -> str:
+        """Return what was held back, now that the text has ended, masked as `redact` would mask it."""
+        held, self._held = self._held, ""
+        return self._pattern.sub(MASK, held) if held and self._pattern is not None else held
+
+
+@lru_cache(maxsize=64)
+def _partial_pattern(source: str) -> regex.Pattern:
+    return regex.compile(source)
 
 
 def _walk(value: Any, pattern: re.Pattern) -> Any:

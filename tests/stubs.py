@@ -6,7 +6,9 @@ Each server records the requests it received so tests can check what was sent.
 
 The provider's behaviour is chosen by the model name: ``echo`` (answers with the last user
 message and the number of messages), ``slow`` (waits before answering), ``error-401``,
-``error-500``, ``bad-json`` and ``stream-garbage``. Streaming follows OpenAI's SSE format.
+``error-500``, ``bad-json``, ``stream-garbage`` and ``repeat-key`` (answers with the API key it was
+sent, raw and percent-encoded, streamed three characters at a time so the key is split over
+pieces). Streaming follows OpenAI's SSE format.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
+from urllib.parse import quote
 
 
 class Recorder:
@@ -83,6 +86,11 @@ class ProviderHandler(_Handler):
         messages = body.get("messages") or []
         last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
         answer = f"echo: {last_user} ({len(messages)} messages)"
+        pieces = [word + " " for word in answer.split(" ")]
+        if model == "repeat-key":
+            key = request["headers"].get("Authorization", "").split(" ", 1)[-1]
+            answer = f"Your key is {key}; sent on, it reads {quote(key, safe='')}. Done."
+            pieces = [answer[i:i + 3] for i in range(0, len(answer), 3)]
         usage = {"prompt_tokens": 10 * len(messages), "completion_tokens": len(answer.split()),
                  "total_tokens": 10 * len(messages) + len(answer.split())}
         if not body.get("stream"):
@@ -97,8 +105,8 @@ class ProviderHandler(_Handler):
             self.wfile.write(b"data: {not json\n\n")
             self.wfile.flush()
             return
-        for word in answer.split(" "):
-            chunk = {"model": model, "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+        for piece in pieces:
+            chunk = {"model": model, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
             self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.flush()
         final = {"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}

@@ -3,7 +3,8 @@
 The message list is: the system prompt, the session's last turns (so the model remembers the
 conversation; the app fills `session.history` in the trigger payload), then the node's own
 message templates. With streaming on, each text delta is published as a `token` event while the
-answer is still arriving, so a chat client or the canvas can show it live; the step's output is
+answer is still arriving (credential secrets masked, as in the stored answer, holding back only
+text that could still grow into one), so a chat client or the canvas can show it live; the step's output is
 the whole answer plus the provider's token usage. Every way a provider can fail (an HTTP error,
 a timeout, an answer that is not JSON) becomes a step error that says which one it was.
 """
@@ -17,7 +18,7 @@ import httpx
 
 from flows.credentials import node_credential_headers
 from flows.net import guarded_stream, read_limited
-from flows.redaction import redact
+from flows.redaction import StreamRedactor, redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.outputs import OBJECT, TEXT, output_field
 
@@ -164,6 +165,7 @@ def _read_stream(ctx: NodeContext, response: httpx.Response, deadline: float, ti
     """Parse server-sent events (``data: {...}`` lines, ending with ``data: [DONE]``)."""
     parts: list[str] = []
     result: dict = {"model": None, "finish_reason": None, "usage": None}
+    shown = StreamRedactor(ctx.secrets)  # the stored answer is redacted; what is shown live must be too
     try:
         for line in response.iter_lines():
             if time.monotonic() > deadline:
@@ -189,11 +191,17 @@ def _read_stream(ctx: NodeContext, response: httpx.Response, deadline: float, ti
                 text = delta.get("content")
                 if isinstance(text, str) and text:
                     parts.append(text)
-                    ctx.emit({"type": "token", "node_id": ctx.node_id, "text": text})
+                    _show(ctx, shown.feed(text))
                 if choice.get("finish_reason"):
                     result["finish_reason"] = choice["finish_reason"]
     except httpx.TimeoutException:
         raise NodeError(f"The model stopped sending its answer for more than {timeout:g} s.") from None
     except httpx.HTTPError as exc:
         raise NodeError(f"Reading the model's answer failed: {type(exc).__name__}: {exc}") from None
+    _show(ctx, shown.flush())
     return {"text": "".join(parts), **result}
+
+
+def _show(ctx: NodeContext, text: str) -> None:
+    if text:
+        ctx.emit({"type": "token", "node_id": ctx.node_id, "text": text})

@@ -63,6 +63,23 @@ def test_answers_with_system_prompt_history_and_message_and_records_usage(run_fl
     assert "sk-test-0123456789" not in repr(journal.records) + repr(journal.started)
 
 
+def test_a_streamed_answer_repeating_the_key_shows_it_masked_while_it_arrives(run_flow, stub):
+    """The provider splits the key over three-character pieces: no piece shown may carry any of it."""
+    events = []
+
+    outcome, journal = run_flow(llm_flow(stub.url, model="repeat-key", stream=True), "start", {"message": "x"},
+                                settings=LOOPBACK, credentials=KEY.get, emit=events.append)
+
+    assert outcome.status == "succeeded", outcome.error
+    shown = [e["text"] for e in events if e["type"] == "token"]
+    assert "".join(shown) == journal.records[2].output["text"] == (
+        "Your key is [redacted]; sent on, it reads [redacted]. Done.")
+    assert len(shown) > 5  # still streamed: the text around the key is not held until the end
+    assert shown[0] == "You" and all(len(piece) <= 3 + len("[redacted]") + 3 for piece in shown)
+    secret = KEY["openai"]["value"]
+    assert not any(secret[i:i + 3] in piece for piece in shown for i in range(len(secret) - 2))
+
+
 def test_without_a_session_only_the_prompt_and_messages_are_sent(run_flow, stub):
     document = llm_flow(stub.url, stream=False, messages=[
         {"role": "user", "content": "Context: {{ inputs.name }}"}, {"role": "user", "content": "{{ inputs.message }}"}])

@@ -9,9 +9,11 @@ import re
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flows
-from flows.redaction import MASK, redact
+from flows.redaction import MASK, StreamRedactor, redact
 from tests.flows.documents import chain
 from tests.stubs import service
 
@@ -87,6 +89,57 @@ def test_text_that_merely_resembles_a_secret_is_kept():
     text = "sk-test-012345678 SK-TEST-0123456789 c2stdGVzdA"
 
     assert redact(text, {"sk-test-0123456789"}) == text
+
+
+def _streamed(secrets: set[str], pieces: list[str]) -> list[str]:
+    """What a live view shows of a text arriving in `pieces`: one entry per piece, then the end."""
+    redactor = StreamRedactor(secrets)
+    return [redactor.feed(piece) for piece in pieces] + [redactor.flush()]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("encoding", ENCODERS)
+def test_a_secret_split_over_streamed_pieces_is_shown_masked_as_in_the_whole_text(secret, encoding):
+    whole = f"before {ENCODERS[encoding](secret)} after"
+    expected = redact(whole, {secret})
+    assert expected == f"before {MASK} after"
+    splits = [[whole[:cut], whole[cut:]] for cut in range(len(whole) + 1)]
+    splits += [[whole[i:i + size] for i in range(0, len(whole), size)] for size in (1, 2, 3, 7)]
+
+    for pieces in splits:
+        assert "".join(_streamed({secret}, pieces)) == expected, pieces
+
+
+_FRAGMENTS = st.sampled_from([" ", "hello ", "==", "=", "%", "%2", "\\", "\\u00", "sk-", "c2", "+", "M=", "\n"])
+
+
+@st.composite
+def _texts_with_secrets(draw):
+    secrets = draw(st.sets(st.sampled_from(SECRETS), min_size=1, max_size=3))
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        secret = draw(st.sampled_from(sorted(secrets)))
+        parts.append(draw(st.one_of(
+            st.sampled_from(sorted(ENCODERS)).map(lambda name, s=secret: ENCODERS[name](s)),
+            st.integers(0, len(secret)).map(lambda n, s=secret: s[:n]),  # a secret cut short is no secret
+            _FRAGMENTS, st.text(max_size=5))))
+    whole = "".join(parts)
+    cuts = sorted(draw(st.sets(st.integers(0, len(whole)), max_size=8)))
+    return secrets, [whole[a:b] for a, b in zip([0, *cuts], [*cuts, len(whole)])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts_with_secrets())
+def test_whatever_the_pieces_the_streamed_text_reads_as_the_whole_text_redacted(case):
+    secrets, pieces = case
+    assert "".join(_streamed(secrets, pieces)) == redact("".join(pieces), secrets)
+
+
+def test_text_that_cannot_be_a_secret_is_shown_at_once_and_a_possible_start_waits_for_the_next_piece():
+    shown = _streamed({"sk-test-0123456789"}, ["The weather ", "is fine, ", "thanks", " for asking. ", "Bye."])
+
+    assert shown == ["The weather ", "is fine, ", "thank", "s for asking. ", "Bye.", ""]
+    assert _streamed(set(), ["sk-", "test"]) == ["sk-", "test", ""]
 
 
 @pytest.fixture(scope="module")

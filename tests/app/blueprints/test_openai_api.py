@@ -124,6 +124,35 @@ def test_llm_node_tokens_stream_through_the_endpoint(client, api_key, sdk):
     assert whole.usage.total_tokens > 0
 
 
+def test_a_streamed_answer_never_shows_the_credential_the_model_repeats(client, api_key, sdk):
+    """A provider that echoes the key (as debugging proxies do) splits it over pieces; the client sees it masked."""
+    from tests.stubs import provider
+
+    secret = "sk-live-4f9a1c2e7b"
+    created = client.post("/api/v1/credentials", json={"name": "provider", "kind": "api_key", "value": secret},
+                          headers=bearer(api_key))
+    assert created.status_code == 201, created.json
+    with provider() as stand_in:
+        document = _openai_flow("echoing-model", reply="{{ nodes.llm.text }}")
+        document["nodes"].insert(2, {"id": "llm", "type": "llm", "position": {"x": 300, "y": 0}, "config": {
+            "base_url": stand_in.url + "/v1", "model": "repeat-key", "stream": True, "credential": "provider",
+            "messages": [{"role": "user", "content": "{{ inputs.message }}"}]}})
+        document["edges"] = [
+            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e2", "source": "start", "source_port": "out", "target": "llm", "target_port": "in"},
+            {"id": "e3", "source": "llm", "source_port": "out", "target": "reply", "target_port": "in"},
+        ]
+        _publish(client, api_key, document)
+        messages = [{"role": "user", "content": "what is my key?"}]
+        pieces = [c.choices[0].delta.content for c in
+                  sdk().chat.completions.create(model="echoing-model", messages=messages, stream=True)
+                  if c.choices and c.choices[0].delta.content]
+        whole = sdk().chat.completions.create(model="echoing-model", messages=messages).choices[0].message.content
+    assert whole == "Your key is [redacted]; sent on, it reads [redacted]. Done."
+    assert "".join(pieces) == whole  # masked alike, so the reply repeating the tokens is not sent twice
+    assert len(pieces) > 5 and not any(secret[i:i + 3] in piece for piece in pieces for i in range(len(secret) - 2))
+
+
 def test_a_wrong_key_is_invalid_api_key(client, api_key, sdk):
     _publish(client, api_key, _example())
     with pytest.raises(openai.AuthenticationError) as error:
