@@ -22,6 +22,7 @@ from app.services.versions import publishing
 from app.services.runs import run_query
 from app.services.runs import records
 from app.services.runs.run_start import run_now
+from app.services.triggers.trigger_request import idempotency_header
 from app.services.runs.replay import replay, trigger_request
 from app.services.versions.presenters import flow_dict, version_dict
 from app.json_body import parse_json_object
@@ -44,9 +45,22 @@ def _published(result: publishing.PublishResult, status: int):
     return jsonify(body), status
 
 
-def _accepted(run):
-    return jsonify({"run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
-                    "request_id": request_id()}), 202
+def _accepted(run, replayed: bool = False):
+    body = {"run_id": run.id, "status": run.status.value, "status_url": records.status_url(run),
+            "request_id": request_id()}
+    if not replayed:
+        return jsonify(body), 202
+    body.update(replayed=True, original_request_id=run.request_id)  # as a trigger's URL answers a retry
+    return jsonify(body), 202, {"Idempotent-Replayed": "true"}
+
+
+def _run_now(flow, trigger):
+    """Run now with the request's JSON inputs; a retry with the same Idempotency-Key gets the first run."""
+    with invoke_errors():
+        key = idempotency_header(request.headers.get("Idempotency-Key"))
+        body = parse_json_object(request.get_data(cache=True))
+        started = run_now(flow, trigger, body, request_id(), idempotency_key=key)
+    return _accepted(started.run, started.replayed)
 
 
 @bp.get("/node-types")
@@ -193,10 +207,7 @@ def run_trigger(flow_id: str, node_id: str):
     trigger = load_flow_trigger(flow, node_id)
     if trigger_types.of(trigger).entry_point != MANUAL:
         raise ApiError(400, "not_manual", "Only manual trigger nodes can be run from here; call a REST trigger's URL instead.")
-    with invoke_errors():
-        body = parse_json_object(request.get_data(cache=True))
-        run = run_now(flow, trigger, body, request_id())
-    return _accepted(run)
+    return _run_now(flow, trigger)
 
 
 @bp.post("/flows/<flow_id>/run")
@@ -204,10 +215,7 @@ def run_flow(flow_id: str):
     """Run now from the canvas: start the latest version at its start node with the given inputs."""
     flow = load_flow(flow_id, Scope.TRIGGER)
     api_principal().require(flow.workspace_id, Permission.RUN_FLOWS)
-    with invoke_errors():
-        body = parse_json_object(request.get_data(cache=True))
-        run = run_now(flow, None, body, request_id())
-    return _accepted(run)
+    return _run_now(flow, None)
 
 
 def _run_page(workspace_ids: list[str], flow: Flow | None = None):

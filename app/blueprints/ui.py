@@ -223,7 +223,7 @@ def run_now(flow_id: str, node_id: str):
     trigger = load_flow_trigger(flow, node_id)
     try:
         body = _form_inputs(published_version(flow).start_config.get("inputs", []))
-        run = start_run_now(flow, trigger, body, request_id())
+        run = start_run_now(flow, trigger, body, request_id()).run
     except NotPublished:
         flash("Not run: the flow has no published version; save it first.", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))

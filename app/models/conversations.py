@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -49,11 +49,19 @@ class ConversationSession(db.Model):
 
 
 class IdempotencyKey(TriggerRecord, db.Model):
-    """One row per idempotency key a trigger has seen; a retry finds the run the first request started."""
+    """One row per idempotency key a trigger has seen; a retry finds the run the first request started.
+
+    Run now by API from the start node has no trigger, so its keys belong to the flow (`flow_id`);
+    every other key belongs to a trigger. Exactly one of the two is set.
+    """
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("trigger_id", "key", name="uq_idempotency_trigger_key"),)
+    __table_args__ = (UniqueConstraint("trigger_id", "key", name="uq_idempotency_trigger_key"),
+                      UniqueConstraint("flow_id", "key", name="uq_idempotency_flow_key"),
+                      CheckConstraint("(trigger_id IS NULL) <> (flow_id IS NULL)", name="one_scope"))
 
+    trigger_id: Mapped[str | None] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"), nullable=True)
+    flow_id: Mapped[str | None] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), nullable=True)
     key: Mapped[str] = mapped_column(String(255))
     body_hash: Mapped[str] = mapped_column(String(64))
     # The run this key started, written in the run's own transaction (NULL only in rows that

@@ -30,7 +30,7 @@ class Endpoint:
         return (self.template % fragment).encode()
 
 
-def _document(key: str) -> dict:
+def run_now_document(key: str) -> dict:
     """The echo flow with a manual trigger beside its REST trigger, so Run now has a node to start."""
     document = echo_flow(key=key)
     document["nodes"].append({"id": "manual", "type": "manual_trigger", "config": {}, "position": {"x": 0, "y": 200}})
@@ -48,7 +48,7 @@ def _openai_document(key: str) -> dict:
 def body_endpoints(client, api_key: str) -> list[Endpoint]:
     """Publish what the endpoints need (a flow, a run, a credential...) and list them all."""
     auth = bearer(api_key)
-    flow = client.post("/api/v1/flows", json={"document": _document("bodies")}, headers=auth).json
+    flow = client.post("/api/v1/flows", json={"document": run_now_document("bodies")}, headers=auth).json
     assert "id" in flow, flow
     rest = next(t for t in flow["triggers"] if t["type"] == "api_trigger")
     hook = Endpoint("POST", local_path(rest["url"]), '{"user_message": %s}', bearer(flow["secrets"][rest["node_id"]]))

@@ -4,8 +4,9 @@ The key's row is written in the run's own transaction, linked to the run: a key 
 for a run that exists. So a request that is refused or fails half-way (the database or the
 queue down, a shutdown) leaves no key behind to answer its retry with 409; and two requests
 with one key race on the unique (trigger, key) constraint, the loser rolling back everything it
-wrote and answering with the winner's run. Keys are scoped to the trigger and kept for
-IDEMPOTENCY_TTL_HOURS (at least 24 h).
+wrote and answering with the winner's run. Keys are scoped to the trigger (Run now by API from
+the start node, which has none: to the flow) and kept for IDEMPOTENCY_TTL_HOURS (at least 24 h).
+A scope is `{"trigger_id": ...}` or `{"flow_id": ...}`.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ class KeyReused(Exception):
     """The key was used before with a different body (422)."""
 
 
-def find(trigger_id: str, key: str, body_hash: str) -> Run | None:
+def find(scope: dict[str, str], key: str, body_hash: str) -> Run | None:
     """Return the run an earlier request with `key` started, or None when the key is free.
 
     Raises KeyReused when that request had another body, KeyInFlight when its row is not linked
     to a run yet. An expired or abandoned row is deleted (committed) and the key is free.
     """
     row = db.session.execute(
-        db.select(IdempotencyKey).where(IdempotencyKey.trigger_id == trigger_id, IdempotencyKey.key == key)
+        db.select(IdempotencyKey).where(IdempotencyKey.key == key, *_in(scope))
     ).scalar_one_or_none()
     if row is None:
         return None
@@ -55,10 +56,10 @@ def find(trigger_id: str, key: str, body_hash: str) -> Run | None:
     return db.session.get(Run, row.run_id)
 
 
-def remember(trigger_id: str, key: str, body_hash: str, run: Run) -> None:
+def remember(scope: dict[str, str], key: str, body_hash: str, run: Run) -> None:
     """Add the key's row, linked to `run`, to the transaction that commits the run."""
     now = utcnow()
-    db.session.add(IdempotencyKey(trigger_id=trigger_id, key=key, body_hash=body_hash, run_id=run.id,
+    db.session.add(IdempotencyKey(**scope, key=key, body_hash=body_hash, run_id=run.id,
                                   created_at=now,
                                   expires_at=now + timedelta(hours=settings().idempotency_ttl_hours)))
 
@@ -67,6 +68,11 @@ def forget_run(run_id: str) -> None:
     """Free the key of a run that was not accepted after all (the queue refused it); no commit."""
     db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.run_id == run_id)
                        .execution_options(synchronize_session=False))
+
+
+def _in(scope: dict[str, str]) -> list:
+    (column, value), = scope.items()
+    return [getattr(IdempotencyKey, column) == value]
 
 
 def _forget(row: IdempotencyKey) -> None:

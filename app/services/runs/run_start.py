@@ -68,9 +68,14 @@ def start(request: StartRequest) -> Started | None:
     return Started(run, session_key=session.key if session else None)
 
 
-def run_now(flow: Flow, trigger: Trigger | None, inputs: dict, request_id: str) -> Run:
-    """Start a run by hand (Run now, from the UI or the API) with the given inputs."""
-    return start(for_inputs(flow, trigger, inputs, source="manual", request_id=request_id)).run
+def run_now(flow: Flow, trigger: Trigger | None, inputs: dict, request_id: str,
+            idempotency_key: str | None = None) -> Started:
+    """Start a run by hand (Run now, from the UI or the API) with the given inputs.
+
+    A script's retry carries the same `idempotency_key` and gets the first run back (`replayed`).
+    """
+    return start(for_inputs(flow, trigger, inputs, source="manual", request_id=request_id,
+                            idempotency_key=idempotency_key))
 
 
 def _dedupes(request: StartRequest) -> bool:
@@ -86,7 +91,7 @@ def _key_hash(request: StartRequest) -> str:
 def _earlier(request: StartRequest) -> Started | None:
     """The run an earlier request with this idempotency key started; DuplicateBody for a repeated body."""
     if request.idempotency_key:
-        found = idempotency.find(request.trigger.id, request.idempotency_key, _key_hash(request))
+        found = idempotency.find(request.key_scope, request.idempotency_key, _key_hash(request))
         if found is not None:
             return Started(found, replayed=True, session_key=found.session.key if found.session_id else None)
     if _dedupes(request):
@@ -204,6 +209,8 @@ def _fields(request: StartRequest, session: ConversationSession | None) -> dict:
     if contract is not None:
         fields.update(out_id=contract.out_id, idempotency_key=contract.idempotency_key,
                       event_at=contract.event_at, discard_at=contract.discard_at)
+    elif request.run_now_key is not None:
+        fields["idempotency_key"] = request.run_now_key
     if request.planned_at is not None:
         fields["planned_at"] = request.planned_at
     if request.refusal is not None:  # a run recorded as failed: it never reaches the queue
@@ -214,7 +221,7 @@ def _fields(request: StartRequest, session: ConversationSession | None) -> dict:
 def _companions(request: StartRequest, run: Run) -> None:
     """Add the rows that must commit with the run or not at all."""
     if request.idempotency_key:
-        idempotency.remember(request.trigger.id, request.idempotency_key, _key_hash(request), run)
+        idempotency.remember(request.key_scope, request.idempotency_key, _key_hash(request), run)
     if _dedupes(request):
         db.session.add(BodyFingerprint(trigger_id=request.trigger.id, body_hash=request.fingerprint, run_id=run.id))
 

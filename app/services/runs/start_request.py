@@ -64,6 +64,8 @@ class StartRequest:
     prepare: Callable[[str], bool] | None = None
     # The run's trigger type when no trigger node starts it (None: Run now); a draft test sets TEST.
     trigger_type: str | None = None
+    # An Idempotency-Key sent without a trigger contract (Run now by API); see `idempotency_key`.
+    run_now_key: str | None = None
 
     @cached_property
     def fingerprint(self) -> str | None:
@@ -76,7 +78,12 @@ class StartRequest:
 
     @property
     def idempotency_key(self) -> str | None:
-        return self.contract.idempotency_key if self.contract else None
+        return self.contract.idempotency_key if self.contract else self.run_now_key
+
+    @property
+    def key_scope(self) -> dict[str, str]:
+        """Whose idempotency keys this request's key is among: its trigger's, else (Run now) its flow's."""
+        return {"trigger_id": self.trigger.id} if self.trigger is not None else {"flow_id": self.flow.id}
 
     @property
     def node(self) -> dict:
@@ -124,12 +131,17 @@ def for_trigger_body(flow: Flow, trigger: Trigger, body: dict, *, source: str, r
 
 
 def for_inputs(flow: Flow, trigger: Trigger | None, inputs: dict, *, source: str, request_id: str | None,
-               payload: dict | None = None) -> StartRequest:
-    """Build the request for inputs given as they are (Run now, replay); BodyError when they do not fit."""
+               payload: dict | None = None, idempotency_key: str | None = None) -> StartRequest:
+    """Build the request for inputs given as they are (Run now, replay); BodyError when they do not fit.
+
+    With an `idempotency_key` (Run now by API) the inputs as sent are what the key stands for, so a
+    retry with other inputs is told the key was used for something else.
+    """
     version = published_version(flow)
     return StartRequest(flow=flow, version=version, trigger=trigger, source=source,
                         inputs=inputs_from_body(inputs, version.start_config), request_id=request_id,
-                        payload=dict(payload or {}))
+                        payload=dict(payload or {}), run_now_key=idempotency_key,
+                        hashed_body=dict(inputs) if idempotency_key else None)
 
 
 def for_schedule(flow: Flow, trigger: Trigger, inputs: dict, *, payload: dict, planned_at: datetime,

@@ -136,14 +136,21 @@ def _identifier(values: dict, canonical: str) -> str | None:
     return value.strip()
 
 
+def idempotency_header(header: str | None) -> str | None:
+    """Return the Idempotency-Key header's key (None when not sent); BodyError when it is empty or too long."""
+    if header is None:
+        return None
+    header = header.strip()
+    if not header or len(header) > MAX_ID:
+        raise BodyError("invalid_idempotency_key", f"The Idempotency-Key header must be 1 to {MAX_ID} characters.",
+                        [{"field": "Idempotency-Key", "reason": "invalid"}])
+    return header
+
+
 def _idempotency_key(values: dict, header: str | None) -> str | None:
     body_key = _identifier(values, "uuid")
+    header = idempotency_header(header)
     if header is not None:
-        header = header.strip()
-        if not header or len(header) > MAX_ID:
-            raise BodyError("invalid_idempotency_key",
-                            f"The Idempotency-Key header must be 1 to {MAX_ID} characters.",
-                            [{"field": "Idempotency-Key", "reason": "invalid"}])
         if body_key is not None and body_key != header:
             raise BodyError("invalid_idempotency_key", "The Idempotency-Key header and the body's uuid differ; "
                             "send one key.", [{"field": "uuid", "reason": "differs from Idempotency-Key"}])

@@ -49,7 +49,7 @@ def _start(app, flow_id, message="hi"):
         flow = db.session.get(Flow, flow_id)
         trigger = db.session.execute(db.select(Trigger).where(Trigger.flow_id == flow_id,
                                                               Trigger.node_id == "manual")).scalar_one()
-        return run_now(flow, trigger, {"message": message}, "req_test").id
+        return run_now(flow, trigger, {"message": message}, "req_test").run.id
 
 
 def _run(app, run_id):
