@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import urllib.error
+import urllib.request
+
 from tests.app.flowdocs import echo_flow
 
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def post_json(url: str, body: dict, headers: dict) -> tuple[int, dict]:
+    """POST `body` to a real server (`live_server`) and return the status and the JSON answer, errors too."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def burst(url: str, body: dict, headers: dict, count: int) -> list[tuple[int, dict]]:
+    """Send `count` identical POSTs at once from as many threads; return each (status, answer)."""
+    results: list[tuple[int, dict]] = []
+    barrier = threading.Barrier(count)
+
+    def send():
+        barrier.wait()
+        results.append(post_json(url, body, headers))
+
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == count, "a request did not come back within 60 s"
+    return results
 
 
 def local_path(url: str) -> str:

@@ -36,6 +36,20 @@ def _openai_flow(key: str, reply: str = "{{ inputs.message }}", **config) -> dic
     return document
 
 
+def _llm_flow(key: str, provider_url: str, **llm_config) -> dict:
+    """A model whose LLM node streams from the stand-in provider and whose reply is the LLM's text."""
+    document = _openai_flow(key, reply="{{ nodes.llm.text }}")
+    document["nodes"].insert(2, {"id": "llm", "type": "llm", "position": {"x": 300, "y": 0}, "config": {
+        "base_url": provider_url + "/v1", "stream": True, "messages": [{"role": "user", "content": "{{ inputs.message }}"}],
+        **llm_config}})
+    document["edges"] = [
+        {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+        {"id": "e2", "source": "start", "source_port": "out", "target": "llm", "target_port": "in"},
+        {"id": "e3", "source": "llm", "source_port": "out", "target": "reply", "target_port": "in"},
+    ]
+    return document
+
+
 @pytest.fixture
 def sdk(live_server, api_key):
     def make(key: str = api_key, **options) -> openai.OpenAI:
@@ -104,16 +118,7 @@ def test_llm_node_tokens_stream_through_the_endpoint(client, api_key, sdk):
     from tests.stubs import provider
 
     with provider() as stand_in:
-        document = _openai_flow("llm-chat", reply="{{ nodes.llm.text }}")
-        document["nodes"].insert(2, {"id": "llm", "type": "llm", "position": {"x": 300, "y": 0}, "config": {
-            "base_url": stand_in.url + "/v1", "model": "echo", "stream": True,
-            "messages": [{"role": "user", "content": "{{ inputs.message }}"}]}})
-        document["edges"] = [
-            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
-            {"id": "e2", "source": "start", "source_port": "out", "target": "llm", "target_port": "in"},
-            {"id": "e3", "source": "llm", "source_port": "out", "target": "reply", "target_port": "in"},
-        ]
-        _publish(client, api_key, document)
+        _publish(client, api_key, _llm_flow("llm-chat", stand_in.url, model="echo"))
         messages = [{"role": "user", "content": "tell me about streams please"}]
         chunks = [c for c in sdk().chat.completions.create(model="llm-chat", messages=messages, stream=True)
                   if c.choices and c.choices[0].delta.content]
@@ -133,16 +138,7 @@ def test_a_streamed_answer_never_shows_the_credential_the_model_repeats(client, 
                           headers=bearer(api_key))
     assert created.status_code == 201, created.json
     with provider() as stand_in:
-        document = _openai_flow("echoing-model", reply="{{ nodes.llm.text }}")
-        document["nodes"].insert(2, {"id": "llm", "type": "llm", "position": {"x": 300, "y": 0}, "config": {
-            "base_url": stand_in.url + "/v1", "model": "repeat-key", "stream": True, "credential": "provider",
-            "messages": [{"role": "user", "content": "{{ inputs.message }}"}]}})
-        document["edges"] = [
-            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
-            {"id": "e2", "source": "start", "source_port": "out", "target": "llm", "target_port": "in"},
-            {"id": "e3", "source": "llm", "source_port": "out", "target": "reply", "target_port": "in"},
-        ]
-        _publish(client, api_key, document)
+        _publish(client, api_key, _llm_flow("echoing-model", stand_in.url, model="repeat-key", credential="provider"))
         messages = [{"role": "user", "content": "what is my key?"}]
         pieces = [c.choices[0].delta.content for c in
                   sdk().chat.completions.create(model="echoing-model", messages=messages, stream=True)

@@ -7,15 +7,10 @@ no trigger (keys are the flow's). Concurrency runs real threads against a real s
 
 from __future__ import annotations
 
-import json
-import threading
-import urllib.error
-import urllib.request
-
 import pytest
 
 from tests.app.body_endpoints import run_now_document
-from tests.app.trigger_helpers import bearer, run_rows
+from tests.app.trigger_helpers import bearer, burst, run_rows
 
 DOORS = {"start node": "/run", "manual trigger": "/triggers/manual/run"}
 
@@ -101,32 +96,10 @@ def test_inputs_the_flow_refuses_leave_no_key_behind(client, app, api_key, flow)
     assert fixed.status_code == 202 and "replayed" not in fixed.json
 
 
-def _post(url: str, body: dict, headers: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 @pytest.mark.parametrize("door", DOORS)
 def test_concurrent_calls_with_one_key_start_exactly_one_run(client, app, api_key, flow, live_server, door):
-    url = f"{live_server}/api/v1/flows/{flow['id']}{DOORS[door]}"
-    results: list[tuple[int, dict]] = []
-    barrier = threading.Barrier(8)
-
-    def send():
-        barrier.wait()
-        results.append(_post(url, {"message": "once"}, {**bearer(api_key), "Idempotency-Key": "burst"}))
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(results) == 8
+    results = burst(f"{live_server}/api/v1/flows/{flow['id']}{DOORS[door]}", {"message": "once"},
+                    {**bearer(api_key), "Idempotency-Key": "burst"}, count=8)
     (run,) = run_rows(app)
     for status, body in results:
         assert status in (202, 409), (status, body)

@@ -6,17 +6,13 @@ database's unique constraints, not the test client's serialisation, decide the w
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 import pytest
 
 from tests.app.flowdocs import echo_flow
-from tests.app.trigger_helpers import bearer, publish, run_rows
+from tests.app.trigger_helpers import bearer, burst, post_json, publish, run_rows
 
 
 def _idempotency_rows(app):
@@ -134,33 +130,11 @@ def test_a_claim_abandoned_by_a_crashed_request_is_taken_over(client, app, api_k
     assert response.status_code == 200 and len(run_rows(app)) == 1
 
 
-def _post(url: str, body: dict, headers: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 @pytest.mark.parametrize("wait", [True, False])
 def test_concurrent_requests_with_one_key_start_exactly_one_run(client, app, api_key, live_server, wait):
     trigger = publish(client, api_key, wait_for_response=wait)
-    url = live_server + trigger.path
-    results: list[tuple[int, dict]] = []
-    barrier = threading.Barrier(8)
-
-    def send():
-        barrier.wait()
-        results.append(_post(url, {"text": "once"}, {**bearer(trigger.secret), "Idempotency-Key": "burst"}))
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(results) == 8
+    results = burst(live_server + trigger.path, {"text": "once"},
+                    {**bearer(trigger.secret), "Idempotency-Key": "burst"}, count=8)
     runs = run_rows(app)
     assert len(runs) == 1
     ok = 200 if wait else 202
@@ -195,19 +169,8 @@ def test_empty_bodies_are_never_duplicates_and_the_setting_is_off_by_default(cli
 
 def test_concurrent_identical_bodies_start_one_run(client, app, api_key, live_server):
     trigger = publish(client, api_key, ignore_duplicate_bodies=True, wait_for_response=False)
-    url = live_server + trigger.path
-    results: list[int] = []
-    barrier = threading.Barrier(6)
-
-    def send():
-        barrier.wait()
-        results.append(_post(url, {"text": "same"}, bearer(trigger.secret))[0])
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = [status for status, _ in burst(live_server + trigger.path, {"text": "same"}, bearer(trigger.secret),
+                                              count=6)]
     assert sorted(results) == [202] + [409] * 5
     assert len(run_rows(app)) == 1
 
@@ -216,7 +179,7 @@ def test_rate_limit_answers_429_with_retry_after_across_processes(client, app, a
     trigger = publish(client, api_key, rate_limit_per_minute=3, wait_for_response=False)
     statuses = [trigger.call({"text": "x"}).status_code for _ in range(2)]
     # the gunicorn process shares the count through Redis
-    statuses.append(_post(live_server + trigger.path, {"text": "x"}, bearer(trigger.secret))[0])
+    statuses.append(post_json(live_server + trigger.path, {"text": "x"}, bearer(trigger.secret))[0])
     limited = trigger.call({"text": "x"})
     assert statuses == [202, 202, 202]
     assert limited.status_code == 429
