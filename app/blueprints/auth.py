@@ -28,8 +28,13 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ?next= only within this site, so the login page cannot be used to redirect away."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Follow ?next= only within this site, so the login page cannot be used to redirect away.
+
+    A target with a control character (a line break would split the Location header) or a space
+    is no page of ours either: the flows page instead.
+    """
+    if (target and target.startswith("/") and not target.startswith("//") and target.isprintable()
+            and " " not in target and not urlsplit(target).netloc):
         return target
     return url_for("ui.flows")
 
@@ -48,8 +53,9 @@ def login():
     if user is None:
         form.password.errors.append("Wrong email or password.")
         return render_template("auth/login.html", form=form), 401
+    target = _safe_next(request.args.get("next"))  # before logging in: nothing after it may fail
     login_user(user, remember=form.remember.data)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(target)
 
 
 @bp.post("/logout")

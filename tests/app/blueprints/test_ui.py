@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.flowdocs import greeting_flow, with_reply_text
 from tests.conftest import csrf_from, wait_for
 
@@ -36,12 +38,26 @@ def test_login_form_without_csrf_token_is_refused(client, make_account):
     assert response.status_code == 400
 
 
-def test_login_never_redirects_off_site(client, make_account):
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/x", "/x%0D%0ASet-Cookie:%20a=b",
+                                    "/x%0Ay", "/x%00y", "/x%09y", "/x%20y", "/x%E2%80%A8y", "/x%7Fy"])
+def test_login_never_redirects_off_site_or_into_a_broken_header(client, make_account, target):
     account = make_account()
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=//evil.example/x", data={
+    response = client.post(f"/login?next={target}", data={
         "email": account.email, "password": account.password, "csrf_token": token})
-    assert response.headers["Location"] == "/flows"
+    if "%00" in target:  # refused before anything is read, as every NUL in a request is
+        assert response.status_code == 400 and "Set-Cookie" not in response.headers
+    else:
+        assert response.status_code == 302 and response.headers["Location"] == "/flows"
+    assert "a=b" not in response.headers.get("Set-Cookie", "")
+
+
+def test_login_follows_a_next_page_of_this_site(client, make_account):
+    account = make_account()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login?next=/runs%3Fstatus%3Dfailed", data={
+        "email": account.email, "password": account.password, "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/runs?status=failed"
 
 
 def test_flow_page_shows_trigger_url_versions_and_runs(client, app, auth):
