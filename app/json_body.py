@@ -50,6 +50,13 @@ def parse_json_object(raw: bytes) -> dict:
     return value
 
 
+def parse_json_value(raw: str) -> object:
+    """Parse one JSON value typed by a person (a Run-now form field) under the body's rules."""
+    value = _loads(raw.encode("utf-8", "surrogatepass"))
+    _check_storable(value, 0)
+    return value
+
+
 def _bad_text_at(value, path: str, depth: int) -> str | None:
     """The field path (`name`, `document.nodes.0.id`) of the first text no column can keep, to name it.
 

@@ -26,11 +26,11 @@ from app.services.versions.canvas_data import canvas_data
 from app.services.versions.presenters import live_triggers, trigger_url
 from app.services.runs.run_start import run_now as start_run_now
 from app.services.runs.start_request import NotPublished, published_version
-from app.json_body import BodyError
+from app.json_body import BodyError, parse_json_value
 from app.services.triggers import secret_rotation
 from app.services.versions.archived import SAVE_MESSAGE, FlowArchived
 from app.services.versions.version_diff import diff_versions
-from app.trigger_types import no_secret_message
+from app.trigger_types import MANUAL, no_secret_message
 from app.trigger_types import registry as trigger_types
 from flows import schedule as fire_times
 
@@ -221,6 +221,10 @@ def run_now(flow_id: str, node_id: str):
     flow = load_flow(flow_id)
     principal().require(flow.workspace_id, Permission.RUN_FLOWS)
     trigger = load_flow_trigger(flow, node_id)
+    if trigger_types.of(trigger).entry_point != MANUAL:  # the others have their own door, filter and limits
+        flash("Not run: only a Run-now trigger can be started from this page; this trigger starts the flow "
+              "when its URL is called or its schedule fires.", "error")
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     try:
         body = _form_inputs(published_version(flow).start_config.get("inputs", []))
         run = start_run_now(flow, trigger, body, request_id()).run
@@ -239,6 +243,19 @@ def run_now(flow_id: str, node_id: str):
     return redirect(url_for("ui.run_detail", run_id=run.id))
 
 
+# What a typed Run-now field must hold, in the words the form's hints use.
+_TYPED_WORDS = {"number": "a number", "integer": "a whole number",
+                "object": 'a set of named values written as JSON, like {"name": "value"}',
+                "array": 'a list written as JSON, like ["one", "two"]'}
+
+
+def _holds(kind: str, value: object) -> bool:
+    """True when a parsed Run-now field is of its declared kind (checked here to say so in words)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, {"number": (int, float), "integer": int, "object": dict, "array": list}[kind])
+
+
 def _form_inputs(declared: list[dict]) -> dict:
     """Read the Run-now form: blank fields are left out (defaults apply); typed fields are parsed."""
     body = {}
@@ -251,12 +268,18 @@ def _form_inputs(declared: list[dict]) -> dict:
             continue
         if raw == "":
             continue
-        if item.get("type") in ("number", "integer", "object", "array"):
-            try:
-                body[name] = json.loads(raw)
-            except ValueError:
-                raise BodyError("invalid_inputs", f"{name}: '{raw}' is not a valid {item['type']}.") from None
-        else:
-            body[name] = raw
+        body[name] = _typed_value(name, item["type"], raw) if item.get("type") in _TYPED_WORDS else raw
     return body
+
+
+def _typed_value(name: str, kind: str, raw: str) -> object:
+    """Parse a typed field under the API's JSON rules (no NaN, bounded numbers and nesting); BodyError in words."""
+    try:
+        value = parse_json_value(raw)
+    except BodyError:
+        value = None
+    if not _holds(kind, value):
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        raise BodyError("invalid_inputs", f"{name}: '{shown}' is not {_TYPED_WORDS[kind]}.")
+    return value
 

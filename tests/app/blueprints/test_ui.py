@@ -83,6 +83,65 @@ def test_run_now_starts_a_run_and_its_page_shows_every_step(client, app, auth):
     assert "hx-trigger" not in html.split('id="run-panel"')[1].split(">")[0]  # finished runs stop polling
 
 
+def _typed_inputs_flow() -> dict:
+    document = greeting_flow()
+    start = next(node for node in document["nodes"] if node["id"] == "start")
+    start["config"]["inputs"] += [{"name": "score", "type": "number"}, {"name": "tags", "type": "array"},
+                                  {"name": "extra", "type": "object"}]
+    return document
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("count", "NaN", "a whole number"), ("count", "Infinity", "a whole number"), ("score", "1e999", "a number"),
+    ("score", "-Infinity", "a number"), ("count", "9" * 1001, "a whole number"), ("count", "2.5", "whole number"),
+    ("score", "twelve", "a number"), ("tags", "[" * 5000 + "]" * 5000, "a list written as JSON"),
+    ("tags", "[" * 100 + "]" * 100, "a list written as JSON"),
+    ("extra", '{"a": ' * 3000 + "1" + "}" * 3000, "a set of named values"),
+    ("extra", '{"text": "\\ud800 alone"}', "a set of named values"), ("extra", '{"a": NaN}', "a set of named values"),
+])
+def test_run_now_refuses_what_a_typed_field_cannot_hold_and_starts_nothing(client, app, auth, field, value, words):
+    from tests.app.trigger_helpers import run_rows
+
+    flow_id, _ = _publish(app, auth, _typed_inputs_flow())
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/triggers/manual/run", data={
+        "csrf_token": csrf_from(page), "input-message": "hi", f"input-{field}": value}, follow_redirects=True)
+
+    assert response.status_code == 200 and response.request.path == f"/flows/{flow_id}"
+    html = response.get_data(as_text=True)
+    assert f"Not run: {field}" in html and words in html and "Traceback" not in html
+    assert len(html) < 200_000  # the value is quoted cut short, not whole
+    assert run_rows(app) == []
+
+
+def test_run_now_starts_typed_fields_written_as_json(client, app, auth):
+    flow_id, _ = _publish(app, auth, _typed_inputs_flow())
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/triggers/manual/run", data={
+        "csrf_token": csrf_from(page), "input-message": "hi", "input-score": "2.5", "input-count": "3",
+        "input-tags": '["a", "b"]', "input-extra": '{"k": [1, {"deep": true}]}'})
+    from tests.app.trigger_helpers import run_rows
+
+    assert response.status_code == 302 and "/runs/" in response.headers["Location"]
+    (run,) = run_rows(app)
+    assert run.inputs == {"message": "hi", "person": "friend", "count": 3, "score": 2.5, "tags": ["a", "b"],
+                          "extra": {"k": [1, {"deep": True}]}}
+
+
+def test_the_run_now_page_starts_only_run_now_triggers(client, app, auth):
+    """A REST trigger has its own door (its filter, rate limit and secret): the form must not bypass it."""
+    from tests.app.trigger_helpers import run_rows
+
+    flow_id, _ = _publish(app, auth)
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    response = client.post(f"/flows/{flow_id}/triggers/api/run", data={
+        "csrf_token": csrf_from(page), "input-message": "hi"}, follow_redirects=True)
+
+    assert response.request.path == f"/flows/{flow_id}"
+    assert "Not run: only a Run-now trigger can be started from this page" in response.get_data(as_text=True)
+    assert run_rows(app) == []
+
+
 def test_rotating_a_secret_shows_the_new_one_once(client, app, auth):
     flow_id, secrets = _publish(app, auth)
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
