@@ -13,8 +13,13 @@ from app.models import Flow
 from app.json_body import BodyError, listed, parse_json_object
 
 
+# Ids of ours are text: 0, "", [] or {} where one goes is a mistake to name, not a reason to use the default
+# workspace (or to fail deeper down).
+_TEXT_IDS = frozenset({"workspace_id", "flow_id", "node_id"})
+
+
 def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
-    """Parse the body as a JSON object with only `allowed` fields and every `required` one."""
+    """Parse the body as a JSON object with only `allowed` fields and every `required` one; ids must be text."""
     try:
         data = parse_json_object(request.get_data(cache=True))
     except BodyError as exc:
@@ -27,6 +32,10 @@ def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
     if missing:
         raise ApiError(400, "missing_field", f"Missing required field(s): {', '.join(missing)}.",
                        [{"field": name, "reason": "required"} for name in missing])
+    for name in _TEXT_IDS & data.keys():
+        if data[name] is not None and not (isinstance(data[name], str) and data[name].strip()):
+            raise ApiError(400, f"invalid_{name}", f"{name} must be an id, as text (or null or left out).",
+                           [{"field": name, "reason": "not an id"}])
     return data
 
 

@@ -104,6 +104,14 @@ def page():
                            kind_words=credential_kind_words)
 
 
+def _kind_fields(data: dict, kind: object) -> dict:
+    """The form keeps every kind's boxes (hidden when another kind is chosen); send only the chosen kind's."""
+    takes = service.KIND_FIELDS.get(kind) if isinstance(kind, str) else None
+    if takes is None:
+        return data  # an unknown kind: the service says so
+    return {field: value for field, value in data.items() if field in {"name", "kind"} | takes}
+
+
 def _apply_form(workspace_id: str, principal) -> None:
     form = request.form
     action = form.get("action", "create")
@@ -118,10 +126,10 @@ def _apply_form(workspace_id: str, principal) -> None:
             if action == "update":
                 credential = load_credential(form.get("id", ""), [workspace_id])
                 data.pop("kind", None)
-                service.update_credential(credential, data)
+                service.update_credential(credential, _kind_fields(data, credential.kind))
                 flash(f"Updated the credential '{credential.name}'.", "success")
             else:
-                credential = service.create_credential(workspace_id, data)
+                credential = service.create_credential(workspace_id, _kind_fields(data, data.get("kind")))
                 flash(f"Saved the credential '{credential.name}'. Its secret is stored encrypted and "
                       f"will not be shown again.", "success")
         db.session.commit()

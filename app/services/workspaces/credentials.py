@@ -29,6 +29,9 @@ HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$")
 MAX_SECRET_CHARS = 10000
 SECRET_FIELDS = {"api_key": ("value",), "bearer": ("value",), "header": ("value",), "basic": ("username", "password")}
 FIELDS = {"name", "kind", "header", "value", "username", "password"}
+# The fields each kind takes besides its name and kind; any other is refused, not silently dropped.
+KIND_FIELDS = {kind: set(fields) | ({"header"} if kind in ("api_key", "header") else set())
+               for kind, fields in SECRET_FIELDS.items()}
 
 
 class CredentialError(ValueError):
@@ -70,6 +73,7 @@ def create_credential(workspace_id: str, data: dict) -> Credential:
     _unknown(data)
     name = _name(data.get("name"))
     kind = _kind(data.get("kind"))
+    _applicable(kind, data)
     header = _header(kind, data.get("header"))
     secret = _secret(kind, data, required=True)
     _unique(workspace_id, name, None)
@@ -94,6 +98,7 @@ def update_credential(credential: Credential, data: dict) -> Credential:
         _unique(credential.workspace_id, name, credential.id)
         credential.name = name
     kind = _kind(data["kind"]) if "kind" in data else credential.kind
+    _applicable(kind, data)
     given = [field for field in SECRET_FIELDS[kind] if field in data]
     if kind != credential.kind or given:
         secret = _secret(kind, data, required=kind != credential.kind)
@@ -164,6 +169,16 @@ def _unknown(data: dict) -> None:
     if unknown:
         raise CredentialError(f"Unknown field(s): {listed(unknown)}. Allowed: {', '.join(sorted(FIELDS))}.",
                               [{"field": name, "reason": "unknown field"} for name in unknown])
+
+
+def _applicable(kind: str, data: dict) -> None:
+    """Refuse fields the kind does not take (a password for a bearer token): dropping them would hide a mistake."""
+    foreign = sorted(field for field in FIELDS - {"name", "kind"} - KIND_FIELDS[kind] if data.get(field) is not None)
+    if foreign:
+        takes = ", ".join(sorted(KIND_FIELDS[kind]))
+        verb = "does" if len(foreign) == 1 else "do"
+        raise CredentialError(f"{listed(foreign)} {verb} not apply to a credential of kind '{kind}' (it takes: {takes}).",
+                              [{"field": field, "reason": f"not used by kind '{kind}'"} for field in foreign])
 
 
 def _name(value: object) -> str:

@@ -141,6 +141,6 @@ def test_validate_checks_credentials_in_the_flows_workspace_and_refuses_bad_ids(
     by_flow = client.post("/api/v1/flows/validate", json={"document": document, "flow_id": flow["id"]}, headers=auth)
     assert "unknown_credential" in {p["code"] for p in by_flow.json["problems"]}
     for body, status in (({"flow_id": 5}, 400), ({"flow_id": "nope"}, 404), ({"workspace_id": "nope"}, 404),
-                         ({"workspace_id": ["x"]}, 404)):
+                         ({"workspace_id": ["x"]}, 400)):
         answer = client.post("/api/v1/flows/validate", json={"document": document, **body}, headers=auth)
         assert answer.status_code == status, (body, answer.json)

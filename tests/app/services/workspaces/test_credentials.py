@@ -50,6 +50,10 @@ def test_create_list_update_delete_never_return_the_secret(app, client, api_key)
     ({"name": "ok", "kind": "header", "value": "v", "header": "bad header"}, "header"),
     ({"name": "ok", "kind": "bearer", "value": 5}, "value"),
     ({"name": "ok", "kind": "bearer", "value": "v", "colour": "red"}, "colour"),
+    ({"name": "ok", "kind": "bearer", "value": "v", "password": "p"}, "password"),
+    ({"name": "ok", "kind": "bearer", "value": "v", "header": "X-Key"}, "header"),
+    ({"name": "ok", "kind": "basic", "username": "u", "password": "p", "value": "v"}, "value"),
+    ({"name": "ok", "kind": "api_key", "value": "v", "username": {}}, "username"),
 ])
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(app, client, api_key, body, field):
     response = client.post("/api/v1/credentials", json=body, headers=bearer(api_key))
@@ -59,6 +63,21 @@ def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(app, client, api
     from app.extensions import db
     with app.app_context():
         assert db.session.execute(text("SELECT count(*) FROM credentials")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("change", [{"header": [1]}, {"username": {}, "password": 5}, {"header": "X-Key"},
+                                    {"username": "robot", "password": "hunter2hunter2"}])
+def test_a_change_a_kind_does_not_take_is_refused_not_dropped(app, client, api_key, change):
+    created = client.post("/api/v1/credentials", json={"name": "tok", "kind": "bearer", "value": SECRET},
+                          headers=bearer(api_key)).json
+
+    refused = client.patch(f"/api/v1/credentials/{created['id']}", json=change, headers=bearer(api_key))
+
+    assert refused.status_code == 400
+    assert sorted(d["field"] for d in refused.json["error"]["details"]) == sorted(change)
+    assert "not apply to a credential of kind 'bearer' (it takes: value)" in refused.json["error"]["message"]
+    again = client.get(f"/api/v1/credentials/{created['id']}", headers=bearer(api_key)).json
+    assert again["updated_at"] == created["updated_at"]
 
 
 def test_names_are_unique_per_workspace_and_other_workspaces_see_nothing(app, client, api_key, make_account):
@@ -89,6 +108,19 @@ def test_the_credentials_page_adds_and_lists_without_showing_secrets(client, aut
     html = response.get_data(as_text=True)
     assert "status-api" in html and "X-Token" in html
     assert SECRET not in html
+
+
+def test_the_page_saves_only_the_chosen_kinds_boxes(client, auth):
+    """The form keeps every kind's boxes; what was typed in another kind's (hidden) boxes is not an error."""
+    page = client.get("/credentials")
+    response = client.post("/credentials", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "action": "create", "name": "github",
+        "kind": "bearer", "value": SECRET, "username": "typed before switching", "header": "X-Old"},
+        follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert "Saved the credential &#39;github&#39;" in html or "Saved the credential 'github'" in html
+    assert "X-Old" not in html
 
 
 def test_the_canvas_offers_credential_names_only(client, auth, api_key):
