@@ -68,9 +68,12 @@ def test_start_node_input_types_read_as_words(greeter_canvas, page, size):
     inputs_text = page.inner_text('#side-panel [data-path="config.inputs"]')
     for word in JSON_TYPE_WORDS:
         assert word not in inputs_text.lower().replace(".", " ").split(), word
+    assert "Input 1" in inputs_text and "+ Add input" in inputs_text  # one of the Inputs, in whole words
     _shot(page, "start-types", size)
 
     click_node(page, "route")
+    route_text = page.inner_text("#side-panel")
+    assert "Branch 1" in route_text and "+ Add branch" in route_text and "+ Add condition" in route_text
     operator = '#side-panel [data-field="config.branches[0].conditions[0].operator"]'
     assert page.eval_on_selector(operator, "s => s.options[s.selectedIndex].text") == "contains"
     assert "is not empty" in _options(page, operator) and "not_contains" not in _options(page, operator)

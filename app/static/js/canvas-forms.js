@@ -85,7 +85,13 @@
     }
   }
 
-  const singular = (title) => (title || "Item").replace(/(es|s)$/, "");
+  // "Branches" → "Branch", "Entries" → "Entry", "Messages" → "Message", "Cases" → "Case".
+  const singular = (title) => {
+    const plural = title || "Items";
+    if (/(ch|sh|ss|x)es$/i.test(plural)) return plural.slice(0, -2);
+    if (/ies$/i.test(plural)) return plural.slice(0, -3) + "y";
+    return /[^s]s$/i.test(plural) ? plural.slice(0, -1) : plural;
+  };
   const humanize = (value) => String(value).replace(/_/g, " ");
 
   // ---- the form -----------------------------------------------------------------------
