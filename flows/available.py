@@ -25,6 +25,11 @@ def display_name(graph: Graph, node_id: str) -> str:
     return node_display_name(graph.node(node_id) or {"id": node_id}, graph.registry)
 
 
+def quoted_name(graph: Graph, node_id: str) -> str:
+    """The node's display name in quotes, as problem messages name nodes ("Compose" can never run…)."""
+    return f'"{display_name(graph, node_id)}"'
+
+
 def node_display_name(node: dict, registry: NodeRegistry | None = None) -> str:
     """A node's name as people see it on the canvas: its name, else its type's title, else its type or id.
 

@@ -3,13 +3,15 @@
 These rules make a published flow predictable to run: every trigger leads into the single
 start node (so every run gets validated inputs), every other node can actually be reached, and
 the graph is acyclic, because the runner executes each node at most once per run and a loop
-would otherwise be silently cut short.
+would otherwise be silently cut short. Messages name nodes as the canvas shows them
+(`display_name`), never by their internal ids, which the people drawing flows never see.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+from flows.available import quoted_name as _named
 from flows.graph import Graph
 from flows.problems import Problem
 
@@ -21,7 +23,7 @@ def structure_problems(graph: Graph, configs: dict[str, dict]) -> list[Problem]:
     only those take part in checks that read settings (trigger keys).
     """
     starts = [node["id"] for node in graph.nodes.values() if _category(graph, node["id"]) == "start"]
-    problems = _start_problems(starts)
+    problems = _start_problems(graph, starts)
     if starts:
         problems += _trigger_problems(graph, set(starts))
         problems += _unreachable_problems(graph, starts)
@@ -35,13 +37,13 @@ def _category(graph: Graph, node_id: str) -> str | None:
     return node_type.category if node_type is not None else None
 
 
-def _start_problems(starts: list[str]) -> list[Problem]:
+def _start_problems(graph: Graph, starts: list[str]) -> list[Problem]:
     if not starts:
         return [Problem("no_start_node", "The flow has no start node; add one and connect your "
                                          "triggers to it.")]
     if len(starts) == 1:
         return []
-    listed = ", ".join(f"'{node_id}'" for node_id in starts)
+    listed = ", ".join(_named(graph, node_id) for node_id in starts)
     return [
         Problem("multiple_start_nodes", f"The flow has {len(starts)} start nodes ({listed}); keep "
                                         f"exactly one and delete the others.", node_id=node_id)
@@ -55,21 +57,22 @@ def _trigger_problems(graph: Graph, starts: set[str]) -> list[Problem]:
         if edge["target"] in graph.nodes:  # dangling edges are reported on their own
             outgoing_by_node.setdefault(edge["source"], []).append(edge)
     problems: list[Problem] = []
+    start = _named(graph, next(iter(starts)))
     for trigger in graph.trigger_nodes():
         trigger_id = trigger["id"]
         outgoing = outgoing_by_node.get(trigger_id, [])
         if not any(edge["target"] in starts for edge in outgoing):
             problems.append(Problem(
                 "trigger_not_connected",
-                f"Trigger '{trigger_id}' is not connected to the start node; draw an edge from it "
-                f"to the start node.", node_id=trigger_id))
+                f"The trigger {_named(graph, trigger_id)} is not connected to {start}; draw a connection "
+                f"from it to {start}.", node_id=trigger_id))
         for edge in outgoing:
             if edge["target"] not in starts:
                 problems.append(Problem(
                     "trigger_edge_not_to_start",
-                    f"Trigger '{trigger_id}' is connected to '{edge['target']}', but triggers may "
-                    f"only lead to the start node (which checks the inputs); reconnect the edge "
-                    f"to the start node.", node_id=trigger_id, edge_id=edge["id"]))
+                    f"The trigger {_named(graph, trigger_id)} is connected to {_named(graph, edge['target'])}, "
+                    f"but a trigger may only lead to {start} (which checks the inputs); connect it to "
+                    f"{start} instead.", node_id=trigger_id, edge_id=edge["id"]))
     return problems
 
 
@@ -94,7 +97,7 @@ def _unreachable_problems(graph: Graph, starts: list[str]) -> list[Problem]:
                 seen.add(target)
                 queue.append(target)
     return [
-        Problem("unreachable_node", f"Node '{node_id}' can never run because no path leads to it "
+        Problem("unreachable_node", f"{_named(graph, node_id)} can never run because nothing leads to it "
                                     f"from the start node; connect it or delete it.", node_id=node_id)
         for node_id in graph.nodes
         if node_id not in seen and _category(graph, node_id) != "trigger"
@@ -104,8 +107,8 @@ def _unreachable_problems(graph: Graph, starts: list[str]) -> list[Problem]:
 def _cycle_problems(graph: Graph) -> list[Problem]:
     on_cycles = nodes_on_cycles(_adjacency(graph))
     return [
-        Problem("cycle", f"Node '{node_id}' is part of a loop; each node runs at most once per run, "
-                         f"so remove an edge to break the loop.", node_id=node_id)
+        Problem("cycle", f"{_named(graph, node_id)} is part of a loop; each step runs at most once per run, "
+                         f"so remove a connection to break the loop.", node_id=node_id)
         for node_id in graph.nodes if node_id in on_cycles
     ]
 
@@ -170,7 +173,7 @@ def _duplicate_key_problems(graph: Graph, configs: dict[str, dict]) -> list[Prob
         if owner != trigger["id"]:
             problems.append(Problem(
                 "duplicate_trigger_key",
-                f"Trigger '{trigger['id']}' uses the key '{key}', which trigger '{owner}' already "
-                f"uses (keys ignore case); choose another key.",
+                f"The key '{key}' is already used by another trigger, {_named(graph, owner)} (keys ignore "
+                f"case); choose another key.",
                 node_id=trigger["id"], path="config.key"))
     return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterator
 
+from flows.available import quoted_name as _named
 from flows.document import document_schema, document_validator
 from flows.graph import Graph
 from flows.nodes import NodeRegistry
@@ -157,14 +158,14 @@ def _node_problems(graph: Graph) -> tuple[list[Problem], dict[str, dict]]:
         node_type = graph.registry.get(type_name)
         if node_type is None:
             if isinstance(type_name, str):  # a non-string type is already an invalid_document
-                problems.append(Problem("unknown_node_type", f"Node '{node_id}' has the unknown type "
+                problems.append(Problem("unknown_node_type", f"{_named(graph, node_id)} has the unknown type "
                                         f"'{type_name}'; use one of: {known}.", node_id=node_id, path="type"))
             continue
         version = node.get("type_version", node_type.version)
         if isinstance(version, int) and not isinstance(version, bool) and version > node_type.version:
             problems.append(Problem(
                 "unsupported_type_version",
-                f"Node '{node_id}' needs version {version} of '{type_name}', but this server has "
+                f"{_named(graph, node_id)} needs version {version} of '{type_name}', but this server has "
                 f"version {node_type.version}; upgrade the server or recreate the node.",
                 node_id=node_id, path="type_version"))
         config = node.get("config", {})
@@ -201,25 +202,25 @@ def _edge_endpoint_problems(graph: Graph, configs: dict[str, dict], edge: dict) 
                                            f"node '{node_id}', which does not exist; reconnect or delete it.",
                           edge_id=edge_id, path=end)
     if source in configs:
-        yield from _port_problem(edge, source, edge["source_port"],
+        yield from _port_problem(graph, edge, source, edge["source_port"],
                                  graph.node_type(source).all_output_ports(configs[source]), "output", "source_port")
     target_type = graph.node_type(target)
     if target_type is not None and target_type.is_trigger:
-        yield Problem("edge_into_trigger", f"Edge '{edge_id}' leads into trigger '{target}', but triggers "
-                                           f"start runs and accept no incoming edges; delete the edge.",
+        yield Problem("edge_into_trigger", f"A connection leads into the trigger {_named(graph, target)}, but "
+                                           f"triggers start runs and accept no incoming connections; delete it.",
                       node_id=target, edge_id=edge_id)
     elif target in configs:
-        yield from _port_problem(edge, target, edge["target_port"], target_type.input_ports(configs[target]),
+        yield from _port_problem(graph, edge, target, edge["target_port"], target_type.input_ports(configs[target]),
                                  "input", "target_port")
 
 
-def _port_problem(edge: dict, node_id: str, port: str, ports: list[str], kind: str,
+def _port_problem(graph: Graph, edge: dict, node_id: str, port: str, ports: list[str], kind: str,
                   field: str) -> Iterator[Problem]:
     if port in ports:
         return
     if ports:
-        fix = f"its {kind} ports are: {', '.join(ports)}; reconnect edge '{edge['id']}'"
+        fix = f"its {kind} ports are: {', '.join(ports)}; reconnect or delete the connection"
     else:
-        fix = f"it has no {kind} ports, so delete edge '{edge['id']}'"
-    yield Problem("unknown_port", f"Node '{node_id}' has no {kind} port '{port}'; {fix}.",
+        fix = f"it has no {kind} ports, so delete the connection"
+    yield Problem("unknown_port", f"{_named(graph, node_id)} has no {kind} port '{port}'; {fix}.",
                   node_id=node_id, edge_id=edge["id"], path=field)

@@ -73,12 +73,47 @@ def test_check_problems_point_at_the_offending_setting():
     ]
 
 
+def test_whole_flow_problems_name_nodes_as_the_canvas_shows_them_not_by_id():
+    """The people drawing flows never see node ids; a problem names a node by its name, else its type."""
+    document = {"schema_version": 1, "name": "Ids", "nodes": [
+        {"id": "api_trigger_1", "type": "api_trigger", "config": {"key": "same"}, "position": {"x": 0, "y": 0}},
+        {"id": "api_trigger_2", "type": "api_trigger", "name": "Orders hook", "config": {"key": "SAME"},
+         "position": {"x": 0, "y": 100}},
+        {"id": "start_1", "type": "start", "config": {"inputs": []}, "position": {"x": 200, "y": 0}},
+        {"id": "template_1", "type": "template", "name": "Compose", "config": {"template": "x"},
+         "position": {"x": 400, "y": 0}},
+        {"id": "template_2", "type": "template", "config": {"template": "y"}, "position": {"x": 400, "y": 100}},
+        {"id": "template_3", "type": "template", "name": "Loop back", "config": {"template": "z"},
+         "position": {"x": 600, "y": 100}},
+    ], "edges": [
+        {"id": "e1", "source": "api_trigger_2", "source_port": "out", "target": "start_1", "target_port": "in"},
+        {"id": "e2", "source": "api_trigger_2", "source_port": "out", "target": "template_1", "target_port": "in"},
+        {"id": "e3", "source": "template_2", "source_port": "out", "target": "template_3", "target_port": "in"},
+        {"id": "e4", "source": "template_3", "source_port": "out", "target": "template_2", "target_port": "in"},
+        {"id": "e5", "source": "start_1", "source_port": "out", "target": "api_trigger_1", "target_port": "in"},
+    ]}
+
+    messages = {p.code + ":" + (p.node_id or ""): p.message for p in flows.validate(document)}
+
+    assert messages["trigger_not_connected:api_trigger_1"] == (
+        'The trigger "REST API" is not connected to "Start"; draw a connection from it to "Start".')
+    assert messages["trigger_edge_not_to_start:api_trigger_2"].startswith(
+        'The trigger "Orders hook" is connected to "Compose", but a trigger may only lead to "Start"')
+    assert messages["unreachable_node:template_2"].startswith('"Template" can never run because nothing leads to it')
+    assert messages["cycle:template_3"].startswith('"Loop back" is part of a loop')
+    assert messages["duplicate_trigger_key:api_trigger_2"] == (
+        'The key \'SAME\' is already used by another trigger, "REST API" (keys ignore case); choose another key.')
+    assert messages["edge_into_trigger:api_trigger_1"].startswith('A connection leads into the trigger "REST API"')
+    for message in messages.values():
+        assert not any(node_id in message for node_id in ("api_trigger_", "start_1", "template_")), message
+
+
 def test_edge_problems_carry_edge_and_node():
     problems = flows.validate(_load(FIXTURES / "invalid" / "unknown_port.json")["document"])
 
     assert [p.to_dict() for p in problems][0] == {
         "code": "unknown_port",
-        "message": "Node 'start' has no output port 'output'; its output ports are: out; reconnect edge 'e2'.",
+        "message": "\"Start\" has no output port 'output'; its output ports are: out; reconnect or delete the connection.",
         "node_id": "start",
         "edge_id": "e2",
         "path": "source_port",
@@ -110,7 +145,7 @@ def test_a_condition_with_invalid_config_does_not_cause_port_noise(fixture_json)
 def test_uppercase_and_lowercase_keys_in_one_document_clash(fixture_json):
     problems = flows.validate(fixture_json("invalid/duplicate_trigger_key.json")["document"])
 
-    assert "'ops-status'" in problems[0].message and "'api'" in problems[0].message
+    assert "'ops-status'" in problems[0].message and "another trigger" in problems[0].message
 
 
 def _deeply_nested(depth: int) -> list:
