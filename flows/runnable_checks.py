@@ -43,12 +43,46 @@ def settings_problems(graph: Graph, configs: dict[str, dict], credentials: Colle
 
 def _blank_problems(graph: Graph, node_id: str, node_type: NodeType, config: dict) -> Iterator[Problem]:
     effective = node_type.effective_config(config)
-    for name in node_type.required_text:
-        value = effective.get(name)
-        if isinstance(value, str) and not value.strip():
-            yield Problem("empty_field", f'{display_name(graph, node_id)}: "{field_title(node_type, name)}" is '
-                                         f'empty; fill it in, or pick a value with Insert value.',
-                          node_id=node_id, path=f"config.{name}")
+    for spec in node_type.required_text:
+        head, *rest = spec.split(".")
+        for path, where in _blanks(effective, [head, *rest], "config", node_type.config_schema, ""):
+            yield Problem("empty_field", f'{display_name(graph, node_id)}: "{where}" is empty; fill it in, or '
+                                         f'pick a value with Insert value.', node_id=node_id, path=path)
+
+
+def _blanks(value: object, parts: list[str], path: str, schema: dict, where: str) -> Iterator[tuple[str, str]]:
+    """Yield (path, label) of each blank text at `parts` ("branches[]", "conditions[]", "value").
+
+    A list part visits every item and names it as the form does ("Branch 1 › Condition 2 › Value").
+    """
+    name, rest = parts[0], parts[1:]
+    listed = name.endswith("[]")
+    name = name.removesuffix("[]")
+    prop = (schema.get("properties") or {}).get(name) if isinstance(schema, dict) else None
+    prop = prop if isinstance(prop, dict) else {}
+    title = prop.get("title") if isinstance(prop.get("title"), str) else name
+    item = value.get(name) if isinstance(value, dict) else None
+    if not listed:
+        label = f"{where} › {title}" if where else title
+        if not rest:
+            if isinstance(item, str) and not item.strip():
+                yield f"{path}.{name}", label
+            return
+        yield from _blanks(item, rest, f"{path}.{name}", prop, label)
+        return
+    noun = _singular(title)
+    for index, element in enumerate(item if isinstance(item, list) else []):
+        label = f"{where} › {noun} {index + 1}" if where else f"{noun} {index + 1}"
+        yield from _blanks(element, rest, f"{path}.{name}[{index}]", prop.get("items") or {}, label)
+
+
+def _singular(title: str) -> str:
+    """The form's name for one item of a list ("Branches" -> "Branch", "Messages" -> "Message")."""
+    if title.endswith(("ches", "shes", "sses", "xes")):
+        return title[:-2]
+    if title.endswith("ies"):
+        return title[:-3] + "y"
+    return title[:-1] if title.endswith("s") and not title.endswith("ss") else title
 
 
 def _url_problems(graph: Graph, node_id: str, node_type: NodeType, config: dict) -> Iterator[Problem]:

@@ -167,7 +167,8 @@ class NodeType:
     # Whether the type can park the run (delay): replay then checks whether its time has come.
     waits: ClassVar[bool] = False
     # Settings that must not be left blank for the node to do anything (Reply text, HTTP URL);
-    # validation refuses to publish them empty (`flows.runnable_checks`).
+    # validation refuses to publish them empty (`flows.runnable_checks`). "list[].field" names a
+    # setting inside each item of a list setting (every condition's Value).
     required_text: ClassVar[tuple[str, ...]] = ()
     # Settings that must be an absolute http(s) URL once rendered; a template may build them.
     url_fields: ClassVar[tuple[str, ...]] = ()

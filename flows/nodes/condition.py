@@ -46,6 +46,7 @@ _BRANCH_SCHEMA = closed_object({
 class ConditionNode(NodeType):
     """Route the run to the first branch whose conditions hold, else to "else"."""
 
+    required_text = ("branches[].conditions[].value",)  # a condition on nothing always reads the same
     type = "condition"
     category = "logic"
     title = "Condition"

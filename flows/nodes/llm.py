@@ -29,7 +29,7 @@ _ROLES = ["system", "user", "assistant"]
 class LlmNode(NodeType):
     """Ask a chat model; output its answer text, the model name, the finish reason and the usage."""
 
-    required_text = ("base_url", "model")
+    required_text = ("base_url", "model", "messages[].content")
     url_fields = ("base_url",)
 
     type = "llm"

@@ -18,6 +18,7 @@ DEFAULT_PORT = "default"
 class SwitchNode(NodeType):
     """Render `value`; leave by the port of the first case equal to it, else by `default`."""
 
+    required_text = ("value",)  # switching on nothing always leaves by the same port
     type = "switch"
     category = "logic"
     title = "Switch"

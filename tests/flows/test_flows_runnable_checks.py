@@ -53,6 +53,30 @@ def test_blank_required_settings_are_refused_with_node_and_field_names():
     assert _errors(default) == [("empty_field", "t", "config.template")]  # a fresh node's default is blank
 
 
+def test_a_blank_value_inside_a_list_setting_is_refused_and_named_as_the_form_names_it():
+    """A condition, switch or LLM message on nothing published, then answered wrongly: blanks in lists count too."""
+    condition = {"id": "route", "type": "condition", "name": "Status?", "config": {"branches": [
+        {"port": "a", "conditions": [{"value": "{{ inputs.message }}", "operator": "is_not_empty"}]},
+        {"port": "b", "conditions": [{"value": "{{ inputs.n }}", "operator": "is_not_empty"},
+                                     {"value": "  ", "operator": "equals", "compare_to": "42"}]}]}}
+    switch = {"id": "pick", "type": "switch", "config": {"value": "", "cases": [{"port": "one", "equals": "1"}]}}
+    llm = {"id": "ask", "type": "llm", "config": {**flows.registry.get("llm").default_config(), "messages": [
+        {"role": "user", "content": "{{ inputs.message }}"}, {"role": "user", "content": ""}]}}
+    problems = {p.node_id: p for p in flows.errors(flows.validate(_flow(condition)))}
+    problems |= {p.node_id: p for p in flows.errors(flows.validate(_flow(switch)))}
+    problems |= {p.node_id: p for p in flows.errors(flows.validate(_flow(llm)))}
+
+    assert {(p.code, p.node_id, p.path) for p in problems.values()} == {
+        ("empty_field", "route", "config.branches[1].conditions[1].value"),
+        ("empty_field", "pick", "config.value"), ("empty_field", "ask", "config.messages[1].content")}
+    assert problems["route"].message.startswith('Status?: "Branch 2 › Condition 2 › Value" is empty; fill it in')
+    assert problems["pick"].message.startswith('Switch: "Value" is empty')
+    assert problems["ask"].message.startswith('LLM: "Message 2 › Content" is empty')
+    fresh = flows.registry.get("condition").default_config()
+    assert _errors(_flow({"id": "c", "type": "condition", "config": fresh})) == [
+        ("empty_field", "c", "config.branches[0].conditions[0].value")]  # a fresh node asks for its value
+
+
 def test_the_http_placeholder_left_from_the_palette_is_refused():
     document = _flow({"id": "call", "type": "http_request", "config": flows.registry.get("http_request").default_config()},
                      {"id": "r", "type": "reply", "config": {"text": "{{ nodes.call.body }}"}})
