@@ -34,14 +34,15 @@ def _workspace() -> Workspace:
     return db.session.get(Workspace, workspace_id)
 
 
-def _page(workspace: Workspace, token: str | None = None, created: ApiKey | None = None, status: int = 200):
+def _page(workspace: Workspace, token: str | None = None, created: ApiKey | None = None, status: int = 200,
+          typed=None):
     keys = db.session.execute(db.select(ApiKey).where(ApiKey.workspace_id == workspace.id)
                               .order_by(ApiKey.created_at.desc())).scalars().all()
     flows = db.session.execute(db.select(Flow).where(Flow.workspace_id == workspace.id)
                                .order_by(Flow.name)).scalars().all()
     return render_template("settings/api_keys.html", workspace=workspace, keys=keys, flows=flows,
                            flow_names={f.id: f.name for f in flows}, scopes=[Scope(s) for s in ALL_SCOPES],
-                           token=token, created=created), status
+                           token=token, created=created, typed=typed), status
 
 
 @bp.get("/api-keys")
@@ -55,11 +56,12 @@ def create_key():
     scopes = request.form.getlist("scopes")
     flow_ids = request.form.getlist("flow_ids") if request.form.get("limit_flows") == "some" else None
     try:
-        name, scopes, flow_ids = checked_key_settings(workspace, request.form.get("name", ""), scopes or [],
-                                                      flow_ids)
+        if not scopes:  # the service's message names scopes as the API spells them
+            raise KeyRequestError("Tick at least one thing the key may do.")
+        name, scopes, flow_ids = checked_key_settings(workspace, request.form.get("name", ""), scopes, flow_ids)
     except KeyRequestError as exc:
         flash(str(exc), "error")
-        return _page(workspace, status=400)
+        return _page(workspace, status=400, typed=request.form)
     key, token = create_api_key(workspace, name, scopes, flow_ids, current_user)
     db.session.commit()
     return _page(workspace, token=token, created=key, status=201)

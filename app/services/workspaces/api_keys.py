@@ -132,6 +132,9 @@ def checked_key_settings(workspace: Workspace, name, scopes, flow_ids, limit_to:
     if flow_ids is not None:
         if not isinstance(flow_ids, list) or any(not isinstance(f, str) for f in flow_ids) or len(flow_ids) > 1000:
             raise KeyRequestError("flow_ids must be a list of at most 1000 flow ids, or null for every flow.")
+        if not flow_ids:
+            raise KeyRequestError("The key is limited to no flows, so it could use none; pick at least one flow, "
+                                  "or allow every flow.")
         known = set(db.session.execute(db.select(Flow.id).where(Flow.workspace_id == workspace.id,
                                                                 Flow.id.in_(flow_ids))).scalars())
         missing = [f for f in flow_ids if f not in known]

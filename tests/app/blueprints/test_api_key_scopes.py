@@ -87,6 +87,7 @@ def test_created_keys_are_shown_once_listed_with_last_use_and_revocable(client, 
     ({"scopes": ["runs:everything"]}, "scopes"),
     ({"scopes": []}, "scopes"),
     ({"flow_ids": ["does-not-exist"]}, "unknown flow"),
+    ({"flow_ids": []}, "limited to no flows"),
     ({"name": ""}, "name"),
 ])
 def test_bad_key_settings_are_400(client, api_key, settings, message):
@@ -121,7 +122,29 @@ def test_owners_manage_keys_in_the_ui_and_the_token_is_shown_once(client, auth, 
     assert revoked.status_code == 200 and "revoked" in revoked.text
     assert client.get("/api/v1/flows", headers=bearer(token)).status_code == 401
     bad = client.post("/settings/api-keys", data={"name": "none", "csrf_token": csrf_from(again.text)})
-    assert bad.status_code == 400 and "scopes" in bad.text
+    assert bad.status_code == 400 and "Tick at least one thing the key may do." in bad.text
+    assert 'value="none"' in bad.text  # what was typed comes back with the refusal
+
+
+def test_a_refused_key_form_keeps_what_was_typed_and_no_flow_ticked_is_refused(client, auth, app):
+    from tests.app.blueprints.test_ui import _publish
+
+    flow_id, _ = _publish(app, auth)
+    page = client.get("/settings/api-keys")
+    none_ticked = client.post("/settings/api-keys", data={
+        "name": "CRM hook", "scopes": ["runs:read"], "limit_flows": "some", "csrf_token": csrf_from(page.text)})
+    assert none_ticked.status_code == 400 and "limited to no flows" in none_ticked.text
+    form = none_ticked.text.split('id="new-key"')[1].split("</form>")[0]
+    assert 'value="CRM hook"' in form and 'value="some" checked' in form
+    assert 'value="runs:read"\n      checked' in form and 'value="runs:trigger"\n      checked' not in form
+    with app.app_context():
+        from app.extensions import db
+        from app.models import ApiKey
+        assert db.session.execute(db.select(ApiKey).where(ApiKey.name == "CRM hook")).first() is None
+    ticked = client.post("/settings/api-keys", data={
+        "name": "CRM hook", "scopes": ["runs:read"], "limit_flows": "some", "flow_ids": [flow_id],
+        "csrf_token": csrf_from(page.text)})
+    assert ticked.status_code == 201
 
 
 def test_editors_cannot_manage_keys(client, make_account):
