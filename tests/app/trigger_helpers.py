@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -76,3 +77,24 @@ def run_rows(app) -> list:
         rows = db.session.execute(db.select(Run).order_by(Run.created_at)).scalars().all()
         db.session.expunge_all()
         return rows
+
+
+def signed_trigger(client, api_key: str, **config) -> tuple[Published, str]:
+    """Publish a trigger that accepts only Standard Webhooks signed requests; return it and its signing secret."""
+    trigger = publish(client, api_key, verify_signature=True, authenticate=False, **config)
+    response = client.post(f"/api/v1/triggers/{trigger.trigger['id']}/signing-secret", json={},
+                           headers=bearer(api_key))
+    assert response.status_code == 200, response.json
+    assert response.json["signing_secret"].startswith("whsec_")
+    return trigger, response.json["signing_secret"]
+
+
+def signed_headers(secret: str, body: bytes, message_id: str = "msg_1", timestamp: int | None = None,
+                   extra_signatures: str = "") -> dict:
+    """The webhook-id, webhook-timestamp and webhook-signature headers a Standard Webhooks sender sends."""
+    from app.services.triggers.webhook_signing import sign
+
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = sign(secret, message_id, timestamp, body)
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"{extra_signatures} {signature}".strip(), "Content-Type": "application/json"}

@@ -26,6 +26,9 @@ from app.services.workspaces.credentials import fernet
 
 SECRET_PREFIX = "whsec_"
 ROTATION_GRACE = timedelta(hours=24)
+# Seconds since 1970 have 10 digits until the year 2286; 12 leaves room and keeps int -> float exact.
+MAX_TIMESTAMP_DIGITS = 12
+MAX_MESSAGE_ID = 255  # the webhook-id is the run's idempotency key (a 255-character column)
 
 
 class SignatureError(Exception):
@@ -69,27 +72,57 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 
 def verify(trigger: Trigger, headers, body: bytes, tolerance_seconds: int) -> str:
-    """Check the request's signature; return its webhook-id, or raise SignatureError."""
+    """Check the request's signature; return its webhook-id, or raise SignatureError.
+
+    The headers are read strictly, before any arithmetic or comparison: they come from whoever
+    can reach the URL, and a 400-digit timestamp (an OverflowError when turned into a float), a
+    non-ASCII signature (a TypeError in `hmac.compare_digest` on text) or `1_764_592_000` (which
+    Python's int() accepts) must each be the documented 401 naming the header, never a 500.
+    """
     message_id = headers.get("webhook-id")
     timestamp = headers.get("webhook-timestamp")
     signatures = headers.get("webhook-signature")
     if not message_id or not timestamp or not signatures:
         raise SignatureError("This trigger requires Standard Webhooks signing: send webhook-id, webhook-timestamp "
                              "and webhook-signature headers.")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise SignatureError("webhook-timestamp must be a UNIX time in seconds.") from None
+    if len(message_id) > MAX_MESSAGE_ID:
+        raise SignatureError(f"webhook-id must be at most {MAX_MESSAGE_ID} characters; it is also the request's "
+                             "idempotency key.")
+    sent_at = _timestamp(timestamp)
     if abs(time.time() - sent_at) > tolerance_seconds:
         raise SignatureError(f"webhook-timestamp is more than {tolerance_seconds} s away from the server's clock; "
                              "the request may be a replay, or the sender's clock is wrong.")
     keys = _keys(trigger)
     if not keys:
         raise SignatureError("This trigger has no signing secret yet; generate one on the trigger panel.")
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    expected = [base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode() for key in keys]
+    signed = b".".join((_raw(message_id), timestamp.encode("ascii"), body))
+    expected = [base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()) for key in keys]
     for candidate in signatures.split():
         version, _, value = candidate.partition(",")
-        if version == "v1" and any(hmac.compare_digest(value, good) for good in expected):
+        if version == "v1" and any(hmac.compare_digest(_raw(value), good) for good in expected):
             return message_id
     raise SignatureError("No webhook-signature matches this trigger's signing secret.")
+
+
+def _timestamp(text: str) -> int:
+    """Read webhook-timestamp as what the scheme allows: UNIX seconds in ASCII digits, nothing else.
+
+    `str.isdigit` alone would pass other scripts' digits ("١٧٦٤…") and int() would also take
+    underscores, signs and spaces; the length bound keeps the number within a float's range.
+    """
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_TIMESTAMP_DIGITS):
+        raise SignatureError(f"webhook-timestamp must be a UNIX time in seconds: 1 to {MAX_TIMESTAMP_DIGITS} "
+                             "digits (0-9), nothing else.")
+    return int(text)
+
+
+def _raw(header: str) -> bytes:
+    """The bytes the sender put in a header, to sign or compare them as bytes.
+
+    A WSGI server hands headers over decoded as Latin-1 (PEP 3333), so encoding them back gives
+    the bytes on the wire; any other text (only a test client can make it) is compared as UTF-8.
+    """
+    try:
+        return header.encode("latin-1")
+    except UnicodeEncodeError:
+        return header.encode("utf-8", "surrogatepass")

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.app.flowdocs import echo_flow
-from tests.app.trigger_helpers import bearer, burst, post_json, publish, run_rows
+from tests.app.trigger_helpers import bearer, burst, post_json, publish, run_rows, signed_headers, signed_trigger
 
 
 def _idempotency_rows(app):
@@ -192,41 +192,22 @@ def test_rate_limit_answers_429_with_retry_after_across_processes(client, app, a
 
 # ---- Standard Webhooks signing ------------------------------------------------------------------
 
-def _signed_trigger(client, api_key, **config):
-    trigger = publish(client, api_key, verify_signature=True, authenticate=False, **config)
-    response = client.post(f"/api/v1/triggers/{trigger.trigger['id']}/signing-secret", json={},
-                           headers=bearer(api_key))
-    assert response.status_code == 200, response.json
-    assert response.json["signing_secret"].startswith("whsec_")
-    return trigger, response.json["signing_secret"]
-
-
-def _signed_headers(secret: str, body: bytes, message_id: str = "msg_1", timestamp: int | None = None,
-                    extra_signatures: str = "") -> dict:
-    from app.services.triggers.webhook_signing import sign
-
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signature = sign(secret, message_id, timestamp, body)
-    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": f"{extra_signatures} {signature}".strip(), "Content-Type": "application/json"}
-
-
 def test_a_correctly_signed_request_runs_without_a_bearer_secret(client, api_key):
-    trigger, secret = _signed_trigger(client, api_key)
+    trigger, secret = signed_trigger(client, api_key)
     body = b'{"text": "signed"}'
-    response = client.post(trigger.path, data=body, headers=_signed_headers(secret, body))
+    response = client.post(trigger.path, data=body, headers=signed_headers(secret, body))
     assert response.status_code == 200, response.json
     assert response.json["output"]["text"] == "signed"
 
 
 @pytest.mark.parametrize("case", ["wrong-secret", "tampered-body", "old-timestamp", "missing-headers"])
 def test_bad_signatures_are_401_with_the_reason(client, app, api_key, case):
-    trigger, secret = _signed_trigger(client, api_key)
+    trigger, secret = signed_trigger(client, api_key)
     body = b'{"text": "signed"}'
     headers = {
-        "wrong-secret": _signed_headers("whsec_" + "A" * 44, body),
-        "tampered-body": _signed_headers(secret, b'{"text": "other"}'),
-        "old-timestamp": _signed_headers(secret, body, timestamp=int(time.time()) - 600),
+        "wrong-secret": signed_headers("whsec_" + "A" * 44, body),
+        "tampered-body": signed_headers(secret, b'{"text": "other"}'),
+        "old-timestamp": signed_headers(secret, body, timestamp=int(time.time()) - 600),
         "missing-headers": {"Content-Type": "application/json"},
     }[case]
     response = client.post(trigger.path, data=body, headers=headers)
@@ -236,32 +217,32 @@ def test_bad_signatures_are_401_with_the_reason(client, app, api_key, case):
 
 
 def test_several_signatures_and_rotation_keep_senders_working(client, api_key):
-    trigger, old = _signed_trigger(client, api_key)
+    trigger, old = signed_trigger(client, api_key)
     body = b'{"text": "x"}'
     rotated = client.post(f"/api/v1/triggers/{trigger.trigger['id']}/signing-secret", json={},
                           headers=bearer(api_key)).json["signing_secret"]
     assert rotated != old
     # during the grace period the old secret still verifies, and a header may carry both signatures
-    assert client.post(trigger.path, data=body, headers=_signed_headers(old, body, "m1")).status_code == 200
-    both = _signed_headers(rotated, body, "m2", extra_signatures="v1,bm90LWEtc2lnbmF0dXJl")
+    assert client.post(trigger.path, data=body, headers=signed_headers(old, body, "m1")).status_code == 200
+    both = signed_headers(rotated, body, "m2", extra_signatures="v1,bm90LWEtc2lnbmF0dXJl")
     assert client.post(trigger.path, data=body, headers=both).status_code == 200
 
 
 def test_a_resent_webhook_id_returns_the_original_run(client, app, api_key):
-    trigger, secret = _signed_trigger(client, api_key)
+    trigger, secret = signed_trigger(client, api_key)
     body = b'{"text": "once"}'
-    first = client.post(trigger.path, data=body, headers=_signed_headers(secret, body, "msg_same"))
-    again = client.post(trigger.path, data=body, headers=_signed_headers(secret, body, "msg_same"))
+    first = client.post(trigger.path, data=body, headers=signed_headers(secret, body, "msg_same"))
+    again = client.post(trigger.path, data=body, headers=signed_headers(secret, body, "msg_same"))
     assert again.json["run_id"] == first.json["run_id"] and again.headers["Idempotent-Replayed"] == "true"
     assert len(run_rows(app)) == 1
 
 
 def test_signature_and_bearer_can_both_be_required(client, api_key):
-    trigger, secret = _signed_trigger(client, api_key)
+    trigger, secret = signed_trigger(client, api_key)
     client.patch(f"/api/v1/triggers/{trigger.trigger['id']}", json={"config": {"authenticate": True}},
                  headers=bearer(api_key))
     body = b'{"text": "x"}'
-    signed_only = client.post(trigger.path, data=body, headers=_signed_headers(secret, body, "a"))
+    signed_only = client.post(trigger.path, data=body, headers=signed_headers(secret, body, "a"))
     assert signed_only.status_code == 401 and signed_only.json["error"]["code"] == "unauthorized"
-    both = client.post(trigger.path, data=body, headers={**_signed_headers(secret, body, "b"), **bearer(trigger.secret)})
+    both = client.post(trigger.path, data=body, headers={**signed_headers(secret, body, "b"), **bearer(trigger.secret)})
     assert both.status_code == 200
