@@ -28,8 +28,11 @@ def accept_hook(flow: Flow, trigger: Trigger, raw_body: bytes, *, headers, messa
     """
     rate_limit.check(trigger.id, int(trigger.config.get("rate_limit_per_minute") or 0))
     body = parse_json_object(raw_body)
+    # `is None`, not `or`: an empty Idempotency-Key header is a mistake to refuse (400), as the
+    # other doors do; `or` read it as "no header" and started a new run on every retry.
+    key_header = headers.get("Idempotency-Key")
     request = for_trigger_body(flow, trigger, body, source="api", request_id=request_id,
-                               idempotency_header=headers.get("Idempotency-Key") or message_id,
+                               idempotency_header=key_header if key_header is not None else message_id,
                                headers=safe_headers(headers), keep_body=True)
     return start(request)
 

@@ -56,3 +56,10 @@ def test_a_webhook_id_too_long_to_be_an_idempotency_key_is_401(client, app, api_
     _refused(client, app, trigger, headers, "webhook-id must be at most 255 characters")
     longest = client.post(trigger.path, data=BODY, headers=signed_headers(secret, BODY, message_id="m" * 255))
     assert longest.status_code == 200, longest.json
+
+
+def test_an_empty_idempotency_key_beside_a_webhook_id_is_400_not_replaced_by_it(client, app, api_key):
+    trigger, secret = signed_trigger(client, api_key)
+    response = client.post(trigger.path, data=BODY, headers={**signed_headers(secret, BODY), "Idempotency-Key": ""})
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_idempotency_key"
+    assert run_rows(app) == []

@@ -67,6 +67,19 @@ def test_header_and_body_keys_that_differ_are_400(client, app, api_key):
     assert run_rows(app) == []
 
 
+@pytest.mark.parametrize("key", ["", "   ", "k" * 256])
+def test_an_empty_or_overlong_key_is_400_at_the_hook_and_the_invoke_api(client, app, api_key, key):
+    """As at Run now and /v1/chat/completions: an empty header used to pass as "no key", a new run per retry."""
+    trigger = publish(client, api_key)
+    hook = trigger.call({"text": "a"}, headers={"Idempotency-Key": key})
+    invoke = client.post(f"/api/v1/triggers/{trigger.trigger['id']}/invoke", json={"body": {"text": "a"}},
+                         headers={**bearer(api_key), "Idempotency-Key": key})
+    for refused in (hook, invoke):
+        assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid_idempotency_key"
+        assert "Idempotency-Key header must be 1 to 255 characters" in refused.json["error"]["message"]
+    assert run_rows(app) == []
+
+
 def test_keys_are_scoped_to_the_trigger(client, app, api_key):
     one = publish(client, api_key, echo_flow(key="one"))
     two = publish(client, api_key, echo_flow(key="two"))
