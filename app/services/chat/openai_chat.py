@@ -22,7 +22,7 @@ from app.services.runs.run_start import Started, start
 from app.services.runs.start_request import StartRequest, published_version
 from app.services.triggers.trigger_body import inputs_from_body
 from app.json_body import BodyError
-from app.services.triggers.trigger_request import TriggerRequest
+from app.services.triggers.trigger_request import MAX_ID, TriggerRequest
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 HISTORY_ROLES = ("user", "assistant")
@@ -69,8 +69,8 @@ def parse(body: dict) -> ChatRequest:
         raise ChatRequestError("n", "Only n=1 is supported: a flow gives one answer per request.")
     options = _options(body)
     user = body.get("user")
-    if user is not None and (not isinstance(user, str) or len(user) > 255):
-        raise ChatRequestError("user", "user must be a string of at most 255 characters.")
+    if user is not None and (not isinstance(user, str) or len(user) > MAX_ID):
+        raise ChatRequestError("user", f"user must be a string of at most {MAX_ID} characters.")
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise ChatRequestError("metadata", "metadata must be an object.")
@@ -182,15 +182,30 @@ def start_request(flow: Flow, version: PublishedVersion, trigger: Trigger, chat:
         field_name = (exc.details or [{}])[0].get("field")
         raise ChatRequestError("messages" if field_name in (None, message_name) else f"metadata.{field_name}",
                                exc.message) from None
-    if idempotency_header is not None and not 1 <= len(idempotency_header.strip()) <= 255:
-        raise ChatRequestError(None, "The Idempotency-Key header must be 1 to 255 characters.")
-    contract = TriggerRequest(inputs_body={}, session_key=chat.user or session_header or None,
+    if idempotency_header is not None and not 1 <= len(idempotency_header.strip()) <= MAX_ID:
+        raise ChatRequestError(None, f"The Idempotency-Key header must be 1 to {MAX_ID} characters.")
+    contract = TriggerRequest(inputs_body={}, session_key=chat.user or _session_header(session_header),
                               environment="openai",
                               idempotency_key=idempotency_header.strip() if idempotency_header else None)
     return StartRequest(flow=flow, version=version, trigger=trigger, source="openai", inputs=inputs,
                         request_id=request_id, contract=contract, with_session=True, hashed_body=body,
                         headers=headers, body=body, history=chat.history,
                         payload={"openai": {"model": chat.model, "system": chat.system, **chat.options}})
+
+
+def _session_header(header: str | None) -> str | None:
+    """The X-Session-Id header's conversation id (None when not sent), bounded like `user`.
+
+    Why refuse rather than cut: the id is the conversation's key (a 255-character column) and is
+    what the caller continues the conversation with; an 8,000-character header was stored whole.
+    An empty one is refused as the Idempotency-Key header is, rather than read as "no session".
+    """
+    if header is None:
+        return None
+    header = header.strip()
+    if not 1 <= len(header) <= MAX_ID:
+        raise ChatRequestError(None, f"The X-Session-Id header must be 1 to {MAX_ID} characters.")
+    return header
 
 
 # ---- answers ------------------------------------------------------------------------------------

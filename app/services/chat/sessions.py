@@ -12,6 +12,7 @@ Two concurrent requests that both find no live session race on the unique
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import timedelta
@@ -26,6 +27,7 @@ from app.models.types import new_id, utcnow
 
 HISTORY_TURNS = 50
 GENERATED_PREFIX = "ses_"
+MAX_KEY = 255  # ConversationSession.key
 
 
 def session_key(explicit: str | None, contact: dict | None) -> tuple[str, bool]:
@@ -33,11 +35,24 @@ def session_key(explicit: str | None, contact: dict | None) -> tuple[str, bool]:
     if explicit:
         return explicit, False
     if contact and contact.get("email"):
-        return f"contact:email:{contact['email'].lower()}", False
+        return _fitting("contact:email:", contact["email"].lower()), False
     if contact and contact.get("phone"):
         digits = "".join(ch for ch in contact["phone"] if ch.isdigit() or ch == "+")
         return f"contact:phone:{digits}", False
     return GENERATED_PREFIX + secrets.token_hex(12), True
+
+
+def _fitting(prefix: str, value: str) -> str:
+    """`prefix + value`, or when that is longer than a session key may be, a digest of `value` under `prefix`.
+
+    Why: an email may be 320 characters but a session key only 255 (the column, and what callers
+    get back as `session_id`); PostgreSQL refused the longer key with a 500. The digest keeps one
+    conversation per address, as the readable key does for every address that fits.
+    """
+    key = prefix + value
+    if len(key) <= MAX_KEY:
+        return key
+    return f"{prefix.rstrip(':')}-sha256:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
 def resolve(trigger: Trigger, key: str, generated: bool, contact: dict | None,
