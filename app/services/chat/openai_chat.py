@@ -65,25 +65,38 @@ def parse(body: dict) -> ChatRequest:
     if stream is not None and not isinstance(stream, bool):
         raise ChatRequestError("stream", "stream must be true or false.")
     n = body.get("n")
-    if n is not None and n != 1:
+    if n is not None and (type(n) is not int or n != 1):  # `type`: True == 1, and OpenAI refuses `n: true`
         raise ChatRequestError("n", "Only n=1 is supported: a flow gives one answer per request.")
     options = _options(body)
     user = body.get("user")
     if user is not None and (not isinstance(user, str) or len(user) > MAX_ID):
         raise ChatRequestError("user", f"user must be a string of at most {MAX_ID} characters.")
-    metadata = body.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise ChatRequestError("metadata", "metadata must be an object.")
-    stream_options = body.get("stream_options") or {}
-    if not isinstance(stream_options, dict):
-        raise ChatRequestError("stream_options", "stream_options must be an object.")
+    metadata = _object(body, "metadata")
+    stream_options = _object(body, "stream_options")
+    include_usage = stream_options.get("include_usage", False)
+    if include_usage is not None and not isinstance(include_usage, bool):
+        raise ChatRequestError("stream_options.include_usage", "stream_options.include_usage must be true or false.")
     earlier = texts[:-1]
     return ChatRequest(
         model=model, message=texts[-1][1],
         history=[{"role": role, "content": text} for role, text in earlier if role in HISTORY_ROLES],
         system="\n\n".join(text for role, text in earlier if role in ("system", "developer")),
-        options=options, stream=bool(stream), include_usage=bool(stream_options.get("include_usage")),
+        options=options, stream=bool(stream), include_usage=bool(include_usage),
         user=user or None, metadata=metadata, prompt_chars=sum(len(text) for _, text in texts))
+
+
+def _object(body: dict, name: str) -> dict:
+    """The object parameter `name` ({} when left out or null); ChatRequestError for any other type.
+
+    Why not `body.get(name) or {}`: that read 0, "" and [] as "not sent" and answered 200, where
+    OpenAI refuses them; a client sending them has a bug it should hear about.
+    """
+    value = body.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ChatRequestError(name, f"{name} must be an object.")
+    return value
 
 
 def _messages(messages) -> list[tuple[str, str]]:
