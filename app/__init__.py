@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app import config
+from app.body_limit import BodyLimitRequest
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None,
@@ -24,6 +25,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     instance_path = (instance_path or os.environ.get("SWITCHBOARD_INSTANCE_PATH")
                      or str(Path(__file__).resolve().parent.parent / "instance"))
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.request_class = BodyLimitRequest  # an over-limit chunked body is a 413, not a truncated one
     values = config.Settings.from_env(Path(app.instance_path))
     config.init_app(app, dataclasses.replace(values, **(settings_overrides or {})))
     app.config.update(overrides or {})
