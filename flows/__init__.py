@@ -1,9 +1,10 @@
 """Switchboard's flow engine: flow documents, node types, validation, templating and the runner.
 
 Pure Python on purpose: the web app, the RQ workers and the tests all use the same engine, so
-nothing here may import Flask, RQ, Redis or SQLAlchemy. It depends on four libraries: jinja2
-(templates, in its sandbox), jsonschema (flow documents and node settings), httpx (the HTTP
-request and LLM nodes, through the guard in `flows.net`) and croniter (schedules, with the
+nothing here may import Flask, RQ, Redis or SQLAlchemy. It depends on five libraries: jinja2
+(templates, in its sandbox), jsonschema (flow documents, node settings and trigger filters),
+regex (partial matches for redaction, and filter patterns searched with a time limit), httpx (the
+HTTP request and LLM nodes, through the guard in `flows.net`) and croniter (schedules, with the
 standard library's zoneinfo for time zones). Storage, queues and the clock are handed in by the
 caller (`run_graph`'s journal and services). The names below are the engine's public API;
 everything else is an implementation detail.
@@ -12,6 +13,7 @@ everything else is an implementation detail.
 from __future__ import annotations
 
 from flows.available import node_display_name
+from flows.bounded_schema import SchemaTooSlow, SchemaUnusable, first_schema_error
 from flows.document import canonical_json
 from flows.graph import Graph
 from flows.inputs import (MessageAliasError, apply_message_alias, declared_inputs, input_schema, message_input,
@@ -38,6 +40,8 @@ __all__ = [
     "Problem",
     "RunEnvironment",
     "RunOutcome",
+    "SchemaTooSlow",
+    "SchemaUnusable",
     "StepRecord",
     "StepStatus",
     "Stop",
@@ -50,6 +54,7 @@ __all__ = [
     "apply_message_alias",
     "declared_inputs",
     "errors",
+    "first_schema_error",
     "registry",
     "render_template",
     "run_graph",

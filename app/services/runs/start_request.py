@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Callable
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
 import flows
+from flows.bounded_schema import SECONDS as FILTER_SECONDS
 from flows.inputs import MESSAGE_ALIASES
 from app.models import Flow, Trigger
 from app.services.versions import parsed_versions
@@ -32,6 +31,8 @@ from app.services.versions.archived import refuse_if_archived
 from app.services.triggers.trigger_body import inputs_from_body
 from app.json_body import BodyError
 from app.services.triggers.trigger_request import TriggerRequest, parse
+
+log = logging.getLogger(__name__)
 
 
 class NotPublished(Exception):
@@ -172,16 +173,37 @@ def _schedule_inputs_problem(exc: BodyError) -> str:
 
 
 def check_filter(config: dict, body: dict) -> None:
-    """Drop the event (400) when the body does not match the trigger's filter schema."""
+    """Drop the event (400) when the body does not match the trigger's filter schema.
+
+    The check is bounded (`flows.first_schema_error`): a filter too slow on this body, or one that
+    cannot be applied at all (stored before saving refused such filters), is a 400 saying so, never
+    a 500 or a worker held until it is killed.
+    """
     schema = config.get("filter")
     if not schema:
         return
-    error = best_match(Draft202012Validator(schema).iter_errors(body))
+    try:
+        error = flows.first_schema_error(schema, body)
+    except flows.SchemaTooSlow as exc:
+        what = f"filter's pattern {exc.pattern[:100]!r}" if exc.pattern else "filter"
+        raise BodyError("filter_too_slow", f"The event was dropped: the trigger's {what} took too long on this "
+                        f"body (a filter gets {FILTER_SECONDS:g} s). Send shorter values, or ask the flow's owner "
+                        "to simplify the filter.") from None
+    except flows.SchemaUnusable as exc:
+        raise _unusable(str(exc)) from None
+    except Exception:  # a filter is arbitrary input: whatever else it trips on must still be an answer
+        log.exception("trigger filter failed")
+        raise _unusable("could not be applied to this body") from None
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the body"
         raise BodyError("event_dropped", f"The event was dropped: the body does not match the trigger's filter "
                         f"({error.message} at {where}).",
                         [{"field": where, "reason": error.message}])
+
+
+def _unusable(problem: str) -> BodyError:
+    return BodyError("filter_unusable", f"The event was dropped: the trigger's filter {problem}. The flow's owner "
+                     "must fix the filter; saving the flow says what is wrong with it.")
 
 
 def parse_trigger_body(body: dict, config: dict, version: PublishedVersion,
