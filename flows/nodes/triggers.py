@@ -8,16 +8,12 @@ trigger's key becomes the URL people paste into other systems.
 
 from __future__ import annotations
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
+from flows.filter_checks import filter_problem
 from flows.nodes.base import NodeContext, NodeResult, NodeType
 from flows.nodes.schema_parts import advanced, closed_object, text_field
 from flows.patterns import TRIGGER_KEY
 from flows.problems import Problem
 from flows.nodes.outputs import BASE_TRIGGER_FIELDS, OBJECT, REQUEST_TRIGGER_FIELDS, output_field
-
-MAX_FILTER_BYTES = 20_000
 
 
 def _session_duration(description: str) -> dict:
@@ -147,34 +143,10 @@ class ApiTrigger(_Trigger):
     })
 
     def check(self, node: dict) -> list[Problem]:
-        """Refuse a filter that is not a usable JSON Schema, so no request meets a broken filter."""
+        """Refuse a filter no request could be checked against (`flows.filter_checks` says why)."""
         schema = (node.get("config") or {}).get("filter")
-        if schema is None:
-            return []
-        if len(str(schema)) > MAX_FILTER_BYTES:
-            return [self.problem(node, "invalid_filter", f"The filter is larger than {MAX_FILTER_BYTES} "
-                                 "characters; keep it to the fields you need to check.", "config.filter")]
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            where = "/".join(str(p) for p in exc.path) or "the top level"
-            return [self.problem(node, "invalid_filter",
-                                 f"The filter is not a valid JSON Schema: {exc.message} (at {where}).", "config.filter")]
-        if _has_remote_ref(schema):
-            return [self.problem(node, "invalid_filter", "The filter may only use local references ($ref "
-                                 "starting with '#'); remote schemas are never fetched.", "config.filter")]
-        return []
-
-
-def _has_remote_ref(value: object) -> bool:
-    if isinstance(value, dict):
-        ref = value.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#"):
-            return True
-        return any(_has_remote_ref(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_remote_ref(item) for item in value)
-    return False
+        problem = filter_problem(schema) if schema is not None else None
+        return [self.problem(node, "invalid_filter", problem, "config.filter")] if problem else []
 
 
 class ManualTrigger(_Trigger):
