@@ -126,7 +126,11 @@ def _apply_form(workspace_id: str, principal) -> None:
             if action == "update":
                 credential = load_credential(form.get("id", ""), [workspace_id])
                 data.pop("kind", None)
-                service.update_credential(credential, _kind_fields(data, credential.kind))
+                data = _kind_fields(data, credential.kind)
+                if not data:  # the Replace box was left empty: say so rather than "Updated"
+                    raise service.CredentialError(f"Nothing changed: type the new secret for '{credential.name}' "
+                                                  f"first, then press Replace.", [{"field": "value", "reason": "empty"}])
+                service.update_credential(credential, data)
                 flash(f"Updated the credential '{credential.name}'.", "success")
             else:
                 credential = service.create_credential(workspace_id, _kind_fields(data, data.get("kind")))

@@ -123,6 +123,21 @@ def test_the_page_saves_only_the_chosen_kinds_boxes(client, auth):
     assert "X-Old" not in html
 
 
+def test_replacing_with_an_empty_box_says_nothing_changed(client, auth):
+    page = client.get("/credentials")
+    client.post("/credentials", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "action": "create",
+                                      "name": "shipping", "kind": "bearer", "value": SECRET})
+    listing = client.get("/credentials").get_data(as_text=True)
+    credential_id = listing.split('name="action" value="update">')[1].split('name="id" value="')[1].split('"')[0]
+
+    response = client.post("/credentials", data={"csrf_token": csrf_from(listing), "action": "update",
+                                                  "id": credential_id, "value": ""}, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert "Nothing changed: type the new secret for &#39;shipping&#39; first" in html
+    assert "Updated the credential" not in html
+
+
 def test_the_canvas_offers_credential_names_only(client, auth, api_key):
     from tests.app.flowdocs import greeting_flow
 
