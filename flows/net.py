@@ -100,6 +100,20 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
                                        or address.is_loopback or address.is_link_local or address.is_private)
 
 
+def _unresolved(host: str, exc: Exception) -> str:
+    """Why `host` has no address, in words rather than the resolver's "[Errno -2] Name or service not known"."""
+    code = exc.errno if isinstance(exc, socket.gaierror) else None
+    if code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+        reason = "no such host name exists; check the address for typing mistakes"
+    elif code == socket.EAI_AGAIN:
+        reason = "the name server did not answer in time (this server may be offline); try again later"
+    elif isinstance(exc, UnicodeError):
+        reason = "it is not a valid host name"
+    else:
+        reason = "looking up its address failed"
+    return f"Could not find the host '{host}': {reason}."
+
+
 def _is_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: list[IPNetwork]) -> bool:
     """Say whether the operator allowed `address`, or the IPv4 address it embeds."""
     embedded = embedded_ipv4(address)
@@ -122,7 +136,7 @@ def check_host(host: str, port: int, allowed: list[IPNetwork]) -> str:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise NodeError(f"Could not resolve the host '{host}' ({exc}).") from None
+            raise NodeError(_unresolved(host, exc)) from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
     for address in addresses:
         if not is_public(address) and not _is_allowed(address, allowed):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 
@@ -221,6 +223,28 @@ def test_internal_addresses_are_refused_unless_allowed(run_flow, server, url):
     assert len(server.requests) == before  # nothing reached the server
 
 
+def test_a_host_name_that_cannot_be_looked_up_fails_in_words_not_resolver_codes(run_flow):
+    outcome, _ = run_flow(http_flow(url="https://" + "x" * 64 + ".example/api"), "start", {}, settings={})
+
+    assert outcome.status == "failed"
+    assert outcome.error.startswith("Could not find the host 'xxxx") and "it is not a valid host name" in outcome.error
+    assert "Errno" not in outcome.error and "label" not in outcome.error
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "no such host name exists"),
+    (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), "did not answer in time"),
+    (socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure in name resolution"), "looking up its address failed"),
+])
+def test_each_lookup_failure_reads_as_words(error, words):
+    from flows.net import _unresolved
+
+    message = _unresolved("api.example.com", error)
+
+    assert message.startswith("Could not find the host 'api.example.com': ") and words in message
+    assert "Errno" not in message and error.strerror not in message
+
+
 @pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/echo", "http://[::1]:{port}/echo",
                                     "http://169.254.169.254/"])
 def test_a_redirect_to_an_internal_address_is_refused(run_flow, server, target):
@@ -282,7 +306,7 @@ def test_a_url_with_a_tunnelled_or_numeric_host_reaches_nothing(run_flow, server
     outcome, _ = run_flow(http_flow(url=f"http://{literal}/latest/meta-data/"), "start", {}, settings={})
 
     assert outcome.status == "failed"
-    assert any(reason in outcome.error for reason in ("not allowed", "dotted form", "is not valid", "resolve"))
+    assert any(reason in outcome.error for reason in ("not allowed", "dotted form", "is not valid", "Could not find the host"))
     assert len(server.requests) == before
 
 
