@@ -84,7 +84,9 @@ def test_duplicate_opens_the_copy_with_its_new_url_and_secret(app, make_account,
     assert "/desk-copy" in page.inner_text("#triggers-section")
     shot(page, "duplicate-1440")
     page.set_viewport_size(SMALL)
-    shot(page, "duplicate-1024")
+    page.wait_for_function("() => { const bar = document.querySelector('#canvas-app .canvas-statusbar');"
+                           " return bar && bar.getBoundingClientRect().bottom <= window.innerHeight; }")
+    shot(page, "duplicate-1024")  # the notice above the canvas does not push its status bar out of view
 
 
 def test_archive_then_restore_from_the_archived_flows(app, make_account, live_server, page):

@@ -278,6 +278,16 @@
       : el("span", { text: "You can view this flow. Ask an owner to make you an editor to change it." }));
   }
 
+  // The canvas fills the window below whatever the page shows above it (a notice after Duplicate,
+  // Roll back or Restore; the read-only banner), so its status bar and the messages drawn there
+  // stay in view at 1024x768 instead of a fixed height that ends below the window.
+  function fitToWindow() {
+    const body = document.querySelector("#canvas-app .canvas-body");
+    if (!body) return;
+    const top = Math.round(body.getBoundingClientRect().top + window.scrollY);
+    body.style.height = `max(480px, calc(100vh - ${top + 18}px))`;
+  }
+
   function boot() {
     const script = document.getElementById("canvas-data");
     if (!script || !window.X6) return;
@@ -295,6 +305,8 @@
     S.wireEditing();
     S.wireView();
     showBanner();
+    fitToWindow();
+    window.addEventListener("resize", fitToWindow);
     SB.panel.init();
     SB.save.init();
     SB.run.init();
