@@ -92,8 +92,12 @@ def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_se
         assert node(page, node_id).get_attribute("data-status") == "succeeded"
     assert node(page, "reply_1").get_attribute("data-status") == "skipped"
     assert "Ask me about the status." in page.inner_text("#run-bar")
+    assert page.inner_text("#run-bar strong") == "Run: Succeeded"
+    run_page = page.get_attribute("#run-bar a", "href")
+    assert run_page.startswith("/runs/") and page.inner_text("#run-bar a") == "open the run's page"
     click_node(page, "template_1")
     assert "Service hello canvas" in page.inner_text("#side-panel .run-step")
+    assert "Last run: Succeeded" in page.inner_text("#side-panel .run-step h3")
     shot(page, "ran")
     assert elsewhere == []
 

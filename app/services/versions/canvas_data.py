@@ -13,6 +13,7 @@ from app.models import Flow, FlowVersion
 from app.services.workspaces.credentials import list_credentials
 from app.services.versions.presenters import live_triggers, trigger_dict
 from app.trigger_types import registry as trigger_types
+from app.words import STATUS_WORDS
 
 EMPTY_DOCUMENT = {"schema_version": 1, "nodes": [], "edges": []}
 
@@ -34,6 +35,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         # Names only: node forms offer them in credential drop-downs; secrets never reach the page.
         "credentials": [c.name for c in list_credentials(flow.workspace_id)],
         "test_inputs": flow.test_inputs or {},  # the last test's inputs: the Test dialog starts from them
+        "status_words": STATUS_WORDS,  # the run bar names statuses as every page does ("Timed out")
         "urls": {
             "save": url_for("api.save_flow", flow_id=flow.id),
             "validate": url_for("api.validate_flow"),
@@ -41,6 +43,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
             "test": url_for("api.test_draft", flow_id=flow.id),
             "run_trigger": url_for("api.run_trigger", flow_id=flow.id, node_id=node_placeholder),
             "run_status": url_for("api.get_run", run_id=run_placeholder),
+            "run_page": url_for("ui.run_detail", run_id=run_placeholder),
             "trigger_panel": url_for("ui.trigger_panel", flow_id=flow.id, node_id=node_placeholder),
             "versions_panel": url_for("ui.versions_panel", flow_id=flow.id),
             "compare": url_for("api.compare_versions", flow_id=flow.id, a="__A__", b="__B__"),

@@ -203,6 +203,7 @@
 
   function duration(ms) {
     if (ms === null || ms === undefined) return "";
+    if (ms < 1) return "under 1 ms";
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
   }
 
@@ -223,12 +224,14 @@
     bar.dataset.runStatus = run.status;
     bar.toggleAttribute("data-test-run", testRun);
     const busy = ["queued", "running", "waiting"].includes(run.status);
-    const parts = [el("strong", { text: `Run ${busy ? `${run.status}…` : run.status}` })];
+    const words = (S().data.status_words || {})[run.status] || run.status;
+    const parts = [el("strong", { text: `Run: ${words}${busy ? "…" : ""}` })];
     if (run.status === "waiting" && run.resume_at) parts.push(el("span", { text: ` until ${utc(run.resume_at)}`, "data-resume-at": run.resume_at }));
     if (run.duration_ms !== undefined && run.duration_ms !== null) parts.push(` in ${duration(run.duration_ms)}`);
     if (run.output && run.output.text !== undefined) parts.push(" · Answer: ", el("q", { class: "run-answer", text: String(run.output.text).slice(0, 200) }));
     if (run.error) parts.push(" · ", el("span", { class: "field-error", text: run.error }));
-    parts.push(el("span", { class: "muted small", text: " Click a node to see its output." }));
+    parts.push(el("span", { class: "muted small", text: " Click a node to see its output, or " },
+      el("a", { href: S().data.urls.run_page.replace("__RUN__", encodeURIComponent(run.id)), text: "open the run's page" }), "."));
     parts.push(el("button", { type: "button", class: "icon", title: "Hide the run", "aria-label": "Hide the run", onclick: clear }, "✕"));
     bar.replaceChildren(...parts);
   }
@@ -254,7 +257,7 @@
     const step = stepFor(nodeId);
     if (!step) return null;
     const box = el("section", { class: `run-step status-${step.status}`, "data-node-id": nodeId, "data-status": step.status },
-      el("h3", {}, testRun ? "Last test: " : "Last run: ", el("span", { class: `badge status-${step.status}`, text: step.status === "skipped" ? "not reached" : step.status }),
+      el("h3", {}, testRun ? "Last test: " : "Last run: ", el("span", { class: `badge status-${step.status}`, text: step.status === "skipped" ? "not reached" : ((S().data.status_words || {})[step.status] || step.status) }),
         step.duration_ms !== undefined && step.duration_ms !== null ? el("span", { class: "muted small", text: ` ${duration(step.duration_ms)}` }) : null,
         step.port ? el("span", { class: "muted small", text: ` · left by port ${step.port}` }) : null,
         step.resume_at ? el("span", { class: "small", text: ` until ${utc(step.resume_at)}` }) : null));
