@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import selectinload
 
+from app.digits import ascii_whole
 from app.extensions import db
 from app.models import ConversationSession, Run, RunStatus
 
@@ -175,9 +176,10 @@ def _positive_int(args, name: str, default, maximum: int):
     raw = _text(args, name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise FilterError(name, f"{name} must be a whole number from 1 to {maximum}, got '{raw}'.")
-    return int(raw)
+    number = ascii_whole(raw, len(str(maximum)))
+    if number is None or not 1 <= number <= maximum:
+        raise FilterError(name, f"{name} must be a whole number from 1 to {maximum} (digits 0-9), got '{raw}'.")
+    return number
 
 
 def _time(args, name: str) -> datetime | None:
