@@ -13,6 +13,7 @@ import flows
 from app.services.versions.archived import FlowArchived
 from app import trigger_types as trigger_adapters
 from app.blueprints.loaders import load_flow, load_run, principal
+from app.digits import ascii_whole
 from app.blueprints.ui_base import bp
 from app.permissions import Permission
 from app.errors import request_id
@@ -172,8 +173,7 @@ def conversation_detail(session_id: str):
     """A conversation by the session id the caller knows (or our internal id); see `conversations.find`."""
     caller = principal()
     found = conversations.find(caller.workspace_ids, caller.default_workspace_id, session_id,
-                               (request.args.get("trigger") or "").strip()[:32] or None,
-                               request.args.get("generation", type=int))
+                               (request.args.get("trigger") or "").strip()[:32] or None, _generation())
     if found.choices:
         return render_template("conversations/choose.html", key=session_id, rows=found.choices,
                                trigger_name=trigger_name,
@@ -188,6 +188,15 @@ def conversation_detail(session_id: str):
                            trigger=db.session.get(Trigger, session_row.trigger_id),
                            expired=conversations.is_expired(session_row),
                            live=any(not t.run.status.is_final for t in turns), live_poll=LIVE_POLL)
+
+
+def _generation() -> int | None:
+    """`?generation=` as a number, None when absent; a 400 for anything but ASCII digits ("١" is not 1)."""
+    raw = request.args.get("generation", "")
+    generation = ascii_whole(raw, 9)
+    if raw and generation is None:
+        abort(400, "generation must be a conversation number such as 2 (digits 0-9); leave it out for the latest.")
+    return generation
 
 
 @bp.get("/flows/<flow_id>/overview")

@@ -32,9 +32,15 @@ def post_fork(server, worker):
 
 
 def pre_request(worker, req):
-    """Say `Connection: close` up front for a body too large for the app to read away after its 413."""
+    """Say `Connection: close` up front for a body too large for the app to read away after its 413.
+
+    A length that is not plain ASCII digits ("²" passed `isdigit()` and then broke `int()`) cannot
+    be drained either, so it closes too.
+    """
+    from app.digits import ascii_whole
     from app.errors import DRAIN_MAX_BYTES
 
     length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
-    if length.isdigit() and int(length) > DRAIN_MAX_BYTES:
+    size = ascii_whole(length, 20)
+    if length and (size is None or size > DRAIN_MAX_BYTES):
         req.must_close = True

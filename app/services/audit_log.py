@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, or_
 
+from app.digits import ascii_whole
 from app.extensions import db
 from app.models import AuditEvent, Flow
 from app.models.types import iso
@@ -65,10 +66,9 @@ def parse_query(args, allowed: tuple[str, ...] = PARAMETERS) -> Query:
     raw_limit = args.get("limit", "")
     limit = DEFAULT_LIMIT
     if raw_limit != "":
-        if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 4
-                and 1 <= int(raw_limit) <= MAX_LIMIT):
+        limit = ascii_whole(raw_limit, 4)
+        if limit is None or not 1 <= limit <= MAX_LIMIT:
             raise QueryError("limit", f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).")
-        limit = int(raw_limit)
     action = None
     raw_action = args.get("action", "")
     if raw_action != "":

@@ -20,6 +20,7 @@ import secrets
 import time
 from datetime import timedelta
 
+from app.digits import ascii_whole
 from app.models import Trigger
 from app.models.types import utcnow
 from app.services.workspaces.credentials import fernet
@@ -110,10 +111,11 @@ def _timestamp(text: str) -> int:
     `str.isdigit` alone would pass other scripts' digits ("١٧٦٤…") and int() would also take
     underscores, signs and spaces; the length bound keeps the number within a float's range.
     """
-    if not (text.isascii() and text.isdigit() and len(text) <= MAX_TIMESTAMP_DIGITS):
+    value = ascii_whole(text, MAX_TIMESTAMP_DIGITS)
+    if value is None:
         raise SignatureError(f"webhook-timestamp must be a UNIX time in seconds: 1 to {MAX_TIMESTAMP_DIGITS} "
                              "digits (0-9), nothing else.")
-    return int(text)
+    return value
 
 
 def _raw(header: str) -> bytes:

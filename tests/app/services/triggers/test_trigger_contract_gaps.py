@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -88,6 +89,9 @@ def test_a_session_id_used_with_two_triggers_or_twice_is_never_guessed(app, clie
     assert "to one, later" in latest and "to one<" not in latest and "data-generations" in latest
     earlier = client.get(pinned.replace("&amp;", "&") + "&generation=1").get_data(as_text=True)
     assert "to one<" in earlier and "to one, later" not in earlier
+    for not_a_number in ("١", "²", "abc", "-1", "9" * 40):  # "١" read as 1 and "abc" as the latest before
+        refused = client.get(pinned.replace("&amp;", "&") + f"&generation={quote(not_a_number)}")
+        assert refused.status_code == 400 and "generation must be a conversation number" in refused.get_data(as_text=True)
 
 
 def test_another_workspaces_session_id_is_not_found(app, client, auth, make_account, flows_api):

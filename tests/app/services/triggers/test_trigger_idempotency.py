@@ -213,7 +213,16 @@ def test_a_correctly_signed_request_runs_without_a_bearer_secret(client, api_key
     assert response.json["output"]["text"] == "signed"
 
 
-@pytest.mark.parametrize("case", ["wrong-secret", "tampered-body", "old-timestamp", "missing-headers"])
+def _signed_over_timestamp_text(secret: str, body: bytes, text: str) -> dict:
+    """Headers signed correctly over a timestamp written some other way than ASCII digits."""
+    from app.services.triggers.webhook_signing import sign
+
+    return {"webhook-id": "msg_1", "webhook-timestamp": text, "webhook-signature": sign(secret, "msg_1", text, body),
+            "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("case", ["wrong-secret", "tampered-body", "old-timestamp", "missing-headers",
+                                  "plus-sign-timestamp", "underscored-timestamp", "superscript-timestamp"])
 def test_bad_signatures_are_401_with_the_reason(client, app, api_key, case):
     trigger, secret = signed_trigger(client, api_key)
     body = b'{"text": "signed"}'
@@ -222,6 +231,10 @@ def test_bad_signatures_are_401_with_the_reason(client, app, api_key, case):
         "tampered-body": signed_headers(secret, b'{"text": "other"}'),
         "old-timestamp": signed_headers(secret, body, timestamp=int(time.time()) - 600),
         "missing-headers": {"Content-Type": "application/json"},
+        # UNIX seconds are ASCII digits; int() would also read "+1700000000" and "1_700_000_000".
+        "plus-sign-timestamp": _signed_over_timestamp_text(secret, body, f"+{int(time.time())}"),
+        "underscored-timestamp": _signed_over_timestamp_text(secret, body, f"{int(time.time())}"[:-1] + "_0"),
+        "superscript-timestamp": _signed_over_timestamp_text(secret, body, f"{int(time.time())}²"),
     }[case]
     response = client.post(trigger.path, data=body, headers=headers)
     assert response.status_code == 401
