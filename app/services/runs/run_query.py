@@ -183,7 +183,11 @@ def _positive_int(args, name: str, default, maximum: int):
 
 
 def _time(args, name: str) -> datetime | None:
-    """Accept ISO 8601 (`2026-11-21T10:02`, with seconds, `Z` or an offset); no offset means UTC."""
+    """Accept ISO 8601 (`2026-11-21T10:02`, with seconds, `Z` or an offset); no offset means UTC.
+
+    A time whose UTC moment falls outside years 1-9999 (`0001-01-01T00:00+01:00`) is refused here:
+    Python cannot hold it, and converting it raised OverflowError, a 500.
+    """
     raw = _text(args, name, 40)
     if raw is None:
         return None
@@ -196,11 +200,15 @@ def _time(args, name: str) -> datetime | None:
                                 f"or 2026-11-21T10:02:00+01:00, got '{raw}'.") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise FilterError(name, f"{name} must fall between years 1 and 9999 in UTC, got '{raw}'.") from None
 
 
 def _format_time(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%S") if value else None
+    """As `_time` reads it back; isoformat, since strftime writes year 1 as "1", which it cannot."""
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") if value else None
 
 
 def _encode_cursor(run: Run) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -46,3 +47,33 @@ def test_the_runs_page_explains_a_number_that_is_not_one(client, auth):
         page = client.get(f"/runs?{name}={quote('²')}")
         assert page.status_code == 400
         assert f"{name} must be a whole number" in page.get_data(as_text=True)
+
+
+# since/until whose UTC moment is outside years 1-9999: Python cannot convert them (OverflowError).
+OUT_OF_RANGE_TIMES = [("since", "0001-01-01T00:00+01:00"), ("since", "0001-01-01T00:59:59+01:00"),
+                      ("until", "9999-12-31T23:59-01:00"), ("until", "9999-12-31T23:00:00-23:59"),
+                      ("since", "0001-01-01T00:00 01:00")]  # a "+" the query string turned into a space
+
+
+@pytest.mark.parametrize("name, value", OUT_OF_RANGE_TIMES)
+def test_times_outside_the_calendar_in_utc_are_refused(client, api_key, flow, name, value):
+    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+        message = _refused(_get(client, api_key, path, name, value), name)
+        assert "between years 1 and 9999" in message
+
+
+@pytest.mark.parametrize("name, value", OUT_OF_RANGE_TIMES)
+def test_the_runs_page_explains_a_time_outside_the_calendar(client, auth, name, value):
+    page = client.get(f"/runs?{name}={quote(value)}")
+    assert page.status_code == 400 and f"{name} must fall between years 1 and 9999" in page.get_data(as_text=True)
+
+
+def test_the_calendars_own_ends_still_work_and_page_on(client, auth, api_key, flow):
+    Flows(client, api_key).call(flow, "again")
+    for query in ("since=0001-01-01T00:00Z", "until=9999-12-31T23:59:59Z", "since=0001-01-01T01:00%2B01:00"):
+        answer = client.get(f"/api/v1/runs?{query}", headers=bearer(api_key))
+        assert answer.status_code == 200 and len(answer.json["runs"]) == 2, (query, answer.json)
+    page = client.get("/runs?since=0001-01-01T00:00&take=1").get_data(as_text=True)
+    older = re.search(r'<a href="([^"]+)" rel="next">', page).group(1).replace("&amp;", "&")
+    assert "since=0001-01-01T00:00:00" in older  # year 1 written so that it reads back
+    assert client.get(older).status_code == 200
