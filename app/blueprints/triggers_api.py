@@ -6,9 +6,6 @@ Create, update, pause, resume and delete each publish a new version of the flow 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 
 from flask import Blueprint, jsonify, request
@@ -22,6 +19,7 @@ from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus
 from app.permissions import Permission
+from app.services import cursors
 from app.services.runs import records
 from app.services.triggers import trigger_admin
 from app.services.versions.presenters import trigger_dict
@@ -36,6 +34,7 @@ csrf.exempt(bp)  # session callers are CSRF-checked in api_principal()
 
 DEFAULT_TAKE, MAX_TAKE = 20, 100
 LIST_PARAMETERS = ("flow_id", "cursor", "take", "order")
+CURSOR_SALT = "triggers-cursor"
 
 
 def _editable(trigger_id: str) -> Trigger:
@@ -107,17 +106,16 @@ def list_triggers():
 
 
 def _encode_cursor(trigger: Trigger) -> str:
-    raw = json.dumps([trigger.created_at.isoformat(), trigger.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(CURSOR_SALT, trigger.created_at, trigger.id)
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        created, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), str(last_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return cursors.decode(CURSOR_SALT, cursor)
+    except cursors.CursorError:
         raise ApiError(400, "invalid_cursor", "cursor is not one this API returned; "
-                       "pass next_cursor from the previous page unchanged.") from None
+                       "pass next_cursor from the previous page unchanged.",
+                       [{"field": "cursor", "reason": "not a cursor this list gave out"}]) from None
 
 
 @bp.post("")

@@ -12,19 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import and_, or_
 
 from app.digits import ascii_whole
 from app.extensions import db
 from app.models import AuditEvent, Flow
 from app.models.types import iso
+from app.services import cursors
 from app.services.audit import Action
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_CURSOR_CHARS = 300
 PARAMETERS = ("limit", "cursor", "action", "workspace_id")
 CURSOR_SALT = "audit-log-cursor"
 
@@ -77,7 +75,7 @@ def parse_query(args, allowed: tuple[str, ...] = PARAMETERS) -> Query:
         except ValueError:
             raise QueryError("action", "action must be one of: " + ", ".join(a.value for a in Action) + ".") from None
     cursor = args.get("cursor") or None
-    if cursor is not None and len(cursor) > MAX_CURSOR_CHARS:
+    if cursor is not None and len(cursor) > cursors.MAX_CHARS:
         raise QueryError("cursor", _CURSOR_MESSAGE)
     return Query(limit=limit, cursor=cursor, action=action)
 
@@ -85,22 +83,15 @@ def parse_query(args, allowed: tuple[str, ...] = PARAMETERS) -> Query:
 _CURSOR_MESSAGE = "cursor is not one this log gave out; pass next_cursor from the previous page unchanged."
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
-
-
 def encode_cursor(workspace_id: str, event: AuditEvent) -> str:
-    return _serializer().dumps([workspace_id, event.created_at.isoformat(), event.id])
+    return cursors.encode(CURSOR_SALT, event.created_at, event.id, workspace_id)
 
 
 def decode_cursor(workspace_id: str, cursor: str) -> tuple[datetime, str]:
     """The (created_at, id) the cursor points after; QueryError when garbled, edited or another log's."""
     try:
-        owner, created, event_id = _serializer().loads(cursor)
-        if owner != workspace_id or not isinstance(event_id, str):
-            raise ValueError(owner)
-        return datetime.fromisoformat(created), event_id
-    except (BadData, ValueError, TypeError):
+        return cursors.decode(CURSOR_SALT, cursor, workspace_id)
+    except cursors.CursorError:
         raise QueryError("cursor", _CURSOR_MESSAGE) from None
 
 

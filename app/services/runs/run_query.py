@@ -3,13 +3,11 @@
 Why one parser for both: the UI's filter form and `GET /api/v1/runs` take the same names, so a
 URL copied from the browser works against the API and a mistake gets the same explanation in both.
 Why a cursor and not page numbers: runs arrive all the time; an offset would skip or repeat rows
-while someone pages, a (created_at, id) cursor never does.
+while someone pages, a (created_at, id) cursor never does (`app.services.cursors`, signed).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.digits import ascii_whole
 from app.extensions import db
 from app.models import ConversationSession, Run, RunStatus
+from app.services import cursors
 
 DEFAULT_TAKE = 50
 MAX_TAKE = 200
@@ -27,6 +26,7 @@ FILTER_NAMES = ("status", "flow", "trigger", "trigger_type", "version", "session
                 "idempotency_key", "since", "until")
 PAGING_NAMES = ("cursor", "take", "order", "limit")
 TEXT_LIMIT = 255
+CURSOR_SALT = "runs-cursor"
 _LOST_PLUS = re.compile(r"^(\S+T\S+) (\d{2}:?\d{2})$")
 
 
@@ -119,7 +119,7 @@ def parse(args, unknown_ok: bool = False) -> RunQuery:
     if order not in ("asc", "desc"):
         raise FilterError("order", "order must be 'asc' (oldest first) or 'desc' (newest first).")
     query.order = order
-    cursor = _text(args, "cursor", 200)
+    cursor = (args.get("cursor") or "").strip()  # any text: the one answer to a bad one is "use next_cursor"
     query.cursor = _decode_cursor(cursor) if cursor else None
     return query
 
@@ -212,18 +212,12 @@ def _format_time(value: datetime | None) -> str | None:
 
 
 def _encode_cursor(run: Run) -> str:
-    raw = f"{run.created_at.astimezone(timezone.utc).isoformat()}|{run.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.encode(CURSOR_SALT, run.created_at, run.id)
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, run_id = raw.split("|", 1)
-        value = datetime.fromisoformat(at)
-        if value.tzinfo is None or not run_id or len(run_id) > 32:
-            raise ValueError(raw)
-        return value, run_id
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return cursors.decode(CURSOR_SALT, cursor)
+    except cursors.CursorError:
         raise FilterError("cursor", "cursor is not one this server gave out; use next_cursor from a previous "
                                     "answer, or leave it out for the first page.") from None

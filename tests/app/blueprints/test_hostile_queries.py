@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import quote
 
@@ -77,3 +78,54 @@ def test_the_calendars_own_ends_still_work_and_page_on(client, auth, api_key, fl
     older = re.search(r'<a href="([^"]+)" rel="next">', page).group(1).replace("&amp;", "&")
     assert "since=0001-01-01T00:00:00" in older  # year 1 written so that it reads back
     assert client.get(older).status_code == 200
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# Cursors the server never gave out. The first ones are the old unsigned formats filled by hand:
+# each of these reached the query and was a 500 (OverflowError, a naive datetime, a lone
+# surrogate the database cannot encode, RecursionError), or listed from wherever it said.
+HAND_MADE_CURSORS = [
+    _b64("0001-01-01T00:00:00+01:00|abc"), _b64("2026-01-01|abc"), _b64("2026-01-01T00:00:00+00:00|" + "a" * 32),
+    _b64('["0001-01-01T00:00:00+01:00","x"]'), _b64('["2026-01-01",null]'),
+    _b64('["2026-01-01T00:00:00+00:00","\\ud800"]'), _b64("[" * 1500), _b64('["2026-01-01T00:00:00+00:00","' + "a" * 32 + '"]'),
+    "not-a-cursor", "é", "A" * 5000, "W10.bad-signature",
+]
+
+
+def _real_cursor(client, api_key, path: str) -> str:
+    cursor = client.get(f"{path}?take=1", headers=bearer(api_key)).json["next_cursor"]
+    assert cursor, "the list needs a second page for this test"
+    return cursor
+
+
+@pytest.mark.parametrize("cursor", HAND_MADE_CURSORS)
+def test_a_runs_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow, cursor):
+    Flows(client, api_key).call(flow, "again")
+    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+        assert "not one this server gave out" in _refused(_get(client, api_key, path, "cursor", cursor), "cursor")
+
+
+@pytest.mark.parametrize("cursor", HAND_MADE_CURSORS)
+def test_a_triggers_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow, cursor):
+    answer = _get(client, api_key, "/api/v1/triggers", "cursor", cursor)
+    assert "pass next_cursor from the previous page" in _refused(answer, "cursor", "invalid_cursor")
+
+
+def test_the_runs_page_explains_a_hand_made_cursor(client, auth):
+    for cursor in HAND_MADE_CURSORS[:7]:
+        page = client.get(f"/runs?cursor={quote(cursor)}")
+        assert page.status_code == 400 and "cursor is not one this server gave out" in page.get_data(as_text=True)
+
+
+def test_a_real_cursor_works_only_unchanged_and_on_its_own_list(client, api_key, flow):
+    Flows(client, api_key).call(flow, "again")
+    runs, triggers = _real_cursor(client, api_key, "/api/v1/runs"), _real_cursor(client, api_key, "/api/v1/triggers")
+    assert _get(client, api_key, "/api/v1/runs", "cursor", runs).status_code == 200
+    assert _get(client, api_key, "/api/v1/triggers", "cursor", triggers).status_code == 200
+    _refused(_get(client, api_key, "/api/v1/runs", "cursor", triggers), "cursor")
+    _refused(_get(client, api_key, "/api/v1/triggers", "cursor", runs), "cursor", "invalid_cursor")
+    edited = runs[:5] + ("A" if runs[5] != "A" else "B") + runs[6:]
+    _refused(_get(client, api_key, "/api/v1/runs", "cursor", edited), "cursor")
