@@ -3,18 +3,25 @@
 Why not `str.isdigit()` and `int()`: both accept far more than 0-9. `"²".isdigit()` is true but
 `int("²")` raises, so a check-then-convert pair turned a crafted value into a 500. `int()` reads
 `"١"` (Arabic-Indic one), `"𝟏"`, `" 1"`, `"+1"` and `"1_0"` as numbers, so texts nobody meant as
-ids named real rows. And `int()` of thousands of digits raises or takes long, and a big enough
-value overflows the database's 64-bit integers (a 500 again). Here a number is 1 to N ASCII digits
-and nothing else, the same rule for every parser.
+ids named real rows. And `int()` of thousands of digits raises or takes long. Here a number is
+ASCII digits and nothing else, no larger than the caller says, the same rule for every parser.
+
+Why ids stop at `MAX_INTEGER`: PostgreSQL compares an id with `… = $1::INTEGER`, and a larger
+value there is an "integer out of range" error, a 500 (SQLite's integers are wider, so only the
+PostgreSQL variant showed it). An id above it names no row anyway.
 """
 
 from __future__ import annotations
 
-ID_DIGITS = 18  # every number of up to 18 digits fits a 64-bit database integer (SQLite, BIGINT)
+MAX_INTEGER = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL
 
 
-def ascii_whole(text: object, max_digits: int) -> int | None:
-    """`text` as an int when it is 1 to `max_digits` ASCII digits (0-9) and nothing else, else None."""
-    if not isinstance(text, str) or not 0 < len(text) <= max_digits or not (text.isascii() and text.isdigit()):
+def ascii_whole(text: object, maximum: int) -> int | None:
+    """`text` as an int when it is ASCII digits (0-9) only and at most `maximum`, else None."""
+    if not isinstance(text, str) or not text or not (text.isascii() and text.isdigit()):
         return None
-    return int(text)
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(maximum)):  # too large, and int() need not read it to know
+        return None
+    number = int(significant)
+    return number if number <= maximum else None

@@ -13,7 +13,7 @@ import flows
 from app.services.versions.archived import FlowArchived
 from app import trigger_types as trigger_adapters
 from app.blueprints.loaders import load_flow, load_run, principal
-from app.digits import ascii_whole
+from app.digits import MAX_INTEGER, ascii_whole
 from app.blueprints.ui_base import bp
 from app.permissions import Permission
 from app.errors import request_id
@@ -193,7 +193,7 @@ def conversation_detail(session_id: str):
 def _generation() -> int | None:
     """`?generation=` as a number, None when absent; a 400 for anything but ASCII digits ("١" is not 1)."""
     raw = request.args.get("generation", "")
-    generation = ascii_whole(raw, 9)
+    generation = ascii_whole(raw, MAX_INTEGER)
     if raw and generation is None:
         abort(400, "generation must be a conversation number such as 2 (digits 0-9); leave it out for the latest.")
     return generation

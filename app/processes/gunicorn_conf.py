@@ -41,6 +41,6 @@ def pre_request(worker, req):
     from app.errors import DRAIN_MAX_BYTES
 
     length = next((value for name, value in req.headers if name == "CONTENT-LENGTH"), "")
-    size = ascii_whole(length, 20)
+    size = ascii_whole(length, 10**18)
     if length and (size is None or size > DRAIN_MAX_BYTES):
         req.must_close = True

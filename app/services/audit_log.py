@@ -64,8 +64,8 @@ def parse_query(args, allowed: tuple[str, ...] = PARAMETERS) -> Query:
     raw_limit = args.get("limit", "")
     limit = DEFAULT_LIMIT
     if raw_limit != "":
-        limit = ascii_whole(raw_limit, 4)
-        if limit is None or not 1 <= limit <= MAX_LIMIT:
+        limit = ascii_whole(raw_limit, MAX_LIMIT)
+        if limit is None or limit < 1:
             raise QueryError("limit", f"limit must be a whole number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).")
     action = None
     raw_action = args.get("action", "")

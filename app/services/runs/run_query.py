@@ -176,8 +176,8 @@ def _positive_int(args, name: str, default, maximum: int):
     raw = _text(args, name)
     if raw is None:
         return default
-    number = ascii_whole(raw, len(str(maximum)))
-    if number is None or not 1 <= number <= maximum:
+    number = ascii_whole(raw, maximum)
+    if number is None or number < 1:
         raise FilterError(name, f"{name} must be a whole number from 1 to {maximum} (digits 0-9), got '{raw}'.")
     return number
 

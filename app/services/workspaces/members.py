@@ -7,7 +7,7 @@ request wait for the first to commit and then count again (see `links`).
 
 from __future__ import annotations
 
-from app.digits import ID_DIGITS, ascii_whole
+from app.digits import MAX_INTEGER, ascii_whole
 from app.extensions import db
 from app.models import Membership, Role, User, Workspace
 from app.services.audit import Action, record
@@ -26,12 +26,13 @@ def members(workspace_id: str) -> list[Membership]:
 def load_member(workspace_id: str, user_id: object) -> Membership:
     """The membership of `user_id` in the workspace, or a 404 LinkError (ids that cannot be ids too).
 
-    A text id must be ASCII digits (`ascii_whole`): "١" or "𝟏" is no member, not user 1.
+    A text id must be ASCII digits (`ascii_whole`): "١" or "𝟏" is no member, not user 1; an id
+    beyond `MAX_INTEGER` is none either (PostgreSQL would refuse to compare it: a 500).
     """
     if isinstance(user_id, str):
-        user_id = ascii_whole(user_id, ID_DIGITS)
+        user_id = ascii_whole(user_id, MAX_INTEGER)
     membership = None
-    if isinstance(user_id, int) and not isinstance(user_id, bool) and 0 < user_id < 2**63:
+    if isinstance(user_id, int) and not isinstance(user_id, bool) and 0 < user_id <= MAX_INTEGER:
         membership = db.session.get(Membership, (user_id, workspace_id))
     if membership is None:
         raise LinkError("No member with this id in your workspace.", 404, "member_not_found")

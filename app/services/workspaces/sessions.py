@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 
-from app.digits import ID_DIGITS, ascii_whole
+from app.digits import MAX_INTEGER, ascii_whole
 from app.extensions import db
 from app.models import User
 from app.models.identity import new_session_token
@@ -26,10 +26,10 @@ def load_session_user(session_id: str) -> User | None:
     """The user a session or remember-me cookie names, or None when its token was replaced.
 
     Cookies from before tokens existed carry a bare id and are refused: that user logs in again.
-    The id must be ASCII digits (`ascii_whole`): a crafted cookie with "²" or "١" is nobody.
+    The id must be ASCII digits that fit the column (`ascii_whole`): a crafted cookie is nobody.
     """
     raw_id, _, token = str(session_id).partition(":")
-    user_id = ascii_whole(raw_id, ID_DIGITS)
+    user_id = ascii_whole(raw_id, MAX_INTEGER)
     if not token or user_id is None:
         return None
     user = db.session.get(User, user_id)
