@@ -31,13 +31,14 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None,
     app.config.update(overrides or {})
     _configure_logging()
 
-    from app import auth, errors, models, security_headers, session_cookie  # noqa: F401  (models registers the tables)
+    from app import auth, digits, errors, models, security_headers, session_cookie  # noqa: F401  (models registers the tables)
     from app.cli import register_cli
     from app.db_migrations import register_db_command
     from app.extensions import csrf, db
     from app.services.triggers import lookup_cache
 
     errors.init_app(app)  # first: its hooks keep a JSON body before CSRF or anything else reads a form
+    digits.init_app(app)  # before any blueprint: its <int:...> rules take the strict converter
     security_headers.init_app(app)
     session_cookie.init_app(app)
     db.init_app(app)

@@ -165,6 +165,7 @@ def _render_trigger_panel(flow: Flow, trigger: Trigger, secret: str | None = Non
 def rollback(flow_id: str, number: int):
     flow = load_flow(flow_id)
     principal().require(flow.workspace_id, Permission.EDIT_FLOWS)
+    load_version(flow, number)  # a 404 for a number no version has, as on the API, before any query uses it
     try:
         result = publishing.rollback(flow, number, current_user)
     except LookupError:

@@ -99,3 +99,40 @@ def test_a_remember_me_cookie_naming_the_user_in_other_digits_signs_nobody_in(ap
         browser = app.test_client()
         browser.set_cookie("remember_token", cookie, domain="localhost")
         assert not signed_in(browser), user_id
+
+
+@pytest.fixture
+def owned_flow(app, client, auth):
+    """A flow with versions 1 and 2, its owner signed in; returns its id and a form CSRF token."""
+    from app.models import Flow, Workspace
+    from app.services.versions import publishing
+    from tests.app.flowdocs import greeting_flow, with_reply_text
+    from tests.conftest import csrf_from
+
+    with app.app_context():
+        flow_id = publishing.create_flow(db.session.get(Workspace, auth.workspace_id), greeting_flow(), None).flow.id
+        publishing.save_flow(db.session.get(Flow, flow_id), with_reply_text(greeting_flow(), "changed"), None)
+        db.session.commit()
+    return flow_id, csrf_from(client.get(f"/flows/{flow_id}").get_data(as_text=True))
+
+
+def _latest(client, api_key, flow_id: str) -> int:
+    return client.get(f"/api/v1/flows/{flow_id}", headers={"Authorization": f"Bearer {api_key}"}).json["version"]
+
+
+def test_version_urls_take_only_a_version_number_in_ascii_digits(client, api_key, owned_flow):
+    flow_id, csrf = owned_flow
+    headers = {"Authorization": f"Bearer {api_key}"}
+    for number in non_ascii_spellings(1) + ["0", "99999999999999999999", "9999999999"]:
+        segment = quote(number)
+        assert client.get(f"/flows/{flow_id}/versions/{segment}").status_code == 404, number
+        for path in (f"/api/v1/flows/{flow_id}/versions/{segment}", f"/api/v1/flows/{flow_id}/versions/{segment}/export"):
+            answer = client.get(path, headers=headers)
+            assert answer.status_code == 404 and answer.is_json and answer.json["error"]["message"], (path, answer.status_code)
+        refused = client.post(f"/flows/{flow_id}/versions/{segment}/rollback", data={"csrf_token": csrf})
+        assert refused.status_code == 404, (number, refused.status_code)
+    assert _latest(client, api_key, flow_id) == 2  # nothing was rolled back
+    assert client.get(f"/api/v1/flows/{flow_id}/versions/1", headers=headers).json["number"] == 1
+    assert client.get(f"/flows/{flow_id}/versions/1").status_code == 200
+    assert client.post(f"/flows/{flow_id}/versions/1/rollback", data={"csrf_token": csrf}).status_code == 302
+    assert _latest(client, api_key, flow_id) == 3
