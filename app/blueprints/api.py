@@ -220,9 +220,9 @@ def run_flow(flow_id: str):
 
 def _run_page(workspace_ids: list[str], flow: Flow | None = None):
     """Answer a runs query: filters and paging as in the runs page, 400 naming a bad parameter."""
-    args = request.args.to_dict()
+    args = request.args.copy()  # repeated names reach run_query.parse, which says what they mean
     if flow is not None:
-        if args.get("flow") not in (None, "", flow.id):
+        if any(value not in ("", flow.id) for value in args.getlist("flow")):
             raise ApiError(400, "invalid_filter", "flow must be left out here: this list is already one flow's.",
                            [{"field": "flow", "reason": "conflicts with the URL"}])
         args["flow"] = flow.id

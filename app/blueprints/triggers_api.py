@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, or_
 
 from app.auth import api_principal
+from app.digits import ascii_whole
 from app.blueprints.api_support import json_body
 from app.blueprints.common import invoke_errors, publish_errors
 from app.blueprints.loaders import load_flow, load_trigger
@@ -73,17 +74,7 @@ def _name(data: dict) -> str | None:
 def list_triggers():
     """List with cursor pagination (`cursor`, `take`, `order` = desc|asc) and an optional `flow_id`."""
     principal = api_principal(Scope.READ_FLOWS)
-    unknown = sorted(set(request.args) - set(LIST_PARAMETERS))
-    if unknown:
-        raise ApiError(400, "invalid_filter", f"Unknown parameter '{unknown[0]}'. Parameters: "
-                       f"{', '.join(LIST_PARAMETERS)}.", [{"field": name, "reason": "unknown parameter"}
-                                                          for name in unknown[:20]])
-    take = request.args.get("take", default=DEFAULT_TAKE, type=int)
-    if take is None or not 1 <= take <= MAX_TAKE:
-        raise ApiError(400, "invalid_take", f"take must be a whole number from 1 to {MAX_TAKE}.")
-    order = request.args.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise ApiError(400, "invalid_order", "order must be 'asc' or 'desc'.")
+    take, order = _list_parameters()
     query = db.select(Trigger).where(Trigger.workspace_id.in_(principal.workspace_ids),
                                      Trigger.status != TriggerStatus.DELETED)
     if principal.flow_ids is not None:
@@ -103,6 +94,35 @@ def list_triggers():
     page, more = rows[:take], len(rows) > take
     return jsonify({"triggers": [trigger_dict(t) for t in page],
                     "next_cursor": _encode_cursor(page[-1]) if more else None})
+
+
+def _list_parameters() -> tuple[int, str]:
+    """`take` and `order` of the list, after refusing unknown or repeated parameters with a 400 naming them.
+
+    Why refuse a repeat: `?take=5&take=50` read the first and dropped the other; none of these
+    parameters has more than one value, so the caller is told instead of guessed for. Why not
+    `type=int`: it turned `take=abc` into the default 20 without a word, and read "١" as 1.
+    """
+    unknown = sorted(set(request.args) - set(LIST_PARAMETERS))
+    if unknown:
+        raise ApiError(400, "invalid_filter", f"Unknown parameter '{unknown[0]}'. Parameters: "
+                       f"{', '.join(LIST_PARAMETERS)}.", [{"field": name, "reason": "unknown parameter"}
+                                                          for name in unknown[:20]])
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            raise ApiError(400, "invalid_filter", f"Give {name} once; it was given {len(request.args.getlist(name))} "
+                           "times.", [{"field": name, "reason": "repeated parameter"}])
+    raw_take = (request.args.get("take") or "").strip() or str(DEFAULT_TAKE)  # empty means the default, as on runs
+    take = ascii_whole(raw_take, MAX_TAKE)
+    if take is None or take < 1:
+        raise ApiError(400, "invalid_take", f"take must be a whole number from 1 to {MAX_TAKE} (digits 0-9; "
+                       f"default {DEFAULT_TAKE}), got '{raw_take[:40]}'.",
+                       [{"field": "take", "reason": f"not a whole number from 1 to {MAX_TAKE}"}])
+    order = request.args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "invalid_order", "order must be 'asc' (oldest first) or 'desc' (newest first).",
+                       [{"field": "order", "reason": "not asc or desc"}])
+    return take, order
 
 
 def _encode_cursor(trigger: Trigger) -> str:

@@ -74,7 +74,7 @@ def test_run(run) -> bool:
 def _runs_page(flow: Flow | None):
     """The filterable runs list, workspace-wide or for one flow; htmx gets the results alone."""
     workspace_id = flow.workspace_id if flow else principal().default_workspace_id
-    args = request.args.to_dict()
+    args = request.args.copy()  # repeated names reach run_query.parse, which says what they mean
     if flow:
         args["flow"] = flow.id
     error, page = None, None

@@ -129,3 +129,53 @@ def test_a_real_cursor_works_only_unchanged_and_on_its_own_list(client, api_key,
     _refused(_get(client, api_key, "/api/v1/triggers", "cursor", runs), "cursor", "invalid_cursor")
     edited = runs[:5] + ("A" if runs[5] != "A" else "B") + runs[6:]
     _refused(_get(client, api_key, "/api/v1/runs", "cursor", edited), "cursor")
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_NUMBERS + ["abc", "0", "101", "-1", "2.5"])
+def test_the_triggers_list_names_a_take_it_cannot_use(client, api_key, flow, value):
+    message = _refused(_get(client, api_key, "/api/v1/triggers", "take", value), "take", "invalid_take")
+    assert "whole number from 1 to 100" in message
+
+
+def test_an_empty_take_is_the_default_on_both_lists(client, api_key, flow):
+    assert len(client.get("/api/v1/triggers?take=", headers=bearer(api_key)).json["triggers"]) == 2
+    assert client.get("/api/v1/runs?take=", headers=bearer(api_key)).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["take=1&take=2", "order=asc&order=desc", "flow_id=a&flow_id=b", "cursor=a&cursor=b"])
+def test_the_triggers_list_refuses_a_repeated_parameter(client, api_key, flow, query):
+    answer = client.get(f"/api/v1/triggers?{query}", headers=bearer(api_key))
+    assert "given 2 times" in _refused(answer, query.split("=")[0])
+
+
+def test_a_repeated_status_lists_runs_in_any_of_them(app, client, api_key, flow):
+    from app.models import RunStatus
+    from tests.app.runsetup import attach
+
+    failed = Flows(client, api_key).call(flow, "this one fails")["run_id"]
+    attach(app, failed, status=RunStatus.FAILED)
+    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+        def ids(query):
+            answer = client.get(f"{path}?{query}", headers=bearer(api_key))
+            assert answer.status_code == 200, answer.json
+            return [run["id"] for run in answer.json["runs"]]
+        both = ids("status=succeeded,failed")
+        assert len(both) == 2 and ids("status=succeeded&status=failed") == both == ids("status=failed&status=succeeded")
+        assert ids("status=failed&status=") == [failed] == ids("status=failed&status=canceled")
+        _refused(client.get(f"{path}?status=failed&status=done", headers=bearer(api_key)), "status")
+
+
+@pytest.mark.parametrize("query", ["take=1&take=2", "limit=1&limit=1", "version=1&version=2", "trigger=a&trigger=b",
+                                   "since=2026-01-01&since=2026-02-01", "order=asc&order=asc", "cursor=a&cursor=b",
+                                   "out_id=a&out_id=b"])
+def test_the_run_lists_refuse_any_other_repeated_filter(client, api_key, auth, flow, query):
+    name = query.split("=")[0]
+    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+        assert "given 2 times" in _refused(client.get(f"{path}?{query}", headers=bearer(api_key)), name)
+    page = client.get(f"/runs?{query}")
+    assert page.status_code == 400 and f"Give {name} once" in page.get_data(as_text=True)
+
+
+def test_a_repeated_flow_on_one_flows_runs_is_refused(client, api_key, flow):
+    answer = client.get(f"/api/v1/flows/{flow['id']}/runs?flow={flow['id']}&flow=other", headers=bearer(api_key))
+    _refused(answer, "flow")
