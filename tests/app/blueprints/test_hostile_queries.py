@@ -35,12 +35,14 @@ def _refused(response, field: str, code: str = "invalid_filter") -> str:
     return error["message"]
 
 
+# The cases of a class run in one test (one flow published, not one per value): the suite runs
+# every app test on SQLite and PostgreSQL, and a database per case cost minutes of CI.
 @pytest.mark.parametrize("name", ["take", "limit", "version"])
-@pytest.mark.parametrize("value", NOT_ASCII_NUMBERS)
-def test_run_lists_take_only_ascii_digits_as_numbers(client, api_key, flow, name, value):
-    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
-        message = _refused(_get(client, api_key, path, name, value), name)
-        assert "whole number" in message
+def test_run_lists_take_only_ascii_digits_as_numbers(client, api_key, flow, name):
+    for value in NOT_ASCII_NUMBERS:
+        for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+            message = _refused(_get(client, api_key, path, name, value), name)
+            assert "whole number" in message, value
 
 
 def test_the_runs_page_explains_a_number_that_is_not_one(client, auth):
@@ -56,17 +58,17 @@ OUT_OF_RANGE_TIMES = [("since", "0001-01-01T00:00+01:00"), ("since", "0001-01-01
                       ("since", "0001-01-01T00:00 01:00")]  # a "+" the query string turned into a space
 
 
-@pytest.mark.parametrize("name, value", OUT_OF_RANGE_TIMES)
-def test_times_outside_the_calendar_in_utc_are_refused(client, api_key, flow, name, value):
-    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
-        message = _refused(_get(client, api_key, path, name, value), name)
-        assert "between years 1 and 9999" in message
+def test_times_outside_the_calendar_in_utc_are_refused(client, api_key, flow):
+    for name, value in OUT_OF_RANGE_TIMES:
+        for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+            message = _refused(_get(client, api_key, path, name, value), name)
+            assert "between years 1 and 9999" in message, value
 
 
-@pytest.mark.parametrize("name, value", OUT_OF_RANGE_TIMES)
-def test_the_runs_page_explains_a_time_outside_the_calendar(client, auth, name, value):
-    page = client.get(f"/runs?{name}={quote(value)}")
-    assert page.status_code == 400 and f"{name} must fall between years 1 and 9999" in page.get_data(as_text=True)
+def test_the_runs_page_explains_a_time_outside_the_calendar(client, auth):
+    for name, value in OUT_OF_RANGE_TIMES:
+        page = client.get(f"/runs?{name}={quote(value)}")
+        assert page.status_code == 400 and f"{name} must fall between years 1 and 9999" in page.get_data(as_text=True)
 
 
 def test_the_calendars_own_ends_still_work_and_page_on(client, auth, api_key, flow):
@@ -101,17 +103,18 @@ def _real_cursor(client, api_key, path: str) -> str:
     return cursor
 
 
-@pytest.mark.parametrize("cursor", HAND_MADE_CURSORS)
-def test_a_runs_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow, cursor):
+def test_a_runs_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow):
     Flows(client, api_key).call(flow, "again")
-    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
-        assert "not one this server gave out" in _refused(_get(client, api_key, path, "cursor", cursor), "cursor")
+    for cursor in HAND_MADE_CURSORS:
+        for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+            answer = _get(client, api_key, path, "cursor", cursor)
+            assert "not one this server gave out" in _refused(answer, "cursor"), cursor
 
 
-@pytest.mark.parametrize("cursor", HAND_MADE_CURSORS)
-def test_a_triggers_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow, cursor):
-    answer = _get(client, api_key, "/api/v1/triggers", "cursor", cursor)
-    assert "pass next_cursor from the previous page" in _refused(answer, "cursor", "invalid_cursor")
+def test_a_triggers_cursor_the_server_did_not_give_out_is_refused(client, api_key, flow):
+    for cursor in HAND_MADE_CURSORS:
+        answer = _get(client, api_key, "/api/v1/triggers", "cursor", cursor)
+        assert "pass next_cursor from the previous page" in _refused(answer, "cursor", "invalid_cursor"), cursor
 
 
 def test_the_runs_page_explains_a_hand_made_cursor(client, auth):
@@ -131,10 +134,10 @@ def test_a_real_cursor_works_only_unchanged_and_on_its_own_list(client, api_key,
     _refused(_get(client, api_key, "/api/v1/runs", "cursor", edited), "cursor")
 
 
-@pytest.mark.parametrize("value", NOT_ASCII_NUMBERS + ["abc", "0", "101", "-1", "2.5"])
-def test_the_triggers_list_names_a_take_it_cannot_use(client, api_key, flow, value):
-    message = _refused(_get(client, api_key, "/api/v1/triggers", "take", value), "take", "invalid_take")
-    assert "whole number from 1 to 100" in message
+def test_the_triggers_list_names_a_take_it_cannot_use(client, api_key, flow):
+    for value in NOT_ASCII_NUMBERS + ["abc", "0", "101", "-1", "2.5"]:
+        message = _refused(_get(client, api_key, "/api/v1/triggers", "take", value), "take", "invalid_take")
+        assert "whole number from 1 to 100" in message, value
 
 
 def test_an_empty_take_is_the_default_on_both_lists(client, api_key, flow):
@@ -142,10 +145,10 @@ def test_an_empty_take_is_the_default_on_both_lists(client, api_key, flow):
     assert client.get("/api/v1/runs?take=", headers=bearer(api_key)).status_code == 200
 
 
-@pytest.mark.parametrize("query", ["take=1&take=2", "order=asc&order=desc", "flow_id=a&flow_id=b", "cursor=a&cursor=b"])
-def test_the_triggers_list_refuses_a_repeated_parameter(client, api_key, flow, query):
-    answer = client.get(f"/api/v1/triggers?{query}", headers=bearer(api_key))
-    assert "given 2 times" in _refused(answer, query.split("=")[0])
+def test_the_triggers_list_refuses_a_repeated_parameter(client, api_key, flow):
+    for query in ["take=1&take=2", "order=asc&order=desc", "flow_id=a&flow_id=b", "cursor=a&cursor=b"]:
+        answer = client.get(f"/api/v1/triggers?{query}", headers=bearer(api_key))
+        assert "given 2 times" in _refused(answer, query.split("=")[0]), query
 
 
 def test_a_repeated_status_lists_runs_in_any_of_them(app, client, api_key, flow):
@@ -165,15 +168,14 @@ def test_a_repeated_status_lists_runs_in_any_of_them(app, client, api_key, flow)
         _refused(client.get(f"{path}?status=failed&status=done", headers=bearer(api_key)), "status")
 
 
-@pytest.mark.parametrize("query", ["take=1&take=2", "limit=1&limit=1", "version=1&version=2", "trigger=a&trigger=b",
-                                   "since=2026-01-01&since=2026-02-01", "order=asc&order=asc", "cursor=a&cursor=b",
-                                   "out_id=a&out_id=b"])
-def test_the_run_lists_refuse_any_other_repeated_filter(client, api_key, auth, flow, query):
-    name = query.split("=")[0]
-    for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
-        assert "given 2 times" in _refused(client.get(f"{path}?{query}", headers=bearer(api_key)), name)
-    page = client.get(f"/runs?{query}")
-    assert page.status_code == 400 and f"Give {name} once" in page.get_data(as_text=True)
+def test_the_run_lists_refuse_any_other_repeated_filter(client, api_key, auth, flow):
+    for query in ["take=1&take=2", "limit=1&limit=1", "version=1&version=2", "trigger=a&trigger=b",
+                  "since=2026-01-01&since=2026-02-01", "order=asc&order=asc", "cursor=a&cursor=b", "out_id=a&out_id=b"]:
+        name = query.split("=")[0]
+        for path in ("/api/v1/runs", f"/api/v1/flows/{flow['id']}/runs"):
+            assert "given 2 times" in _refused(client.get(f"{path}?{query}", headers=bearer(api_key)), name), query
+        page = client.get(f"/runs?{query}")
+        assert page.status_code == 400 and f"Give {name} once" in page.get_data(as_text=True), query
 
 
 def test_a_repeated_flow_on_one_flows_runs_is_refused(client, api_key, flow):

@@ -91,26 +91,29 @@ def _typed_inputs_flow() -> dict:
     return document
 
 
-@pytest.mark.parametrize(("field", "value", "words"), [
+REFUSED_FIELDS = [
     ("count", "NaN", "a whole number"), ("count", "Infinity", "a whole number"), ("score", "1e999", "a number"),
     ("score", "-Infinity", "a number"), ("count", "9" * 1001, "a whole number"), ("count", "2.5", "whole number"),
     ("score", "twelve", "a number"), ("tags", "[" * 5000 + "]" * 5000, "a list written as JSON"),
     ("tags", "[" * 100 + "]" * 100, "a list written as JSON"),
     ("extra", '{"a": ' * 3000 + "1" + "}" * 3000, "a set of named values"),
     ("extra", '{"text": "\\ud800 alone"}', "a set of named values"), ("extra", '{"a": NaN}', "a set of named values"),
-])
-def test_run_now_refuses_what_a_typed_field_cannot_hold_and_starts_nothing(client, app, auth, field, value, words):
+]
+
+
+def test_run_now_refuses_what_a_typed_field_cannot_hold_and_starts_nothing(client, app, auth):
     from tests.app.trigger_helpers import run_rows
 
     flow_id, _ = _publish(app, auth, _typed_inputs_flow())
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
-    response = client.post(f"/flows/{flow_id}/triggers/manual/run", data={
-        "csrf_token": csrf_from(page), "input-message": "hi", f"input-{field}": value}, follow_redirects=True)
+    for field, value, words in REFUSED_FIELDS:
+        response = client.post(f"/flows/{flow_id}/triggers/manual/run", data={
+            "csrf_token": csrf_from(page), "input-message": "hi", f"input-{field}": value}, follow_redirects=True)
 
-    assert response.status_code == 200 and response.request.path == f"/flows/{flow_id}"
-    html = response.get_data(as_text=True)
-    assert f"Not run: {field}" in html and words in html and "Traceback" not in html
-    assert len(html) < 200_000  # the value is quoted cut short, not whole
+        assert response.status_code == 200 and response.request.path == f"/flows/{flow_id}", value[:40]
+        html = response.get_data(as_text=True)
+        assert f"Not run: {field}" in html and words in html and "Traceback" not in html, value[:40]
+        assert len(html) < 200_000  # the value is quoted cut short, not whole
     assert run_rows(app) == []
 
 
