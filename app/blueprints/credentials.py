@@ -100,6 +100,7 @@ def page():
         _apply_form(workspace_id, principal)
         return redirect(url_for("credentials_ui.page"))
     return render_template("credentials/list.html", credentials=service.list_credentials(workspace_id),
+                           used_by=service.flows_using(workspace_id),
                            kinds=[(kind, credential_kind_words(kind)) for kind in service.KINDS],
                            kind_words=credential_kind_words)
 

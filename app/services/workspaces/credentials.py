@@ -135,6 +135,33 @@ def delete_credential(credential: Credential) -> None:
     db.session.delete(credential)
 
 
+def flows_using(workspace_id: str) -> dict[str, list[str]]:
+    """Credential name -> the names of the flows whose published version picks it (archived ones left out).
+
+    Why: deleting or renaming a credential breaks the steps that pick it by name, and the person
+    deciding should see which flows those are, not a generic "nodes using it will fail".
+    """
+    from app.models import Flow
+    from app.services.versions import parsed_versions
+    from flows.runnable_checks import credential_settings
+
+    users: dict[str, list[str]] = {}
+    flows = db.session.execute(db.select(Flow).where(Flow.workspace_id == workspace_id, Flow.archived_at.is_(None))
+                               .order_by(Flow.name)).scalars()
+    for flow in flows:
+        version = parsed_versions.latest(flow)
+        graph = version.graph if version is not None else None
+        for node_id in graph.nodes if graph is not None else ():
+            node_type = graph.node_type(node_id)
+            if node_type is None:
+                continue
+            for _, name in credential_settings(node_type, node_type.effective_config(graph.node(node_id).get("config") or {})):
+                names = users.setdefault(name, [])
+                if flow.name not in names:
+                    names.append(flow.name)
+    return users
+
+
 def resolver(workspace_id: str):
     """Return name -> {"kind", "name", "header", secret fields} for the nodes of one run, or None."""
     cache: dict[str, dict | None] = {}

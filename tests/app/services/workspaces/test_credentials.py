@@ -138,6 +138,40 @@ def test_replacing_with_an_empty_box_says_nothing_changed(client, auth):
     assert "Updated the credential" not in html
 
 
+def _flow_calling_with(name: str, flow_name: str, key: str) -> dict:
+    from tests.app.flowdocs import echo_flow
+
+    document = echo_flow(key=key)
+    document["name"] = flow_name
+    document["nodes"].insert(2, {"id": "call", "type": "http_request", "position": {"x": 300, "y": 0},
+                                 "config": {"url": "https://status.example/api", "credential": name}})
+    document["edges"] = [
+        {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+        {"id": "e2", "source": "start", "source_port": "out", "target": "call", "target_port": "in"},
+        {"id": "e3", "source": "call", "source_port": "out", "target": "reply", "target_port": "in"},
+    ]
+    return document
+
+
+def test_the_page_names_the_flows_that_use_each_credential_before_it_is_deleted(client, auth, api_key):
+    for name in ("status-api", "spare"):
+        assert client.post("/api/v1/credentials", json={"name": name, "kind": "bearer", "value": SECRET},
+                           headers=bearer(api_key)).status_code == 201
+    for flow_name, key in (("Service check", "check"), ("Orders", "orders"), ("Old one", "old")):
+        made = client.post("/api/v1/flows", json={"document": _flow_calling_with("status-api", flow_name, key)},
+                           headers=bearer(api_key))
+        assert made.status_code == 201, made.json
+    old = client.get("/api/v1/flows", headers=bearer(api_key)).json["flows"]
+    archived_id = next(flow["id"] for flow in old if flow["name"] == "Old one")
+    assert client.delete(f"/api/v1/flows/{archived_id}", headers=bearer(api_key)).status_code in (200, 204)
+
+    html = client.get("/credentials").get_data(as_text=True)
+    rows = {row.split("<td>")[1].split("</td>")[0]: row for row in html.split("<tr>")[2:]}
+    assert '<td class="used-by">Orders, Service check</td>' in rows["status-api"]  # the archived flow runs nothing
+    assert "It is used by Orders, Service check: their steps that send it will fail" in rows["status-api"]
+    assert '<span class="muted">no flow</span>' in rows["spare"] and "No flow uses it." in rows["spare"]
+
+
 def test_the_canvas_offers_credential_names_only(client, auth, api_key):
     from tests.app.flowdocs import greeting_flow
 
