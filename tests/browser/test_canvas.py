@@ -273,6 +273,23 @@ def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account
     shot(page, "failed-run")
 
 
+def test_a_second_connection_starts_from_an_output_that_already_has_one(app, make_account, live_server, page):
+    """The output dot of Start already leads to Compose; grabbing the dot's middle draws another connection."""
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="fan-out"))
+    open_canvas(page, live_server, account, flow_id)
+    from_start = "Switchboard.canvas.graph.getEdges().filter(e => e.getSourceCellId() === 'start').length"
+    assert page.evaluate(f"() => {from_start}") == 1
+
+    connect(page, "start", "out", "status_reply")
+
+    page.wait_for_function(f"() => {from_start} === 2", timeout=5000)
+    targets = page.evaluate("() => Switchboard.canvas.graph.getEdges().filter(e => e.getSourceCellId() === 'start')"
+                            ".map(e => e.getTargetCellId()).sort()")
+    assert targets == ["greet", "status_reply"]
+    shot(page, "fan-out")
+
+
 def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page):
     owner = make_account()
     flow_id = publish(app, owner, greeting_flow(key="viewed"))

@@ -244,6 +244,10 @@
 
   // ---- new nodes and edges ------------------------------------------------------------
 
+  // Connections lie under the nodes: drawn on top, a connection's end covered the output dot it
+  // leaves from, so a second connection could only be started from a 1-2 px sliver of the dot.
+  const NODE_LAYER = 2, EDGE_LAYER = 1;
+
   function nodeMetadata(doc) {
     const config = doc.config || {};
     const geo = geometry(doc.type, config);
@@ -252,11 +256,11 @@
     if (doc.type_version !== undefined) data.type_version = doc.type_version;
     const position = doc.position || { x: 0, y: 0 };
     return { id: doc.id, shape: "sb-node", x: position.x, y: position.y, width: geo.width, height: geo.height,
-      data, ports: { items: geo.ports } };
+      zIndex: NODE_LAYER, data, ports: { items: geo.ports } };
   }
 
   function edgeMetadata(doc) {
-    return { id: doc.id, shape: "sb-edge",
+    return { id: doc.id, shape: "sb-edge", zIndex: EDGE_LAYER,
       source: { cell: doc.source, port: portId("out", doc.source_port) },
       target: { cell: doc.target, port: portId("in", doc.target_port) } };
   }
@@ -280,5 +284,5 @@
     return nodeMetadata(doc);
   };
 
-  Object.assign(S, { NODE_WIDTH, portId, portName, registerShapes, nodeMetadata, edgeMetadata, uniqueId });
+  Object.assign(S, { NODE_WIDTH, EDGE_LAYER, portId, portName, registerShapes, nodeMetadata, edgeMetadata, uniqueId });
 })();

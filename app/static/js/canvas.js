@@ -162,7 +162,7 @@
         // Edges end at the port's centre: no shape-boundary geometry per edge on every redraw.
         connectionPoint: "anchor",
         connector: { name: "smooth" },
-        createEdge() { return this.createEdge({ id: S.uniqueId("e"), shape: "sb-edge" }); },
+        createEdge() { return this.createEdge({ id: S.uniqueId("e"), shape: "sb-edge", zIndex: S.EDGE_LAYER }); },
         validateMagnet: ({ magnet }) => !S.readOnly && magnet.getAttribute("port-group") === "out",
         validateConnection: validConnection,
       },
