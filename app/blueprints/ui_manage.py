@@ -19,6 +19,7 @@ from app.permissions import Permission
 from app.services.manage import archive, flow_list, transfer
 from app.services.manage.duplicate import copy_name, duplicate
 from app.services.versions import publishing
+from app.services.versions.presenters import live_triggers
 
 COMMON_TIMEZONES = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
 
@@ -53,7 +54,8 @@ def duplicate_flow(flow_id: str):
     db.session.commit()
     if result is not None and result.secrets:
         session["new_secrets"] = result.secrets
-    flash(f"“{flow.name}” was duplicated as “{copied.name}”, with new trigger URLs and secrets.")
+    with_triggers = ", with new trigger URLs and secrets" if live_triggers(copied) else ""  # an empty flow has none
+    flash(f"“{flow.name}” was duplicated as “{copied.name}”{with_triggers}.")
     return redirect(url_for("ui.flow_detail", flow_id=copied.id))
 
 

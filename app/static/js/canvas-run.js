@@ -178,6 +178,8 @@
     }
     if (final) {
       for (const node of S().graph.getNodes()) {
+        // A test starts at the start node: its triggers were not "not reached", they were not part of it.
+        if (testRun && S().entry(node.getData().type).category === "trigger") continue;
         if (!shown[node.id]) shown[node.id] = { node_id: node.id, status: "skipped" };
       }
     }

@@ -87,8 +87,19 @@ def test_the_flow_page_offers_rename_duplicate_export_and_archive_to_editors(cli
     assert "Export v1" in client.get(f"/flows/{flow['id']}/versions/1").get_data(as_text=True)
     copied = client.post(f"/flows/{flow['id']}/duplicate", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     text = copied.get_data(as_text=True)
-    assert "was duplicated as “Copy of Greeter”" in text and "/hooks/" in text and "desk-copy" in text
+    assert "was duplicated as “Copy of Greeter”, with new trigger URLs and secrets." in text
+    assert "/hooks/" in text and "desk-copy" in text
     assert "sbt_" in text  # the copy's new secret, shown this once
+
+
+def test_duplicating_a_flow_without_triggers_promises_no_new_urls(client, auth, api_key):
+    empty = client.post("/flows/new", data={"csrf_token": csrf_from(client.get("/flows").get_data(as_text=True)),
+                                            "name": "Blank"}, follow_redirects=True)
+    flow_id = empty.request.path.rsplit("/", 1)[-1]
+    page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
+    copied = client.post(f"/flows/{flow_id}/duplicate", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    text = copied.get_data(as_text=True)
+    assert "was duplicated as “Copy of Blank”." in text and "new trigger URLs" not in text
 
 
 def test_viewers_see_the_name_as_text_and_no_management_buttons(client, make_account, api_key):
