@@ -97,12 +97,38 @@ def page():
         abort(404, "You belong to no workspace.")
     if request.method == "POST":
         principal.require(workspace_id, Permission.MANAGE_CREDENTIALS)
-        _apply_form(workspace_id, principal)
+        if not _apply_form(workspace_id, principal) and request.form.get("action", "create") == "create":
+            # Refused: the form comes back with what was typed, secrets left out (they are never shown).
+            typed = {k: request.form.get(k, "") for k in ("name", "kind", "header", "username")}
+            return _render(workspace_id, typed), 400
         return redirect(url_for("credentials_ui.page"))
+    return _render(workspace_id)
+
+
+def _render(workspace_id: str, typed: dict | None = None) -> str:
     return render_template("credentials/list.html", credentials=service.list_credentials(workspace_id),
-                           used_by=service.flows_using(workspace_id),
+                           used_by=service.flows_using(workspace_id), typed=typed or {},
                            kinds=[(kind, credential_kind_words(kind)) for kind in service.KINDS],
                            kind_words=credential_kind_words)
+
+
+# What a refused form field needs, in the page's words (the API's messages name JSON fields and kinds).
+_FIELD_WORDS = {
+    "name": "Give the credential a name of 1 to 100 characters: letters, digits, spaces, '.', '_' or '-', "
+            "starting with a letter or digit.",
+    "kind": "Pick what kind of credential this is.",
+    "header": "Type the name of the header the service expects, such as X-API-Key.",
+    "value": f"Type the secret value (at most {service.MAX_SECRET_CHARS:,} characters).",
+    "username": "Type the username.",
+    "password": f"Type the password (at most {service.MAX_SECRET_CHARS:,} characters).",
+}
+
+
+def _in_words(exc: service.CredentialError) -> str:
+    fields = [detail.get("field") for detail in exc.details or []]
+    if isinstance(exc, service.DuplicateName) or not fields or any(f not in _FIELD_WORDS for f in fields):
+        return exc.message
+    return " ".join(dict.fromkeys(_FIELD_WORDS[field] for field in fields))
 
 
 def _kind_fields(data: dict, kind: object) -> dict:
@@ -113,7 +139,8 @@ def _kind_fields(data: dict, kind: object) -> dict:
     return {field: value for field, value in data.items() if field in {"name", "kind"} | takes}
 
 
-def _apply_form(workspace_id: str, principal) -> None:
+def _apply_form(workspace_id: str, principal) -> bool:
+    """Create, replace or delete as the form says; flash the outcome. False when refused."""
     form = request.form
     action = form.get("action", "create")
     try:
@@ -130,7 +157,7 @@ def _apply_form(workspace_id: str, principal) -> None:
                 data = _kind_fields(data, credential.kind)
                 if not data:  # the Replace box was left empty: say so rather than "Updated"
                     raise service.CredentialError(f"Nothing changed: type the new secret for '{credential.name}' "
-                                                  f"first, then press Replace.", [{"field": "value", "reason": "empty"}])
+                                                  f"first, then press Replace.", [])
                 service.update_credential(credential, data)
                 flash(f"Updated the credential '{credential.name}'.", "success")
             else:
@@ -140,7 +167,9 @@ def _apply_form(workspace_id: str, principal) -> None:
         db.session.commit()
     except service.CredentialError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(_in_words(exc), "error")
+        return False
+    return True
 
 
 def _credential_or_none(credential_id: str, workspace_id: str):

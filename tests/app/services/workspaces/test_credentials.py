@@ -123,6 +123,26 @@ def test_the_page_saves_only_the_chosen_kinds_boxes(client, auth):
     assert "X-Old" not in html
 
 
+def test_a_refused_form_says_what_to_type_and_keeps_what_was_typed_but_never_a_secret(client, auth):
+    token = csrf_from(client.get("/credentials").get_data(as_text=True))
+    cases = [
+        ({"name": "crm", "kind": "basic", "username": "robot", "password": ""}, "Type the password (at most 10,000"),
+        ({"name": "hooks", "kind": "header", "header": "", "value": SECRET}, "Type the name of the header"),
+        ({"name": "-bad", "kind": "bearer", "value": SECRET}, "Give the credential a name of 1 to 100 characters"),
+    ]
+    for typed, words in cases:
+        response = client.post("/credentials", data={"csrf_token": token, "action": "create", **typed})
+
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and words in html, typed
+        assert "non-empty string" not in html and "for kind" not in html
+        form = html.split('aria-label="New credential"')[1].split("</form>")[0]
+        assert f'value="{typed["name"]}"' in form and f'<option value="{typed["kind"]}" selected>' in form
+        assert SECRET not in html
+    assert 'value="robot"' in client.post("/credentials", data={"csrf_token": token, "action": "create",
+                                                                 **cases[0][0]}).get_data(as_text=True)
+
+
 def test_replacing_with_an_empty_box_says_nothing_changed(client, auth):
     page = client.get("/credentials")
     client.post("/credentials", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "action": "create",
