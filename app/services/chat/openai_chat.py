@@ -23,6 +23,7 @@ from app.services.runs.start_request import StartRequest, published_version
 from app.services.triggers.trigger_body import inputs_from_body
 from app.json_body import BodyError
 from app.services.triggers.trigger_request import MAX_ID, TriggerRequest
+from app.services.triggers.trigger_request import idempotency_header as idempotency_header_key
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 HISTORY_ROLES = ("user", "assistant")
@@ -195,11 +196,12 @@ def start_request(flow: Flow, version: PublishedVersion, trigger: Trigger, chat:
         field_name = (exc.details or [{}])[0].get("field")
         raise ChatRequestError("messages" if field_name in (None, message_name) else f"metadata.{field_name}",
                                exc.message) from None
-    if idempotency_header is not None and not 1 <= len(idempotency_header.strip()) <= MAX_ID:
-        raise ChatRequestError(None, f"The Idempotency-Key header must be 1 to {MAX_ID} characters.")
+    try:
+        key = idempotency_header_key(idempotency_header)  # the rule every door applies
+    except BodyError as exc:
+        raise ChatRequestError(None, exc.message) from None
     contract = TriggerRequest(inputs_body={}, session_key=chat.user or _session_header(session_header),
-                              environment="openai",
-                              idempotency_key=idempotency_header.strip() if idempotency_header else None)
+                              environment="openai", idempotency_key=key)
     return StartRequest(flow=flow, version=version, trigger=trigger, source="openai", inputs=inputs,
                         request_id=request_id, contract=contract, with_session=True, hashed_body=body,
                         headers=headers, body=body, history=chat.history,
