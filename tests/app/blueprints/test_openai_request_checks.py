@@ -44,6 +44,13 @@ def test_an_x_session_id_that_is_empty_or_over_255_characters_is_400(client, app
     assert run_rows(app) == []
 
 
+def test_an_idempotency_key_that_is_empty_or_over_255_characters_is_400(client, app, api_key, model):
+    for key in ("", "   ", "k" * 256):
+        refused = _chat(client, api_key, headers={"Idempotency-Key": key})
+        _assert_refused(refused, None, "The Idempotency-Key header must be 1 to 255 characters.")
+    assert run_rows(app) == []
+
+
 def test_an_x_session_id_of_255_characters_is_the_runs_conversation(client, app, api_key, model):
     session = "s" * 255
     first = _chat(client, api_key, headers={"X-Session-Id": session})
