@@ -20,6 +20,7 @@ from app.errors import ApiError, request_id
 from app.extensions import csrf, db
 from app.models import Scope, Trigger, TriggerStatus
 from app.permissions import Permission
+from app.query_args import RepeatedParameter, single_values
 from app.services import cursors
 from app.services.runs import records
 from app.services.triggers import trigger_admin
@@ -108,17 +109,17 @@ def _list_parameters() -> tuple[int, str]:
         raise ApiError(400, "invalid_filter", f"Unknown parameter '{unknown[0]}'. Parameters: "
                        f"{', '.join(LIST_PARAMETERS)}.", [{"field": name, "reason": "unknown parameter"}
                                                           for name in unknown[:20]])
-    for name in request.args:
-        if len(request.args.getlist(name)) > 1:
-            raise ApiError(400, "invalid_filter", f"Give {name} once; it was given {len(request.args.getlist(name))} "
-                           "times.", [{"field": name, "reason": "repeated parameter"}])
-    raw_take = (request.args.get("take") or "").strip() or str(DEFAULT_TAKE)  # empty means the default, as on runs
+    try:
+        args = single_values(request.args)
+    except RepeatedParameter as exc:
+        raise ApiError(400, "invalid_filter", exc.message, [{"field": exc.name, "reason": "repeated parameter"}]) from None
+    raw_take = (args.get("take") or "").strip() or str(DEFAULT_TAKE)  # empty means the default, as on runs
     take = ascii_whole(raw_take, MAX_TAKE)
     if take is None or take < 1:
         raise ApiError(400, "invalid_take", f"take must be a whole number from 1 to {MAX_TAKE} (digits 0-9; "
                        f"default {DEFAULT_TAKE}), got '{raw_take[:40]}'.",
                        [{"field": "take", "reason": f"not a whole number from 1 to {MAX_TAKE}"}])
-    order = request.args.get("order", "desc")
+    order = args.get("order", "desc")
     if order not in ("asc", "desc"):
         raise ApiError(400, "invalid_order", "order must be 'asc' (oldest first) or 'desc' (newest first).",
                        [{"field": "order", "reason": "not asc or desc"}])

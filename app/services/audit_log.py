@@ -18,6 +18,7 @@ from app.digits import ascii_whole
 from app.extensions import db
 from app.models import AuditEvent, Flow
 from app.models.types import iso
+from app.query_args import RepeatedParameter, single_values
 from app.services import cursors
 from app.services.audit import Action
 
@@ -59,8 +60,10 @@ def parse_query(args, allowed: tuple[str, ...] = PARAMETERS) -> Query:
     for name in args:
         if name not in allowed:
             raise QueryError(name, f"Unknown parameter '{printable(name)}'. Parameters: {', '.join(allowed)}.")
-        if len(args.getlist(name)) > 1:
-            raise QueryError(name, f"Give {name} once; it was given {len(args.getlist(name))} times.")
+    try:
+        args = single_values(args)
+    except RepeatedParameter as exc:
+        raise QueryError(exc.name, exc.message) from None
     raw_limit = args.get("limit", "")
     limit = DEFAULT_LIMIT
     if raw_limit != "":

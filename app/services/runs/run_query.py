@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from app.digits import ascii_whole
 from app.extensions import db
 from app.models import ConversationSession, Run, RunStatus
+from app.query_args import RepeatedParameter, single_values
 from app.services import cursors
 
 DEFAULT_TAKE = 50
@@ -87,7 +88,11 @@ class RunPage:
 
 def parse(args, unknown_ok: bool = False) -> RunQuery:
     """Read filters from a request's query arguments; raise FilterError naming the first bad one."""
-    args = _single_values(args)
+    try:
+        args = single_values(args, several=("status",))  # status takes several values, comma-separated or repeated
+    except RepeatedParameter as exc:
+        raise FilterError(exc.name, f"{exc.message[:-1]} (only status takes several values, e.g. "
+                                    f"status=queued,failed).") from None
     if not unknown_ok:
         unknown = sorted(set(args) - set(FILTER_NAMES) - set(PAGING_NAMES))
         if unknown:
@@ -159,28 +164,6 @@ def find(query: RunQuery, workspace_ids: list[str], flow_ids: list[str] | None =
     more = len(rows) > query.take
     rows = rows[:query.take]
     return RunPage(rows, _encode_cursor(rows[-1]) if more and rows else None)
-
-
-def _single_values(args) -> dict:
-    """One value per name from a query string (a MultiDict; a plain dict passes as it is).
-
-    Why: reading the first of `?status=queued&status=failed` silently dropped the rest. `status`
-    already takes several values (comma-separated), so repeating it means the same: any of them.
-    Every other filter has one value; repeating one is a 400 rather than a guess which one counts.
-    """
-    if not hasattr(args, "getlist"):
-        return dict(args)
-    values = {}
-    for name in args:
-        given = args.getlist(name)
-        if name == "status":
-            values[name] = ",".join(value for value in given if value.strip())
-        elif len(given) > 1:
-            raise FilterError(name, f"Give {name} once; it was given {len(given)} times "
-                                    f"(only status takes several values, e.g. status=queued,failed).")
-        else:
-            values[name] = given[0]
-    return values
 
 
 def _text(args, name: str, limit: int = TEXT_LIMIT) -> str | None:
