@@ -91,6 +91,7 @@ def test_draw_save_call_and_run_a_flow_with_the_mouse(app, make_account, live_se
     for node_id in ("start_1", "template_1", "condition_1", "reply_2"):
         assert node(page, node_id).get_attribute("data-status") == "succeeded"
     assert node(page, "reply_1").get_attribute("data-status") == "skipped"
+    assert node(page, "api_trigger_1").get_attribute("data-status") is None  # Run now did not enter through it
     assert "Ask me about the status." in page.inner_text("#run-bar")
     assert page.inner_text("#run-bar strong") == "Run: Succeeded"
     run_page = page.get_attribute("#run-bar a", "href")
@@ -266,6 +267,7 @@ def test_run_from_a_manual_trigger_node_shows_the_failing_step(app, make_account
     page.click("#run-submit")
     page.wait_for_selector("#run-bar[data-run-status=failed]", timeout=20000)
     assert node(page, "manual").get_attribute("data-status") == "succeeded"
+    assert node(page, "api").get_attribute("data-status") is None  # the other trigger did not start this run
     assert node(page, "greet").get_attribute("data-status") == "failed"
     assert node(page, "reply").get_attribute("data-status") == "skipped"
     click_node(page, "greet")

@@ -178,8 +178,9 @@
     }
     if (final) {
       for (const node of S().graph.getNodes()) {
-        // A test starts at the start node: its triggers were not "not reached", they were not part of it.
-        if (testRun && S().entry(node.getData().type).category === "trigger") continue;
+        // One trigger at most starts a run (none when Run now or a test enters at the start node):
+        // the others were not "not reached", they were not part of it, so they stay as drawn.
+        if (S().entry(node.getData().type).category === "trigger") continue;
         if (!shown[node.id]) shown[node.id] = { node_id: node.id, status: "skipped" };
       }
     }
@@ -205,7 +206,7 @@
 
   function duration(ms) {
     if (ms === null || ms === undefined) return "";
-    if (ms < 1) return "under 1 ms";
+    if (ms < 1) return "<1 ms"; // short: it shares a node's top line with the title
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
   }
 
