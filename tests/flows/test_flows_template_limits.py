@@ -219,12 +219,18 @@ def test_endless_recursion_and_deep_nesting_fail_clearly(source):
     assert _render(source).message.startswith("exceeded its nesting limit")
 
 
-def test_what_no_size_check_foresees_hits_the_memory_limit(traced):
-    """Each call is small enough to pass the checks; together they would take 1.6 GB."""
+def test_what_no_size_check_foresees_hits_the_memory_limit():
+    """Each call is small enough to pass the checks; together they would take 1.6 GB.
+
+    How much the process grows is measured by the OS in a fresh process
+    (`test_a_fresh_process_stays_small_through_every_bomb`), not here: the cap bounds new memory
+    the process maps, and a process that has run a thousand tests holds freed heap that Python
+    may fill first, so Python's own count of its allocations can pass the cap without the
+    process growing by a byte more than it allows.
+    """
     error = _render("{{ range(100)|map('center', 16000000)|list|length }}")
 
     assert error.message.startswith("exceeded its memory limit"), error.message
-    assert traced() < RENDER_MEMORY_BYTES / 2 ** 20 + 64
 
 
 def test_limits_are_lifted_after_a_render_and_the_process_renders_on():
