@@ -39,6 +39,8 @@ def _published(result: publishing.PublishResult, status: int):
     body = flow_dict(result.flow, result.version)
     body["published"] = result.published
     body["warnings"] = result.warnings  # suspicious but runnable: the canvas shows them, nothing was refused
+    if result.message:
+        body["message"] = result.message
     if result.secrets:
         body["secrets"] = result.secrets
         body["secrets_note"] = "Trigger secrets are shown only now; store them safely."
@@ -178,6 +180,13 @@ def get_version(flow_id: str, number: int):
 
 @bp.post("/flows/<flow_id>/rollback")
 def rollback(flow_id: str):
+    """Republish version K as a new version: 201 with the new version, or 200 when there was nothing to publish.
+
+    Rolling back to a version the same as the live one publishes nothing. That is not a refusal
+    (the caller wanted version K's flow live, and it is), so it is a success, but not a 201: no
+    version was created. It answers as a save that changes nothing does (PUT, 200): the live
+    version, `published: false`, and a `message` saying so in words.
+    """
     flow = load_flow(flow_id, Scope.MANAGE_FLOWS)
     principal = api_principal()
     principal.require(flow.workspace_id, Permission.EDIT_FLOWS)
@@ -188,7 +197,7 @@ def rollback(flow_id: str):
     with publish_errors():
         result = publishing.rollback(flow, number, principal.user)
     db.session.commit()
-    return _published(result, 201)
+    return _published(result, 201 if result.published else 200)
 
 
 @bp.post("/flows/<flow_id>/triggers/<node_id>/rotate-secret")

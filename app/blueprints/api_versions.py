@@ -14,6 +14,7 @@ from flask import jsonify, request
 from app.blueprints.api import bp
 from app.blueprints.loaders import load_flow, load_version
 from app.errors import ApiError, NotFound
+from app.services.versions.publishing import fingerprint
 from app.services.versions.version_compare import compare_documents
 
 # Digits only, and few enough of them that int() is cheap and the value fits a version number.
@@ -44,6 +45,9 @@ def compare_versions(flow_id: str, a: str, b: str):
     """What changed from version `a` to version `b`: nodes added, removed, changed field by field, moved; edges.
 
     `?include=documents` adds both versions' documents, which the canvas draws the comparison from.
+    `same` says whether the two documents are the same by the rule saving and rolling back use
+    (empty lists do not: a document may differ outside its nodes and edges), so the rollback
+    dialog can say "nothing would be published" without a rule of its own.
     """
     flow = load_flow(flow_id)
     include = request.args.get("include")
@@ -53,7 +57,8 @@ def compare_versions(flow_id: str, a: str, b: str):
     first, second = _version_number(a, "from"), _version_number(b, "to")
     before, after = _published(flow, first), _published(flow, second)
     body = compare_documents(before.document, after.document)
-    body.update({"flow_id": flow.id, "from": first, "to": second, "latest_version": flow.latest_version})
+    body.update({"flow_id": flow.id, "from": first, "to": second, "latest_version": flow.latest_version,
+                 "same": fingerprint(before.document) == fingerprint(after.document)})
     if include:
         body["documents"] = {"from": before.document, "to": after.document}
     return jsonify(body)

@@ -60,11 +60,19 @@ def load_flow(flow_id: str, scope: Scope = Scope.READ_FLOWS) -> Flow:
 
 
 def load_version(flow: Flow, number: int) -> FlowVersion:
+    """The flow's version `number`; a number no column could hold is answered without a query, or an echo.
+
+    A JSON body may carry a 1,000-digit version number: the answer names the latest version
+    instead of repeating it.
+    """
+    fits_column = isinstance(number, int) and -2**31 < number < 2**31
     version = db.session.execute(
         db.select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == number)
-    ).scalar_one_or_none() if isinstance(number, int) and 0 < number < 2**31 else None
+    ).scalar_one_or_none() if fits_column and number > 0 else None
     if version is None:
-        raise NotFound("version_not_found", f"This flow has no version {number}.")
+        shown = number if fits_column else "that large"
+        latest = f"its latest is version {flow.latest_version}" if flow.latest_version else "nothing is published yet"
+        raise NotFound("version_not_found", f"This flow has no version {shown}; {latest}.")
     return version
 
 

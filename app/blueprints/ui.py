@@ -180,6 +180,9 @@ def rollback(flow_id: str, number: int):
     except FlowArchived:
         flash(f"Rollback refused: {SAVE_MESSAGE}", "error")
         return redirect(url_for("ui.flow_detail", flow_id=flow.id))
+    if not result.published:
+        flash(result.message)
+        return redirect(url_for("ui.flow_detail", flow_id=flow.id))
     db.session.commit()
     session["new_secrets"] = result.secrets
     flash(f"Version {number} was republished as version {result.version.number}.")

@@ -94,6 +94,44 @@ def test_every_rollback_asks_first_and_says_what_will_change(app, make_account, 
     assert _document(app, flow_id, 3) == _document(app, flow_id, 1)
 
 
+def test_rolling_back_to_a_version_the_same_as_the_live_one_offers_only_close_at_1024(app, make_account,
+                                                                                    live_server, page):
+    """v3 restored v1, so rolling back to v1 again would publish nothing: the dialog says so and cannot roll back."""
+    from app.extensions import db
+    from app.models import Flow
+    from app.services.versions import publishing
+
+    account = make_account()
+    flow_id = _publish_two_versions(app, account)
+    with app.app_context():
+        publishing.rollback(db.session.get(Flow, flow_id), 1, None)
+        db.session.commit()
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-versions")
+    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
+    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back to v1")')
+    page.wait_for_function("() => document.querySelector('#rollback-confirm').hidden")
+    text = page.inner_text("#rollback-dialog")
+    assert "Version 1 is the same as the current version (v3), so rolling back to it would publish nothing." in text
+    assert "published again" not in text
+    close = page.get_by_role("button", name="Close", exact=True)
+    box = close.bounding_box()
+    assert box["x"] + box["width"] <= 1024 and box["y"] + box["height"] <= 768
+    shot(page, "rollback-same-1024")
+    close.click()
+    page.wait_for_selector("#rollback-dialog", state="hidden")
+    assert latest_version(app, flow_id) == 3
+
+    page.click('#side-panel tr[data-version="2"] button:has-text("Roll back to v2")')  # a version that differs
+    page.wait_for_selector("#rollback-dialog[open] .rollback-list")
+    assert "Roll back to version 2?" in page.inner_text("#rollback-dialog")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Roll back to v2").last.click()
+    wait_for_canvas(page)
+    assert latest_version(app, flow_id) == 4
+
+
 def test_an_old_version_is_a_read_only_view_that_compares_and_rolls_back_at_1024(app, make_account, live_server,
                                                                                page):
     account = make_account()

@@ -46,6 +46,7 @@ class PublishResult:
     published: bool
     secrets: dict[str, str] = field(default_factory=dict)  # node id -> trigger secret, shown once
     warnings: list[dict] = field(default_factory=list)  # suspicious but runnable (a branch without a reply)
+    message: str = ""  # why nothing was published, in plain words, when the caller should be told
 
 
 def fingerprint(document: dict) -> str:
@@ -107,14 +108,28 @@ def rollback(flow: Flow, number: int, user: User | None) -> PublishResult:
     """Republish version `number`'s document as a new version (history is never rewritten).
 
     Checked like a save: an old version whose credential was deleted since would fail every run.
+    And like a save, a rollback that changes nothing publishes nothing: rolling back to a version
+    the same as the live one (the live one itself, or one a previous rollback already restored)
+    used to publish a copy, a version number that changed nothing, and an audit row saying it did.
+    Sameness is the save's rule (the documents' fingerprints), checked before anything is written.
     """
     refuse_if_archived(flow)
     old = get_version(flow, number)
     if old is None:
         raise LookupError(number)
+    latest = latest_version(flow)
+    if latest is not None and fingerprint(latest.document) == fingerprint(old.document):
+        return PublishResult(flow=flow, version=latest, published=False, message=same_as_live(number, latest.number))
     warnings = refuse_unless_runnable(flow.workspace_id, old.document)
     return _publish(flow, old.document, user, note=f"rollback to version {number}", warnings=warnings,
                     rolled_back_to=number)
+
+
+def same_as_live(number: int, live: int) -> str:
+    """Say, for the page and the API alike, that a rollback to `number` had nothing to publish."""
+    if number == live:
+        return f"Version {number} is already the current version; nothing was published."
+    return f"Version {number} is the same as the current version {live}; nothing was published."
 
 
 def _publish(flow: Flow, document: dict, user: User | None, note: str,

@@ -2,6 +2,8 @@
 // a dialog that says what rolling back will change compared with the current version — nodes
 // that come back, go away or change, and connections — from the same server diff as the
 // canvas's compare mode. Cancel does nothing; "Roll back to vN" submits the form as before.
+// When the server says the version is the same as the current one, rolling back would publish
+// nothing, so the dialog says so and offers only Close (the server would refuse to publish anyway).
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
@@ -40,7 +42,21 @@
     return lines;
   }
 
+  function showSame(diff) {
+    const version = diff.to;
+    dialog.querySelector("#rollback-title").textContent = `Version ${version} is the same as the current version`;
+    dialog.querySelector("#rollback-intro").textContent = `Version ${version} is the same as the current version ` +
+      `(v${diff.from}), so rolling back to it would publish nothing.`;
+    dialog.querySelector("#rollback-changes").replaceChildren();
+    dialog.querySelector("#rollback-confirm").hidden = true;
+    dialog.querySelector("#rollback-cancel").textContent = "Close";
+  }
+
   function showChanges(diff) {
+    if (diff.same) {
+      showSame(diff);
+      return;
+    }
     const box = dialog.querySelector("#rollback-changes");
     const lines = changeLines(diff);
     if (!lines.length) {
@@ -80,6 +96,8 @@
       (SB.canvas && SB.canvas.dirty ? " Your unsaved changes on the canvas will be lost." : "");
     const confirm = dialog.querySelector("#rollback-confirm");
     confirm.textContent = `Roll back to v${version}`;
+    confirm.hidden = false;
+    dialog.querySelector("#rollback-cancel").textContent = "Cancel";
     confirm.onclick = () => {
       dialog.close();
       if (SB.canvas) SB.canvas.leaving = true; // the rollback replaces the canvas; nothing to keep
