@@ -8,11 +8,21 @@ setting (by its form title when the schema has one) and says what a valid value 
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Iterable, Sequence
 
 from jsonschema.exceptions import ValidationError
 
 from flows.patterns import HINTS
+
+# A refused body's field and reason are answered to its sender: short whatever the body holds.
+MAX_REASON_CHARS = 300
+MAX_FIELD_CHARS = 200
+MAX_KEY_CHARS = 40
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxdict = _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
 
 _TYPE_WORDS = {
     "string": "text",
@@ -116,3 +126,33 @@ def _known_fields(properties: dict) -> str:
     if not properties:
         return ""
     return " (known fields: " + ", ".join(sorted(properties)) + ")"
+
+
+def short_refusal(error: ValidationError) -> tuple[str, str]:
+    """Return (where, why) a value failed a schema, each short enough to answer whatever the value.
+
+    jsonschema writes the failing value into its message ("'aaa…' is too long", "{…} has too many
+    properties"), so a trigger filter refusing a 1 MB text echoed the megabyte back, and a key as
+    long as the body made the field path as long. The value is shown abridged (its start, its
+    end), the sentence keeps its ending (the "why"), and each path segment and the whole path are
+    cut in the middle, so both still say which field failed and why.
+    """
+    where = "/".join(_cut(str(part), MAX_KEY_CHARS) for part in error.absolute_path) or "the body"
+    return _cut(where, MAX_FIELD_CHARS), _cut(_abridged_message(error), MAX_REASON_CHARS)
+
+
+def _abridged_message(error: ValidationError) -> str:
+    message = error.message
+    if isinstance(error.instance, (str, int, float, dict, list)) and not isinstance(error.instance, bool):
+        full = repr(error.instance)
+        if len(full) > _SHORT.maxstring and full in message:
+            message = message.replace(full, _SHORT.repr(error.instance))
+    return message
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters: its start and end around an ellipsis, when longer."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head):]}"

@@ -100,3 +100,15 @@ def test_a_schema_that_cannot_be_applied_says_why(schema, words):
 ])
 def test_ordinary_filters_decide_as_jsonschema_does(schema, body):
     assert (first_schema_error(schema, body) is None) == Draft202012Validator(schema).is_valid(body)
+
+
+def test_a_refusal_is_short_and_keeps_its_reason_whatever_the_value():
+    from flows.schema_errors import short_refusal
+
+    error = first_schema_error({"properties": {"m": {"enum": ["yes", "no"]}}}, {"m": "a" * 1_000_000})
+    where, why = short_refusal(error)
+    assert where == "m" and why.endswith("is not one of ['yes', 'no']") and len(why) <= 300
+    wide = first_schema_error({"additionalProperties": False}, {f"k{i}": i for i in range(10_000)})
+    where, why = short_refusal(wide)
+    assert where == "the body" and why.startswith("Additional properties are not allowed ('k0'")
+    assert why.endswith("were unexpected)") and len(why) <= 300

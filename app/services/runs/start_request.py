@@ -24,6 +24,7 @@ from typing import Callable
 import flows
 from flows.bounded_schema import SECONDS as FILTER_SECONDS
 from flows.inputs import MESSAGE_ALIASES
+from flows.schema_errors import short_refusal
 from app.models import Flow, Trigger
 from app.services.versions import parsed_versions
 from app.services.versions.parsed_versions import PublishedVersion
@@ -177,7 +178,8 @@ def check_filter(config: dict, body: dict) -> None:
 
     The check is bounded (`flows.first_schema_error`): a filter too slow on this body, or one that
     cannot be applied at all (stored before saving refused such filters), is a 400 saying so, never
-    a 500 or a worker held until it is killed.
+    a 500 or a worker held until it is killed. The refusal is bounded too: it names the field and
+    the reason without repeating the body's values (`flows.schema_errors.short_refusal`).
     """
     schema = config.get("filter")
     if not schema:
@@ -194,11 +196,11 @@ def check_filter(config: dict, body: dict) -> None:
     except Exception:  # a filter is arbitrary input: whatever else it trips on must still be an answer
         log.exception("trigger filter failed")
         raise _unusable("could not be applied to this body") from None
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the body"
+    if error is not None:  # one detail (the best match), its field and reason short whatever the body
+        where, reason = short_refusal(error)
         raise BodyError("event_dropped", f"The event was dropped: the body does not match the trigger's filter "
-                        f"({error.message} at {where}).",
-                        [{"field": where, "reason": error.message}])
+                        f"({reason} at {where}).",
+                        [{"field": where, "reason": reason}])
 
 
 def _unusable(problem: str) -> BodyError:

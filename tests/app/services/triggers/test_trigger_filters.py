@@ -94,3 +94,52 @@ def test_a_filter_on_a_number_too_large_for_a_float_decides_instead_of_failing(c
     dropped = trigger.client.post(trigger.path, data=b'{"user_message": "x", "n": 1' + b"0" * 400 + b"}",
                                   headers={**bearer(trigger.secret), "Content-Type": "application/json"})
     assert dropped.status_code == 400 and dropped.json["error"]["code"] == "event_dropped", dropped.json
+
+
+def _dropped(response, field_start: str, why: str) -> dict:
+    """A refused body's answer: small, and still saying which field failed and why."""
+    assert response.status_code == 400 and response.json["error"]["code"] == "event_dropped", \
+        response.get_data(as_text=True)[:500]
+    assert len(response.get_data()) < 3000, len(response.get_data())
+    error = response.json["error"]
+    (detail,) = error["details"]
+    assert detail["field"].startswith(field_start) and why in detail["reason"], detail
+    assert why in error["message"] and len(detail["field"]) <= 200 and len(detail["reason"]) <= 300
+    return detail
+
+
+def test_a_refused_megabyte_value_is_not_repeated_in_the_answer(client, app, api_key):
+    trigger = publish(client, api_key, filter={"properties": {"user_message": {"maxLength": 100},
+                                                              "order": {"type": "integer"}}})
+    huge = "a" * 1_000_000
+    _dropped(trigger.call({"user_message": huge}), "user_message", "is too long")
+    _dropped(trigger.call({"user_message": "hi", "order": huge}), "order", "is not of type 'integer'")
+    assert run_rows(app) == []
+
+
+def test_a_refused_ten_thousand_key_object_is_named_briefly(client, app, api_key):
+    wide = {f"key{i}": i for i in range(10_000)}
+    trigger = publish(client, api_key, filter={"properties": {"context": {"maxProperties": 50}}})
+    _dropped(trigger.call({"user_message": "hi", "context": wide}), "context", "has too many properties")
+    closed = publish(client, api_key, echo_flow(key="closed", filter={"properties": {"user_message": {}},
+                                                                       "additionalProperties": False}))
+    detail = _dropped(closed.call({"user_message": "hi", **wide}), "the body", "were unexpected")
+    assert "key0" in detail["reason"]  # names the first unexpected fields, not all 10,000
+    assert run_rows(app) == []
+
+
+def test_a_refusal_deep_in_a_nested_body_names_its_place_briefly(client, app, api_key):
+    node = {"type": "object", "properties": {"user_message": {}}, "additionalProperties": {"$ref": "#/$defs/node"}}
+    trigger = publish(client, api_key, filter={"$defs": {"node": node}, "$ref": "#/$defs/node"})
+    key = "k" * 5_000
+    deep: object = 1
+    for _ in range(60):
+        deep = {key: deep}
+    detail = _dropped(trigger.call({"user_message": "hi", **deep}), "kkkk", "is not of type 'object'")
+    assert "…" in detail["field"]  # 60 keys of 5,000 characters, abridged
+    nested: object = "x"
+    for _ in range(60):
+        nested = [nested]
+    typed = publish(client, api_key, echo_flow(key="typed", filter={"properties": {"order": {"type": "string"}}}))
+    _dropped(typed.call({"user_message": "hi", "order": nested}), "order", "is not of type 'string'")
+    assert run_rows(app) == []
