@@ -15,6 +15,7 @@ from flows.available import display_name
 from flows.graph import Graph
 from flows.inputs import MessageAliasError, apply_message_alias, validate_inputs
 from flows.nodes import NodeType
+from flows.nodes.schema_parts import item_title
 from flows.problems import Problem
 
 _SCHEMES = ("http://", "https://")
@@ -53,7 +54,8 @@ def _blank_problems(graph: Graph, node_id: str, node_type: NodeType, config: dic
 def _blanks(value: object, parts: list[str], path: str, schema: dict, where: str) -> Iterator[tuple[str, str]]:
     """Yield (path, label) of each blank text at `parts` ("branches[]", "conditions[]", "value").
 
-    A list part visits every item and names it as the form does ("Branch 1 › Condition 2 › Value").
+    A list part visits every item and names it as the form does ("Branch 1 › Condition 2 › Value"),
+    by the list's item title (`item_title`), which the form reads too.
     """
     name, rest = parts[0], parts[1:]
     listed = name.endswith("[]")
@@ -70,19 +72,10 @@ def _blanks(value: object, parts: list[str], path: str, schema: dict, where: str
             return
         yield from _blanks(item, rest, f"{path}.{name}", prop, label)
         return
-    noun = _singular(title)
+    noun = item_title(prop, name)
     for index, element in enumerate(item if isinstance(item, list) else []):
         label = f"{where} › {noun} {index + 1}" if where else f"{noun} {index + 1}"
         yield from _blanks(element, rest, f"{path}.{name}[{index}]", prop.get("items") or {}, label)
-
-
-def _singular(title: str) -> str:
-    """The form's name for one item of a list ("Branches" -> "Branch", "Messages" -> "Message")."""
-    if title.endswith(("ches", "shes", "sses", "xes")):
-        return title[:-2]
-    if title.endswith("ies"):
-        return title[:-3] + "y"
-    return title[:-1] if title.endswith("s") and not title.endswith("ss") else title
 
 
 def _url_problems(graph: Graph, node_id: str, node_type: NodeType, config: dict) -> Iterator[Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.operators import OPERATORS, UNARY, compare
-from flows.nodes.schema_parts import choice, closed_object, text_field
+from flows.nodes.schema_parts import ITEM_TITLE, choice, closed_object, text_field
 from flows.patterns import BRANCH_PORT
 from flows.problems import Problem
 from flows.nodes.outputs import TEXT, output_field
@@ -39,7 +39,8 @@ _BRANCH_SCHEMA = closed_object({
     "match": {"enum": ["all", "any"], "default": "all", "title": "Match",
               "x-enum-titles": {"all": "All conditions", "any": "Any one condition"},
               "description": "Whether all conditions or any one of them must hold."},
-    "conditions": {"type": "array", "minItems": 1, "maxItems": 20, "items": _CONDITION_SCHEMA, "title": "Conditions"},
+    "conditions": {"type": "array", "minItems": 1, "maxItems": 20, "items": _CONDITION_SCHEMA, "title": "Conditions",
+                   ITEM_TITLE: "Condition"},
 }, required=["port", "conditions"])
 
 
@@ -57,7 +58,8 @@ class ConditionNode(NodeType):
             "type": "array", "minItems": 1, "maxItems": 20, "items": _BRANCH_SCHEMA,
             "default": [{"port": "yes", "label": "Yes", "match": "all",
                          "conditions": [{"value": "", "operator": "is_not_empty"}]}],
-            "title": "Branches", "description": "Checked in order; the first branch that matches wins.",
+            "title": "Branches", ITEM_TITLE: "Branch",
+            "description": "Checked in order; the first branch that matches wins.",
         },
     }, required=["branches"])
 

@@ -21,6 +21,7 @@ from flows.net import guarded_stream, read_limited
 from flows.redaction import StreamRedactor, redact
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.nodes.outputs import OBJECT, TEXT, output_field
+from flows.nodes.schema_parts import ITEM_TITLE
 
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 _ROLES = ["system", "user", "assistant"]
@@ -53,7 +54,7 @@ class LlmNode(NodeType):
                               "x-widget": "template",
                               "description": "Template with the model's instructions; sent first."},
             "messages": {
-                "type": "array", "maxItems": 50, "title": "Messages",
+                "type": "array", "maxItems": 50, "title": "Messages", ITEM_TITLE: "Message",
                 "description": "Sent after the conversation history, in order; each content is a template.",
                 "default": [{"role": "user", "content": "{{ inputs.message }}"}],
                 "items": {

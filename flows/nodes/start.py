@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from flows.inputs import MESSAGE_INPUT_TYPES, declared_inputs, validate_inputs
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
-from flows.nodes.schema_parts import choice, closed_object, text_field
+from flows.nodes.schema_parts import ITEM_TITLE, choice, closed_object, text_field
 from flows.patterns import INPUT_NAME
 from flows.problems import Problem
 from flows.nodes.outputs import INPUT_TYPE_TITLES, INPUT_TYPE_WORDS, output_field
@@ -35,6 +35,7 @@ class StartNode(NodeType):
     description = "Declares the inputs the flow accepts. Every flow has exactly one start node."
     config_schema = closed_object({
         "inputs": {"type": "array", "maxItems": 100, "items": _INPUT_SCHEMA, "default": [], "title": "Inputs",
+                   ITEM_TITLE: "Input",
                    "description": "The values callers send to this flow."},
         "message_input": text_field("Message input", "Which input receives the text a chat caller sends; "
                                     "conversation history and OpenAI chat calls read the message from it "

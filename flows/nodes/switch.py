@@ -8,7 +8,7 @@ case whose text equals the value wins, otherwise the run takes `default`.
 from __future__ import annotations
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
-from flows.nodes.schema_parts import closed_object, text_field
+from flows.nodes.schema_parts import ITEM_TITLE, closed_object, text_field
 from flows.problems import Problem
 from flows.nodes.outputs import TEXT, output_field
 
@@ -27,7 +27,7 @@ class SwitchNode(NodeType):
         "value": text_field("Value", "The value to compare with each case; use Insert value to pick it.", maxLength=10000, default="",
                             **{"x-widget": "template-inline"}),
         "cases": {
-            "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases",
+            "type": "array", "minItems": 1, "maxItems": 50, "title": "Cases", ITEM_TITLE: "Case",
             "description": "Checked in order; each case has its own output port.",
             "default": [{"port": "case_1", "equals": ""}],
             "items": closed_object({"port": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$", "title": "Port"},

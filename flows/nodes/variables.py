@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flows.nodes.base import NodeContext, NodeError, NodeResult, NodeType
 from flows.problems import Problem
 from flows.nodes.outputs import ANY, NUMBER, TEXT, YES_NO, output_field
+from flows.nodes.schema_parts import ITEM_TITLE
 
 
 class SetVariablesNode(NodeType):
@@ -29,7 +30,7 @@ class SetVariablesNode(NodeType):
         "required": ["variables"],
         "properties": {
             "variables": {
-                "type": "array", "minItems": 1, "maxItems": 50, "title": "Variables",
+                "type": "array", "minItems": 1, "maxItems": 50, "title": "Variables", ITEM_TITLE: "Variable",
                 "description": "Each: a name, a template, and how to read the result (text, number, boolean, JSON).",
                 "default": [{"name": "value", "value": "{{ inputs | tojson }}", "as": "json"}],
                 "items": {

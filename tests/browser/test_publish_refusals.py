@@ -211,3 +211,26 @@ def test_a_branch_without_a_reply_is_a_calm_warning_that_does_not_block(app, mak
     page.set_viewport_size({"width": 1024, "height": 768})
     assert warning.is_visible()
     shot(page, "warning-does-not-block-1024")
+
+
+def test_a_list_item_is_named_alike_in_the_form_and_in_the_refusal(app, make_account, live_server, page):
+    """The form's "Branch 1", "Condition 2" and the server's "Branch 1 › Condition 2 › Value" come from one annotation."""
+    account = make_account()
+    document = greeting_flow(key="named-items")
+    route = next(item for item in document["nodes"] if item["id"] == "route")
+    route["config"]["branches"][0]["conditions"].append({"value": "{{ inputs.person }}", "operator": "is_not_empty"})
+    flow_id = publish(app, account, document)
+    open_canvas(page, live_server, account, flow_id)
+    before = latest_version(app, flow_id)
+
+    edit("route", "config.branches[0].conditions[1].value", "")(page)
+    save(page)
+    item = page.locator('#problems li[data-node-id="route"][data-code="empty_field"]').first
+    item.wait_for()
+    click_node(page, "route")
+    heading = '#side-panel .list-item[data-path="{}"] > .list-item-head strong'
+    branch = page.inner_text(heading.format("config.branches[0]"))
+    condition = page.inner_text(heading.format("config.branches[0].conditions[1]"))
+    assert (branch, condition) == ("Branch 1", "Condition 2")
+    assert f'"{branch} › {condition} › Value" is empty' in item.text_content()
+    assert latest_version(app, flow_id) == before

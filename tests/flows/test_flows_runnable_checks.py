@@ -77,6 +77,45 @@ def test_a_blank_value_inside_a_list_setting_is_refused_and_named_as_the_form_na
         ("empty_field", "c", "config.branches[0].conditions[0].value")]  # a fresh node asks for its value
 
 
+def _list_settings(schema: object, path: str = "config"):
+    """Yield (path, schema) of every list setting in a node type's settings schema, nested ones too."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "array" or "items" in schema:
+        yield path, schema
+        yield from _list_settings(schema.get("items"), path + "[]")
+    for name, prop in (schema.get("properties") or {}).items():
+        yield from _list_settings(prop, f"{path}.{name}")
+
+
+def test_every_list_setting_names_its_items_in_the_schema_the_canvas_reads():
+    """The canvas names list items from the palette's schemas; the messages from the same annotation."""
+    from flows.nodes.schema_parts import ITEM_TITLE
+
+    lists = {(entry["type"], path): prop.get(ITEM_TITLE)
+             for entry in flows.registry.palette() for path, prop in _list_settings(entry["config_schema"])}
+    assert lists == {("start", "config.inputs"): "Input", ("llm", "config.messages"): "Message",
+                     ("set_variables", "config.variables"): "Variable", ("condition", "config.branches"): "Branch",
+                     ("condition", "config.branches[].conditions"): "Condition", ("switch", "config.cases"): "Case"}
+
+
+def test_a_list_item_is_named_by_its_annotation_and_by_the_old_rule_only_without_one():
+    from flows.nodes.schema_parts import item_title
+
+    branches = flows.registry.get("condition").config_schema["properties"]["branches"]
+    conditions = branches["items"]["properties"]["conditions"]
+    condition = {"id": "route", "type": "condition", "name": "Status?", "config": {"branches": [
+        {"port": "a", "conditions": [{"value": "{{ inputs.message }}", "operator": "is_not_empty"}]},
+        {"port": "b", "conditions": [{"value": "{{ inputs.n }}", "operator": "is_not_empty"},
+                                     {"value": "", "operator": "is_empty"}]}]}}
+    [problem] = flows.errors(flows.validate(_flow(condition)))
+    assert f'"{item_title(branches)} 2 › {item_title(conditions)} 2 › Value"' in problem.message
+    assert item_title({"title": "Criteria", "x-item-title": "Criterion"}) == "Criterion"  # no rule gets this right
+    assert [item_title({"title": t}) for t in ("Branches", "Entries", "Messages", "Address", "s")] == [
+        "Branch", "Entry", "Message", "Address", "s"]  # canvas-forms.js's `singular`, for lists without one
+    assert item_title({}) == "Item"
+
+
 def test_the_http_placeholder_left_from_the_palette_is_refused():
     document = _flow({"id": "call", "type": "http_request", "config": flows.registry.get("http_request").default_config()},
                      {"id": "r", "type": "reply", "config": {"text": "{{ nodes.call.body }}"}})

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
-  const { el, pathString, getAt, setAt, defaultFor, singular, humanize } = SB.forms;
+  const { el, pathString, getAt, setAt, defaultFor, itemTitle, humanize } = SB.forms;
 
   function objectFields(f, objSchema, parts) {
     const box = el("div", { class: "fields" });
@@ -255,7 +255,7 @@
   // Repeatable group: start inputs, condition branches and their conditions.
   function listField(f, prop, parts, required) {
     const items = Array.isArray(getAt(f.working, parts)) ? getAt(f.working, parts) : [];
-    const noun = singular(prop.title);
+    const noun = itemTitle(prop);
     const list = el("div", { class: "list" });
     items.forEach((item, index) => {
       const itemParts = parts.concat(index);
@@ -292,7 +292,7 @@
     // Names and ports must be unique and match a pattern: suggest one instead of leaving "".
     for (const key of ["name", "port"]) {
       if (item && item[key] === "") {
-        const stem = singular(prop.title).toLowerCase().replace(/[^a-z0-9_]/g, "_");
+        const stem = itemTitle(prop).toLowerCase().replace(/[^a-z0-9_]/g, "_");
         let n = items.length + 1;
         while (items.some((other) => other && other[key] === `${stem}_${n}`)) n += 1;
         item[key] = `${stem}_${n}`;

@@ -86,11 +86,19 @@
   }
 
   // "Branches" → "Branch", "Entries" → "Entry", "Messages" → "Message", "Cases" → "Case".
+  // Only for a list whose schema names no item title (flows/nodes/schema_parts.py, same rule).
   const singular = (title) => {
     const plural = title || "Items";
     if (/(ch|sh|ss|x)es$/i.test(plural)) return plural.slice(0, -2);
     if (/ies$/i.test(plural)) return plural.slice(0, -3) + "y";
     return /[^s]s$/i.test(plural) ? plural.slice(0, -1) : plural;
+  };
+  // The name of one item of a list setting ("Condition" in "Condition 2"): the schema's
+  // "x-item-title", which the server's messages read too ("Branch 2 › Condition 2 › Value"),
+  // so a form and a message never name the same item differently.
+  const itemTitle = (prop) => {
+    const named = prop && prop["x-item-title"];
+    return typeof named === "string" && named ? named : singular(prop && prop.title);
   };
   const humanize = (value) => String(value).replace(/_/g, " ");
 
@@ -181,5 +189,5 @@
     return container.querySelector(".form-problems");
   }
 
-  SB.forms = { render, clone, el, pathString, getAt, setAt, defaultFor, singular, humanize };
+  SB.forms = { render, clone, el, pathString, getAt, setAt, defaultFor, itemTitle, humanize };
 })();
