@@ -116,9 +116,14 @@ def _assert_fires_accounted(app, flow, interval, policy, killed_at, stopped_at, 
     after_kill = [p for p in fate if killed_at + timedelta(seconds=12) < p < stopped_at - timedelta(seconds=2)]
     assert after_kill and all(fate[p] == "started" for p in after_kill), "the surviving scheduler stopped firing"
 
-    outage = [c for c in claims if stopped_at < c.planned_at < restarted_at + timedelta(seconds=2)
-              and c.outcome in ("missed", "catch_up")]
-    assert len(outage) == 1, [(c.planned_at, c.outcome) for c in claims]
+    # The restarted scheduler's first claim decides the whole outage, in one claim. When it
+    # decides depends on how long the new process takes to boot (seconds on a loaded machine),
+    # so the outage is bounded by the claims themselves, not by the moment it was spawned.
+    resumed_at = min((c.planned_at for c in claims if c.planned_at > restarted_at and c.outcome == "started"),
+                     default=None)
+    assert resumed_at is not None, "the restarted scheduler did not resume the schedule"
+    outage = [c for c in claims if stopped_at < c.planned_at < resumed_at and c.outcome in ("missed", "catch_up")]
+    assert len(outage) == 1, [(c.planned_at, c.outcome) for c in claims if c.planned_at > stopped_at]
     decision = outage[0]
     assert decision.missed_count >= 2
     missed_runs = [p for p in runs if stopped_at + timedelta(seconds=interval) < p < decision.planned_at]
