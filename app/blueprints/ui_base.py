@@ -13,6 +13,7 @@ from flask_login import login_required
 from app.blueprints.loaders import principal
 from app.models import Flow
 from app.permissions import Permission
+from app.readable_values import readable
 from app.words import input_type_words, moment_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
@@ -21,6 +22,8 @@ bp.add_app_template_filter(status_words, "words")
 bp.add_app_template_filter(input_type_words, "type_words")
 bp.add_app_template_filter(request_source_words, "source_words")
 bp.add_app_template_filter(moment_words, "moment")
+# Stored values (inputs, answers, step settings and results) as name → value lists, not JSON.
+bp.add_app_template_filter(readable, "readable")
 
 
 @bp.before_request

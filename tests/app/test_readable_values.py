@@ -1,0 +1,139 @@
+"""A stored value read as name → value pairs (app.readable_values): what the run page shows
+instead of JSON. Parsed back with the standard HTML parser, as text a person would read."""
+
+from __future__ import annotations
+
+import json
+import time
+from html.parser import HTMLParser
+
+from app.readable_values import MAX_CHARS, MAX_DEPTH, MAX_ITEMS, MAX_TOTAL, readable
+
+
+class _Tree(HTMLParser):
+    """The rendered HTML as nested (tag, children) tuples and text, to check its structure."""
+
+    def __init__(self):
+        super().__init__()
+        self.root: list = []
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = (tag, dict(attrs), [])
+        self.stack[-1].append(node)
+        self.stack.append(node[2])
+
+    def handle_endtag(self, tag):
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1].append(data)
+
+
+def tree(html) -> list:
+    parser = _Tree()
+    parser.feed(str(html))
+    parser.close()
+    assert parser.stack == [parser.root], "every element is closed"
+    return parser.root
+
+
+def text(nodes) -> str:
+    return "".join(n if isinstance(n, str) else text(n[2]) for n in nodes)
+
+
+def pairs(nodes) -> list[tuple[str, str]]:
+    """The (name, value text) pairs of the first definition list."""
+    dl = next(n for n in nodes if not isinstance(n, str) and n[0] == "dl")
+    items = dl[2]
+    return [(text(items[i][2]), text(items[i + 1][2])) for i in range(0, len(items), 2)]
+
+
+def count(nodes, tag) -> int:
+    return sum((1 if n[0] == tag else 0) + count(n[2], tag) for n in nodes if not isinstance(n, str))
+
+
+def test_a_mapping_reads_as_names_and_plain_values():
+    shown = tree(readable({"text": "hi", "count": 3, "price": 2.5, "urgent": True, "done": False}))
+    assert pairs(shown) == [("text", "hi"), ("count", "3"), ("price", "2.5"), ("urgent", "yes"), ("done", "no")]
+    assert "{" not in text(shown) and '"' not in text(shown)
+
+
+def test_empty_values_say_so():
+    shown = tree(readable({"a": "", "b": None, "c": {}, "d": []}))
+    assert pairs(shown) == [("a", "(empty)"), ("b", "(empty)"), ("c", "(empty)"), ("d", "(empty)")]
+    assert text(tree(readable({}))) == "(empty)"
+
+
+def test_nested_mappings_and_lists_are_nested_lists():
+    shown = tree(readable({"order": {"id": 7, "items": ["tea", {"name": "cake", "qty": 2}]}}))
+    assert count(shown, "dl") == 3 and count(shown, "ol") == 1 and count(shown, "li") == 2
+    order = pairs(shown)[0]
+    assert order[0] == "order" and "tea" in order[1] and "cake" in order[1]
+
+
+def test_labels_rename_the_top_level_names_only_and_keep_the_name_as_a_hint():
+    html = str(readable({"template": "Hi {{ inputs.name }}", "nested": {"template": 1}}, {"template": "Text"}))
+    shown = tree(html)
+    assert [name for name, _ in pairs(shown)] == ["Text", "nested"]
+    assert 'title="template"' in html and "<dt>template</dt>" in html  # the nested one keeps its name
+
+
+def test_html_in_names_and_values_is_escaped():
+    html = str(readable({"<b>name</b>": "<script>alert(1)</script>", "x": ["<img src=x onerror=alert(1)>"]},
+                        {"x": "<i>label</i>"}))
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert pairs(tree(html))[0] == ("<b>name</b>", "<script>alert(1)</script>")
+
+
+def test_a_wide_mapping_and_a_long_list_stop_and_say_how_many_more():
+    wide = tree(readable({f"k{i}": i for i in range(100_000)}))
+    assert len(pairs(wide)) == MAX_ITEMS
+    assert f"… {100_000 - MAX_ITEMS} more fields" in text(wide)
+    long = tree(readable(list(range(1000))))
+    assert count(long, "li") == MAX_ITEMS and f"… {1000 - MAX_ITEMS} more items" in text(long)
+
+
+def test_the_whole_value_is_bounded_however_it_is_shaped():
+    grid = {f"row{i}": {f"col{j}": "x" * 10 for j in range(100)} for i in range(100)}
+    html = str(readable(grid))
+    assert count(tree(html), "dd") <= MAX_TOTAL
+    assert len(html) < 40_000 and "more fields" in html
+
+
+def test_a_deep_value_is_summarised_below_the_depth_limit():
+    deep: object = "bottom"
+    for _ in range(10_000):  # deeper than Python's recursion limit
+        deep = {"a": [deep]}
+    shown = tree(readable(deep))
+    assert count(shown, "dl") + count(shown, "ol") == MAX_DEPTH
+    assert "(see the JSON)" in text(shown) and "bottom" not in text(shown)
+
+
+def test_long_text_is_cut_and_says_how_much_is_left():
+    name, shown = pairs(tree(readable({"answer": "y" * (MAX_CHARS + 500)})))[0]
+    assert shown.count("y") == MAX_CHARS
+    assert "… 500 more characters" in shown
+
+
+def test_numbers_read_plainly_whatever_their_size():
+    assert text(tree(readable(10 ** 30))) == "1000000000000000000000000000000"
+    assert text(tree(readable(float("inf")))) == "infinity"
+    assert text(tree(readable(float("nan")))) == "not a number"
+    assert text(tree(readable(1e300))) == "1e+300"
+    assert text(tree(readable(0))) == "0"  # zero is a value, not "(empty)"
+
+
+def test_lone_surrogates_become_the_replacement_character():
+    value = json.loads('{"\\ud800name": "a\\udfffb"}')
+    html = str(readable(value))
+    html.encode("utf-8")  # the page can be sent
+    assert pairs(tree(html)) == [("\ufffdname", "a\ufffdb")]
+
+
+def test_a_huge_value_renders_quickly():
+    huge = {"list": list(range(1_000_000)), "text": "z" * 5_000_000}
+    started = time.monotonic()
+    html = str(readable(huge))
+    assert time.monotonic() - started < 2 and len(html) < 20_000
