@@ -220,10 +220,11 @@ def test_a_long_step_output_never_widens_the_run_page(published, live_server, pa
     _open(page, live_server, account, size, f"/runs/{answer['run_id']}")
     page.wait_for_selector("#run-panel [data-run-status=succeeded]")
     for summary in page.locator("table.steps summary").all():
-        summary.click()  # open every input and output box
+        summary.click()  # open every box: settings, results and their "Show as JSON"
     assert _no_horizontal_overflow(page)
-    box = page.locator("table.steps pre.json").last.bounding_box()
-    assert box["x"] + box["width"] <= size[0]
+    for boxes in ("table.steps pre.json", "table.steps dl.readable"):
+        box = page.locator(boxes).last.bounding_box()
+        assert box["x"] + box["width"] <= size[0]
     _shot(page, "long-output", size)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.flowdocs import greeting_flow
+from tests.browser.conftest import ARTIFACTS
 from tests.app.runsetup import Flows
 
 
@@ -91,7 +92,7 @@ def test_the_timeline_draws_each_step_to_scale_and_shows_what_it_did(app, operat
 
     route_row = page.locator('table.steps tr[data-step]').nth(3)
     assert "status" in route_row.locator("td").nth(4).inner_text()  # the port taken
-    route_row.locator("summary", has_text="output").click()
+    route_row.locator("summary", has_text="Result").click()
     assert "status" in route_row.inner_text()
     request = page.inner_text("#trigger-request")
     assert "REST API call" in request and "req_" in request
@@ -124,8 +125,6 @@ def test_a_conversation_reads_as_messages_with_the_runs_behind_each_turn(app, op
 def test_a_session_id_shared_by_two_triggers_asks_which_conversation_at_1024(app, operator, live_server, page):
     """The caller's session id in the address finds the conversation; used by two triggers, the
     page asks which one, naming flows and triggers as people named them (no internal ids)."""
-    from tests.browser.conftest import ARTIFACTS
-
     one = operator.publish()
     other = operator.publish(greeting_flow(key="other", name="Billing bot"))
     operator.call(one, "first question", sessionId="chat-42")
@@ -141,3 +140,78 @@ def test_a_session_id_shared_by_two_triggers_asks_which_conversation_at_1024(app
     page.screenshot(path=str(ARTIFACTS / "conversation-choose-1024.png"))
     page.click("text=Billing bot · REST")
     page.wait_for_selector("text=second question")
+
+
+def order_flow() -> dict:
+    """api → start(text) → "Shape order" (a template read as JSON: nested) → reply with data fields."""
+    shaped = '{"order": {"id": 1002, "items": ["tea", "cake"], "paid": true}, "note": ""}'
+    return {
+        "schema_version": 1, "name": "Orders",
+        "nodes": [
+            {"id": "api", "type": "api_trigger", "name": "REST", "config": {"key": "orders"}, "position": {"x": 0, "y": 0}},
+            {"id": "start", "type": "start", "name": "Start", "position": {"x": 200, "y": 0}, "config": {
+                "message_input": "text", "inputs": [{"name": "text", "type": "string", "required": True}]}},
+            {"id": "shape_1", "type": "template", "name": "Shape order", "position": {"x": 400, "y": 0},
+             "config": {"template": shaped, "parse_json": True}},
+            {"id": "reply_1", "type": "reply", "name": "Answer", "position": {"x": 600, "y": 0}, "config": {
+                "text": "You said {{ inputs.text }}",
+                "data": {"order_id": "{{ nodes.shape_1.data.order.id }}", "status": "<b>shipped</b>"}}},
+        ],
+        "edges": [
+            {"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+            {"id": "e2", "source": "start", "source_port": "out", "target": "shape_1", "target_port": "in"},
+            {"id": "e3", "source": "shape_1", "source_port": "out", "target": "reply_1", "target_port": "in"},
+        ],
+    }
+
+
+def _pairs(page, selector):
+    """The name → value pairs of the first readable list under `selector`, as a person reads them."""
+    return page.eval_on_selector(selector, """box => {
+        const dl = box.matches('dl.readable') ? box : box.querySelector('dl.readable');
+        return Array.from(dl.children).filter(e => e.tagName === 'DT').map(dt => [dt.innerText, dt.nextElementSibling.innerText]);
+    }""")
+
+
+def test_the_run_page_reads_values_as_names_and_values_with_the_json_one_click_away(app, operator, live_server, page):
+    flow = operator.publish(order_flow())
+    run_id = operator.call(flow, "hi")["run_id"]
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/runs/{run_id}")
+    page.wait_for_selector("#run-panel [data-run-status=succeeded]")
+
+    assert _pairs(page, "#run-inputs") == [["text", "hi"]]
+    inputs = page.inner_text("#run-inputs")
+    assert '{"text"' not in inputs and '"hi"' not in inputs  # no code to read
+    json_box = page.locator("#run-inputs pre.json")
+    assert not json_box.is_visible()  # the JSON waits behind "Show as JSON"
+    page.locator("#run-inputs summary", has_text="Show as JSON").click()
+    assert json_box.is_visible() and '"text": "hi"' in json_box.inner_text()
+
+    answer = dict(_pairs(page, "#run-answer"))
+    assert answer["text"] == "You said hi"
+    assert _pairs(page, "#run-answer dl.readable > dd > .readable") == [["order_id", "1002"], ["status", "<b>shipped</b>"]]
+    assert page.locator("#run-answer b").count() == 0  # text from a run is shown, never made into markup
+
+    rows = page.locator("table.steps tr[data-step]")
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())] == [
+        "REST", "Start", "Shape order", "Answer"]  # the names on the canvas, not "shape_1"
+    assert "shape_1" not in page.inner_text("table.steps") and "reply_1" not in page.inner_text("#run-panel")
+    assert page.locator(".tl-bar").nth(2).get_attribute("title").startswith("Shape order: Succeeded")
+
+    start_row, shape_row = page.locator('tr[data-step-node="start"]'), page.locator('tr[data-step-node="shape_1"]')
+    start_row.locator("summary", has_text="What the caller sent").click()
+    assert "hi" in start_row.locator(".step-input").inner_text()
+    shape_row.locator("summary", has_text="Settings used").click()
+    settings = dict(_pairs(page, 'tr[data-step-node="shape_1"] .step-input'))
+    assert settings["Parse as JSON"] == "yes" and settings["Template"].startswith('{"order"')
+    shape_row.locator("summary", has_text="Result").click()
+    result = shape_row.locator(".step-output").inner_text()
+    assert "tea" in result and "cake" in result and "(empty)" in result and "yes" in result
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#run-answer").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "run-page-readable-values-1024.png"))
+    shape_row.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "run-page-step-values-1024.png"))

@@ -1,13 +1,17 @@
-"""Shape a run for its page: the timeline bars, to scale, and the run's neighbours.
+"""Shape a run for its page: the timeline bars, to scale, and the names people know its steps by.
 
 Why computed here and not in the template: the arithmetic (offsets and widths as percentages of
-the run's span, a minimum width so a 1 ms step stays visible) is easier to read and test in Python.
+the run's span, a minimum width so a 1 ms step stays visible) is easier to read and test in Python,
+and the page names steps and settings as the canvas does (never by internal ids or setting keys).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+import flows
+from flows.available import node_display_name
 
 from app.models import Run, RunStep
 from app.models.types import utcnow
@@ -64,3 +68,26 @@ def _ms(value: float) -> str:
     if value >= 1000:
         return f"{value / 1000:.2f} s"
     return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+
+def step_names(run: Run) -> dict[str, str]:
+    """Each node of the run's version by the name the canvas shows (its name, else its type's title);
+    a step whose node is not in the document is named by its type's title."""
+    nodes = run.version.document.get("nodes") if isinstance(run.version.document, dict) else None
+    names = {node["id"]: node_display_name(node) for node in nodes or []
+             if isinstance(node, dict) and isinstance(node.get("id"), str)}
+    for step in run.steps:
+        if step.node_id not in names:
+            names[step.node_id] = node_display_name({"id": step.node_id, "type": step.node_type})
+    return names
+
+
+def setting_titles() -> dict[str, dict[str, str]]:
+    """Per node type, its settings' titles as its form on the canvas shows them ("on_error" -> "When it fails"),
+    so a step's "Settings used" reads like the form that set them."""
+    titles = {}
+    for node_type in flows.registry.types():
+        properties = (node_type.config_schema or {}).get("properties") or {}
+        titles[node_type.type] = {name: prop["title"] for name, prop in properties.items()
+                                  if isinstance(prop, dict) and isinstance(prop.get("title"), str)}
+    return titles

@@ -81,6 +81,62 @@ def test_run_page_draws_a_timeline_per_attempt_and_shows_the_request_without_sec
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", shown), (label, shown)
 
 
+def test_run_page_names_steps_as_the_canvas_does_and_reads_values_as_names_and_values(app, client, auth, flows_api):
+    flow = flows_api.publish()
+    run_id = flows_api.call(flow, "hello <b>there</b>")["run_id"]
+    page = client.get(f"/runs/{run_id}").get_data(as_text=True)
+    nodes = re.findall(r'<tr class="step-\w+" data-step="[\d.]+" data-step-node="([^"]+)">\s*<td>.*?</td>\s*<td class="long">([^<]*)</td>',
+                       page, re.S)
+    assert nodes == [("api", "REST"), ("start", "Start"), ("greet", "Compose"), ("route", "Status?"), ("reply", "Answer")]
+    assert "the node's id" not in page
+    titles = re.findall(r'class="tl-bar [^"]*" data-node="[^"]+"[^>]*title="([^"]+)"', page, re.S)
+    assert titles[2].startswith("Compose: Succeeded, ") and "succeeded" not in " ".join(titles)
+    inputs = page[page.index('id="run-inputs"'):page.index("<h2>Answer")]
+    assert '<dt>message</dt><dd><span class="rv-text">hello &lt;b&gt;there&lt;/b&gt;</span></dd>' in inputs
+    assert "<dt>count</dt><dd><span class=\"rv-number\">1</span></dd>" in inputs
+    assert "Show as JSON" in inputs and '"message": "hello \\u003cb\\u003ethere' in inputs  # the exact JSON, folded
+    greet = page[page.index('data-step-node="greet"'):page.index('data-step-node="route"')]
+    assert "Settings used" in greet and 'title="template">Template</dt>' in greet  # the form's words for the settings
+    start = page[page.index('data-step-node="start"'):page.index('data-step-node="greet"')]
+    assert "What the caller sent" in start and "<dt>message</dt>" in start
+    body = page[page.index('id="trigger-body"'):]
+    assert '<dt>user_message</dt><dd><span class="rv-text">hello &lt;b&gt;there&lt;/b&gt;</span></dd>' in body
+
+
+def test_run_page_stays_bounded_and_readable_with_hostile_stored_values(app, client, auth, flows_api):
+    """Deep, wide, huge and odd values (as an HTTP step may record) never break the page: the
+    readable view stops with "… N more", and the JSON (as large as what was stored) is folded."""
+    import json
+    import time
+
+    from app.extensions import db
+    from app.models import Run, RunStep
+
+    flow = flows_api.publish()
+    run_id = flows_api.call(flow, "hello")["run_id"]
+    deep: object = "bottom"
+    for _ in range(400):
+        deep = {"a": [deep]}
+    hostile = {"deep": deep, "wide": {f"k{i}": i for i in range(20_000)}, "huge": 10 ** 60, "bad": "x\ud800y",
+               "long": "z" * 200_000, "list": list(range(20_000)), "html": "<script>alert(1)</script>"}
+    with app.app_context():
+        step = db.session.execute(db.select(RunStep).where(RunStep.run_id == run_id, RunStep.node_id == "greet")).scalar_one()
+        step.output = hostile
+        db.session.get(Run, run_id).output = hostile
+        db.session.commit()
+    started = time.monotonic()
+    response = client.get(f"/runs/{run_id}")
+    assert response.status_code == 200 and time.monotonic() - started < 10
+    page = response.get_data(as_text=True)
+    stored = len(json.dumps(hostile, indent=2))
+    assert len(page) < 2 * stored + 200_000  # the folded JSON twice (step and answer), the rest bounded
+    answer = page[page.index('id="run-answer"'):page.index("Show as JSON", page.index('id="run-answer"'))]
+    assert len(answer) < 60_000
+    assert "… 19970 more fields" in answer and "… 19970 more items" in answer and "… 198000 more characters" in answer
+    assert "(see the JSON)" in answer and "1000000000000000000000000000000000000000…" in answer
+    assert "x\ufffdy" in answer and "<script>" not in page.split("</main>")[0].split("<main")[1]
+
+
 def test_cancel_and_replay_from_the_run_page(app, client, auth, flows_api, stack):
     flow = flows_api.publish(greeting_flow(wait_for_response=False))
     stack.stop_worker()
