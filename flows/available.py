@@ -5,6 +5,10 @@ template naming a node that cannot have run before it. A node can use the output
 if an edge path leads from that node to it (its graph ancestors); anything else is either not run
 yet or on another branch. Works on any document, however broken, because the editor asks while
 the flow is being drawn.
+
+Each value's `label` is how people see it ("Start › message", "REST › Caller's reference"): the
+trigger's and the conversation's fields by their titles, never their API names; `hint` then says
+in one line what the value is. The expression inserted in templates keeps the name.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from flows.nodes import NodeRegistry, NodeType, registry as default_registry
 from flows.nodes.outputs import BASE_TRIGGER_FIELDS, ERROR_FIELD, INPUT_TYPE_WORDS, SESSION_FIELDS
 from flows.references import expression
 
-INPUTS, TRIGGER, SESSION = "Inputs", "Trigger", "Session"
+INPUTS, TRIGGER, SESSION = "Inputs", "Trigger", "Conversation"
 
 
 def display_name(graph: Graph, node_id: str) -> str:
@@ -94,8 +98,25 @@ def available_values(document: object, node_id: object, registry: NodeRegistry |
 
 
 def _value(label_name: str, expr: str, group: str, node_id: str | None, field: dict) -> dict:
-    return {"expression": expr, "label": f"{label_name} › {field['name']}", "group": group, "type": field["type"],
-            "node_id": node_id, "description": field["description"]}
+    value = {"expression": expr, "label": f"{label_name} › {field.get('title') or field['name']}", "group": group,
+             "type": field["type"], "node_id": node_id, "description": field["description"]}
+    if field.get("title"):
+        value["hint"] = field["description"]  # a title hides the name: say what the value is
+    return value
+
+
+def value_label(graph: Graph, root: str, name: str) -> str | None:
+    """The picker's label of ``trigger.<name>`` or ``session.<name>`` in this flow ("REST › Caller's
+    reference"), so problems name these values as the chips do; None for other roots."""
+    if root == "trigger":
+        for field_name, field, owner in _trigger_fields(graph):
+            if field_name == name:
+                return _value(display_name(graph, owner) if owner else TRIGGER, "", TRIGGER, owner, field)["label"]
+        return f"{TRIGGER} › {name}"
+    if root == "session":
+        field = next((f for f in SESSION_FIELDS if f["name"] == name), {"name": name, "type": "", "description": ""})
+        return _value(SESSION, "", SESSION, None, field)["label"]
+    return None
 
 
 def _input_values(graph: Graph) -> list[dict]:
@@ -114,19 +135,23 @@ def _input_values(graph: Graph) -> list[dict]:
 
 def _trigger_values(graph: Graph) -> list[dict]:
     """Every field any of the flow's triggers may put in `trigger.*`, labelled by the trigger that does."""
+    return [_value(display_name(graph, owner) if owner else TRIGGER, expression("trigger", (name,)), TRIGGER, owner, field)
+            for name, field, owner in _trigger_fields(graph)]
+
+
+def _trigger_fields(graph: Graph) -> list[tuple[str, dict, str | None]]:
+    """(name, field, the one trigger that provides it or None when several or all do), in listing order."""
     providers: dict[str, list[str]] = {}
     fields: dict[str, dict] = {field["name"]: field for field in BASE_TRIGGER_FIELDS}
     for trigger in graph.trigger_nodes():
         for field in node_output_fields(graph, trigger["id"]) or []:
             fields.setdefault(field["name"], field)
             providers.setdefault(field["name"], []).append(trigger["id"])
-    values = []
+    listed = []
     for name, field in fields.items():
         owners = providers.get(name, [])
-        owner = owners[0] if len(owners) == 1 else None
-        label = display_name(graph, owner) if owner else TRIGGER
-        values.append(_value(label, expression("trigger", (name,)), TRIGGER, owner, field))
-    return values
+        listed.append((name, field, owners[0] if len(owners) == 1 else None))
+    return listed
 
 
 def _has_conversations(graph: Graph) -> bool:

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError
 
-from flows.available import display_name, node_output_fields
+from flows.available import display_name, node_output_fields, value_label
 from flows.graph import Graph
 from flows.inputs import declared_inputs
 from flows.problems import ERROR, WARNING, Problem
@@ -81,6 +81,8 @@ class _Checker:
         return problems
 
     def _reason(self, reference: Reference) -> tuple[str, str] | None:
+        if reference.root not in ("inputs", "nodes"):
+            return None  # trigger.*, session.*, run.*: depend on how a run starts (see the module docstring)
         parts, used = reference.parts, self._label(reference.root, reference.parts)
         if reference.root == "inputs" and parts and self.inputs is not None and parts[0] not in self.inputs:
             have = f"its inputs are: {_listed(self.inputs)}" if self.inputs else "it declares no inputs"
@@ -102,14 +104,17 @@ class _Checker:
         return self._output_reason(target, parts, used)
 
     def _label(self, root: str, parts: tuple) -> str:
-        """A value as the canvas's chips name it ("Answer › text", "Start › message"), not as typed
-        ("nodes.reply.text"): the internal ids mean nothing to the people who draw flows."""
+        """A value as the canvas's chips name it ("Answer › text", "Start › message", "REST › Caller's
+        reference"), not as typed ("nodes.reply.text"): internal ids and API names mean nothing to the
+        people who draw flows."""
         if root == "nodes" and parts and isinstance(parts[0], str):
             head = display_name(self.graph, parts[0]) if parts[0] in self.graph.nodes else parts[0]
             rest = parts[1:2]
         elif root == "inputs" and parts:
             start = self.graph.start_node()
             head, rest = (display_name(self.graph, start["id"]) if start else "Start"), parts[:1]
+        elif root in ("trigger", "session") and parts and isinstance(parts[0], str):
+            head, rest = value_label(self.graph, root, parts[0]), parts[1:2]  # "REST › Caller's reference"
         else:
             return expression(root, parts[:2])
         return " › ".join([head, *(str(part) for part in rest)])

@@ -22,8 +22,8 @@ class ScheduleTrigger(_Trigger):
     type = "schedule_trigger"
     delivers_reply = False
     extra_trigger_fields = (
-        output_field("planned_at", TEXT, "When this fire was planned (UTC, ISO 8601)."),
-        output_field("fired_at", TEXT, "When the schedule actually fired (UTC)."),
+        output_field("planned_at", TEXT, "When this fire was planned (UTC, ISO 8601).", "Planned"),
+        output_field("fired_at", TEXT, "When the schedule actually fired (UTC).", "Fired"),
     )
     title = "Schedule"
     description = ("Start the flow at planned times: a cron expression (e.g. daily at 09:00) or a fixed "

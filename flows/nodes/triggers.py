@@ -176,7 +176,7 @@ class OpenAITrigger(_Trigger):
     type = "openai_trigger"
     holds_conversations = True
     extra_trigger_fields = (
-        output_field("openai", OBJECT, "The chat request's model, system prompt and options."),
+        output_field("openai", OBJECT, "The chat request's model, system prompt and options.", "Chat request"),
     )
     description = ("Call the flow as a chat model with any OpenAI client (the official SDKs, curl, "
                    "chat apps): the base URL and the model name appear on the node after you save.")

@@ -6,7 +6,8 @@ import pytest
 from jinja2 import TemplateSyntaxError
 
 import flows
-from flows.available import available_values
+from flows.available import available_values, value_label
+from flows.graph import Graph
 from flows.references import expression, template_fields, template_references
 from tests.flows.documents import chain
 
@@ -89,6 +90,25 @@ def test_values_at_a_node_are_inputs_trigger_and_upstream_outputs_only():
     assert not any(e.startswith(("nodes.vars", "nodes.answer", "session.")) for e in at_vars)  # no conversations
     at_answer = {v["expression"]: v for v in available_values(_flow(), "answer")}
     assert at_answer["nodes.vars.n"]["type"] == "Number" and at_answer["nodes.vars.n"]["label"] == "Set variables › n"
+
+
+def test_trigger_values_read_in_words_with_a_hint_and_insert_their_names():
+    at_vars = {v["expression"]: v for v in available_values(_flow(), "vars")}
+    request_id = at_vars["trigger.request_id"]
+    assert request_id["label"].endswith(" › Request id") and request_id["hint"] == request_id["description"]
+    assert at_vars["trigger.received_at"]["label"].endswith(" › Received")
+    trigger_labels = [v["label"] for v in at_vars.values() if v["expression"].startswith("trigger.")]
+    assert not any("_" in label for label in trigger_labels), trigger_labels  # no node_id, request_id…
+    assert "hint" not in at_vars["inputs.days"]  # its name is the person's own word already
+
+
+def test_problems_name_trigger_and_conversation_values_as_the_picker_does():
+    graph = Graph(_flow())
+    listed = {v["expression"]: v["label"] for v in available_values(_flow(), "vars")}
+    assert value_label(graph, "trigger", "request_id") == listed["trigger.request_id"]
+    assert value_label(graph, "trigger", "not_a_field") == "Trigger › not_a_field"
+    assert value_label(graph, "session", "history") == "Conversation › Messages so far"
+    assert value_label(graph, "run", "id") is None
 
 
 def test_nothing_is_available_at_a_trigger_and_its_default_text_is_not_read_as_a_template():

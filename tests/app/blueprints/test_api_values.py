@@ -29,8 +29,16 @@ def test_lists_inputs_trigger_session_and_upstream_outputs_with_readable_labels(
     assert listed["nodes.greet.text"]["label"] == "Compose › text"
     assert listed["nodes.greet.text"]["group"] == "Compose"
     assert listed["nodes.route.port"]["group"] == "Status?"
-    assert listed["trigger.body"]["label"] == "REST › body" and listed["trigger.body"]["group"] == "Trigger"
-    assert listed["session.history"]["type"] == "List" and listed["session.history"]["group"] == "Session"
+    assert listed["trigger.body"]["label"] == "REST › Request body" and listed["trigger.body"]["group"] == "Trigger"
+    # The trigger's and the conversation's fields in the run page's words, with a one-line hint;
+    # the expression inserted keeps the API's name, so existing flows still work.
+    assert listed["trigger.out_id"]["label"] == "REST › Caller's reference"
+    assert listed["trigger.out_id"]["hint"] == "The caller's own id for this event, if sent."
+    assert listed["trigger.request_id"]["label"] == "Trigger › Request id"
+    assert listed["trigger.uuid"]["label"] == "REST › Retry key"
+    assert listed["trigger.claim_time"]["label"] == "REST › Event time"
+    assert listed["session.history"]["type"] == "List" and listed["session.history"]["group"] == "Conversation"
+    assert listed["session.id"]["label"] == "Conversation › Id"
     assert {v["type"] for v in listed.values()} <= {"Text", "Number", "Yes/No", "List", "Object", "Any"}
 
 
