@@ -227,3 +227,28 @@ def test_the_message_input_follows_the_only_text_input(app, make_account, live_s
     field(page, "config.message_input").select_option("")  # "(none)" chosen on purpose stays chosen
     page.click("#side-panel [data-action=add-item]")
     assert field(page, "config.message_input").input_value() == ""
+
+
+def test_trigger_values_read_in_plain_words_and_insert_the_same_template(app, make_account, live_server, page):
+    """The trigger's fields are listed by the run page's words with a line saying what each is;
+    the chip reads the same label, and the template keeps the name existing flows use."""
+    account = make_account()
+    flow_id, text = open_reply_text(app, account, live_server, page, "plain-trigger", "reply")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    text.fill("")
+    picker_button(page, "config.text").click()
+    options = picker_options(page)
+    trigger = page.locator(".value-picker .value-group", has=page.locator(".value-group-head", has_text="Trigger"))
+    labels = trigger.locator(".value-label").all_inner_texts()
+    assert "REST › Caller's reference" in labels and "Trigger › Request id" in labels and "REST › Retry key" in labels
+    assert not [label for label in labels if "_" in label], labels  # no node_id, out_id, request_id…
+    reference = options.filter(has_text="REST › Caller's reference").first
+    assert reference.locator(".value-hint").inner_text() == "The caller's own id for this event, if sent."
+    assert "Conversation › Messages so far" in page.locator(".value-picker .value-label").all_inner_texts()
+    reference.scroll_into_view_if_needed()
+    box = page.locator(".value-picker").bounding_box()
+    assert box["x"] + box["width"] <= 1024 and box["y"] + box["height"] <= 768
+    shot(page, "picker-trigger-values-1024")
+    reference.click()
+    assert text.input_value() == "{{ trigger.out_id }}"  # what flows have always used
+    assert chips(page, "config.text") == ["REST › Caller's reference"]

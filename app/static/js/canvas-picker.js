@@ -124,6 +124,8 @@
     },
     el("span", { class: "value-label", text: value.label || value.expression }),
     el("span", { class: "value-type", text: value.type || "Any" }),
+    // A value labelled by a title (the trigger's "Caller's reference") says in a line what it is.
+    value.hint ? el("span", { class: "value-hint", text: value.hint }) : null,
     last.found ? el("span", { class: "value-last", title: "Its value in the last run", text: V().shortText(last.value, LAST_VALUE_CHARS) }) : null);
   }
 

@@ -10,7 +10,7 @@
   const S = () => SB.canvas;
 
   const LOAD_ERROR = "Could not load the values";
-  const ROOTS = { inputs: "Start", trigger: "Trigger", session: "Session", run: "Run" };
+  const ROOTS = { inputs: "Start", trigger: "Trigger", session: "Conversation", run: "Run" };
   // A dotted path from one of the template variables; not preceded by a dot or a name, so
   // `item.inputs` or `my_nodes.x` are not taken for references.
   const REF = /(?<![\w.\]])(inputs|nodes|trigger|session|run)((?:\s*\.\s*[A-Za-z_]\w*|\[\s*(?:\d+|'[^'\n]*'|"[^"\n]*")\s*\])+)/g;
