@@ -28,18 +28,20 @@ EMPTY = "(empty)"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def readable(value: object, labels: Mapping[str, str] | None = None) -> Markup:
+def readable(value: object, labels: Mapping[str, str] | None = None,
+             choices: Mapping[str, Mapping[str, str]] | None = None) -> Markup:
     """Return `value` as escaped HTML: mappings as definition lists, lists as numbered lists.
 
-    `labels` renames the top-level names (a node's settings by the titles its form shows);
-    names it does not cover are shown as they are.
+    `labels` renames the top-level names (a node's settings by the titles its form shows) and
+    `choices` the top-level values picked from a list ({"on_error": {"fail": "Stop the run"}});
+    names and values they do not cover are shown as they are.
     """
-    return _Renderer(labels or {}).value(value, 0)
+    return _Renderer(labels or {}, choices or {}).value(value, 0)
 
 
 class _Renderer:
-    def __init__(self, labels: Mapping[str, str]):
-        self.labels, self.left = labels, MAX_TOTAL
+    def __init__(self, labels: Mapping[str, str], choices: Mapping[str, Mapping[str, str]]):
+        self.labels, self.choices, self.left = labels, choices, MAX_TOTAL
 
     def value(self, value: object, depth: int) -> Markup:
         if value is None or value == "" or (isinstance(value, (Mapping, list, tuple)) and not value):
@@ -66,6 +68,9 @@ class _Renderer:
             name = _clean(str(label or key)) or "(no name)"
             term = (Markup('<dt title="%s">%s</dt>') % (_clean(str(key)), name) if label
                     else Markup("<dt>%s</dt>") % name)
+            words = self.choices.get(key) if depth == 0 and isinstance(key, str) else None
+            if words and isinstance(item, str) and isinstance(words.get(item), str):
+                item = words[item]
             rows.append(term + Markup("<dd>%s</dd>") % self.value(item, depth + 1))
         more = _more(len(mapping) - len(rows), "field")
         return Markup('<dl class="readable">%s</dl>%s') % (Markup("").join(rows), more)

@@ -79,6 +79,13 @@ def test_labels_rename_the_top_level_names_only_and_keep_the_name_as_a_hint():
     assert 'title="template"' in html and "<dt>template</dt>" in html  # the nested one keeps its name
 
 
+def test_choices_say_a_picked_setting_as_its_form_does():
+    shown = tree(readable({"on_error": "fail", "other": "fail", "odd": 5, "nested": {"on_error": "fail"}},
+                          {"on_error": "When it fails"}, {"on_error": {"fail": "Stop the run"}, "odd": {"5": "five"}}))
+    assert pairs(shown)[:3] == [("When it fails", "Stop the run"), ("other", "fail"), ("odd", "5")]
+    assert "fail" in pairs(shown)[3][1]  # only the top level is a setting
+
+
 def test_html_in_names_and_values_is_escaped():
     html = str(readable({"<b>name</b>": "<script>alert(1)</script>", "x": ["<img src=x onerror=alert(1)>"]},
                         {"x": "<i>label</i>"}))

@@ -205,6 +205,7 @@ def test_the_run_page_reads_values_as_names_and_values_with_the_json_one_click_a
     shape_row.locator("summary", has_text="Settings used").click()
     settings = dict(_pairs(page, 'tr[data-step-node="shape_1"] .step-input'))
     assert settings["Parse as JSON"] == "yes" and settings["Template"].startswith('{"order"')
+    assert settings["When it fails"] == "Stop the run"  # as the form says it, not "fail"
     shape_row.locator("summary", has_text="Result").click()
     result = shape_row.locator(".step-output").inner_text()
     assert "tea" in result and "cake" in result and "(empty)" in result and "yes" in result

@@ -82,12 +82,17 @@ def step_names(run: Run) -> dict[str, str]:
     return names
 
 
-def setting_titles() -> dict[str, dict[str, str]]:
-    """Per node type, its settings' titles as its form on the canvas shows them ("on_error" -> "When it fails"),
+def setting_words() -> dict[str, dict]:
+    """Per node type, its settings' titles and choices as its form on the canvas shows them
+    ({"labels": {"on_error": "When it fails"}, "choices": {"on_error": {"fail": "Stop the run"}}}),
     so a step's "Settings used" reads like the form that set them."""
-    titles = {}
+    words = {}
     for node_type in flows.registry.types():
         properties = (node_type.config_schema or {}).get("properties") or {}
-        titles[node_type.type] = {name: prop["title"] for name, prop in properties.items()
-                                  if isinstance(prop, dict) and isinstance(prop.get("title"), str)}
-    return titles
+        properties = {name: prop for name, prop in properties.items() if isinstance(prop, dict)}
+        words[node_type.type] = {
+            "labels": {name: prop["title"] for name, prop in properties.items() if isinstance(prop.get("title"), str)},
+            "choices": {name: prop["x-enum-titles"] for name, prop in properties.items()
+                        if isinstance(prop.get("x-enum-titles"), dict)},
+        }
+    return words

@@ -97,6 +97,7 @@ def test_run_page_names_steps_as_the_canvas_does_and_reads_values_as_names_and_v
     assert "Show as JSON" in inputs and '"message": "hello \\u003cb\\u003ethere' in inputs  # the exact JSON, folded
     greet = page[page.index('data-step-node="greet"'):page.index('data-step-node="route"')]
     assert "Settings used" in greet and 'title="template">Template</dt>' in greet  # the form's words for the settings
+    assert 'title="on_error">When it fails</dt><dd><span class="rv-text">Stop the run</span>' in greet
     start = page[page.index('data-step-node="start"'):page.index('data-step-node="greet"')]
     assert "What the caller sent" in start and "<dt>message</dt>" in start
     body = page[page.index('id="trigger-body"'):]
