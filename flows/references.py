@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from jinja2 import nodes
 
+from flows.nodes.schema_parts import item_title
 from flows.templating import parse_template
 
 ROOTS = ("inputs", "nodes", "trigger", "session", "run")
@@ -123,9 +124,10 @@ def _fields(schema: object, value: object, path: str, titles: tuple) -> Iterator
             sub = properties.get(key, schema.get("additionalProperties"))
             label = () if key in properties else (str(key),)
             yield from _fields(sub, child, f"{path}.{key}", title + label)
-    elif isinstance(value, list):
+    elif isinstance(value, list):  # "Message 2", as the form names the item, not "Messages › 2"
+        noun = item_title(schema, title[-1] if title else "Item")
         for index, child in enumerate(value):
-            yield from _fields(schema.get("items"), child, f"{path}[{index}]", title + (str(index + 1),))
+            yield from _fields(schema.get("items"), child, f"{path}[{index}]", title[:-1] + (f"{noun} {index + 1}",))
 
 
 def expression(root: str, parts: tuple | list) -> str:

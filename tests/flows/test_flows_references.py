@@ -65,7 +65,7 @@ def test_template_settings_are_found_nested_with_readable_titles():
     config = {"branches": [{"port": "yes", "conditions": [{"value": "{{ inputs.a }}", "operator": "is_empty"}]}]}
     [field] = template_fields(condition.config_schema, config)
     assert (field.path, field.title) == ("config.branches[0].conditions[0].value",
-                                         "Branches › 1 › Conditions › 1 › Value")
+                                         "Branch 1 › Condition 1 › Value")
 
 
 def _flow() -> dict:

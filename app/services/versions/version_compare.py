@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import flows
+from flows.nodes.schema_parts import item_title
 from app.services.versions.version_diff import display_name, edge_key, nodes_by_id
 
 # Fields of a node outside its config, with the words the editor shows for them.
@@ -49,10 +50,10 @@ def _walk(before: Any, after: Any, path: str, title: list[str], schema: dict, ou
             _walk(before.get(key), after.get(key), f"{path}.{key}", title + [sub.get("title") or key], sub, out)
         return
     if isinstance(before, list) and isinstance(after, list):
-        item = _item_schema(schema)
+        item, noun = _item_schema(schema), item_title(schema, title[-1] if title else "Item")  # "Branch 2", as the form says
         for index in range(max(len(before), len(after))):
             _walk(before[index] if index < len(before) else None, after[index] if index < len(after) else None,
-                  f"{path}[{index}]", title + [str(index + 1)], item, out)
+                  f"{path}[{index}]", title[:-1] + [f"{noun} {index + 1}"], item, out)
         return
     out.append({"path": path, "title": " › ".join(title), "before": before, "after": after})
 

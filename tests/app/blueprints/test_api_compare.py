@@ -59,7 +59,7 @@ def test_nested_paths_name_the_list_item_and_the_field(client, api_key):
     fields = {f["path"]: f for f in changed[0]["fields"]}
     assert set(fields) == {"name", "config.branches[0].port"}
     assert fields["config.branches[0].port"]["before"] == "status"
-    assert fields["config.branches[0].port"]["title"] == "Branches › 1 › Port"
+    assert fields["config.branches[0].port"]["title"] == "Branch 1 › Port"
     assert fields["name"]["title"] == "Name" and fields["name"]["after"] == "Asks about state?"
     assert changed[0]["name"] == "Asks about state?"
 
