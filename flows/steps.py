@@ -4,13 +4,15 @@ Split from the runner, which decides *which* node runs next (breadth-first, repl
 this module decides *how* one node runs: each attempt recorded in the journal, a failure tried
 again after a back-off as the node's `retry` setting allows, then either handed to the `error`
 port or turned into the run's failure, and every secret the node was given blanked out of what
-is stored. Node outputs are stored as plain JSON copies, as a resumed run would read them.
+is stored. Node outputs are stored as plain JSON copies, as a resumed run would read them, with
+text every store keeps (`storable_text`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -152,8 +154,8 @@ def _attempt(graph: Graph, state: RunState, journal: Journal, node: dict, node_t
 
     try:
         result = _run_node(graph, node_type, type_name, ctx)
-    except NodeFailure as failure:
-        return None, redact(failure.message, ctx.secrets), record
+    except NodeFailure as failure:  # the message may quote what a service answered: NUL and all
+        return None, storable_text(redact(failure.message, ctx.secrets)), record
     result.output = redact(result.output, ctx.secrets)
     record(StepStatus.SUCCEEDED, result.output, result.port, None)
     return result, None, record
@@ -209,8 +211,38 @@ def _run_node(graph: Graph, node_type: NodeType | None, type_name: str, ctx: Nod
     return NodeResult(output=output, port=result.port, reply=result.reply, resume_at=result.resume_at)
 
 
+# Text JSON can carry but a database cannot keep: NUL (PostgreSQL refuses it in text and JSON) and
+# UTF-16 surrogates without their pair (no UTF-8 encoder writes them; `"\ud800"` is valid JSON).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The same characters as `json.dumps` escapes them (ASCII output); a valid pair's escape matches
+# too, which only sends that value through the exact check.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|d[89a-f])")
+
+
+def storable_text(text: str) -> str:
+    """Return `text` with NUL and lone surrogates replaced by U+FFFD (the replacement character).
+
+    Why: a web service or a model may answer `{"name": "a\\u0000b"}`, which is valid JSON. Kept
+    as it is, PostgreSQL refuses the step's row and the run could never be recorded or ended;
+    SQLite keeps it, so the same flow would read differently on each. Replacing the character
+    keeps the rest of the text and reads the same on every store, in this run and a resumed one.
+    """
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
+
+
+def _storable(value: Any) -> Any:
+    """Return a plain JSON value with every text and key made storable (`storable_text`)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_text(key): _storable(item) for key, item in value.items()}
+    return value
+
+
 def _plain(value: dict) -> dict:
-    """Return a JSON round-trip copy of `value`.
+    """Return a JSON round-trip copy of `value`, its text storable (`storable_text`).
 
     A resumed run reads outputs back from storage as plain JSON; giving the uninterrupted run
     exactly the same plain copies guarantees both see identical data (tuples become lists,
@@ -220,7 +252,11 @@ def _plain(value: dict) -> dict:
     trip; anything else, or anything larger, takes the round trip itself.
     """
     copied = _direct_copy(value, [_DIRECT_ITEMS])
-    return json.loads(json.dumps(value, allow_nan=False)) if copied is _NOT_DIRECT else copied
+    if copied is not _NOT_DIRECT:
+        return copied
+    text = json.dumps(value, allow_nan=False)
+    plain = json.loads(text)
+    return _storable(plain) if _UNSTORABLE_ESCAPE.search(text) else plain
 
 
 _NOT_DIRECT = object()
@@ -231,7 +267,9 @@ _DIRECT_INT_BITS = 10_000  # longer ints are left to json, which refuses those p
 def _direct_copy(value: Any, budget: list[int]) -> Any:
     """Copy `value` as its JSON round trip would return it, or return `_NOT_DIRECT` if unsure."""
     kind = type(value)
-    if kind is str or kind is bool or value is None:
+    if kind is str:
+        return storable_text(value)
+    if kind is bool or value is None:
         return value
     if kind is int:
         return value if value.bit_length() <= _DIRECT_INT_BITS else _NOT_DIRECT
@@ -252,7 +290,7 @@ def _direct_copy(value: Any, budget: list[int]) -> Any:
         return items
     copy = {}
     for key, item in value.items():
-        if type(key) is not str:
+        if type(key) is not str or _UNSTORABLE.search(key):
             return _NOT_DIRECT
         item = _direct_copy(item, budget)
         if item is _NOT_DIRECT:

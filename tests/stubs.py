@@ -119,7 +119,7 @@ class ProviderHandler(_Handler):
 
 
 class ServiceHandler(_Handler):
-    """A small web service: /status/<name>, /echo, /fail/<code>, /redirect?to=..., /slow?seconds=, /big, /flaky."""
+    """A small web service: /status/<name>, /echo, /fail/<code>, /redirect?to=..., /slow?seconds=, /odd-json, /big, /flaky."""
 
     flaky_calls = 0
 
@@ -152,6 +152,8 @@ class ServiceHandler(_Handler):
         if path == "/slow":  # a step that takes a while, e.g. to cancel a run or stop a worker during it
             time.sleep(float(params.get("seconds", "2")))
             return self._json(200, {"text": "slow done"})
+        if path == "/odd-json":  # valid JSON that no database column can keep as it is: NUL, lone surrogates
+            return self._send(200, b'{"nul": "a\\u0000b", "lone": "x\\ud800y", "key\\u0000": "\\udfff", "ok": "fine"}')
         if path == "/big":
             return self._send(200, b"x" * 5000, "text/plain")
         if path == "/flaky":  # fails twice, then answers

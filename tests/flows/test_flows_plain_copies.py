@@ -20,7 +20,16 @@ class Text(str):
 
 
 def _round_trip(value):
-    return json.loads(json.dumps(value, allow_nan=False))
+    """The JSON round trip, with NUL and lone surrogates as U+FFFD: what every store keeps."""
+    def storable(item):
+        if isinstance(item, str):
+            return "".join("\ufffd" if ch == "\x00" or 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in item)
+        if isinstance(item, list):
+            return [storable(x) for x in item]
+        if isinstance(item, dict):
+            return {storable(k): storable(v) for k, v in item.items()}
+        return item
+    return storable(json.loads(json.dumps(value, allow_nan=False)))
 
 
 @pytest.mark.parametrize("value", [
@@ -31,6 +40,8 @@ def _round_trip(value):
     {1: "a", None: "b", 2.5: "c", True: "d"},  # keys become text
     {"big": 10 ** 4000},
     {"long": list(range(1000)), "wide": {str(i): i for i in range(200)}},  # past the direct copy's size
+    {"nul": "a\x00b", "k\x00": ["\udc00", "😀 \\u0000 typed"]},  # text no database keeps, copied directly
+    {"nul": "a\x00b", "k\x00": ["\udfff x"], "pad": list(range(200))},  # the same, through the round trip
 ])
 def test_a_copy_equals_the_json_round_trip(value):
     copied = _plain(value)
@@ -63,3 +74,13 @@ def test_a_value_holding_itself_is_refused():
 
     with pytest.raises(ValueError):
         _plain(value)
+
+
+@pytest.mark.parametrize("pad", [0, 500])  # the direct copy, and the round trip past its size
+def test_text_no_database_keeps_becomes_the_replacement_character_and_nothing_else_changes(pad):
+    copied = _plain({"nul": "a\x00b", "lone": "x\ud800y", "pair": "😀", "typed": "\\u0000", "k\x00": 1,
+                     "pad": list(range(pad))})
+
+    assert copied["nul"] == "a\ufffdb" and copied["lone"] == "x\ufffdy" and copied["k\ufffd"] == 1
+    assert copied["pair"] == "😀" and copied["typed"] == "\\u0000"
+    json.dumps(copied).encode("utf-8")  # every text can be written as UTF-8 now
