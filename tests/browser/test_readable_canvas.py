@@ -262,3 +262,34 @@ def test_the_toolbar_stays_on_one_line_at_1024x768(app, make_account, live_serve
         shot(page, f"readable-toolbar-{width}")
     stage = page.locator("#canvas-graph").bounding_box()
     assert stage["width"] >= 560  # most of a 1024 px window is canvas
+
+
+def test_nodes_added_one_after_another_from_the_palette_neither_overlap_nor_leave_the_view(
+        app, make_account, live_server, page):
+    """A reviewer at 1024x768 clicked Reply three times: the second landed on the first, the third off screen."""
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="three-clicks"))
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-fit")
+    before = set(page.evaluate("Switchboard.canvas.graph.getNodes().map(n => n.id)"))
+    for count in (1, 2, 3):
+        page.click('#palette [data-type="reply"]')
+        page.wait_for_function("n => Switchboard.canvas.graph.getNodes().length === n", arg=len(before) + count)
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")  # the strip the check opens has settled
+    added = sorted(set(page.evaluate("Switchboard.canvas.graph.getNodes().map(n => n.id)")) - before)
+    assert len(added) == 3
+    stage = page.locator("#canvas-graph").bounding_box()
+    boxes = {node_id: node(page, node_id).locator(".sb-body").bounding_box() for node_id in added}
+    for node_id, box in boxes.items():
+        assert box is not None, f"{node_id} is not drawn: it is out of view"
+        assert (stage["x"] <= box["x"] and stage["y"] <= box["y"] and box["x"] + box["width"] <= stage["x"] + stage["width"]
+                and box["y"] + box["height"] <= stage["y"] + stage["height"]), (node_id, box, stage)
+    every = page.eval_on_selector_all("#canvas-graph g[data-node-id] .sb-body", "els => els.map(e => {"
+                                      " const r = e.getBoundingClientRect(); return {id: e.closest('g[data-node-id]')"
+                                      ".dataset.nodeId, x: r.x, y: r.y, width: r.width, height: r.height}; })")
+    for new in added:
+        for other in every:
+            if other["id"] != new:
+                assert not boxes_overlap(boxes[new], other), (new, other["id"])
+    shot(page, "readable-three-added-1024")

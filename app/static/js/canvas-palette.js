@@ -111,28 +111,69 @@
 
   // ---- placing a clicked node ---------------------------------------------------------
 
-  // Move `spot` down until a new node there would not cover another one.
-  function freeSpot(spot) {
+  const GAP = 30; // graph units kept free around a new node, so it never touches a neighbour
+  const STEP = 20; // spacing of the spots tried (a multiple of the 10-unit grid)
+  // Screen pixels kept free at the stage's edges: the problems strip can open above the graph
+  // (it pushes the bottom of the view down and out) and the buttons sit in the corners.
+  const EDGE = { top: 16, left: 16, right: 24, bottom: 56 };
+
+  // The part of the stage a new node may use, in graph units.
+  function placeableArea() {
+    const graph = S.graph;
+    const area = graph.getGraphArea();
+    const scale = graph.transform.getScale().sx || 1;
+    return { x: area.x + EDGE.left / scale, y: area.y + EDGE.top / scale,
+      right: area.x + area.width - EDGE.right / scale, bottom: area.y + area.height - EDGE.bottom / scale };
+  }
+
+  const snap = (value) => Math.round(value / 10) * 10;
+
+  // The free spot nearest to `want` for a node of `size`, inside the placeable area; null when the
+  // area is full. Every spot on a STEP grid is tried, nearest first: a few thousand rectangle tests.
+  function freeSpotInView(want, size) {
+    const area = placeableArea();
+    const maxX = area.right - size.width, maxY = area.bottom - size.height;
+    if (maxX < area.x || maxY < area.y) return null; // the view is smaller than the node
+    const near = S.graph.getNodes().map((n) => n.getBBox())
+      .filter((b) => b.x < area.right + GAP && b.x + b.width > area.x - GAP && b.y < area.bottom + GAP && b.y + b.height > area.y - GAP);
+    const free = (x, y) => !near.some((b) => x < b.x + b.width + GAP && x + size.width + GAP > b.x
+      && y < b.y + b.height + GAP && y + size.height + GAP > b.y);
+    const spots = [];
+    for (let x = snap(area.x + 5); x <= maxX; x += STEP) {
+      for (let y = snap(area.y + 5); y <= maxY; y += STEP) spots.push({ x, y, d: Math.hypot(x - want.x, (y - want.y) * 1.5) });
+    }
+    spots.sort((a, b) => a.d - b.d);
+    const spot = spots.find((s) => free(s.x, s.y));
+    return spot ? { x: spot.x, y: spot.y } : null;
+  }
+
+  // A crowded view: below `spot` until nothing is covered (the view then moves to the node).
+  function freeSpotBelow(spot, size) {
     const taken = () => S.graph.getNodes().some((n) => n.getBBox().isIntersectWithRect(
-      { x: spot.x - 10, y: spot.y - 10, width: S.NODE_WIDTH + 20, height: 100 }));
-    for (let i = 0; i < 30 && taken(); i += 1) spot.y += 110;
+      { x: spot.x - GAP, y: spot.y - GAP, width: size.width + 2 * GAP, height: size.height + 2 * GAP }));
+    for (let i = 0; i < 200 && taken(); i += 1) spot.y += 20;
     return spot;
   }
 
-  // Right of the selected node, else the middle of what the stage shows; below any node there.
+  // Right of the selected node, else the middle of what the stage shows; then the nearest spot
+  // where it covers no other node and stays in view, so nodes added one after another line up
+  // side by side where the person is looking instead of piling up or wandering off screen.
   S.addNodeNear = function (type) {
     const graph = S.graph;
+    const metadata = S.newNodeMetadata(type, { x: 0, y: 0 });
+    const size = { width: metadata.width, height: metadata.height };
     const selected = S.selection.getSelectedCells().filter((c) => c.isNode());
-    let spot;
+    let want;
     if (selected.length) {
       const box = selected[selected.length - 1].getBBox();
-      spot = { x: box.x + box.width + 70, y: box.y };
+      want = { x: box.x + box.width + 70, y: box.y };
     } else {
       const area = graph.getGraphArea();
-      spot = { x: area.x + area.width / 2 - S.NODE_WIDTH / 2, y: area.y + area.height / 3 };
+      want = { x: area.x + area.width / 2 - size.width / 2, y: area.y + area.height / 3 };
     }
-    spot = freeSpot({ x: Math.round(spot.x / 10) * 10, y: Math.round(spot.y / 10) * 10 });
-    const node = graph.addNode(S.newNodeMetadata(type, spot));
+    want = { x: snap(want.x), y: snap(want.y) };
+    const spot = freeSpotInView(want, size) || freeSpotBelow(want, size);
+    const node = graph.addNode({ ...metadata, x: spot.x, y: spot.y });
     S.selection.reset(node);
     if (!graph.getGraphArea().containsRect(node.getBBox())) graph.centerCell(node);
     return node;
