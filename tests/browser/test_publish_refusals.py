@@ -234,3 +234,40 @@ def test_a_list_item_is_named_alike_in_the_form_and_in_the_refusal(app, make_acc
     assert (branch, condition) == ("Branch 1", "Condition 2")
     assert f'"{branch} › {condition} › Value" is empty' in item.text_content()
     assert latest_version(app, flow_id) == before
+
+
+def test_a_long_list_of_problems_leaves_the_canvas_usable_at_1024x768(app, make_account, live_server, page):
+    """A reviewer deleted a step in the middle and pressed Save: the problems strip grew over most of the canvas."""
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="many-problems"))
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    click_node(page, "greet")
+    page.keyboard.press("Delete")  # every step after it is unreachable, and the replies use its text
+    page.wait_for_selector('#canvas-graph g[data-node-id="greet"]', state="detached")
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")  # the check of the change has answered
+    save(page)
+    page.wait_for_selector("#problems.after-save")
+    items = page.locator("#problems li")
+    total = items.count()
+    assert total >= 5, total
+
+    stage = page.locator("#canvas-stage").bounding_box()
+    strip = page.locator("#problems").bounding_box()
+    graph = page.locator("#canvas-graph").bounding_box()
+    assert strip["height"] <= 0.3 * stage["height"] and graph["height"] >= 0.6 * stage["height"], (strip, graph, stage)
+    assert page.locator("#problems li:visible").count() == 2  # the first few, errors first
+    more = page.get_by_role("button", name=f"Show all {total} ({total - 2} more)")
+    shot(page, "many-problems-1024")
+
+    more.click()
+    assert page.locator("#problems li:visible").count() == total
+    assert page.locator("#problems").bounding_box()["height"] <= 0.3 * stage["height"]  # the list scrolls instead
+    last = items.nth(total - 1)
+    last.scroll_into_view_if_needed()
+    node_id = last.get_attribute("data-node-id")
+    last.locator("button").click()  # a problem far down the list still selects its node
+    page.wait_for_selector(f'#side-panel[data-showing="node:{node_id}"]')
+    shot(page, "many-problems-all-1024")
+    page.get_by_role("button", name="Show only the first 2").click()
+    assert page.locator("#problems li:visible").count() == 2

@@ -12,6 +12,10 @@
   let firstPending = 0; // when the oldest change not yet validated happened
   let saving = false;
   let userExpanded = null; // problems list opened/closed by the user (null: not yet)
+  let showAll = false; // the whole list, not only its first FIRST_PROBLEMS, chosen by the user
+  // A strip that lists every problem covered most of the canvas at 1024x768: it lists the first
+  // few, says how many more there are, and scrolls its list when the person asks for all of them.
+  const FIRST_PROBLEMS = 2; // two messages of two lines each fit at 1024x768
   let refusedJSON = null; // the document of the last save the server refused
 
   function init() {
@@ -120,8 +124,18 @@
       onclick: () => { userExpanded = !open; renderProblems(fromSave); } }, open ? "Hide" : "Show");
     // Errors first: they are what stops publishing.
     const sorted = problems.slice().sort((a, b) => Number(S().isError(b)) - Number(S().isError(a)));
-    const list = el("ul", { hidden: !open }, ...sorted.map(problemItem));
-    box.replaceChildren(el("div", { class: "problems-head" }, el("h2", { text: heading(errors, problems.length - errors, fromSave) }), toggle), list);
+    const items = sorted.map(problemItem);
+    const more = sorted.length - FIRST_PROBLEMS;
+    if (more > 0 && !showAll) items.slice(FIRST_PROBLEMS).forEach((item) => { item.hidden = true; });
+    const list = el("ul", { hidden: !open }, ...items);
+    const all = more > 0 && open ? el("button", { type: "button", class: "link-like small problems-more",
+      "aria-expanded": String(showAll), "data-action": "all-problems",
+      onclick: () => { showAll = !showAll; renderProblems(fromSave); } },
+    showAll ? `Show only the first ${FIRST_PROBLEMS}` : `Show all ${sorted.length} (${more} more)`) : null;
+    box.classList.toggle("shows-all", showAll && more > 0 && open);
+    const scrolled = box.querySelector("ul") ? box.querySelector("ul").scrollTop : 0; // a redraw keeps the place
+    box.replaceChildren(el("div", { class: "problems-head" }, el("h2", { text: heading(errors, problems.length - errors, fromSave) }), toggle), list, ...(all ? [all] : []));
+    list.scrollTop = scrolled;
   }
 
   function focusProblem(problem) {
@@ -151,6 +165,7 @@
       if (result.status === 200) saved(doc, result.body);
       else if (result.status === 400 && result.body && result.body.error && result.body.error.code === "invalid_flow") {
         userExpanded = null;
+        showAll = false;
         refusedJSON = JSON.stringify(doc);
         setProblems(result.body.error.details || [], true);
         S().toast("Not published: the flow has problems (listed above the canvas).", "error");
