@@ -252,3 +252,54 @@ def test_trigger_values_read_in_plain_words_and_insert_the_same_template(app, ma
     reference.click()
     assert text.input_value() == "{{ trigger.out_id }}"  # what flows have always used
     assert chips(page, "config.text") == ["REST › Caller's reference"]
+
+
+_RECORD_FIELD_MESSAGES = """path => {
+  window.fieldMessages = [];
+  const note = () => document.querySelectorAll(`#side-panel .field[data-path="${path}"] .field-problem`).forEach(
+    (p) => window.fieldMessages.push({text: p.textContent, role: p.getAttribute("role")}));
+  new MutationObserver(note).observe(document.getElementById("side-panel"), {childList: true, subtree: true});
+}"""
+
+
+def test_an_unfinished_value_gets_a_calm_hint_not_a_parser_error_while_typing(app, make_account, live_server, page):
+    """A reviewer typing a Reply saw "not a valid template" in red the moment they had typed {{."""
+    errors = script_errors(page)
+    flow_id, text = open_reply_text(app, make_account(), live_server, page, "unfinished", "reply")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.evaluate(_RECORD_FIELD_MESSAGES, "config.text")
+    beside = page.locator('#side-panel .field[data-path="config.text"] .field-problem')
+
+    text.click()
+    text.press("End")
+    text.type(" for {{")
+    picker_options(page)
+    page.keyboard.press("Escape")  # they type the value themselves
+    text.type(" inputs.per", delay=150)  # slow typing: the flow is checked in between
+    page.wait_for_function("() => Switchboard.canvas.problems.some(p => p.code === 'template_syntax_error')")
+    page.wait_for_selector('#side-panel .field[data-path="config.text"] .field-hint')  # once they pause
+    assert beside.count() == 1
+    assert beside.inner_text() == "Unfinished value: close it with }} or use Insert value."
+    assert beside.get_attribute("role") == "status"
+    alarms = [m for m in page.evaluate("window.fieldMessages") if m["role"] == "alert" or "valid template" in m["text"]]
+    assert alarms == [], alarms
+    shot(page, "unfinished-value-hint-1024")
+
+    page.click("#btn-save")  # publishing still refuses it, with the parser's words in the problems list
+    page.wait_for_selector('#problems.after-save li[data-code="template_syntax_error"]')
+    assert "is not a valid template" in page.inner_text('#problems li[data-code="template_syntax_error"]')
+    assert reply_text(app, flow_id, "reply") == "{{ nodes.greet.text }}"
+    assert beside.inner_text() == "Unfinished value: close it with }} or use Insert value."
+    shot(page, "unfinished-value-refused-1024")
+
+    text.fill("{{ inputs.person | shout }}")  # a real mistake still shows in red once they leave the field
+    page.locator('#side-panel [data-field="name"]').click()
+    page.wait_for_selector('#side-panel .field[data-path="config.text"] .field-problem[role=alert]')
+    assert "is not a valid template" in beside.inner_text()
+
+    text.fill("{{ nodes.greet.text }} for {{ inputs.person }}")
+    page.locator('#side-panel [data-field="name"]').click()
+    page.click("#btn-save")
+    page.wait_for_function("() => document.querySelector('#save-state').innerText.includes('version 2')", timeout=10000)
+    assert beside.count() == 0
+    assert errors == []

@@ -110,8 +110,9 @@
   /**
    * Render a node's form into `container`.
    * options: schema, config, name, namePlaceholder, readOnly,
-   *          onInput(config, name) while typing, onCommit(config, name) when a change is done.
-   * Returns {showProblems(problems)}.
+   *          onInput(config, name) while typing, onCommit(config, name) when a change is done,
+   *          checking() true while a check of the latest change is still on its way.
+   * Returns {showProblems(problems), settle()}.
    */
   function render(container, options) {
     const f = {
@@ -130,8 +131,11 @@
     f.emitCommit = () => options.onCommit && options.onCommit(clone(f.working), f.name);
     f.redraw = () => redraw(f);
     f.redraw();
+    watchTyping(f);
     return {
       showProblems(list) { f.problems = list || []; applyProblems(f); },
+      // The person pressed Save: they are done typing, so the next problems show in full at once.
+      settle() { if (f.typing) clearTimeout(f.typing.timer); f.typing = null; },
     };
   }
 
@@ -163,17 +167,71 @@
 
   // ---- problems next to fields --------------------------------------------------------
 
+  // The field a person is typing in keeps quiet until they pause or leave it: half a value
+  // ("Hello {{") is not a mistake yet, and a red parser message at every key was alarming.
+  const PAUSE_MS = 1000;
+  const UNFINISHED = "Unfinished value: close it with }} or use Insert value.";
+
+  function watchTyping(f) {
+    const settle = () => {
+      const typing = f.typing;
+      if (!typing || !typing.field.isConnected) return;
+      clearTimeout(typing.timer);
+      typing.paused = true;
+      // The check of the last keys may still be on its way: its answer shows the problems
+      // (showProblems); until then the field's old problems would be about text it no longer has.
+      if (f.options.checking && f.options.checking()) typing.timer = setTimeout(settle, 300);
+      else applyProblems(f);
+    };
+    f.container.addEventListener("input", (e) => {
+      const field = e.target.closest(".field");
+      if (!field || f.readOnly) return;
+      if (f.typing) clearTimeout(f.typing.timer);
+      f.typing = { field, paused: false, timer: setTimeout(settle, PAUSE_MS) };
+      applyProblems(f); // the field's earlier messages go while it is being changed
+    });
+    f.container.addEventListener("focusout", (e) => {
+      if (f.typing && !f.typing.field.contains(e.relatedTarget)) settle();
+    });
+  }
+
+  // The field being typed in, while its problems are held back (null once they may show).
+  function quietField(f) {
+    const typing = f.typing;
+    if (!typing) return null;
+    if (!typing.field.isConnected || (typing.paused && !(f.options.checking && f.options.checking()))) {
+      f.typing = null;
+      return null;
+    }
+    return typing.field;
+  }
+
+  // An opened {{ with no }} after it: what a value looks like while it is being typed.
+  function unfinished(field) {
+    return Array.from(field.querySelectorAll("input, textarea")).some((input) => {
+      const open = input.value.lastIndexOf("{{");
+      return open >= 0 && input.value.indexOf("}}", open + 2) < 0;
+    });
+  }
+
   function applyProblems(f) {
     f.container.querySelectorAll(".field-problem").forEach((node) => node.remove());
     f.container.querySelectorAll(".has-problem").forEach((node) => node.classList.remove("has-problem"));
+    const quiet = quietField(f);
     for (const problem of f.problems) {
       const target = closestField(f.container, problem.path || "");
-      target.classList.add("has-problem");
+      if (quiet && target === quiet) continue;
+      // The server names the parser's complaint (and publishing refuses with it); next to the
+      // field, an unfinished value gets a hint that says what to do instead.
+      const hint = problem.code === "template_syntax_error" && unfinished(target);
+      if (!hint) target.classList.add("has-problem");
       const folded = target.closest("details.advanced");
       if (folded) folded.open = true; // a problem is never hidden in a closed group
       const warning = problem.severity === "warning"; // worth a look, never blocking: amber, not red
-      const message = el("p", { class: `field-error field-problem${warning ? " is-warning" : ""}`,
-        role: warning ? "status" : "alert", text: problem.message });
+      const message = hint
+        ? el("p", { class: "field-problem field-hint", role: "status", "data-code": problem.code, text: UNFINISHED })
+        : el("p", { class: `field-error field-problem${warning ? " is-warning" : ""}`,
+          role: warning ? "status" : "alert", "data-code": problem.code, text: problem.message });
       const head = target.querySelector(":scope > label, :scope > .list-title, :scope > .list-item-head, :scope > fieldset > legend");
       if (head) head.after(message);
       else target.append(message);

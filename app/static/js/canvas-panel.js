@@ -85,6 +85,7 @@
         if (S().triggerKind(data.type).scheduled) schedulePreview(node);
       },
       onCommit: () => flush(),
+      checking: () => !!(SB.save && SB.save.checking()),
     });
     shown = { kind: "node", node, form, baseline: clone(node.getData()) };
     form.showProblems(S().problems.filter((p) => p.node_id === node.id));
@@ -205,6 +206,11 @@
     }
   }
 
+  // A save answered: the field being typed in stops holding back its problems.
+  function settle() {
+    if (shown && shown.kind === "node") shown.form.settle();
+  }
+
   function problemsChanged() {
     if (shown && shown.kind === "node") shown.form.showProblems(S().problems.filter((p) => p.node_id === shown.node.id));
   }
@@ -249,5 +255,5 @@
     return showFragment(S().data.urls.versions_panel, "Version history", "versions");
   }
 
-  SB.panel = { init, flush, selectionChanged, nodeChanged, problemsChanged, refresh, showTrigger, showVersions, showEmpty };
+  SB.panel = { init, flush, settle, selectionChanged, nodeChanged, problemsChanged, refresh, showTrigger, showVersions, showEmpty };
 })();

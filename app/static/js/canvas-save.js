@@ -162,6 +162,7 @@
     checking(false);
     try {
       const result = await S().api("PUT", S().data.urls.save, { document: doc, base_version: base });
+      SB.panel.settle(); // the problems this answer lists show next to their fields at once
       if (result.status === 200) saved(doc, result.body);
       else if (result.status === 400 && result.body && result.body.error && result.body.error.code === "invalid_flow") {
         userExpanded = null;
@@ -223,5 +224,8 @@
     S().toast("Not saved: someone else published a newer version.", "error");
   }
 
-  SB.save = { init, save, validateSoon, checkDue, setProblems };
+  // Whether a check of the latest change is due or on its way (its answer will replace the problems).
+  const isChecking = () => document.getElementById("problems").hasAttribute("aria-busy");
+
+  SB.save = { init, save, validateSoon, checkDue, setProblems, checking: isChecking };
 })();
