@@ -14,6 +14,7 @@ from app.blueprints.loaders import principal
 from app.models import Flow
 from app.permissions import Permission
 from app.readable_values import readable
+from app.services.versions.archived import URLS_MESSAGE, is_archived
 from app.words import input_type_words, moment_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
@@ -41,6 +42,16 @@ def allowed(permission: str | Permission, workspace_id: str | None = None) -> bo
     """
     caller = principal()
     return caller.can(workspace_id or caller.default_workspace_id, Permission(permission))
+
+
+@bp.app_template_global("urls_off")
+def urls_off(flow: Flow | None) -> str | None:
+    """Why the flow's trigger URLs start no runs now (it is archived), or None while they work.
+
+    Why a template global: the trigger list, the trigger panel and the canvas (through its data)
+    each show trigger URLs; all of them say this instead of offering to copy a URL that answers 404.
+    """
+    return URLS_MESSAGE if is_archived(flow) else None
 
 
 def can_edit(flow: Flow) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.app.flowdocs import greeting_flow, schedule_flow
-from tests.browser.canvas_actions import log_in, publish, shot, wait_for_canvas
+from tests.browser.canvas_actions import click_node, log_in, node, publish, shot, wait_for_canvas
 
 SMALL = {"width": 1024, "height": 768}
 
@@ -121,6 +121,72 @@ def test_archive_then_restore_from_the_archived_flows(app, make_account, live_se
     page.click(f"tr[data-flow-id='{flow_id}'] button:has-text('Restore')")
     page.wait_for_selector("text=was restored")
     assert not _flow(app, flow_id)["archived"]
+
+
+URLS_OFF = "This flow is archived, so calls to its trigger URLs do not start runs until it is restored."
+
+
+def _drawn(text) -> str:
+    """The words an SVG text shows on a node, without its tooltip."""
+    return text.evaluate("el => Array.from(el.childNodes).filter(n => n.nodeName !== 'title')"
+                         ".map(n => n.textContent).join('')").replace("\xa0", " ")
+
+
+def _pills(node_box) -> list[str]:
+    """The buttons drawn on a node (Copy URL, Examples…, Run, Details…)."""
+    return [_drawn(pill.locator("text")) for pill in node_box.locator(".sb-pill").all() if pill.is_visible()]
+
+
+def test_an_archived_flow_shows_its_trigger_urls_as_off_instead_of_offering_to_copy_them(
+        app, make_account, live_server, page):
+    """A reviewer copied the URL of an archived flow's trigger from its page; calling it answered "not found"."""
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="desk"))
+    log_in(page, live_server, account)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Archive')")
+    page.wait_for_selector("text=was archived")
+    page.set_viewport_size(SMALL)
+
+    for path in (f"/flows/{flow_id}", f"/flows/{flow_id}/versions/1"):  # the live canvas and an old version's
+        page.goto(live_server + path)
+        wait_for_canvas(page)
+        rest = node(page, "api")
+        assert _drawn(rest.locator(".sb-url")) == "Off: the flow is archived"
+        assert _pills(rest) == ["Details…"]  # no "Copy URL"
+        assert _pills(node(page, "manual")) == ["Details…"]  # no "Run": it would be refused
+
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+    click_node(page, "api")
+    side = page.locator("#side-panel")
+    assert side.locator("[data-urls-off]").inner_text() == URLS_OFF
+    assert "/desk" in side.locator("[data-trigger-url]").inner_text()  # still readable, not offered
+    assert side.get_by_role("button", name="Copy URL").count() == 0
+    shot(page, "archived-trigger-node-1024")
+    side.get_by_role("button", name="Details…").click()
+    page.wait_for_selector("#side-panel .trigger-panel")
+    assert side.locator("[data-urls-off]").inner_text() == URLS_OFF
+    assert side.locator("button[data-copy]").count() == 0 and side.locator("[data-snippet]").count() == 0
+    shot(page, "archived-trigger-panel-1024")
+
+    triggers = page.locator("#triggers-section")
+    assert triggers.locator("[data-urls-off]").inner_text() == URLS_OFF
+    assert triggers.get_by_role("button", name="Copy URL").count() == 0
+    assert triggers.locator(".badge").all_inner_texts() == ["off while archived"] * 2
+    assert triggers.get_by_role("button", name="Run now").count() == 0  # it would be refused too
+    triggers.scroll_into_view_if_needed()
+    shot(page, "archived-trigger-list-1024")
+
+    page.goto(f"{live_server}/flows?archived=1")
+    page.click(f"tr[data-flow-id='{flow_id}'] button:has-text('Restore')")
+    page.wait_for_selector("text=was restored")
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+    assert page.locator("#triggers-section").get_by_role("button", name="Copy URL").count() == 1
+    assert page.locator("#triggers-section").get_by_role("button", name="Run now").count() == 1
+    assert _pills(node(page, "api")) == ["Copy URL", "Examples…"]
 
 
 def test_export_a_version_and_import_the_file_as_a_new_flow(app, make_account, live_server, page, tmp_path):

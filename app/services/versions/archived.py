@@ -11,6 +11,8 @@ from app.models import Flow
 
 TRIGGER_MESSAGE = "This flow is archived, so its triggers are off; restore the flow to use them again."
 SAVE_MESSAGE = "This flow is archived, so it cannot be saved or published; restore it first."
+# Shown wherever a trigger URL is, instead of a Copy button: the URL answers TRIGGER_MESSAGE (404).
+URLS_MESSAGE = "This flow is archived, so calls to its trigger URLs do not start runs until it is restored."
 
 
 class FlowArchived(Exception):

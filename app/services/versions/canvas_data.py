@@ -10,6 +10,7 @@ from flask import url_for
 
 import flows
 from app.models import Flow, FlowVersion
+from app.services.versions.archived import URLS_MESSAGE
 from app.services.workspaces.credentials import list_credentials
 from app.services.versions.presenters import live_triggers, trigger_dict
 from app.trigger_types import registry as trigger_types
@@ -27,6 +28,7 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "latest_version": flow.latest_version,
         "readonly": readonly or not can_edit,
         "archived": flow.archived_at is not None,  # frozen until restored: the banner says so, not "open the latest"
+        "urls_off": URLS_MESSAGE if flow.archived_at is not None else None,  # said instead of "Copy URL"
         "can_edit": can_edit,
         "can_run": can_run,  # Run now from the canvas and its manual trigger nodes
         "document": document,

@@ -148,17 +148,19 @@
       const trigger = S.triggers[node.id];
       const saved = trigger && trigger.url;
       const manual = Boolean(kind.runs_here);
+      const off = S.data.urls_off; // archived: its URL answers "not found", so nothing offers to copy or run it
       // The URL's tail (the key) is what tells triggers apart; the whole URL is in the tooltip.
       const text = !saved ? (manual ? "Save to run from here" : "URL appears after you save")
+        : off ? "Off: the flow is archived"
         : manual ? "Run now from the app" : `POST …/${trigger.url.split("/").pop()}`;
-      attrs.url = { display: null, y: HEAD + ROW / 2 + 4, text: truncate(text, 25), title: saved ? trigger.url : "" };
+      attrs.url = { display: null, y: HEAD + ROW / 2 + 4, text: truncate(text, 25), title: saved ? (off || trigger.url) : "" };
       if (saved) {
         const y = rowsEnd + 2;
-        const runnable = !manual || S.data.can_run; // a viewer's manual trigger offers its details only
+        const runnable = !off && (!manual || S.data.can_run); // a viewer's manual trigger offers its details only
         attrs.pillA = { display: runnable ? null : "none", transform: `translate(12, ${y})`, title: manual ? "Run now from this trigger" : `Copy ${trigger.url}` };
         attrs.pillAText = { text: manual ? "▶ Run" : "Copy URL" };
         attrs.pillB = { display: null, transform: `translate(${runnable ? 102 : 12}, ${y})`, title: manual ? "Details" : "URL, examples and secret" };
-        attrs.pillBText = { text: manual ? "Details…" : "Examples…" };
+        attrs.pillBText = { text: manual || off ? "Details…" : "Examples…" };
       }
     }
     const problems = S.problems.filter((p) => p.node_id === node.id);

@@ -144,20 +144,22 @@
     const kind = S().triggerKind(node.getData().type); // the adapter's hints, from the palette
     if (kind.scheduled) return scheduleSummary(node);
     if (!trigger || !trigger.url) return el("div", { class: "side-trigger muted small" }, kind.save_hint || "");
+    const off = S().data.urls_off; // archived: the URL answers "not found", so it is shown, not offered
     const buttons = [];
-    if (kind.runs_here && !S().readOnly) {
+    if (kind.runs_here && !S().readOnly && !off) {
       buttons.push(el("button", { type: "button", class: "primary", onclick: () => SB.run.open(node.id) }, `▶ ${(node.getData().config || {}).label || "Run now"}`));
     }
     buttons.push(el("button", { type: "button", "data-action": "trigger-panel", onclick: () => showTrigger(node.id) },
-      kind.details_label || "Details…"));
+      off ? "Details…" : kind.details_label || "Details…"));
     const model = kind.shows_model && trigger.model
       ? el("div", { class: "copyrow" }, el("span", { class: "muted small", text: "model" }),
         el("code", { "data-trigger-model": node.id, text: trigger.model }),
-        el("button", { type: "button", "data-copy": trigger.model }, "Copy model"))
+        off ? null : el("button", { type: "button", "data-copy": trigger.model }, "Copy model"))
       : null;
     return el("div", { class: "side-trigger" },
+      off ? el("p", { class: "urls-off small", "data-urls-off": "", text: off }) : null,
       el("div", { class: "copyrow" }, el("code", { class: "url", "data-trigger-url": node.id, text: trigger.url }),
-        el("button", { type: "button", "data-copy": trigger.url }, kind.copy_label || "Copy URL")),
+        off ? null : el("button", { type: "button", "data-copy": trigger.url }, kind.copy_label || "Copy URL")),
       model,
       el("div", { class: "side-actions" }, ...buttons));
   }

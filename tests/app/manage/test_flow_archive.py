@@ -8,6 +8,7 @@ from datetime import timedelta
 from tests.app.flowdocs import greeting_flow, schedule_flow, with_reply_text
 from tests.app.manage.manage_helpers import publish
 from tests.app.trigger_helpers import bearer, local_path
+from tests.conftest import csrf_from
 
 
 def _archive(client, token, flow_id) -> dict:
@@ -155,3 +156,36 @@ def test_an_archived_flows_schedule_does_not_fire_and_restore_resumes_it(app, cl
     assert _process(app, trigger_id, resumed + timedelta(seconds=1)) == ["started"]
     runs = client.get(f"/api/v1/flows/{flow['id']}/runs", headers=bearer(api_key)).json["runs"]
     assert len(runs) == 1 and runs[0]["trigger_type"] == "schedule_trigger"
+
+
+def _ui_publish(app, account, document) -> str:
+    from app.extensions import db
+    from app.models import Workspace
+    from app.services.versions import publishing
+
+    with app.app_context():
+        flow = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document, None).flow
+        db.session.commit()
+        return flow.id
+
+
+def test_an_archived_flows_pages_show_its_trigger_urls_as_off_and_offer_none_to_copy(app, client, auth):
+    """Its URLs answer 404 flow_archived, so no page offers "Copy URL" (or ready-made calls) as if they worked."""
+    rest_id = _ui_publish(app, auth, greeting_flow(key="desk"))
+    openai_id = _ui_publish(app, auth, _openai_flow("helper"))
+    off = "This flow is archived, so calls to its trigger URLs do not start runs until it is restored."
+    pages = lambda flow_id, node_id: [client.get(f"/flows/{flow_id}").get_data(as_text=True),
+                                      client.get(f"/flows/{flow_id}/triggers").get_data(as_text=True),
+                                      client.get(f"/flows/{flow_id}/triggers/{node_id}/panel").get_data(as_text=True)]
+    for flow_id, node_id in ((rest_id, "api"), (openai_id, "api")):
+        assert all(off not in html and "data-copy=\"http" in html for html in pages(flow_id, node_id))
+        csrf = {"X-CSRFToken": csrf_from(client.get(f"/flows/{flow_id}").get_data(as_text=True))}
+        assert client.post(f"/flows/{flow_id}/archive", headers=csrf).status_code == 302
+        page, section, panel = pages(flow_id, node_id)
+        for html in (page, section, panel):
+            assert off in html and "data-copy=\"http" not in html and ">Copy URL<" not in html, [line for line in html.splitlines() if "data-copy" in line]
+            assert "off while archived" in html and ("/hooks/" in html or "/v1" in html)  # the URL stays readable
+        assert "data-snippet" not in panel and "Copy model" not in panel
+        assert f'"urls_off": "{off}"' in page  # the canvas says it too, instead of its Copy URL buttons
+        assert client.post(f"/flows/{flow_id}/restore", headers=csrf).status_code == 302
+        assert all(off not in html and "data-copy=\"http" in html for html in pages(flow_id, node_id))
