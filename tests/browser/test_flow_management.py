@@ -89,14 +89,20 @@ def test_duplicate_opens_the_copy_with_its_new_url_and_secret(app, make_account,
     shot(page, "duplicate-1024")  # the notice above the canvas does not push its status bar out of view
 
 
-def test_archive_then_restore_from_the_archived_flows(app, make_account, live_server, page):
-    account = make_account()
+def _archive_from_its_page(app, account, live_server, page) -> str:
+    """Publish a flow, then archive it with the button on its page (accepting the confirmation)."""
     flow_id = publish(app, account, greeting_flow(key="desk"))
     log_in(page, live_server, account)
     page.goto(f"{live_server}/flows/{flow_id}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('Archive')")
     page.wait_for_selector("text=was archived")
+    return flow_id
+
+
+def test_archive_then_restore_from_the_archived_flows(app, make_account, live_server, page):
+    account = make_account()
+    flow_id = _archive_from_its_page(app, account, live_server, page)
     assert _flow(app, flow_id)["archived"] and page.query_selector(f"tr[data-flow-id='{flow_id}']") is None
 
     # Its canvas is frozen, and says why, instead of offering to "open the current version" to edit it.
@@ -141,12 +147,7 @@ def test_an_archived_flow_shows_its_trigger_urls_as_off_instead_of_offering_to_c
         app, make_account, live_server, page):
     """A reviewer copied the URL of an archived flow's trigger from its page; calling it answered "not found"."""
     account = make_account()
-    flow_id = publish(app, account, greeting_flow(key="desk"))
-    log_in(page, live_server, account)
-    page.goto(f"{live_server}/flows/{flow_id}")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("button:has-text('Archive')")
-    page.wait_for_selector("text=was archived")
+    flow_id = _archive_from_its_page(app, account, live_server, page)
     page.set_viewport_size(SMALL)
 
     for path in (f"/flows/{flow_id}", f"/flows/{flow_id}/versions/1"):  # the live canvas and an old version's
