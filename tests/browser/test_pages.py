@@ -33,9 +33,11 @@ def test_log_in_open_a_flow_run_it_now_and_see_every_step(app, make_account, liv
     page.fill("input[name=input-message]", "hello browser")
     page.click("#trigger-manual button[type=submit]")
     page.wait_for_selector("[data-run-status=succeeded]", timeout=15000)  # the panel polls itself via htmx
-    steps = page.inner_text("table.steps")
-    for node in ("manual", "start", "greet", "route", "reply"):
-        assert node in steps
+    rows = page.locator("table.steps tbody tr")
+    named = [rows.nth(i).locator("td").nth(1).inner_text().strip() for i in range(rows.count())]
+    assert named == ["Run now", "Start", "Compose", "Status?", "Answer"]  # as on the canvas, not by internal ids
+    assert [rows.nth(i).get_attribute("data-step-node") for i in range(rows.count())] == [
+        "manual", "start", "greet", "route", "reply"]
     assert "Hello friend x1: hello browser" in page.inner_text("#run-panel")
     assert requests_elsewhere == []
 
