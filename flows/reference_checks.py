@@ -19,6 +19,7 @@ from flows.inputs import declared_inputs
 from flows.problems import ERROR, WARNING, Problem
 from flows.run_paths import RunPaths
 from flows.references import Reference, TemplateField, expression, template_fields, template_references
+from flows.template_words import syntax_words, unfinished_opener, unfinished_words
 
 _MAX_LISTED = 8
 WARNING_CODES = ("node_maybe_not_run",)
@@ -47,13 +48,19 @@ def reference_problems(graph: Graph, configs: dict[str, dict]) -> list[Problem]:
 
 @lru_cache(maxsize=256)
 def _parsed(source: str) -> tuple[Reference, ...] | str:
-    """The references of `source`, or the syntax error's message (the canvas re-validates the same texts)."""
+    """The references of `source`, or what is wrong with it after "<field> " (the canvas re-validates
+    the same texts). An unclosed "{{" is a value still being typed: it gets an instruction, not a
+    parser's complaint; other errors say their line and what is wrong in words (`flows.template_words`)."""
     try:
         return tuple(template_references(source))
     except TemplateSyntaxError as exc:
-        return f"line {exc.lineno}: {str(exc.message).rstrip('.')}"
+        opener = unfinished_opener(source)
+        if opener:
+            return unfinished_words(opener)
+        return (f"is not a valid template (line {exc.lineno}: {syntax_words(exc)}); fix it, or pick a value "
+                f"with Insert value.")
     except RecursionError:
-        return "it is nested too deeply to read"
+        return "is not a valid template (it is nested too deeply to read); simplify it."
 
 
 class _Checker:
@@ -68,8 +75,7 @@ class _Checker:
         parsed = _parsed(field.source)
         where = f'{self.name}: "{field.title}"'
         if isinstance(parsed, str):
-            return [Problem("template_syntax_error", f"{where} is not a valid template ({parsed}); fix the braces "
-                            f"or pick a value with Insert value.", node_id=self.node_id, path=field.path)]
+            return [Problem("template_syntax_error", f"{where} {parsed}", node_id=self.node_id, path=field.path)]
         problems, seen = [], set()
         for reference in parsed:
             reason = self._reason(reference)

@@ -28,6 +28,7 @@ from jinja2.utils import missing
 
 from flows import render_checks as checks
 from flows.render_filters import wrap_filters
+from flows.template_words import syntax_words
 from flows.render_limits import MAX_OUTPUT_CHARS, MAX_VALUE_CHARS, RENDER_MEMORY_BYTES, \
     RENDER_TIME_LIMIT_SECONDS, RenderLimit, bounded, check_clock, loop_guard, measure, require
 
@@ -260,7 +261,7 @@ def render_template(source: str, context: dict, name: str,
     try:
         template = _compile(source)
     except TemplateSyntaxError as exc:
-        raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(name, f"syntax error on line {exc.lineno}: {syntax_words(exc)}") from None
     variables = {key: _with_path(value, key) for key, value in context.items()}
     try:
         with bounded(time_limit):
@@ -278,7 +279,7 @@ def render_template(source: str, context: dict, name: str,
     except SecurityError as exc:
         raise TemplateError(name, f"not allowed in templates: {_public_names(str(exc))}") from None
     except TemplateSyntaxError as exc:  # raised lazily, e.g. by an unknown filter in a branch
-        raise TemplateError(name, f"syntax error on line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(name, f"syntax error on line {exc.lineno}: {syntax_words(exc)}") from None
     except Exception as exc:  # noqa: BLE001 - any failure inside user code is the author's to fix
         raise TemplateError(name, f"{type(exc).__name__}: {exc}") from None
 

@@ -285,9 +285,11 @@ def test_an_unfinished_value_gets_a_calm_hint_not_a_parser_error_while_typing(ap
     assert alarms == [], alarms
     shot(page, "unfinished-value-hint-1024")
 
-    page.click("#btn-save")  # publishing still refuses it, with the parser's words in the problems list
+    page.click("#btn-save")  # publishing still refuses it; the problems list says what to do, in words
     page.wait_for_selector('#problems.after-save li[data-code="template_syntax_error"]')
-    assert "is not a valid template" in page.inner_text('#problems li[data-code="template_syntax_error"]')
+    listed = page.inner_text('#problems li[data-code="template_syntax_error"]')
+    assert 'has an unfinished value: close "{{" with "}}", or use Insert value.' in listed
+    assert "not a valid template" not in listed and "end of template" not in listed
     assert reply_text(app, flow_id, "reply") == "{{ nodes.greet.text }}"
     assert beside.inner_text() == "Unfinished value: close it with }} or use Insert value."
     shot(page, "unfinished-value-refused-1024")
@@ -295,7 +297,7 @@ def test_an_unfinished_value_gets_a_calm_hint_not_a_parser_error_while_typing(ap
     text.fill("{{ inputs.person | shout }}")  # a real mistake still shows in red once they leave the field
     page.locator('#side-panel [data-field="name"]').click()
     page.wait_for_selector('#side-panel .field[data-path="config.text"] .field-problem[role=alert]')
-    assert "is not a valid template" in beside.inner_text()
+    assert 'is not a valid template (line 1: there is no filter called "shout")' in beside.inner_text()
 
     text.fill("{{ nodes.greet.text }} for {{ inputs.person }}")
     page.locator('#side-panel [data-field="name"]').click()

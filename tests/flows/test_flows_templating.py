@@ -69,7 +69,7 @@ def test_defined_test_allows_optional_values():
 def test_syntax_errors_give_the_line():
     error = _error("Hello\n{{ inputs.service }}\n{% if %}")
 
-    assert error.message == "syntax error on line 3: Expected an expression, got 'end of statement block'"
+    assert error.message == 'syntax error on line 3: an instruction "{% … %}" is missing its value'
 
 
 @pytest.mark.parametrize("source", [
