@@ -20,7 +20,11 @@ from collections.abc import Mapping
 
 from markupsafe import Markup
 
-MAX_DEPTH = 4  # mappings and lists nested deeper are summarised ("3 fields", see the JSON)
+from flows.nodes.schema_parts import ITEM_TITLE
+
+# Mappings and lists nested deeper are summarised ("3 fields", see the JSON). Five levels reach a
+# condition's own settings (Branches › Branch 1 › Conditions › Condition 1 › Test).
+MAX_DEPTH = 5
 MAX_ITEMS = 30  # entries shown per mapping or list
 MAX_TOTAL = 200  # entries shown in the whole value
 MAX_CHARS = 2000  # characters shown per text
@@ -29,21 +33,56 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def readable(value: object, labels: Mapping[str, str] | None = None,
-             choices: Mapping[str, Mapping[str, str]] | None = None) -> Markup:
+             choices: Mapping[str, Mapping[str, str]] | None = None, schema: Mapping | None = None) -> Markup:
     """Return `value` as escaped HTML: mappings as definition lists, lists as numbered lists.
 
-    `labels` renames the top-level names (a node's settings by the titles its form shows) and
-    `choices` the top-level values picked from a list ({"on_error": {"fail": "Stop the run"}});
-    names and values they do not cover are shown as they are.
+    `schema` (a node's config schema) names the settings at every level as its form does: each
+    property by its "title", a picked value by its "x-enum-titles", each item of a list by its
+    "x-item-title" ("Branch 1", "Condition 2"); the schema is walked alongside the value. `labels`
+    and `choices` do the same for the top level only ({"on_error": "When it fails"},
+    {"on_error": {"fail": "Stop the run"}}). Names and values none of them cover are shown as they are.
     """
-    return _Renderer(labels or {}, choices or {}).value(value, 0)
+    if schema is None and (labels or choices):
+        schema = {"properties": {key: {"title": labels.get(key) if labels else None,
+                                       "x-enum-titles": choices.get(key) if choices else None}
+                                 for key in set(labels or {}) | set(choices or {})}}
+    return _Renderer().value(value, 0, schema if isinstance(schema, Mapping) else None)
+
+
+def _part(schema: Mapping | None, key: str) -> Mapping | None:
+    """The sub-schema at `key` of `schema` (None when it says nothing about it), never trusting its shape."""
+    part = schema.get(key) if schema is not None else None
+    return part if isinstance(part, Mapping) else None
+
+
+def _property(schema: Mapping | None, key: object) -> Mapping | None:
+    """The schema of the setting `key` of an object: its own property, else the one every extra key has."""
+    properties = _part(schema, "properties")
+    if isinstance(key, str) and properties is not None and isinstance(properties.get(key), Mapping):
+        return properties[key]
+    return _part(schema, "additionalProperties")
+
+
+def _in_form_order(mapping: Mapping, schema: Mapping | None):
+    """The entries in the order the form shows its settings (stored settings come back sorted by key),
+    when the schema lists every name; otherwise, or for a huge mapping, as stored."""
+    properties = _part(schema, "properties")
+    if not properties or len(mapping) > MAX_TOTAL or any(key not in properties for key in mapping):
+        return iter(mapping.items())
+    place = {name: index for index, name in enumerate(properties)}
+    return iter(sorted(mapping.items(), key=lambda entry: place[entry[0]]))
+
+
+def _words(schema: Mapping | None, name: str) -> str | None:
+    word = schema.get(name) if schema is not None else None
+    return word if isinstance(word, str) and word else None
 
 
 class _Renderer:
-    def __init__(self, labels: Mapping[str, str], choices: Mapping[str, Mapping[str, str]]):
-        self.labels, self.choices, self.left = labels, choices, MAX_TOTAL
+    def __init__(self):
+        self.left = MAX_TOTAL
 
-    def value(self, value: object, depth: int) -> Markup:
+    def value(self, value: object, depth: int, schema: Mapping | None = None) -> Markup:
         if value is None or value == "" or (isinstance(value, (Mapping, list, tuple)) and not value):
             return Markup('<span class="rv-empty">%s</span>') % EMPTY
         if isinstance(value, bool):
@@ -51,39 +90,47 @@ class _Renderer:
         if isinstance(value, (int, float)):
             return Markup('<span class="rv-number">%s</span>') % _number(value)
         if isinstance(value, Mapping):
-            return self._mapping(value, depth)
+            return self._mapping(value, depth, schema)
         if isinstance(value, (list, tuple)):
-            return self._list(value, depth)
+            return self._list(value, depth, schema)
+        titles = _part(schema, "x-enum-titles")  # a picked value, as its drop-down says it
+        if titles is not None and isinstance(value, str) and isinstance(titles.get(value), str):
+            return _text(titles[value])
         return _text(str(value))
 
-    def _mapping(self, mapping: Mapping, depth: int) -> Markup:
+    def _mapping(self, mapping: Mapping, depth: int, schema: Mapping | None) -> Markup:
         if depth >= MAX_DEPTH:
             return _summary(len(mapping), "field")
         take = self._take(len(mapping))
         if not take:
             return _summary(len(mapping), "field")
         rows = []
-        for key, item in itertools.islice(mapping.items(), take):
-            label = self.labels.get(key) if depth == 0 and isinstance(key, str) else None
+        for key, item in itertools.islice(_in_form_order(mapping, schema), take):
+            prop = _property(schema, key)
+            label = _words(prop, "title")
             name = _clean(str(label or key)) or "(no name)"
             term = (Markup('<dt title="%s">%s</dt>') % (_clean(str(key)), name) if label
                     else Markup("<dt>%s</dt>") % name)
-            words = self.choices.get(key) if depth == 0 and isinstance(key, str) else None
-            if words and isinstance(item, str) and isinstance(words.get(item), str):
-                item = words[item]
-            rows.append(term + Markup("<dd>%s</dd>") % self.value(item, depth + 1))
+            rows.append(term + Markup("<dd>%s</dd>") % self.value(item, depth + 1, prop))
         more = _more(len(mapping) - len(rows), "field")
         return Markup('<dl class="readable">%s</dl>%s') % (Markup("").join(rows), more)
 
-    def _list(self, items: list | tuple, depth: int) -> Markup:
+    def _list(self, items: list | tuple, depth: int, schema: Mapping | None) -> Markup:
         if depth >= MAX_DEPTH:
             return _summary(len(items), "item")
         take = self._take(len(items))
         if not take:
             return _summary(len(items), "item")
-        shown = [Markup("<li>%s</li>") % self.value(item, depth + 1) for item in items[:take]]
+        item_schema, noun = _part(schema, "items"), _words(schema, ITEM_TITLE)
+        if noun:  # "Branch 1", "Branch 2": each item named as the form's list names it, not a bare number
+            shown = [Markup('<li><span class="rv-item-title">%s %d</span>%s</li>')
+                     % (noun, index + 1, self.value(item, depth + 1, item_schema))
+                     for index, item in enumerate(items[:take])]
+        else:
+            shown = [Markup("<li>%s</li>") % self.value(item, depth + 1, item_schema) for item in items[:take]]
         more = _more(len(items) - len(shown), "item")
-        return Markup('<ol class="readable-list">%s</ol>%s') % (Markup("").join(shown), more)
+        css = "readable-list titled" if noun else "readable-list"
+        return Markup('<ol class="%s">%s</ol>%s') % (css, Markup("").join(shown), more)
 
     def _take(self, count: int) -> int:
         """How many of `count` entries to show, out of what is left of the whole value's budget."""

@@ -226,6 +226,17 @@ class NodeType:
             ports = ports + [ERROR_PORT]
         return ports
 
+    def port_label(self, config: object, port: str) -> str:
+        """Name the output port `port` for people reading a run ("" for the plain way on, "out").
+
+        Why on the type: only it knows what its ports mean (a condition's branch label, a switch
+        case's value); the run page shows these instead of the port names stored with each step.
+        `config` is the node's config as saved in the run's version, so it is checked, not trusted.
+        """
+        if port == "out":
+            return ""
+        return "Error path" if port == ERROR_PORT else port
+
     def output_fields(self, config: dict) -> list[dict]:
         """Return what run() outputs, as `flows.nodes.outputs.output_field` dicts (name, type, description).
 

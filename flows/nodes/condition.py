@@ -72,6 +72,17 @@ class ConditionNode(NodeType):
         entry["dynamic_output_ports"] = {"array": "branches", "field": "port", "append": [ELSE_PORT]}
         return entry
 
+    def port_label(self, config: object, port: str) -> str:
+        """A branch by its label ("Yes"), as the canvas form names it; else as "else (no branch matched)"."""
+        if port == ELSE_PORT:
+            return "else (no branch matched)"
+        branches = config.get("branches") if isinstance(config, dict) else None
+        for branch in branches if isinstance(branches, list) else []:
+            if isinstance(branch, dict) and branch.get("port") == port:
+                label = branch.get("label")
+                return label.strip() if isinstance(label, str) and label.strip() else port
+        return super().port_label(config, port)
+
     def check(self, node: dict) -> list[Problem]:
         problems: list[Problem] = []
         seen: set[str] = set()

@@ -46,6 +46,16 @@ class SwitchNode(NodeType):
         entry["dynamic_output_ports"] = {"array": "cases", "field": "port", "append": [DEFAULT_PORT]}
         return entry
 
+    def port_label(self, config: object, port: str) -> str:
+        """A case by the value it matches ('is "billing"'); default as "default (no case matched)"."""
+        if port == DEFAULT_PORT:
+            return "default (no case matched)"
+        cases = config.get("cases") if isinstance(config, dict) else None
+        for case in cases if isinstance(cases, list) else []:
+            if isinstance(case, dict) and case.get("port") == port and isinstance(case.get("equals"), str):
+                return f'is "{case["equals"]}"' if case["equals"] else "is empty"
+        return super().port_label(config, port)
+
     def check(self, node: dict) -> list[Problem]:
         problems, seen = [], set()
         for index, case in enumerate(node["config"]["cases"]):

@@ -144,3 +144,78 @@ def test_a_huge_value_renders_quickly():
     started = time.monotonic()
     html = str(readable(huge))
     assert time.monotonic() - started < 2 and len(html) < 20_000
+
+
+# ---- a node's settings read through its config schema, at every level ----------------------------
+
+def _setting(shown, *names):
+    """The text shown for the setting reached by following `names` (labels) down nested lists."""
+    nodes = shown
+    for name in names:
+        dl = next(n for n in _walk(nodes) if n[0] == "dl")
+        items = dl[2]
+        found = [items[i + 1][2] for i in range(0, len(items), 2) if text(items[i][2]) == name]
+        assert found, (name, [text(items[i][2]) for i in range(0, len(items), 2)])
+        nodes = found[0]
+    return text(nodes)
+
+
+def _walk(nodes):
+    for n in nodes:
+        if not isinstance(n, str):
+            yield n
+            yield from _walk(n[2])
+
+
+def test_nested_settings_read_as_their_form_names_them():
+    import flows
+
+    schema = flows.registry.get("condition").config_schema
+    value = {"branches": [{"port": "yes", "label": "Yes", "match": "any", "conditions": [
+        {"value": "{{ inputs.message }}", "operator": "contains", "compare_to": "status"},
+        {"value": "x", "operator": "is_empty"}]}], "retry": {"attempts": 3, "backoff_seconds": 2}, "on_error": "port"}
+    stored = dict(sorted(value.items()))  # a step's settings come back from the database sorted by key
+    html = str(readable(stored, schema=schema))
+    shown = tree(html)
+    assert [name for name, _ in pairs(shown)] == ["Branches", "Retry", "When it fails"]  # the form's order
+    assert _setting(shown, "Retry", "Attempts") == "3"
+    assert _setting(shown, "Retry", "Wait between attempts (seconds)") == "2"
+    assert _setting(shown, "When it fails") == "Continue from the error port"
+    branches = _setting(shown, "Branches")
+    assert branches.startswith("Branch 1") and "Condition 1" in branches and "Condition 2" in branches
+    assert _setting(shown, "Branches", "Match") == "Any one condition"
+    assert _setting(shown, "Branches", "Conditions", "Test") == "contains"
+    assert "is empty" in _setting(shown, "Branches", "Conditions")
+    assert "Compare to" in branches and "Value" in branches
+    visible = text(shown)
+    for raw in ("operator", "compare_to", "backoff_seconds", "is_empty", "on_error"):
+        assert raw not in visible, raw
+    assert 'title="operator"' in html  # the key stays a hover hint
+
+
+def test_settings_the_schema_does_not_know_are_shown_as_they_are():
+    schema = {"properties": {"known": {"title": "Known", "properties": {"a": {"title": "A"}}},
+                             "headers": {"additionalProperties": {"type": "string"}},
+                             "pick": {"x-enum-titles": {"x": "Ex"}}, "odd": {"title": 5, "properties": []}}}
+    shown = tree(readable({"known": {"a": 1, "b": 2}, "headers": {"X-Key": "v"}, "extra": {"a": 1},
+                           "pick": ["x", "y"], "odd": {"k": "x"}}, schema=schema))
+    assert [name for name, _ in pairs(shown)] == ["Known", "headers", "extra", "pick", "odd"]
+    assert _setting(shown, "Known", "A") == "1" and _setting(shown, "Known", "b") == "2"
+    assert _setting(shown, "headers", "X-Key") == "v" and _setting(shown, "extra", "a") == "1"
+    assert _setting(shown, "odd", "k") == "x"  # a malformed schema part is ignored, not trusted
+
+
+def test_a_schema_does_not_lift_the_bounds():
+    schema = {"properties": {"list": {"x-item-title": "Entry", "items": {"properties": {"a": {"title": "A"}}}}}}
+    html = str(readable({"list": [{"a": i} for i in range(10_000)]}, schema=schema))
+    shown = tree(html)
+    assert count(shown, "li") == MAX_ITEMS and f"… {10_000 - MAX_ITEMS} more items" in text(shown)
+    assert "Entry 1" in text(shown) and f"Entry {MAX_ITEMS + 1}" not in text(shown)
+    deep: object = "bottom"
+    for _ in range(1000):
+        deep = {"a": [deep]}
+    recursive = {"properties": {}, "items": {}}
+    recursive["properties"]["a"] = recursive
+    recursive["items"] = recursive
+    nested = tree(readable(deep, schema=recursive))
+    assert count(nested, "dl") + count(nested, "ol") == MAX_DEPTH and "bottom" not in text(nested)

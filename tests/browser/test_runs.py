@@ -91,7 +91,9 @@ def test_the_timeline_draws_each_step_to_scale_and_shows_what_it_did(app, operat
     assert [b["x"] for b in boxes] == sorted(b["x"] for b in boxes)  # steps run one after another
 
     route_row = page.locator('table.steps tr[data-step]').nth(3)
-    assert "status" in route_row.locator("td").nth(4).inner_text()  # the port taken
+    port = route_row.locator("td").nth(4)
+    assert port.inner_text() == "asks for status"  # the branch taken, by its label on the form
+    assert port.get_attribute("data-port") == "status"
     route_row.locator("summary", has_text="Result").click()
     assert "status" in route_row.inner_text()
     request = page.inner_text("#trigger-request")
@@ -216,3 +218,37 @@ def test_the_run_page_reads_values_as_names_and_values_with_the_json_one_click_a
     page.screenshot(path=str(ARTIFACTS / "run-page-readable-values-1024.png"))
     shape_row.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "run-page-step-values-1024.png"))
+
+
+def test_the_run_page_names_ports_and_nested_settings_as_the_canvas_does_at_1024(app, operator, live_server, page):
+    """A reviewer read "else", "case_1" and "operator: contains" on the run page; the canvas says it in words."""
+    document = greeting_flow()
+    next(n for n in document["nodes"] if n["id"] == "greet")["config"]["retry"] = {"attempts": 2, "backoff_seconds": 0}
+    flow = operator.publish(document)
+    run_id = operator.call(flow, "status of db?")["run_id"]
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/runs/{run_id}")
+    page.wait_for_selector("#run-panel [data-run-status=succeeded]")
+
+    ports = page.locator("table.steps tr[data-step] td.step-port")
+    assert [ports.nth(i).inner_text() for i in range(ports.count())] == ["", "", "", "asks for status", ""]
+    # The plain way on shows nothing; the stored port name stays for tools and tests.
+    assert [ports.nth(i).get_attribute("data-port") for i in range(ports.count())] == ["out", "out", "out", "status", "out"]
+
+    route = page.locator('tr[data-step-node="route"]')
+    route.locator("summary", has_text="Settings used").click()
+    settings = route.locator(".step-input .readable-value").first
+    shown = settings.inner_text()
+    for words in ("Branches", "Branch 1", "Label", "Match", "Any one condition", "Conditions", "Condition 1",
+                  "Test", "contains", "Compare to", "When it fails", "Stop the run"):
+        assert words in shown, words
+    for raw in ("operator", "compare_to", "branches", "conditions", "on_error", "any\n"):
+        assert raw not in shown, raw
+    greet = page.locator('tr[data-step-node="greet"]')
+    greet.locator("summary", has_text="Settings used").click()
+    retry = greet.locator(".step-input .readable-value").first.inner_text()
+    assert "Retry\nAttempts\n2\nWait between attempts (seconds)\n0" in retry, retry
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    route.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "run-page-ports-and-nested-settings-1024.png"))

@@ -138,3 +138,23 @@ def test_output_ports_follow_the_branches():
     config = {"branches": [{"port": "a", "conditions": []}, {"port": "b", "conditions": []}]}
 
     assert CONDITION.output_ports(config) == ["a", "b", "else"]
+
+
+def test_ports_are_named_for_people_as_the_form_names_them():
+    """The run page's Port column: a branch by its label, a switch case by its value, not "case_1"."""
+    from flows import registry
+
+    condition, switch, template = registry.get("condition"), registry.get("switch"), registry.get("template")
+    config = {"branches": [{"port": "yes", "label": "Asks for status"}, {"port": "b2", "label": "  "}]}
+    assert condition.port_label(config, "yes") == "Asks for status"
+    assert condition.port_label(config, "b2") == "b2"  # no label: the port name is all there is
+    assert condition.port_label(config, "else") == "else (no branch matched)"
+    assert condition.port_label(config, "error") == "Error path"
+    assert condition.port_label({"branches": "broken"}, "yes") == "yes"  # an old version's odd config
+    cases = {"cases": [{"port": "case_1", "equals": "billing"}, {"port": "case_2", "equals": ""}]}
+    assert switch.port_label(cases, "case_1") == 'is "billing"'
+    assert switch.port_label(cases, "case_2") == "is empty"
+    assert switch.port_label(cases, "default") == "default (no case matched)"
+    assert switch.port_label(None, "case_9") == "case_9"
+    assert template.port_label({}, "out") == ""
+    assert template.port_label({}, "error") == "Error path"

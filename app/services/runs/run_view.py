@@ -82,17 +82,33 @@ def step_names(run: Run) -> dict[str, str]:
     return names
 
 
-def setting_words() -> dict[str, dict]:
-    """Per node type, its settings' titles and choices as its form on the canvas shows them
-    ({"labels": {"on_error": "When it fails"}, "choices": {"on_error": {"fail": "Stop the run"}}}),
-    so a step's "Settings used" reads like the form that set them."""
-    words = {}
-    for node_type in flows.registry.types():
-        properties = (node_type.config_schema or {}).get("properties") or {}
-        properties = {name: prop for name, prop in properties.items() if isinstance(prop, dict)}
-        words[node_type.type] = {
-            "labels": {name: prop["title"] for name, prop in properties.items() if isinstance(prop.get("title"), str)},
-            "choices": {name: prop["x-enum-titles"] for name, prop in properties.items()
-                        if isinstance(prop.get("x-enum-titles"), dict)},
-        }
+MAX_PORT_CHARS = 60  # a switch case's value can be 1,000 characters; the Port column is narrow
+
+
+def port_words(run: Run) -> dict[str, dict[str, str]]:
+    """node id -> {port: the name people know it by} for each port a step of the run left by.
+
+    "yes" reads as its branch's label, "case_1" as 'is "billing"', "error" as "Error path" and the
+    plain "out" as nothing (`NodeType.port_label`), from the config the run's version had.
+    """
+    nodes = run.version.document.get("nodes") if isinstance(run.version.document, dict) else None
+    configs = {node["id"]: node for node in nodes or [] if isinstance(node, dict) and isinstance(node.get("id"), str)}
+    words: dict[str, dict[str, str]] = {}
+    for step in run.steps:
+        if not step.port:
+            continue
+        node = configs.get(step.node_id) or {}
+        node_type = flows.registry.get(node.get("type") or step.node_type)
+        label = node_type.port_label(node.get("config"), step.port) if node_type else step.port
+        if len(label) > MAX_PORT_CHARS:
+            label = label[:MAX_PORT_CHARS - 1] + "…"
+        words.setdefault(step.node_id, {})[step.port] = label
     return words
+
+
+def setting_words() -> dict[str, dict]:
+    """Per node type, its config schema: a step's "Settings used" is read through it, so every setting,
+    nested ones too, is named and its choices said as the form on the canvas shows them
+    ("Retry › Attempts", "Branch 1 › Conditions › Condition 1 › Test: is equal to"), never by its key."""
+    return {node_type.type: node_type.config_schema for node_type in flows.registry.types()
+            if isinstance(node_type.config_schema, dict)}
