@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 import flows
-from app.services.versions.archived import FlowArchived
+from app.services.versions.archived import RUN_MESSAGE, FlowArchived
 from app import trigger_types as trigger_adapters
 from app.blueprints.loaders import load_flow, load_run, principal
 from app.digits import MAX_INTEGER, ascii_whole
@@ -147,8 +147,8 @@ def replay_run(run_id: str):
         flash(f"Not replayed: the current version does not accept these inputs. {exc.message}", "error")
     except NotPublished:
         flash("Not replayed: the flow has no published version.", "error")
-    except FlowArchived as exc:
-        flash(f"Not replayed: {exc}", "error")
+    except FlowArchived:
+        flash(f"Not replayed: {RUN_MESSAGE}", "error")
     except records.QueueUnavailable:
         flash("Not replayed: the run queue is unavailable. Try again in a few seconds.", "error")
     else:

@@ -89,10 +89,12 @@ def test_duplicate_opens_the_copy_with_its_new_url_and_secret(app, make_account,
     shot(page, "duplicate-1024")  # the notice above the canvas does not push its status bar out of view
 
 
-def _archive_from_its_page(app, account, live_server, page) -> str:
-    """Publish a flow, then archive it with the button on its page (accepting the confirmation)."""
-    flow_id = publish(app, account, greeting_flow(key="desk"))
-    log_in(page, live_server, account)
+def _archive_from_its_page(app, account, live_server, page, document: dict | None = None,
+                           logged_in: bool = False, flow_id: str | None = None) -> str:
+    """Publish a flow (unless given), then archive it with the button on its page (accepting the confirmation)."""
+    flow_id = flow_id or publish(app, account, document or greeting_flow(key="desk"))
+    if not logged_in:
+        log_in(page, live_server, account)
     page.goto(f"{live_server}/flows/{flow_id}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('Archive')")
@@ -109,8 +111,8 @@ def test_archive_then_restore_from_the_archived_flows(app, make_account, live_se
     for path in (f"/flows/{flow_id}", f"/flows/{flow_id}/versions/1"):
         page.goto(live_server + path)
         wait_for_canvas(page)
-        assert page.inner_text("#canvas-banner") == ("This flow is archived, so its canvas cannot be changed. "
-                                                     "Restore it to edit it again.")
+        assert page.inner_text("#canvas-banner") == ("This flow is archived, so its canvas cannot be changed or run. "
+                                                     "Restore it to edit or run it again.")
         assert not page.is_visible("#palette") and not page.is_visible("#btn-save")
         assert "archived: nothing on its canvas can be changed" in page.inner_text("#side-panel")
     page.set_viewport_size(SMALL)
@@ -188,6 +190,66 @@ def test_an_archived_flow_shows_its_trigger_urls_as_off_instead_of_offering_to_c
     assert page.locator("#triggers-section").get_by_role("button", name="Copy URL").count() == 1
     assert page.locator("#triggers-section").get_by_role("button", name="Run now").count() == 1
     assert _pills(node(page, "api")) == ["Copy URL", "Examples…"]
+
+
+def test_an_archived_flow_offers_no_rotate_run_or_replay_and_says_why_at_1024(app, make_account, live_server, page):
+    """A reviewer could still press "Rotate secret" and "Replay" on an archived flow; both would be refused."""
+    from app.services.versions.archived import RUN_MESSAGE, SECRET_MESSAGE
+
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="desk"))
+    log_in(page, live_server, account)
+    page.set_viewport_size(SMALL)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    page.fill("#triggers-section input[name=input-message]", "hi")
+    page.locator("#triggers-section button", has_text="Run now").click()
+    page.wait_for_selector("#replay-run")
+    run_url = page.url
+    _archive_from_its_page(app, account, live_server, page, logged_in=True, flow_id=flow_id)
+
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+    assert not page.is_visible("#btn-run") and not page.is_visible("#btn-test")
+    triggers = page.locator("#triggers-section")
+    assert triggers.get_by_role("button", name="Rotate secret").count() == 0
+    assert triggers.locator("[data-secret-off]").inner_text() == SECRET_MESSAGE
+    click_node(page, "api")
+    side = page.locator("#side-panel")
+    side.get_by_role("button", name="Details…").click()
+    page.wait_for_selector("#side-panel .trigger-panel")
+    assert side.get_by_role("button", name="Rotate secret").count() == 0
+    assert side.locator("[data-secret-off]").inner_text() == SECRET_MESSAGE
+    side.locator("summary", has_text="Advanced").click()
+    assert side.locator(".signing button").count() == 0  # nor a new signing secret
+    _fits(page)
+    shot(page, "archived-no-rotate-1024")
+
+    page.goto(run_url)
+    page.wait_for_selector("[data-replay-off]")
+    assert page.locator("#replay-run").count() == 0
+    assert page.inner_text("[data-replay-off]") == RUN_MESSAGE
+    _fits(page)
+    shot(page, "archived-run-no-replay-1024")
+
+
+def test_an_archived_flows_schedule_says_it_does_not_fire_at_1024(app, make_account, live_server, page):
+    """The schedule node of an archived flow still listed its next fires; archiving disarmed it."""
+    from app.services.versions.archived import SCHEDULE_MESSAGE
+
+    account = make_account()
+    flow_id = _archive_from_its_page(app, account, live_server, page, document=schedule_flow())
+    page.set_viewport_size(SMALL)
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+    schedule = node(page, "every")
+    assert _drawn(schedule.locator(".sb-url")) == "Off: the flow is archived"
+    click_node(page, "every")
+    side = page.locator("#side-panel")
+    assert side.locator("[data-schedule-off]").inner_text() == SCHEDULE_MESSAGE
+    assert side.locator("[data-schedule-next]").count() == 0 and "Next fires" not in side.inner_text()
+    assert page.locator("#triggers-section [data-schedule-off]").inner_text() == SCHEDULE_MESSAGE
+    _fits(page)
+    shot(page, "archived-schedule-1024")
 
 
 def test_export_a_version_and_import_the_file_as_a_new_flow(app, make_account, live_server, page, tmp_path):

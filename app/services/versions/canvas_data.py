@@ -10,7 +10,7 @@ from flask import url_for
 
 import flows
 from app.models import Flow, FlowVersion
-from app.services.versions.archived import URLS_MESSAGE
+from app.services.versions.archived import SCHEDULE_MESSAGE, URLS_MESSAGE
 from app.services.workspaces.credentials import list_credentials
 from app.services.versions.presenters import live_triggers, trigger_dict
 from app.trigger_types import registry as trigger_types
@@ -29,8 +29,11 @@ def canvas_data(flow: Flow, version: FlowVersion | None, *, readonly: bool, can_
         "readonly": readonly or not can_edit,
         "archived": flow.archived_at is not None,  # frozen until restored: the banner says so, not "open the latest"
         "urls_off": URLS_MESSAGE if flow.archived_at is not None else None,  # said instead of "Copy URL"
+        # Said on a schedule node and in its panel instead of next fires that will not happen.
+        "schedule_off": SCHEDULE_MESSAGE if flow.archived_at is not None else None,
         "can_edit": can_edit,
-        "can_run": can_run,  # Run now from the canvas and its manual trigger nodes
+        # Run now from the canvas and its manual trigger nodes; an archived flow refuses to run.
+        "can_run": can_run and flow.archived_at is None,
         "document": document,
         "palette": trigger_types.palette(flows.registry.palette()),  # trigger entries carry their adapter's hints
         "triggers": [trigger_dict(t) for t in live_triggers(flow)],

@@ -137,8 +137,10 @@
       const when = config.mode === "interval" ? `every ${config.interval_seconds} s` : config.cron;
       const zone = config.timezone || "workspace zone";
       const paused = config.enabled === false ? "paused · " : "";
-      attrs.url = { display: null, y: HEAD + ROW / 2 + 4, text: truncate(`${paused}${when} · ${zone}`, 25),
-        title: `${paused}${when} (${zone})` };
+      const off = S.data.schedule_off; // archived: disarmed, so the node says it does not fire
+      attrs.url = { display: null, y: HEAD + ROW / 2 + 4,
+        text: truncate(off ? "Off: the flow is archived" : `${paused}${when} · ${zone}`, 25),
+        title: off ? `${off} (${when}, ${zone})` : `${paused}${when} (${zone})` };
       const y = rowsEnd + 2;
       attrs.pillA = { display: null, transform: `translate(12, ${y})`, title: "Missed runs policy: open the schedule" };
       attrs.pillAText = { text: config.missed_policy === "run_once" ? "missed: once" : "missed: skip" };

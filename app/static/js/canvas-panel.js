@@ -97,6 +97,12 @@
     const trigger = S().triggers[node.id];
     const info = (trigger && trigger.schedule) || null;
     const box = el("div", { class: "side-trigger side-schedule", "data-schedule": node.id });
+    const off = S().data.schedule_off; // archived: no next fires to list, only why
+    if (off) {
+      box.append(el("p", { class: "urls-off small", "data-schedule-off": "", text: off }));
+      if (info && info.summary) box.append(el("p", { class: "small", "data-schedule-policies": "", text: info.summary }));
+      return box;
+    }
     box.append(el("strong", { text: "Next fires" }), el("span", { class: "small muted", "data-schedule-zone": "" }),
       el("ol", { class: "schedule-next small", "data-schedule-next": "" }, el("li", { class: "muted", text: "Computing…" })),
       el("p", { class: "small", "data-schedule-policies": "" }));

@@ -267,8 +267,8 @@
     banner.hidden = false;
     if (S.data.archived) {
       banner.replaceChildren(el("span", { text: S.data.can_edit
-        ? "This flow is archived, so its canvas cannot be changed. Restore it to edit it again."
-        : "This flow is archived, so its canvas cannot be changed." }));
+        ? "This flow is archived, so its canvas cannot be changed or run. Restore it to edit or run it again."
+        : "This flow is archived, so its canvas cannot be changed or run." }));
       return;
     }
     banner.replaceChildren(S.data.can_edit
