@@ -28,7 +28,6 @@ from app.services.versions.presenters import trigger_dict
 from app.services.triggers.trigger_accept import accept_invoke
 from app.services.triggers.trigger_setup import setup_problems
 from app.services.triggers import secret_rotation
-from app.services.versions.archived import SECRET_MESSAGE, FlowArchived
 from app.trigger_types import DEFAULT_TYPE, no_secret_message
 from app.trigger_types import registry as trigger_types
 
@@ -211,10 +210,7 @@ def rotated(trigger: Trigger, signing: bool = False):
     """
     if not trigger_types.of(trigger).has_secret:
         raise ApiError(400, "no_secret", no_secret_message())
-    try:
-        secret = (secret_rotation.rotate_signing_secret if signing else secret_rotation.rotate_secret)(trigger)
-    except FlowArchived:
-        raise ApiError(409, "flow_archived", SECRET_MESSAGE) from None
+    secret = (secret_rotation.rotate_signing_secret if signing else secret_rotation.rotate_secret)(trigger)
     db.session.commit()
     if signing:
         return jsonify({"trigger": trigger_dict(trigger), "signing_secret": secret,

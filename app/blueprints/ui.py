@@ -28,7 +28,7 @@ from app.services.runs.run_start import run_now as start_run_now
 from app.services.runs.start_request import NotPublished, published_version
 from app.json_body import BodyError, parse_json_value
 from app.services.triggers import secret_rotation
-from app.services.versions.archived import RUN_MESSAGE, SAVE_MESSAGE, SECRET_MESSAGE, FlowArchived
+from app.services.versions.archived import RUN_MESSAGE, SAVE_MESSAGE, FlowArchived
 from app.services.versions.version_diff import diff_versions
 from app.trigger_types import MANUAL, no_secret_message
 from app.trigger_types import registry as trigger_types
@@ -199,27 +199,10 @@ def _rest_trigger_to_change(flow_id: str, node_id: str) -> tuple[Flow, Trigger]:
     return flow, trigger
 
 
-def _archived_refusal(flow: Flow):
-    """An archived flow's secrets stay as they are: say so (409) and show its page with the reason.
-
-    The buttons are gone from an archived flow's pages; this answers a page left open while the flow
-    was archived elsewhere. htmx follows HX-Redirect, so the side panel's request shows the same words.
-    """
-    flash(f"Not changed: {SECRET_MESSAGE}", "error")
-    response = redirect(url_for("ui.flow_detail", flow_id=flow.id))
-    if request.headers.get("HX-Request"):
-        response.headers["HX-Redirect"] = response.location
-    response.status_code = 409 if request.headers.get("HX-Request") else 303
-    return response
-
-
 @bp.post("/flows/<flow_id>/triggers/<node_id>/rotate")
 def rotate_secret(flow_id: str, node_id: str):
     flow, trigger = _rest_trigger_to_change(flow_id, node_id)
-    try:
-        secret = secret_rotation.rotate_secret(trigger)
-    except FlowArchived:
-        return _archived_refusal(flow)
+    secret = secret_rotation.rotate_secret(trigger)
     db.session.commit()
     if request.headers.get("HX-Request"):
         return _render_trigger_panel(flow, trigger, secret=secret)
@@ -232,10 +215,7 @@ def rotate_secret(flow_id: str, node_id: str):
 def rotate_signing_secret(flow_id: str, node_id: str):
     """Make (or rotate) the Standard Webhooks signing secret; the panel shows it once."""
     flow, trigger = _rest_trigger_to_change(flow_id, node_id)
-    try:
-        secret = secret_rotation.rotate_signing_secret(trigger)
-    except FlowArchived:
-        return _archived_refusal(flow)
+    secret = secret_rotation.rotate_signing_secret(trigger)
     db.session.commit()
     return _render_trigger_panel(flow, trigger, signing_secret=secret)
 

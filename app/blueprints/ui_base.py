@@ -14,7 +14,7 @@ from app.blueprints.loaders import principal
 from app.models import Flow
 from app.permissions import Permission
 from app.readable_values import readable
-from app.services.versions.archived import RUN_MESSAGE, SCHEDULE_MESSAGE, SECRET_MESSAGE, URLS_MESSAGE, is_archived
+from app.services.versions.archived import RUN_MESSAGE, SCHEDULE_MESSAGE, URLS_MESSAGE, is_archived
 from app.words import input_type_words, moment_words, request_source_words, status_words
 
 bp = Blueprint("ui", __name__)
@@ -54,15 +54,16 @@ def urls_off(flow: Flow | None) -> str | None:
     return URLS_MESSAGE if is_archived(flow) else None
 
 
-_OFF_MESSAGES = {"secret": SECRET_MESSAGE, "run": RUN_MESSAGE, "schedule": SCHEDULE_MESSAGE}
+_OFF_MESSAGES = {"run": RUN_MESSAGE, "schedule": SCHEDULE_MESSAGE}
 
 
 @bp.app_template_global("archived_off")
 def archived_off(flow: Flow | None, what: str) -> str | None:
-    """Why `what` ("secret", "run" or "schedule") cannot be used while the flow is archived, or None.
+    """Why `what` ("run" or "schedule") cannot be used while the flow is archived, or None.
 
     Why: like `urls_off`, a page shows this one line where the button that would be refused was
-    (Rotate secret, Replay) or where a schedule's next fires were, never a button that cannot work.
+    (Replay) or where a schedule's next fires were, never a button that cannot work. Rotating a
+    secret still works on an archived flow (a leaked secret must be replaceable), so it stays.
     """
     return _OFF_MESSAGES[what] if is_archived(flow) else None
 

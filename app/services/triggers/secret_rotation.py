@@ -4,8 +4,8 @@ Why apart from `trigger_sync.set_new_secret`: publishing also hands a new trigge
 secret, and that is part of the publish (already logged), not a rotation. Every door that rotates
 on request (the flow page, `/api/v1/flows/…/rotate-secret`, `/api/v1/triggers/…`) calls these,
 so each rotation is logged once, naming the trigger and its flow, never the secret. An archived
-flow's secrets are frozen with the rest of it (FlowArchived, before anything changes), so every door
-refuses alike.
+flow's secrets can still be rotated: a secret that leaked must be replaceable before anyone
+restores the flow, and a rotation changes nothing the archive froze (the canvas, the versions).
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from app.models import Trigger
 from app.services import audit
 from app.services.triggers.trigger_sync import set_new_secret
 from app.services.triggers.webhook_signing import new_signing_secret
-from app.services.versions.archived import refuse_if_archived
 from app.services.versions.presenters import trigger_name
 
 
 def rotate_secret(trigger: Trigger) -> str:
     """A new bearer secret, returned to show once; the old one stops working when the caller commits."""
-    refuse_if_archived(trigger.flow)
     secret = set_new_secret(trigger)
     _audit(trigger, "secret")
     return secret
@@ -28,7 +26,6 @@ def rotate_secret(trigger: Trigger) -> str:
 
 def rotate_signing_secret(trigger: Trigger) -> str:
     """A new Standard Webhooks signing secret, returned to show once; the previous one works 24 h more."""
-    refuse_if_archived(trigger.flow)
     secret = new_signing_secret(trigger)
     _audit(trigger, "signing_secret")
     return secret

@@ -13,8 +13,6 @@ TRIGGER_MESSAGE = "This flow is archived, so its triggers are off; restore the f
 SAVE_MESSAGE = "This flow is archived, so it cannot be saved or published; restore it first."
 # Shown wherever a trigger URL is, instead of a Copy button: the URL answers TRIGGER_MESSAGE (404).
 URLS_MESSAGE = "This flow is archived, so calls to its trigger URLs do not start runs until it is restored."
-# Shown instead of "Rotate secret": a secret of a trigger that answers no call needs no change now.
-SECRET_MESSAGE = "This flow is archived, so its trigger secrets cannot be changed; restore it first."
 # Shown instead of "Replay" on a run of an archived flow, and said when one is refused.
 RUN_MESSAGE = "This flow is archived, so it cannot be run or replayed until it is restored."
 # Shown on a schedule trigger instead of its next fires: archiving disarmed it.
