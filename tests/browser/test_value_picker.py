@@ -144,6 +144,9 @@ def test_a_reference_to_a_node_that_runs_later_says_so(app, make_account, live_s
     later = page.locator('#side-panel .value-chip[data-expression="nodes.reply.text"]')
     assert later.get_attribute("title") == ("Answer does not run before this step, so its result is not available "
                                             "here: pick another value or connect Answer before this step.")
+    # Amber, not the red of a value that is gone: the node is right there, only in the wrong place.
+    gone = page.locator('#side-panel .value-chip[data-expression="nodes.gone.text"]')
+    assert later.evaluate("c => getComputedStyle(c).color") != gone.evaluate("c => getComputedStyle(c).color")
     page.set_viewport_size({"width": 1024, "height": 768})
     shot(page, "value-runs-later-1024")
 

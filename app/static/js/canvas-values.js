@@ -161,19 +161,34 @@
 
   // ---- chips ---------------------------------------------------------------------------
 
-  function chip(path, resolved) {
-    let text = resolved.label;
-    let title = `{{ ${path} }}`;
+  // How one reference reads, wherever it is drawn (the chips under a field and the field's read
+  // view share it, so a value never has two names): its words, the tooltip, and its kind.
+  function describe(path, resolved) {
     if (resolved.later) {
-      text = `runs later: ${resolved.label}`;
-      title = `${resolved.node} does not run before this step, so its result is not available here: `
-        + `pick another value or connect ${resolved.node} before this step.`;
-    } else if (resolved.missing) {
-      text = `missing: ${resolved.label}`;
-      title = `{{ ${path} }} is not available at this node: pick another value or connect the node it comes from.`;
+      return { kind: "later", text: `runs later: ${resolved.label}`,
+        title: `${resolved.node} does not run before this step, so its result is not available here: `
+          + `pick another value or connect ${resolved.node} before this step.` };
     }
-    return el("span", { class: `value-chip${resolved.missing ? " is-missing" : ""}`, "data-expression": path, title, text });
+    if (resolved.missing) {
+      return { kind: "missing", text: `missing: ${resolved.label}`,
+        title: `{{ ${path} }} is not available at this node: pick another value or connect the node it comes from.` };
+    }
+    return { kind: "", text: resolved.label, title: `{{ ${path} }}` };
   }
+
+  // A node that runs later is also not available here (is-missing), but amber: it is on the canvas, only misplaced.
+  function chipClass(base, kind) {
+    return base + (kind ? " is-missing" : "") + (kind === "later" ? " is-later" : "");
+  }
+
+  function chip(path, resolved) {
+    const { kind, text, title } = describe(path, resolved);
+    return el("span", { class: chipClass("value-chip", kind), "data-expression": path, title, text });
+  }
+
+  // Read each reference with the node's values once they are loaded; until then (or when
+  // they cannot load) by the names on the canvas.
+  const provisional = (path) => ({ label: plainPath(path), missing: false });
 
   /** Draw the references of `text` into `box` as chips; resolves once they are final. */
   async function drawChips(box, text, nodeId) {
@@ -182,10 +197,10 @@
     const paths = references(text);
     box.hidden = !paths.length;
     if (!paths.length) { box.replaceChildren(); box.dataset.state = "resolved"; return; }
-    if (!box.childElementCount) box.replaceChildren(...paths.map((p) => chip(p, { label: plainPath(p), missing: false })));
+    if (!box.childElementCount) box.replaceChildren(...paths.map((p) => chip(p, provisional(p))));
     const result = nodeId ? await load(nodeId) : { error: LOAD_ERROR };
     if (box.dataset.text !== text) return; // a newer draw is on its way
-    box.replaceChildren(...paths.map((p) => chip(p, result.values ? resolve(p, result.values) : { label: plainPath(p), missing: false })));
+    box.replaceChildren(...paths.map((p) => chip(p, result.values ? resolve(p, result.values) : provisional(p))));
     box.dataset.state = result.values ? "resolved" : "unresolved";
   }
 
