@@ -86,14 +86,16 @@
       : prop.type === undefined ? freeValueControl(f, parts, value)
       : prop.type === "array" || prop.type === "object" ? jsonControl(f, prop, parts, value)
       : textControl(f, prop, parts, value, required);
-    return wrap(parts, el("label", {}, labelFor(prop, parts, required), control), valuePicker(f, prop, control), help(prop));
+    const picker = valuePicker(f, prop, control);
+    return wrap(parts, el("label", {}, labelFor(prop, parts, required), picker.field), picker.bar, help(prop));
   }
 
   const isTemplate = (prop) => prop["x-widget"] === "template" || prop["x-widget"] === "template-inline";
 
-  // Template fields get the value picker and their references as chips (canvas-picker.js).
+  // Template fields get the value picker, their references as chips and a read view with the
+  // references as words (canvas-picker.js): {field} to place instead of the control, {bar} under it.
   function valuePicker(f, prop, control, compact) {
-    return isTemplate(prop) && SB.picker ? SB.picker.attach(f, control, compact) : null;
+    return isTemplate(prop) && SB.picker ? SB.picker.attach(f, control, compact) : { field: control, bar: null };
   }
 
   function textControl(f, prop, parts, value, required) {
@@ -336,12 +338,12 @@
       const valueInput = el("input", { class: `kv-value${mono ? " mono" : ""}`, type: "text", value, placeholder: valueSchema.title || "value",
         "aria-label": "Field value", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit });
       const picker = valuePicker(f, valueSchema, valueInput, true);
-      const row = el("div", { class: `kv-row${picker ? " has-picker" : ""}` },
+      const row = el("div", { class: `kv-row${picker.bar ? " has-picker" : ""}` },
         el("input", { class: "kv-key", type: "text", value: key, placeholder: (prop.propertyNames && prop.propertyNames.title) || "name",
           "aria-label": "Field name", disabled: f.readOnly, oninput: sync, onchange: f.emitCommit }),
-        valueInput,
+        picker.field,
         f.readOnly ? null : el("button", { type: "button", class: "icon danger", title: "Remove", "aria-label": "Remove field",
-          onclick: () => { row.remove(); sync(); f.emitCommit(); } }, "✕"), picker);
+          onclick: () => { row.remove(); sync(); f.emitCommit(); } }, "✕"), picker.bar);
       rows.append(row);
       return row;
     };

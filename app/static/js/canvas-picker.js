@@ -27,8 +27,9 @@
   }
 
   /**
-   * Give a template field (`control`, a textarea or input of form `f`) its picker button and
-   * its chips; returns the bar to place under the field. `compact` draws a small button
+   * Give a template field (`control`, a textarea or input of form `f`) its picker button, its
+   * chips and its read view; returns {field, bar}: the control inside its read view, to place
+   * where the control would go, and the bar to place under it. `compact` draws a small button
    * (key/value rows).
    */
   function attach(f, control, compact) {
@@ -38,7 +39,8 @@
     let timer = null;
     control.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(redraw, 250); });
     redraw();
-    if (f.readOnly) return el("div", { class: "value-bar" }, chips);
+    const field = readView(control, nodeId);
+    if (f.readOnly) return { field, bar: el("div", { class: "value-bar" }, chips) };
     const button = el("button", {
       type: "button", class: `value-insert${compact ? " icon" : ""}`, "aria-haspopup": "listbox", "aria-expanded": "false",
       "aria-label": "Insert value", title: "Insert a value: an input, the trigger, the conversation or an earlier step's result",
@@ -50,7 +52,41 @@
     control.addEventListener("blur", () => setTimeout(() => {
       if (open && open.control === control && open.typing && !open.popup.contains(document.activeElement)) close();
     }, 0));
-    return el("div", { class: `value-bar${compact ? " compact" : ""}` }, button, chips);
+    return { field, bar: el("div", { class: `value-bar${compact ? " compact" : ""}` }, button, chips) };
+  }
+
+  // ---- the read view -------------------------------------------------------------------
+  // A field that is not being edited reads as words: its references drawn over it as the
+  // same chips as under it ("Hello [Start › person]"), so nobody has to read {{ inputs.person }}.
+  // The control stays where it was, focusable and fillable; only its text is made transparent,
+  // so its border, size, scrollbar and problem colour stay its own. The view ignores the pointer
+  // (a click lands in the control, which then shows the raw text to edit) and is hidden from
+  // screen readers, which read and edit the control itself.
+
+  const HAS_TEMPLATE = /\u007b\u007b|\u007b%/; // {{ or {% (escaped so braces stay paired here)
+
+  function readView(control, nodeId) {
+    const view = el("div", { class: "template-read", "aria-hidden": "true" });
+    const box = el("span", { class: `template-box${control.tagName === "TEXTAREA" ? " is-multiline" : ""}` }, control, view);
+    const editing = () => document.activeElement === control;
+    const update = () => {
+      const reading = !editing() && HAS_TEMPLATE.test(control.value);
+      box.classList.toggle("is-reading", reading);
+      if (!reading) return;
+      V().drawReading(view, control.value, nodeId);
+      follow();
+    };
+    // Keep the view at the place the control is scrolled to (in proportion: chips are shorter than references).
+    const follow = () => {
+      const range = control.scrollHeight - control.clientHeight;
+      view.scrollTop = range > 0 ? (control.scrollTop / range) * (view.scrollHeight - view.clientHeight) : 0;
+    };
+    control.addEventListener("focus", () => box.classList.remove("is-reading"));
+    control.addEventListener("blur", update);
+    control.addEventListener("input", () => { if (!editing()) update(); }); // changed from outside (undo, a test)
+    control.addEventListener("scroll", follow);
+    update();
+    return box;
   }
 
   // "{{ part" right before the cursor: the start of a reference being typed, or null.

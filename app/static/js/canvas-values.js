@@ -204,5 +204,48 @@
     box.dataset.state = result.values ? "resolved" : "unresolved";
   }
 
-  SB.values = { load, references, resolve, plainPath, lastValue, shortText, drawChips, LOAD_ERROR };
+  // ---- the read view: the template as words with its values inline ---------------------
+
+  // One whole {{ reference }} and nothing else (Jinja's {{- -}} trims allowed).
+  const SIMPLE = new RegExp(`^\\{\\{-?\\s*(${REF.source})\\s*-?\\}\\}$`);
+
+  /** The template in pieces: {text} as written, {path} of a plain reference, {code} of anything else in braces. */
+  function pieces(text) {
+    const out = [];
+    let at = 0;
+    for (const match of String(text || "").matchAll(BLOCK)) {
+      if (match.index > at) out.push({ text: text.slice(at, match.index) });
+      const simple = match[0].match(SIMPLE);
+      out.push(simple ? { path: normalize(simple[1]) } : { code: match[0] });
+      at = match.index + match[0].length;
+    }
+    if (at < String(text || "").length) out.push({ text: text.slice(at) });
+    return out;
+  }
+
+  // Built from text nodes and textContent only: what a person typed is never read as HTML.
+  function readingNodes(list, values) {
+    return list.map((piece) => {
+      if (piece.text !== undefined) return document.createTextNode(piece.text);
+      if (piece.code !== undefined) return el("span", { class: "read-chip is-code", text: piece.code });
+      const { kind, text } = describe(piece.path, values ? resolve(piece.path, values) : provisional(piece.path));
+      return el("span", { class: chipClass("read-chip", kind), "data-expression": piece.path, text });
+    });
+  }
+
+  /** Draw `text` into `box` as its read view (text, value chips, code chips); resolves once final. */
+  async function drawReading(box, text, nodeId) {
+    box.dataset.text = text;
+    box.dataset.state = "loading";
+    const list = pieces(text);
+    const line = box.firstElementChild || box.appendChild(el("span", { class: "template-read-text" }));
+    line.replaceChildren(...readingNodes(list, null));
+    if (!list.some((piece) => piece.path)) { box.dataset.state = "resolved"; return; }
+    const result = nodeId ? await load(nodeId) : { error: LOAD_ERROR };
+    if (box.dataset.text !== text) return; // a newer draw is on its way
+    line.replaceChildren(...readingNodes(list, result.values || null));
+    box.dataset.state = result.values ? "resolved" : "unresolved";
+  }
+
+  SB.values = { load, references, resolve, plainPath, lastValue, shortText, drawChips, drawReading, pieces, LOAD_ERROR };
 })();
