@@ -40,8 +40,8 @@ def test_a_reply_reads_as_words_until_it_is_clicked(app, make_account, live_serv
     account = make_account()
     errors = script_errors(page)
     open_canvas(page, live_server, account, publish(app, account, greeting_flow(key="reading")))
+    click_node(page, "reply")  # at 1440x900, where the whole flow is in view (a resize may move the view)
     page.set_viewport_size({"width": 1024, "height": 768})
-    click_node(page, "reply")
     text = field(page, "config.text")
     text.fill(TEXT)
     text.press("Tab")  # leave the field
@@ -97,8 +97,8 @@ def test_a_reply_reads_as_words_until_it_is_clicked(app, make_account, live_serv
 def test_one_line_fields_and_values_that_run_later_read_as_words_too(app, make_account, live_server, page):
     account = make_account()
     open_canvas(page, live_server, account, publish(app, account, greeting_flow(key="inline")))
-    page.set_viewport_size({"width": 1024, "height": 768})
     click_node(page, "route")
+    page.set_viewport_size({"width": 1024, "height": 768})
     path = "config.branches[0].conditions[0].value"
     view = settled(page, path)
     assert view.is_visible() and chip_words(view) == ["Start › message"]
@@ -108,6 +108,7 @@ def test_one_line_fields_and_values_that_run_later_read_as_words_too(app, make_a
     field(page, path).click()
     assert is_focused(page, path) and not view.is_visible()
 
+    page.set_viewport_size({"width": 1440, "height": 900})
     click_node(page, "greet")
     template = field(page, "config.template")
     template.fill("Earlier: {{ nodes.reply.text }}")

@@ -66,7 +66,7 @@
   const HAS_TEMPLATE = /\u007b\u007b|\u007b%/; // {{ or {% (escaped so braces stay paired here)
 
   function readView(control, nodeId) {
-    const view = el("div", { class: "template-read", "aria-hidden": "true" });
+    const view = el("span", { class: "template-read", "aria-hidden": "true" }); // a span: it lives inside the field's <label>
     const box = el("span", { class: `template-box${control.tagName === "TEXTAREA" ? " is-multiline" : ""}` }, control, view);
     const editing = () => document.activeElement === control;
     const update = () => {
