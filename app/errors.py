@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.json_body import LIST_LIMIT, capped
+from app.json_body import LIST_LIMIT, abridged_details
 from app.services.runs.write_gate import DatabaseBusy
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,21 @@ def request_id() -> str:
 
 
 def error_response(status: int, code: str, message: str, details=None, headers: dict | None = None):
-    """Answer an error as JSON, its message and detail list capped so any answer stays small."""
+    """Answer an error as JSON, its message and details capped so any answer stays small.
+
+    Details are capped here, for every endpoint at once: at most `LIST_LIMIT` entries (and
+    `details_total` when there were more), every text in them abridged (`abridged_details`).
+    """
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + "…"
     if request.path.startswith(OPENAI_PREFIX):
         body = _openai_error(status, code, message, details)
     else:
         body = {"error": {"code": code, "message": message}, "request_id": request_id()}
+        if details is not None:
+            body["error"]["details"] = abridged_details(details)
         if isinstance(details, list) and len(details) > LIST_LIMIT:
-            body["error"]["details"], body["error"]["details_total"] = capped(details)
-        elif details is not None:
-            body["error"]["details"] = details
+            body["error"]["details_total"] = len(details)
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():

@@ -8,8 +8,10 @@ back into text (a ValueError deep inside a later `json.dumps`), lone UTF-16 surr
 UTF-8 encoder can write, NUL characters PostgreSQL refuses, and nesting deep enough to exhaust the
 stack. Each is refused here, once, with a message that names the problem.
 
-Error lists are capped too (`listed`, `capped`): a body with 20,000 unknown fields gets the first
-few names and the count, not a 4 MB answer.
+Error lists are capped too (`listed`, `abridged_details`): a body with 20,000 unknown fields gets the first
+few names and the count, not a 4 MB answer. And every name or value a refusal quotes is abridged
+(`abridged`, `quoted`): a 900,000-character key is named by its first characters and its length,
+so the answer stays small and the message still says what is wrong with it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import math
 MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 1000
 LIST_LIMIT = 20
+# How much of a name or value a refusal quotes; longer ones get "…" and their length.
+ABRIDGE_CHARS = 60
 
 
 class BodyError(Exception):
@@ -46,7 +50,8 @@ def parse_json_object(raw: bytes) -> dict:
         where = _bad_text_at(value, "", 0) if exc.code == "invalid_text" else None
         if where is None:
             raise
-        raise BodyError(exc.code, f"{exc.message} (in {where})", [{"field": where, "reason": exc.message}]) from None
+        raise BodyError(exc.code, f"{exc.message} (in {abridged(where)})",
+                        [{"field": abridged(where), "reason": exc.message}]) from None
     return value
 
 
@@ -155,13 +160,55 @@ def _check_text(text: str) -> None:
         raise BodyError("invalid_text", "Text in the body must not contain the NUL character (\\u0000).")
 
 
+def abridged(text: object, limit: int = ABRIDGE_CHARS) -> str:
+    """A name or value as a refusal shows it: whole when short, else its start, "…" and its length.
+
+    Why: refusals name what the caller sent, and what they sent may be a 900,000-character key.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def quoted(text: object, limit: int = ABRIDGE_CHARS) -> str:
+    """A name or value in double quotes for a message: `"colour"`, or `"kkkk…" (900,000 characters)`."""
+    text = str(text)
+    if len(text) <= limit:
+        return f'"{text}"'
+    return f'"{text[:limit]}…" ({len(text):,} characters)'
+
+
 def listed(names, limit: int = LIST_LIMIT) -> str:
-    """Join the first `limit` names for a message, and say how many more there are."""
+    """Join the first `limit` names (each abridged) for a message, and say how many more there are."""
     names = list(names)
-    shown = ", ".join(str(name)[:100] for name in names[:limit])
+    shown = ", ".join(abridged(name) for name in names[:limit])
     return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
 
 
-def capped(details: list, limit: int = LIST_LIMIT) -> tuple[list, int]:
-    """The first `limit` details and the total, so an answer stays small whatever the input."""
-    return details[:limit], len(details)
+def abridged_details(details):
+    """A refusal's `details`, capped to `LIST_LIMIT` entries, every text in them abridged.
+
+    Applied to every JSON error answer (`app.errors.error_response`), so no endpoint can echo a
+    huge field name or value through its details, whichever code path built them.
+    """
+    if isinstance(details, list):
+        return [_abridged_detail(item) for item in details[:LIST_LIMIT]]
+    return _abridged_detail(details)
+
+
+# Detail entries that name what was sent are abridged like a quoted name; other texts (a problem's
+# message, a reason) only when absurdly long, so a real explanation is never cut.
+_NAMING_KEYS = frozenset({"field", "param", "node_id", "edge_id", "path"})
+_DETAIL_TEXT_CHARS = 1000
+
+
+def _abridged_detail(item, limit: int = _DETAIL_TEXT_CHARS):
+    if isinstance(item, str):
+        return abridged(item, limit)
+    if isinstance(item, dict):
+        return {abridged(key): _abridged_detail(value, ABRIDGE_CHARS if key in _NAMING_KEYS else _DETAIL_TEXT_CHARS)
+                for key, value in item.items()}
+    if isinstance(item, list):
+        return [_abridged_detail(value) for value in item[:LIST_LIMIT]]
+    return item

@@ -8,7 +8,7 @@ input: an unknown field is refused rather than silently ignored, so typos surfac
 from __future__ import annotations
 
 import flows
-from app.json_body import BodyError, listed
+from app.json_body import LIST_LIMIT, BodyError, quoted
 
 
 def inputs_from_body(body: dict, start_config: dict) -> dict:
@@ -19,9 +19,15 @@ def inputs_from_body(body: dict, start_config: dict) -> dict:
         raise _alias_refusal(exc) from None
     values, errors = flows.validate_inputs(start_config, data)
     if errors:
-        summary = listed(f"{e['field']}: {e['reason']}" if e.get("field") else e["reason"] for e in errors)
-        raise BodyError("invalid_inputs", f"The inputs do not match the flow: {summary}.", errors)
+        raise BodyError("invalid_inputs", f"The inputs do not match the flow: {_summary(errors)}.", errors)
     return values
+
+
+def _summary(errors: list[dict]) -> str:
+    """Each problem as `"name" reason`, the name abridged (a key may be 900,000 characters), at most LIST_LIMIT."""
+    shown = "; ".join(f"{quoted(e['field'])} {e['reason']}" if e.get("field") else e["reason"]
+                      for e in errors[:LIST_LIMIT])
+    return shown if len(errors) <= LIST_LIMIT else f"{shown}; and {len(errors) - LIST_LIMIT} more"
 
 
 def _alias_refusal(exc: flows.MessageAliasError) -> BodyError:

@@ -120,7 +120,7 @@ def _merge_data(request: TriggerRequest, data: object, name: str) -> None:
                         [{"field": name, "reason": "must be an object"}])
     clash = sorted(set(data) & set(request.inputs_body))
     if clash:
-        raise BodyError("invalid_body", f"{', '.join(clash)} is sent both inside {name} and at the top level; "
+        raise BodyError("invalid_body", f"{listed(clash)} is sent both inside {name} and at the top level; "
                         "send it once.", [{"field": key, "reason": "duplicate field"} for key in clash])
     request.inputs_body.update(data)
 
