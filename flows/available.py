@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flows.document import document_schema
 from flows.graph import Graph
 from flows.inputs import declared_inputs
 from flows.nodes import NodeRegistry, NodeType, registry as default_registry
@@ -75,6 +76,32 @@ def node_output_fields(graph: Graph, node_id: str) -> list[dict] | None:
     if node_type.handles_errors and config.get("on_error") == "port":
         fields = fields + [ERROR_FIELD]
     return fields
+
+
+def too_large(document: dict, registry: NodeRegistry | None = None) -> str | None:
+    """Why the picker will not list values for `document`, in words, or None when it will.
+
+    The picker answers for broken documents, but not for ones saving would refuse for their size:
+    more nodes or edges than a flow may have, or more start inputs than a start node may declare.
+    Listing values for those only made answers of megabytes (20,000 inputs gave 3.2 MB), for a
+    flow that can never be saved anyway.
+    """
+    for field in ("nodes", "edges"):
+        items, limit = document.get(field), document_schema()["properties"][field]["maxItems"]
+        if isinstance(items, list) and len(items) > limit:
+            return f"The flow has {len(items):,} {field}; at most {limit} are allowed, so split it into smaller flows."
+    start = Graph(document, registry).start_node()
+    inputs = start.get("config", {}).get("inputs") if start and isinstance(start.get("config"), dict) else None
+    start_type = (registry or default_registry).get("start")
+    limit = start_type.config_schema["properties"]["inputs"]["maxItems"] if start_type else None
+    if isinstance(inputs, list) and limit is not None and len(inputs) > limit:
+        return f"The start node declares {len(inputs):,} inputs; at most {limit} are allowed."
+    return None
+
+
+def has_node(document: object, node_id: str, registry: NodeRegistry | None = None) -> bool:
+    """Whether `document` has a node with this id (as the picker and validation read nodes)."""
+    return node_id in Graph(document, registry).nodes
 
 
 def available_values(document: object, node_id: object, registry: NodeRegistry | None = None) -> list[dict]:

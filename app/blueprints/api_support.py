@@ -32,9 +32,11 @@ def json_body(allowed: set[str], required: set[str] = frozenset()) -> dict:
     if missing:
         raise ApiError(400, "missing_field", f"Missing required field(s): {', '.join(missing)}.",
                        [{"field": name, "reason": "required"} for name in missing])
-    for name in _TEXT_IDS & data.keys():
-        if data[name] is not None and not (isinstance(data[name], str) and data[name].strip()):
-            raise ApiError(400, f"invalid_{name}", f"{name} must be an id, as text (or null or left out).",
+    for name in sorted(_TEXT_IDS & data.keys()):
+        if (data[name] is not None or name in required) and not (isinstance(data[name], str) and data[name].strip()):
+            # Say what this endpoint accepts: null and leaving it out only where the field is optional.
+            accepted = "" if name in required else " (or null or left out)"
+            raise ApiError(400, f"invalid_{name}", f"{name} must be an id, as text{accepted}.",
                            [{"field": name, "reason": "not an id"}])
     return data
 

@@ -55,7 +55,8 @@ def test_a_huge_value_is_refused_without_echoing_it(client, api_key):
     huge = "9" * HUGE
     cases = [(door, {**door[3], "count": huge}, '"count" must be an integer') for door in doors[:3]]
     cases += [(door, {**door[3], "colour": huge}, '"colour" is not a declared input') for door in doors[:3]]
-    cases += [(doors[3], {"version": huge}, "version must be an integer")]
+    cases += [(doors[3], {"version": huge}, "version must be an integer"),
+              (doors[4], {**doors[4][3], "node_id": huge}, f'"{"9" * 60}…" (900,000 characters)')]
     for (label, url, headers, _), body, reason in cases:
         answer = client.post(url, json=body, headers=headers)
         text = answer.get_data(as_text=True)
