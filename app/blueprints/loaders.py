@@ -70,10 +70,15 @@ def load_version(flow: Flow, number: int) -> FlowVersion:
         db.select(FlowVersion).where(FlowVersion.flow_id == flow.id, FlowVersion.number == number)
     ).scalar_one_or_none() if fits_column and number > 0 else None
     if version is None:
-        shown = number if fits_column else "that large"
-        latest = f"its latest is version {flow.latest_version}" if flow.latest_version else "nothing is published yet"
-        raise NotFound("version_not_found", f"This flow has no version {shown}; {latest}.")
+        raise version_not_found(flow, number if fits_column else None)
     return version
+
+
+def version_not_found(flow: Flow, number: int | None) -> NotFound:
+    """The 404 for a version the flow does not have; `number` None for one too large to repeat."""
+    shown = "that large" if number is None else number
+    latest = f"its latest is version {flow.latest_version}" if flow.latest_version else "nothing is published yet"
+    return NotFound("version_not_found", f"This flow has no version {shown}; {latest}.")
 
 
 def load_run(run_id: str, scope: Scope = Scope.READ_RUNS) -> Run:

@@ -71,7 +71,8 @@ def test_a_version_compared_with_itself_is_an_empty_diff(client, api_key):
 
 
 @pytest.mark.parametrize("a, b, status", [
-    ("1", "3", 404), ("0", "1", 404), ("1", "99999999999", 404), ("99999999999999999999999999", "1", 400),
+    ("1", "3", 404), ("0", "1", 404), ("1", "99999999999", 404), ("99999999999999999999999999", "1", 404),
+    ("1", "9" * 1000, 404), ("-" + "9" * 1000, "1", 404), ("1", "9" * 1000 + "x", 400),
     ("-1", "1", 404), ("1", "-2", 404), ("abc", "1", 400), ("1", "1.5", 400), ("1", "%ED%A0%80", 400),
     ("%F0%9F%98%80", "1", 400), ("1", "%00", 400), ("1", "1e3", 400), ("1", "+1", 400), ("１", "1", 400),
 ])
@@ -81,6 +82,19 @@ def test_hostile_version_numbers_are_clear_4xx_json(client, api_key, a, b, statu
     assert response.status_code == status, (a, b, response.get_data(as_text=True)[:300])
     assert response.json["error"]["message"]
     assert response.json["error"]["code"] in ("version_not_found", "invalid_version", "invalid_text")  # NUL: app-wide
+
+
+def test_a_version_number_of_19_or_more_digits_is_answered_as_rollback_answers_it(client, api_key):
+    # Compare said 400 "not a whole number" where rollback said 404 "no version that large" (README: a 404).
+    flow_id = _publish(client, api_key, greeting_flow())
+    for digits in ("9223372036854775807", "9" * 1000):
+        compared = _compare(client, api_key, flow_id, 1, digits)
+        rolled = client.post(f"/api/v1/flows/{flow_id}/rollback", data=f'{{"version": {digits}}}',
+                             content_type="application/json", headers=bearer(api_key))
+        assert compared.status_code == rolled.status_code == 404
+        assert compared.json["error"] == rolled.json["error"] == {
+            "code": "version_not_found", "message": "This flow has no version that large; its latest is version 1."}
+        assert digits not in compared.get_data(as_text=True)
 
 
 def test_drafts_are_not_comparable(client, api_key):
@@ -119,3 +133,11 @@ def test_documents_come_only_when_asked_and_other_parameters_are_400(client, api
     for query in ("include=everything", "limit=5", "include=%ED%A0%80"):
         response = client.get(f"{url}?{query}", headers=bearer(api_key))
         assert response.status_code == 400 and response.json["error"]["code"] == "invalid_parameter", query
+    # The refusal names the parameter actually sent, not `include`.
+    error = client.get(f"{url}?foo=bar", headers=bearer(api_key)).json["error"]
+    assert error["message"] == 'Unknown query parameter "foo"; the only one here is include=documents.'
+    assert error["details"] == [{"field": "foo", "reason": "unknown parameter"}]
+    error = client.get(f"{url}?include=everything", headers=bearer(api_key)).json["error"]
+    assert error["details"] == [{"field": "include", "reason": "unknown value"}]
+    error = client.get(f"{url}?{'q' * 5000}=1&include=documents", headers=bearer(api_key)).json["error"]
+    assert f'"{"q" * 60}…" (5,000 characters)' in error["message"] and len(str(error)) < 1000
