@@ -85,7 +85,8 @@ def _unexpected(what: str, want: str | None = None) -> str:
     return f"{_token(what)} is unexpected here"
 
 
-def _bad_char(char: str) -> str:
+def _bad_char(single: str | None, double: str | None) -> str:
+    char = single if single is not None else double  # Jinja quotes it with repr(): "'" or '"'
     if char in ("'", '"'):
         return f"a quote ({char}) is never closed: add another {char} after the text"
     return f"the character {char} cannot be used inside the braces"
@@ -100,7 +101,7 @@ _MESSAGES = [
     (re.compile(r"expected token '([^']*)', got '([^']*)'"), _expected),
     (re.compile(r"Expected an expression, got '([^']*)'"), _missing_value),
     (re.compile(r"unexpected '([^']*)'(?:, expected '([^']*)')?"), _unexpected),
-    (re.compile(r"unexpected char '(.)' at \d+"), _bad_char),
+    (re.compile(r"""unexpected char (?:'(.)'|"(.)") at \d+"""), _bad_char),
     (re.compile(r"Missing end of comment tag"), lambda: 'a comment "{#" is never closed: add "#}"'),
     (re.compile(r"Missing end of raw directive"), lambda: 'a "{% raw %}" is never closed: add "{% endraw %}"'),
     (re.compile(r"tag name expected"), lambda: '"{%" needs an instruction after it, such as "if" or "for"'),

@@ -245,7 +245,26 @@ def parse_template(source: str) -> nodes.Template:
 
 @lru_cache(maxsize=1024)
 def _compile(source: str) -> Template:
+    if "{#" in source:
+        _refuse_unclosed_comment(source)
     return _ENV.from_string(source)
+
+
+def _refuse_unclosed_comment(source: str) -> None:
+    """Raise the parser's "Missing end of comment tag" for a "{#" at the very end of the text.
+
+    Why: Jinja refuses "Hi {# note" but reads a trailing "Hi {#" as an empty comment, so the check
+    passed and the run silently dropped the text ("Hi "). Both are the same mistake and get the
+    same refusal. Only a "{#" that opens a comment counts (not one in quotes or a raw block).
+    """
+    opened = None
+    for lineno, token, _ in _ENV.lexer.tokeniter(source, None):
+        if token == "comment_begin":
+            opened = lineno
+        elif token == "comment_end":
+            opened = None
+    if opened is not None:
+        raise TemplateSyntaxError("Missing end of comment tag", opened, None, None)
 
 
 def render_template(source: str, context: dict, name: str,

@@ -47,6 +47,9 @@ def test_an_unclosed_instruction_says_to_close_it(text):
     ('{{ "abc }}', 'line 1: a quote (") is never closed'),
     ("{{ inputs.n is bogus }}", 'there is no test called "bogus"'),
     ("{# note", 'a comment "{#" is never closed: add "#}"'),
+    ("Hi {#", 'line 1: a comment "{#" is never closed: add "#}"'),
+    ("Hi {# a #}\n{#-", 'line 2: a comment "{#" is never closed: add "#}"'),
+    ("{{ 'abc }}", "line 1: a quote (') is never closed: add another ' after the text"),
     ("{{ inputs.message | }}", 'expected a name here, not "}}"'),
 ])
 def test_other_syntax_errors_say_the_line_and_what_is_wrong_in_words(text, words):
@@ -70,3 +73,17 @@ def test_a_run_of_a_broken_template_says_it_in_the_same_words():
     with pytest.raises(TemplateError) as caught:
         render_template("Hi\n{{ inputs.message | shout }}", {"inputs": {}}, "config.text")
     assert caught.value.message == 'syntax error on line 2: there is no filter called "shout"'
+
+
+@pytest.mark.parametrize("text", ["{% raw %}Hi {#{% endraw %}", '{{ "{#" }}', "Hi {# a #} there", "# {"])
+def test_a_brace_hash_that_opens_no_comment_is_not_refused(text):
+    assert _syntax_messages(text) == []
+
+
+def test_a_run_of_a_trailing_comment_opener_fails_instead_of_dropping_the_text():
+    # A version published before the check answered "Hi " for "Hi {#"; it now says why it cannot.
+    from flows.templating import TemplateError, render_template
+
+    with pytest.raises(TemplateError) as caught:
+        render_template("Hi {#", {"inputs": {}}, "config.text")
+    assert caught.value.message == 'syntax error on line 1: a comment "{#" is never closed: add "#}"'

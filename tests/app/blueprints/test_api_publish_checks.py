@@ -144,3 +144,19 @@ def test_validate_checks_credentials_in_the_flows_workspace_and_refuses_bad_ids(
                          ({"workspace_id": ["x"]}, 400)):
         answer = client.post("/api/v1/flows/validate", json={"document": document, **body}, headers=auth)
         assert answer.status_code == status, (body, answer.json)
+
+
+def test_a_trailing_comment_opener_is_refused_like_any_unclosed_comment(client, api_key):
+    # "Hi {#" passed the check and the run answered "Hi ", dropping the rest without a word.
+    for text in ("Hi {#", "Hi {# note"):
+        answer = _create(client, api_key, with_reply_text(greeting_flow(), text))
+        problem = _refused(answer, "template_syntax_error", "reply")
+        assert problem["message"] == ('Answer: "Text" is not a valid template (line 1: a comment "{#" is never '
+                                      'closed: add "#}"); fix it, or pick a value with Insert value.'), text
+
+
+def test_an_unclosed_quote_is_said_in_words(client, api_key):
+    answer = _create(client, api_key, with_reply_text(greeting_flow(), "{{ 'abc }}"))
+    problem = _refused(answer, "template_syntax_error", "reply")
+    assert "a quote (') is never closed: add another ' after the text" in problem["message"]
+    assert "unexpected char" not in problem["message"]
