@@ -181,3 +181,40 @@ def test_closing_a_comparison_keeps_unsaved_edits(app, make_account, live_server
     page.click("#btn-undo")  # the edit is still one undoable step
     page.wait_for_selector("#save-state:has-text('Saved · version 2')")
     assert latest_version(app, flow_id) == 2
+
+
+def test_a_version_that_differs_only_in_how_it_is_stored_says_rolling_back_still_publishes_at_1024(
+        app, make_account, live_server, page):
+    """v2 only reorders the steps and renames the document: nothing on the canvas changes, yet rolling
+    back publishes v3. The dialog said "The flow is the same as the current version" beside the button."""
+    from app.extensions import db
+    from app.models import Flow
+    from app.services.versions import publishing
+
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="stored-only"))
+    reordered = greeting_flow(key="stored-only", name="Greeter (tidied)")
+    reordered["nodes"].reverse()
+    with app.app_context():
+        assert publishing.save_flow(db.session.get(Flow, flow_id), reordered, None).published
+        db.session.commit()
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-versions")
+    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
+    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back to v1")')
+    page.wait_for_selector("#rollback-dialog[open] .rollback-unseen")
+    text = page.inner_text("#rollback-dialog")
+    assert ("Nothing on the canvas changes; only how the flow is stored differs (its name and the order of its "
+            "steps or connections). Rolling back publishes that as version 3.") in text
+    assert "same as the current version" not in text
+    confirm = page.locator("#rollback-dialog").get_by_role("button", name="Roll back to v1", exact=True)
+    assert confirm.is_visible()
+    box = confirm.bounding_box()
+    assert box["x"] + box["width"] <= 1024 and box["y"] + box["height"] <= 768
+    shot(page, "rollback-stored-only-1024")
+    with page.expect_navigation():
+        confirm.click()
+    wait_for_canvas(page)
+    assert latest_version(app, flow_id) == 3
+    assert _document(app, flow_id, 3) == greeting_flow(key="stored-only")

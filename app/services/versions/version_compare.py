@@ -80,8 +80,45 @@ def _edge_entry(edge: tuple, names: dict[str, str]) -> dict:
             "source_name": names.get(source, source), "target_name": names.get(target, target)}
 
 
+def details_changed(before: dict | None, after: dict | None) -> list[str]:
+    """What differs outside the canvas's lists: "name", "description", "order", "edge_ids", "other".
+
+    Two versions can differ where nothing on the canvas shows it: the document's name or
+    description, the order of its nodes or edges, an edge's id (edges are matched by their ports),
+    or another top-level field. Rolling back still publishes such a version, so the dialog must be
+    able to say so rather than "the same" (which `same` alone cannot tell it why).
+    """
+    before, after = before or {}, after or {}
+    found = [key for key in ("name", "description") if before.get(key) != after.get(key)]
+    old_nodes, new_nodes = _listed(before, "nodes"), _listed(after, "nodes")
+    old_edges, new_edges = _listed(before, "edges"), _listed(after, "edges")
+    node_order = [n.get("id") for n in old_nodes], [n.get("id") for n in new_nodes]
+    edge_order = [edge_key(e) for e in old_edges], [edge_key(e) for e in new_edges]
+    if _order_differs(*node_order) or _order_differs(*edge_order):
+        found.append("order")
+    old_ids, new_ids = {edge_key(e): e.get("id") for e in old_edges}, {edge_key(e): e.get("id") for e in new_edges}
+    if any(old_ids[key] != new_ids[key] for key in old_ids.keys() & new_ids.keys()):
+        found.append("edge_ids")
+    others = (before.keys() | after.keys()) - {"name", "description", "nodes", "edges"}
+    if any(before.get(key) != after.get(key) for key in others):
+        found.append("other")
+    return found
+
+
+def _listed(document: dict, field: str) -> list[dict]:
+    items = document.get(field)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _order_differs(before: list, after: list) -> bool:
+    """Whether the items both lists hold come in another order (additions and removals aside)."""
+    common = set(before) & set(after)
+    return [item for item in before if item in common] != [item for item in after if item in common]
+
+
 def compare_documents(before: dict | None, after: dict | None) -> dict:
-    """What changed from `before` to `after`: nodes added, removed, changed (field by field), moved; edges."""
+    """What changed from `before` to `after`: nodes added, removed, changed (field by field), moved; edges;
+    and `details_changed`, what differs that no list shows."""
     old, new = nodes_by_id(before), nodes_by_id(after)
     changed, moved = [], []
     for node_id, node in new.items():
@@ -102,4 +139,5 @@ def compare_documents(before: dict | None, after: dict | None) -> dict:
         "moved": moved,
         "edges_added": [_edge_entry(e, names) for e in new_edges if e not in old_edges],
         "edges_removed": [_edge_entry(e, names) for e in old_edges if e not in new_edges],
+        "details_changed": details_changed(before, after),
     }

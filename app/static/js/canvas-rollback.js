@@ -4,6 +4,8 @@
 // canvas's compare mode. Cancel does nothing; "Roll back to vN" submits the form as before.
 // When the server says the version is the same as the current one, rolling back would publish
 // nothing, so the dialog says so and offers only Close (the server would refuse to publish anyway).
+// When it is not the same but nothing on the canvas differs (only the order of steps, the name…,
+// the compare answer's `details_changed`), the dialog says that rolling back still publishes it.
 (function () {
   "use strict";
   const SB = (window.Switchboard = window.Switchboard || {});
@@ -42,6 +44,15 @@
     return lines;
   }
 
+  // What `details_changed` names, in words; the general sentence when the server did not say.
+  const STORED_WORDS = { name: "its name", description: "its description", order: "the order of its steps or connections",
+    edge_ids: "how its connections are labelled", other: "other stored settings" };
+  function storedWords(details) {
+    const words = (details || []).map((d) => STORED_WORDS[d]).filter(Boolean);
+    if (!words.length) return "such as the order of its steps or its name";
+    return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+  }
+
   function showSame(diff) {
     const version = diff.to;
     dialog.querySelector("#rollback-title").textContent = `Version ${version} is the same as the current version`;
@@ -60,9 +71,11 @@
     const box = dialog.querySelector("#rollback-changes");
     const lines = changeLines(diff);
     if (!lines.length) {
-      box.replaceChildren(el("p", { text: diff.moved.length
-        ? "The nodes and connections are the same as the current version's; only positions differ."
-        : "The flow is the same as the current version." }));
+      const publishes = ` Rolling back publishes that as version ${diff.latest_version + 1}.`;
+      box.replaceChildren(el("p", { class: "rollback-unseen", text: diff.moved.length
+        ? "The nodes and connections are the same as the current version's; only positions differ." + publishes
+        : `Nothing on the canvas changes; only how the flow is stored differs (${storedWords(diff.details_changed)}).` +
+          publishes }));
       return;
     }
     box.replaceChildren(el("p", { class: "rollback-lead", text: `Compared with the current version (v${diff.from}):` }),

@@ -64,6 +64,24 @@ def test_nested_paths_name_the_list_item_and_the_field(client, api_key):
     assert changed[0]["name"] == "Asks about state?"
 
 
+def test_what_differs_outside_the_lists_is_named_in_details_changed(client, api_key):
+    # Such versions compared "same: false" with every list empty, and the rollback dialog said "the same".
+    base = greeting_flow()
+    reordered = greeting_flow()
+    reordered["nodes"].reverse()
+    renamed = greeting_flow(name="Other name")
+    renamed["description"] = "Another description."
+    relabelled = greeting_flow()
+    relabelled["edges"][0]["id"] = "first"
+    flow_id = _publish(client, api_key, base, reordered, renamed, relabelled)
+    expected = {2: ["order"], 3: ["name", "description"], 4: ["edge_ids"]}
+    for number, details in expected.items():
+        body = _compare(client, api_key, flow_id, 1, number).json
+        assert body["same"] is False and body["details_changed"] == details, (number, body)
+        assert all(body[key] == [] for key in ("added", "removed", "changed", "moved", "edges_added", "edges_removed"))
+    assert _compare(client, api_key, flow_id, 1, 1).json["details_changed"] == []
+
+
 def test_a_version_compared_with_itself_is_an_empty_diff(client, api_key):
     flow_id = _publish(client, api_key, greeting_flow())
     body = _compare(client, api_key, flow_id, 1, 1).json
