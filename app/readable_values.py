@@ -22,6 +22,8 @@ from markupsafe import Markup
 
 from flows.nodes.schema_parts import ITEM_TITLE
 
+from app.words import moment_words
+
 # Mappings and lists nested deeper are summarised ("3 fields", see the JSON). Five levels reach a
 # condition's own settings (Branches › Branch 1 › Conditions › Condition 1 › Test).
 MAX_DEPTH = 5
@@ -40,7 +42,8 @@ def readable(value: object, labels: Mapping[str, str] | None = None,
     property by its "title", a picked value by its "x-enum-titles", each item of a list by its
     "x-item-title" ("Branch 1", "Condition 2"); the schema is walked alongside the value. `labels`
     and `choices` do the same for the top level only ({"on_error": "When it fails"},
-    {"on_error": {"fail": "Stop the run"}}). Names and values none of them cover are shown as they are.
+    {"on_error": {"fail": "Stop the run"}}). Names and values none of them cover are shown as they are,
+    except that a text in a property whose "format" is "date-time" is written as the page writes times.
     """
     if schema is None and (labels or choices):
         schema = {"properties": {key: {"title": labels.get(key) if labels else None,
@@ -55,12 +58,14 @@ def _part(schema: Mapping | None, key: str) -> Mapping | None:
     return part if isinstance(part, Mapping) else None
 
 
-def _property(schema: Mapping | None, key: object) -> Mapping | None:
-    """The schema of the setting `key` of an object: its own property, else the one every extra key has."""
+def _property(schema: Mapping | None, key: object) -> tuple[Mapping | None, bool]:
+    """The schema of the setting `key` of an object and whether it is the key's own: its own property,
+    else the one every extra key of a free-form mapping has (a Reply's Data, HTTP headers). That one's
+    title names what all its entries are ("Data field template"), never one entry: those keep their key."""
     properties = _part(schema, "properties")
     if isinstance(key, str) and properties is not None and isinstance(properties.get(key), Mapping):
-        return properties[key]
-    return _part(schema, "additionalProperties")
+        return properties[key], True
+    return _part(schema, "additionalProperties"), False
 
 
 def _in_form_order(mapping: Mapping, schema: Mapping | None):
@@ -96,6 +101,8 @@ class _Renderer:
         titles = _part(schema, "x-enum-titles")  # a picked value, as its drop-down says it
         if titles is not None and isinstance(value, str) and isinstance(titles.get(value), str):
             return _text(titles[value])
+        if isinstance(value, str) and _words(schema, "format") == "date-time":  # a time, as the page writes times
+            return _text(moment_words(value))
         return _text(str(value))
 
     def _mapping(self, mapping: Mapping, depth: int, schema: Mapping | None) -> Markup:
@@ -106,12 +113,15 @@ class _Renderer:
             return _summary(len(mapping), "field")
         rows = []
         for key, item in itertools.islice(_in_form_order(mapping, schema), take):
-            prop = _property(schema, key)
-            label = _words(prop, "title")
+            prop, own = _property(schema, key)
+            label = _words(prop, "title") if own else None
             name = _clean(str(label or key)) or "(no name)"
-            term = (Markup('<dt title="%s">%s</dt>') % (_clean(str(key)), name) if label
-                    else Markup("<dt>%s</dt>") % name)
-            rows.append(term + Markup("<dd>%s</dd>") % self.value(item, depth + 1, prop))
+            # A nested mapping or list goes under its name, indented, rather than in a further column:
+            # two levels of columns left a few letters per line at 1024 px.
+            nest = Markup(' class="rv-nest"') if isinstance(item, (Mapping, list, tuple)) and item else Markup("")
+            term = (Markup('<dt%s title="%s">%s</dt>') % (nest, _clean(str(key)), name) if label
+                    else Markup("<dt%s>%s</dt>") % (nest, name))
+            rows.append(term + Markup("<dd%s>%s</dd>") % (nest, self.value(item, depth + 1, prop)))
         more = _more(len(mapping) - len(rows), "field")
         return Markup('<dl class="readable">%s</dl>%s') % (Markup("").join(rows), more)
 

@@ -19,7 +19,8 @@ from flows.document import document_schema
 from flows.graph import Graph
 from flows.inputs import declared_inputs
 from flows.nodes import NodeRegistry, NodeType, registry as default_registry
-from flows.nodes.outputs import BASE_TRIGGER_FIELDS, ERROR_FIELD, INPUT_TYPE_WORDS, SESSION_FIELDS
+from flows.nodes.outputs import (BASE_TRIGGER_FIELDS, ERROR_FIELD, INPUT_TYPE_WORDS, SESSION_FIELDS,
+                                 SESSION_RECORD_FIELDS)
 from flows.references import expression
 
 INPUTS, TRIGGER, SESSION = "Inputs", "Trigger", "Conversation"
@@ -102,6 +103,29 @@ def too_large(document: dict, registry: NodeRegistry | None = None) -> str | Non
 def has_node(document: object, node_id: str, registry: NodeRegistry | None = None) -> bool:
     """Whether `document` has a node with this id (as the picker and validation read nodes)."""
     return node_id in Graph(document, registry).nodes
+
+
+def result_schema(graph: Graph, node_id: str) -> dict | None:
+    """A step's recorded result named as the picker names the node's values: a schema of its top-level
+    names ({"request_id": {"title": "Request id"}}), a time marked as one ("format": "date-time"), and
+    for a trigger its `session` named as the picker's Conversation values. None when the node's type or
+    settings say nothing (its result is then shown as stored)."""
+    fields = node_output_fields(graph, node_id)
+    if fields is None:
+        return None
+    properties = {field["name"]: _field_schema(field) for field in fields}
+    node_type = graph.node_type(node_id)
+    if node_type is not None and node_type.is_trigger:
+        properties["session"] = {"title": SESSION, "properties": {
+            field["name"]: _field_schema(field) for field in SESSION_FIELDS + SESSION_RECORD_FIELDS}}
+    return {"properties": properties}
+
+
+def _field_schema(field: dict) -> dict:
+    schema = {"title": field["title"]} if field.get("title") else {}
+    if field.get("moment"):
+        schema["format"] = "date-time"
+    return schema
 
 
 def available_values(document: object, node_id: object, registry: NodeRegistry | None = None) -> list[dict]:

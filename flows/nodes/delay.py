@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flows.nodes.base import NodeContext, NodeResult, NodeType
-from flows.nodes.outputs import NUMBER, TEXT, output_field
+from flows.nodes.outputs import NUMBER, TEXT, TIME_TEXT, output_field
 
 UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_DELAY_SECONDS = 30 * 86400
@@ -47,8 +47,9 @@ class DelayNode(NodeType):
 
     def output_fields(self, config: dict) -> list[dict]:
         return [output_field("seconds", NUMBER, "How long the run waited, in seconds."),
-                output_field("resume_at", TEXT, "When the run went on (UTC, ISO 8601)."),
-                output_field("resume_at_epoch", NUMBER, "The same moment in seconds since 1970.")]
+                output_field("resume_at", TEXT, f"When the run went on, {TIME_TEXT}.", "Went on at", moment=True),
+                output_field("resume_at_epoch", NUMBER, "The same moment in seconds since 1970.",
+                             "Went on at (seconds since 1970)")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         seconds = float(ctx.config["amount"]) * UNITS[ctx.config["unit"]]

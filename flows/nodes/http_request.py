@@ -95,8 +95,9 @@ class HttpRequestNode(NodeType):
                 output_field("ok", YES_NO, "Yes when the status is below 400."),
                 output_field("headers", OBJECT, "The answer's main headers (content type, length…)."),
                 output_field("body", TEXT, "The answer's body as text."),
-                output_field("json", ANY, "The body read as JSON, when it is JSON (else empty)."),
-                output_field("duration_ms", NUMBER, "How long the request took, in milliseconds.")]
+                output_field("json", ANY, "The body read as JSON, when it is JSON (else empty).", "Body as data"),
+                output_field("duration_ms", NUMBER, "How long the request took, in milliseconds.",
+                             "Time taken (ms)")]
 
     def run(self, ctx: NodeContext) -> NodeResult:
         config = ctx.config

@@ -86,7 +86,7 @@ class LlmNode(NodeType):
     def output_fields(self, config: dict) -> list[dict]:
         return [output_field("text", TEXT, "The model's answer."),
                 output_field("model", TEXT, "The model that answered."),
-                output_field("finish_reason", TEXT, "Why the answer ended (stop, length…)."),
+                output_field("finish_reason", TEXT, "Why the answer ended (stop, length…).", "Why it ended"),
                 output_field("usage", OBJECT, "Tokens used, as the provider counted them.")]
 
     def run(self, ctx: NodeContext) -> NodeResult:

@@ -25,13 +25,21 @@ INPUT_TYPE_TITLES = {"string": TEXT, "number": NUMBER, "integer": "Whole number"
                      "array": LIST, "object": OBJECT}
 
 
-def output_field(name: str, type_word: str, description: str, title: str | None = None) -> dict:
+def output_field(name: str, type_word: str, description: str, title: str | None = None, *,
+                 moment: bool = False) -> dict:
     """One value a node (or the trigger, or the session) offers to later templates; `title` is how
-    people see a name that is not a plain word (the description then serves as its one-line hint)."""
+    people see a name that is not a plain word (the description then serves as its one-line hint).
+    `moment`: the value is a time, stored as ISO text; the run page writes it as it writes its times."""
     field = {"name": name, "type": type_word, "description": description}
     if title:
         field["title"] = title
+    if moment:
+        field["moment"] = True
     return field
+
+
+# How a time value reads in a picker hint: what the text looks like, not the standard's number.
+TIME_TEXT = "in UTC, written like 2026-12-01T10:53:16Z"
 
 
 # What every run's `trigger.*` holds, whichever door started it (app: run_start._payload).
@@ -39,7 +47,7 @@ BASE_TRIGGER_FIELDS = (
     output_field("type", TEXT, "How the run was started (the API, a schedule, Run now…).", "Started by"),
     output_field("key", TEXT, "The trigger's key: the last part of its URL, or the model name.", "Trigger key"),
     output_field("node_id", TEXT, "Which trigger the run came in at, by its id on the canvas.", "Which trigger"),
-    output_field("received_at", TEXT, "When the request arrived (UTC, ISO 8601).", "Received"),
+    output_field("received_at", TEXT, f"When the request arrived, {TIME_TEXT}.", "Received", moment=True),
     output_field("request_id", TEXT, "The id of the request that started the run, for support.", "Request id"),
 )
 
@@ -55,9 +63,10 @@ REQUEST_TRIGGER_FIELDS = (
     output_field("environment", TEXT, "The caller's environment (e.g. test), if sent.", "Environment"),
     output_field("out_id", TEXT, "The caller's own id for this event, if sent.", "Caller's reference"),
     output_field("uuid", TEXT, "The key that makes a repeated request start no second run, if sent.", "Retry key"),
-    output_field("claim_time", TEXT, "When the event happened, as the caller said (UTC), if sent.", "Event time"),
+    output_field("claim_time", TEXT, "When the event happened, as the caller said (UTC), if sent.", "Event time",
+                 moment=True),
     output_field("discard_time", TEXT, "The caller's deadline: the run is dropped if not started by then, "
-                                       "if sent.", "Discard after"),
+                                       "if sent.", "Discard after", moment=True),
 )
 
 SESSION_FIELDS = (
@@ -66,7 +75,15 @@ SESSION_FIELDS = (
                  "Messages so far"),
     output_field("contact", ANY, "Who the conversation is with, when the caller said.", "Contact"),
     output_field("turn", NUMBER, "How many messages the conversation has had.", "Message count"),
-    output_field("started_at", TEXT, "When the conversation started (UTC).", "Started"),
+    output_field("started_at", TEXT, f"When the conversation started, {TIME_TEXT}.", "Started", moment=True),
+)
+
+# Kept in every run's `trigger.session` for the engine, not offered to templates: named on the run
+# page (a step's Result) like the fields above, never by these names.
+SESSION_RECORD_FIELDS = (
+    output_field("conversation_id", TEXT, "The conversation's record on this server.", "Conversation record"),
+    output_field("history_from_request", YES_NO, "Whether the caller sent the conversation so far.",
+                 "Messages sent by the caller"),
 )
 
 ERROR_FIELD = output_field("error", OBJECT, "Set when the step failed and the run went on by its error "

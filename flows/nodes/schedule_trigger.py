@@ -9,7 +9,7 @@ expression or an unknown time zone is refused with the field to fix, instead of 
 from __future__ import annotations
 
 from flows import schedule
-from flows.nodes.outputs import TEXT, output_field
+from flows.nodes.outputs import TEXT, TIME_TEXT, output_field
 from flows.nodes.triggers import _Trigger
 from flows.problems import Problem
 
@@ -22,8 +22,8 @@ class ScheduleTrigger(_Trigger):
     type = "schedule_trigger"
     delivers_reply = False
     extra_trigger_fields = (
-        output_field("planned_at", TEXT, "When this fire was planned (UTC, ISO 8601).", "Planned"),
-        output_field("fired_at", TEXT, "When the schedule actually fired (UTC).", "Fired"),
+        output_field("planned_at", TEXT, f"When this fire was planned, {TIME_TEXT}.", "Planned", moment=True),
+        output_field("fired_at", TEXT, f"When the schedule actually fired, {TIME_TEXT}.", "Fired", moment=True),
     )
     title = "Schedule"
     description = ("Start the flow at planned times: a cron expression (e.g. daily at 09:00) or a fixed "

@@ -219,3 +219,31 @@ def test_a_schema_does_not_lift_the_bounds():
     recursive["items"] = recursive
     nested = tree(readable(deep, schema=recursive))
     assert count(nested, "dl") + count(nested, "ol") == MAX_DEPTH and "bottom" not in text(nested)
+
+
+def test_entries_of_a_free_form_mapping_keep_their_own_names():
+    """A Reply's Data: the schema's title for every extra field ("Data field template") names none of them."""
+    import flows
+
+    schema = flows.registry.get("reply").config_schema
+    shown = tree(readable({"text": "hi", "data": {"order_id": "{{ x }}", "status": "packed"}}, schema=schema))
+    data = _setting(shown, "Data")
+    assert "Data field template" not in text(shown) and "order_id" in data and "status" in data
+    assert _setting(shown, "Data", "order_id") == "{{ x }}" and _setting(shown, "Data", "status") == "packed"
+
+
+def test_a_time_reads_as_the_page_writes_times_only_where_the_schema_says_it_is_one():
+    schema = {"properties": {"received_at": {"title": "Received", "format": "date-time"},
+                             "odd": {"format": "date-time"}}}
+    shown = tree(readable({"received_at": "2026-12-01T10:53:16.026123+00:00", "odd": "soon",
+                           "note": "2026-12-01T10:53:16+00:00"}, schema=schema))
+    assert _setting(shown, "Received") == "2026-12-01 10:53:16.026 UTC"
+    assert _setting(shown, "odd") == "soon"  # not a time after all: shown as it is
+    assert _setting(shown, "note") == "2026-12-01T10:53:16+00:00"  # a caller's text, not known to be a time
+
+
+def test_a_nested_mapping_or_list_is_marked_to_sit_under_its_name():
+    html = str(readable({"a": 1, "b": {"c": 2}, "d": [1], "e": {}}))
+    assert '<dt>a</dt><dd><span class="rv-number">1</span></dd>' in html
+    assert '<dt class="rv-nest">b</dt><dd class="rv-nest"><dl' in html and '<dt class="rv-nest">d</dt>' in html
+    assert "<dt>e</dt>" in html  # "(empty)" fits on its name's line

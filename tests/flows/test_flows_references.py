@@ -6,7 +6,7 @@ import pytest
 from jinja2 import TemplateSyntaxError
 
 import flows
-from flows.available import available_values, value_label
+from flows.available import available_values, result_schema, value_label
 from flows.graph import Graph
 from flows.references import expression, template_fields, template_references
 from tests.flows.documents import chain
@@ -109,6 +109,25 @@ def test_problems_name_trigger_and_conversation_values_as_the_picker_does():
     assert value_label(graph, "trigger", "not_a_field") == "Trigger › not_a_field"
     assert value_label(graph, "session", "history") == "Conversation › Messages so far"
     assert value_label(graph, "run", "id") is None
+
+
+def test_a_steps_result_is_named_as_the_picker_names_its_values():
+    """The run page labels a step's Result with the picker's titles: one source for both."""
+    graph = Graph(_flow())
+    listed = {v["expression"]: v["label"] for v in available_values(_flow(), "answer")}
+    call = result_schema(graph, "call")["properties"]
+    assert listed["nodes.call.duration_ms"] == "Weather › " + call["duration_ms"]["title"] == "Weather › Time taken (ms)"
+    assert listed["nodes.call.json"].endswith(call["json"]["title"]) and "title" not in call["status"]
+    assert "error" in call  # its error port is on, so a failed call's result has the error
+    trigger = result_schema(graph, "manual")["properties"]
+    assert trigger["request_id"] == {"title": "Request id"}
+    assert trigger["received_at"] == {"title": "Received", "format": "date-time"}  # a time, written as one
+    session = trigger["session"]
+    assert session["title"] == "Conversation" and session["properties"]["history"]["title"] == "Messages so far"
+    assert session["properties"]["conversation_id"]["title"] == "Conversation record"
+    assert session["properties"]["started_at"]["format"] == "date-time"
+    assert result_schema(graph, "nowhere") is None
+    assert not any("ISO" in v["description"] for v in available_values(_flow(), "answer"))  # plain words
 
 
 def test_nothing_is_available_at_a_trigger_and_its_default_text_is_not_read_as_a_template():
