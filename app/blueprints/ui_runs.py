@@ -26,7 +26,7 @@ from app.services.runs import run_stats
 from app.services.runs import records
 from app.services.runs.start_request import NotPublished
 from app.services.runs.replay import replay, trigger_request
-from app.services.runs.run_view import port_words, setting_words, step_names, timeline
+from app.services.runs.run_view import port_words, result_words, setting_words, step_names, timeline
 from app.services.versions.presenters import trigger_name
 from app.json_body import BodyError
 from app.trigger_types import TEST
@@ -120,6 +120,7 @@ def run_detail(run_id: str):
     node_titles = {node_type.type: node_type.title for node_type in flows.registry.types()}
     return render_template(template, run=run, flow=run.flow, node_names=node_names, node_titles=node_titles,
                            step_names=step_names(run), port_words=port_words(run), setting_words=setting_words(),
+                           result_words=result_words(run),
                            timeline=timeline(run),
                            trigger_request=trigger_request(run),
                            live_poll="every 1s")

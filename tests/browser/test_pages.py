@@ -33,7 +33,7 @@ def test_log_in_open_a_flow_run_it_now_and_see_every_step(app, make_account, liv
     page.fill("input[name=input-message]", "hello browser")
     page.click("#trigger-manual button[type=submit]")
     page.wait_for_selector("[data-run-status=succeeded]", timeout=15000)  # the panel polls itself via htmx
-    rows = page.locator("table.steps tbody tr")
+    rows = page.locator("table.steps tbody tr[data-step]")  # each step; its details row follows it
     named = [rows.nth(i).locator("td").nth(1).inner_text().strip() for i in range(rows.count())]
     assert named == ["Run now", "Start", "Compose", "Status?", "Answer"]  # as on the canvas, not by internal ids
     assert [rows.nth(i).get_attribute("data-step-node") for i in range(rows.count())] == [

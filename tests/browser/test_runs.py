@@ -3,6 +3,8 @@ timeline, and follow a conversation turn by turn."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.app.flowdocs import greeting_flow
@@ -64,10 +66,17 @@ def test_a_running_run_turns_succeeded_on_the_open_pages_without_a_reload(app, o
         detail.goto(f"{live_server}/runs/{run_id}")
         detail.wait_for_selector("#run-panel [data-run-status=queued]")
         assert "Waiting for a worker" in detail.inner_text("#run-panel")
+        # A fold the person opens stays open while the panel replaces itself every second.
+        detail.locator("#run-inputs summary", has_text="Show as JSON").click()
+        closed_body = detail.locator("#trigger-body > summary")
+        closed_body.click()
+        detail.wait_for_function("!document.querySelector('#trigger-body').open")
     finally:
         stack.start_worker()
     page.wait_for_selector(f'tr[data-run-id="{run_id}"] [data-run-status=succeeded]', timeout=20000)
     detail.wait_for_selector("#run-panel [data-run-status=succeeded]", timeout=20000)
+    assert detail.locator("#run-inputs pre.json").is_visible()
+    assert detail.evaluate("document.querySelector('#trigger-body').open") is False  # and a closed one closed
     assert detail.locator(".tl-bar").count() == 5
     # Nothing on the page can change any more, so it stops polling.
     assert page.get_attribute("#runs-results", "hx-trigger") is None
@@ -94,8 +103,10 @@ def test_the_timeline_draws_each_step_to_scale_and_shows_what_it_did(app, operat
     port = route_row.locator("td").nth(4)
     assert port.inner_text() == "asks for status"  # the branch taken, by its label on the form
     assert port.get_attribute("data-port") == "status"
-    route_row.locator("summary", has_text="Result").click()
-    assert "status" in route_row.inner_text()
+    route_details = page.locator("table.steps tr.step-details").nth(3)  # the full-width row under the step
+    assert route_details.get_attribute("data-details-of") == route_row.get_attribute("data-step")
+    route_details.locator("summary", has_text="Result").click()
+    assert "status" in route_details.inner_text()
     request = page.inner_text("#trigger-request")
     assert "REST API call" in request and "req_" in request
 
@@ -216,7 +227,7 @@ def test_the_run_page_reads_values_as_names_and_values_with_the_json_one_click_a
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#run-answer").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "run-page-readable-values-1024.png"))
-    shape_row.scroll_into_view_if_needed()
+    shape_row.last.scroll_into_view_if_needed()  # its details row
     page.screenshot(path=str(ARTIFACTS / "run-page-step-values-1024.png"))
 
 
@@ -249,6 +260,83 @@ def test_the_run_page_names_ports_and_nested_settings_as_the_canvas_does_at_1024
     retry = greet.locator(".step-input .readable-value").first.inner_text()
     assert "Retry\nAttempts\n2\nWait between attempts (seconds)\n0" in retry, retry
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
-    route.scroll_into_view_if_needed()
+    route.last.scroll_into_view_if_needed()  # its details row
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "run-page-ports-and-nested-settings-1024.png"))
+
+
+LONG_KEY = "delivery_instructions_for_the_courier_when_nobody_answers_the_door"
+
+
+def nested_order_flow() -> dict:
+    """api → start(text, order: an object) → reply whose Data has fields of the author's own names."""
+    document = order_flow()
+    start = next(n for n in document["nodes"] if n["id"] == "start")
+    start["config"]["inputs"].append({"name": "order", "type": "object"})
+    document["nodes"] = [n for n in document["nodes"] if n["id"] != "shape_1"]
+    document["edges"] = [{"id": "e1", "source": "api", "source_port": "out", "target": "start", "target_port": "in"},
+                         {"id": "e2", "source": "start", "source_port": "out", "target": "reply_1", "target_port": "in"}]
+    reply = next(n for n in document["nodes"] if n["id"] == "reply_1")
+    reply["config"]["data"] = {"order_id": "{{ inputs.order.id }}", "status": "packed"}
+    return document
+
+
+def _narrow_values(page, selector):
+    """The values under `selector` (each name's value box, each list item) narrower than 120 px: a
+    value squeezed to a few letters per line, as a person sees it."""
+    return page.eval_on_selector(selector, """box => Array.from(box.querySelectorAll('.readable > dd, .readable-list > li'))
+        .filter(e => e.checkVisibility() && e.getBoundingClientRect().width < 120)
+        .map(e => [e.innerText.slice(0, 40), Math.round(e.getBoundingClientRect().width)])""")
+
+
+def test_nested_step_values_stay_legible_and_name_their_fields_at_1024(app, operator, live_server, page):
+    """An audit at 1024×768 read "<i / mg / src…" one or two letters per line in the Steps table, the
+    Reply's data fields all called "Data field template" and a trigger's result as `request_id`."""
+    flow = operator.publish(nested_order_flow())
+    order = {"id": 1002, "customer": {"name": "Ada Lovelace", "tags": ["vip", "north"]},
+             "items": [{"sku": "<img src=x onerror=alert(1)>", "qty": 2, "options": {"gift_wrap": True, "note": "a" * 90}},
+                       {"sku": "TEA-01", "qty": 1, "options": {}}],
+             LONG_KEY: "Leave it with the neighbour at number 12, not in the bin."}
+    run_id = operator.call(flow, "hi", order=order, sessionId="chat-9")["run_id"]
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/runs/{run_id}")
+    page.wait_for_selector("#run-panel [data-run-status=succeeded]")
+
+    start = page.locator('tr.step-details[data-step-node="start"]')
+    start.locator("summary", has_text="What the caller sent").click()
+    start.locator("summary", has_text="Result").click()
+    sent = start.locator(".step-input .readable-value").first
+    text = sent.inner_text()
+    for words in ("Ada Lovelace", "vip", "north", "<img src=x onerror=alert(1)>", "TEA-01", LONG_KEY,
+                  "Leave it with the neighbour at number 12, not in the bin.", "gift_wrap"):
+        assert words in text, words
+    assert _narrow_values(page, 'tr.step-details[data-step-node="start"]') == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024  # nothing scrolls sideways
+    sku = sent.locator("dd", has_text="<img src=x").last.bounding_box()
+    assert sku["height"] < 40  # one line, not a letter or two per line
+    ARTIFACTS.mkdir(exist_ok=True)
+    start.locator(".step-input").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "run-page-nested-step-values-1024.png"))
+
+    reply = page.locator('tr.step-details[data-step-node="reply_1"]')
+    reply.locator("summary", has_text="Settings used").click()
+    settings = reply.locator(".step-input .readable-value").first
+    data_fields = settings.locator("dt", has_text="Data").locator("xpath=following-sibling::dd[1]")
+    assert _pairs(page, 'tr.step-details[data-step-node="reply_1"] .step-input dl.readable > dd > .readable') == [
+        ["order_id", "{{ inputs.order.id }}"], ["status", "packed"]]  # each field by its own name
+    assert "Data field template" not in settings.inner_text() and data_fields.count() == 1
+
+    api = page.locator('tr.step-details[data-step-node="api"]')
+    api.locator("summary", has_text="Result").click()
+    result = dict(_pairs(page, 'tr.step-details[data-step-node="api"] .step-output'))
+    assert result["Request id"].startswith("req_") and result["Started by"] == "REST API call"
+    assert result["Which trigger"] == "REST"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC", result["Received"]), result["Received"]
+    shown = api.locator(".step-output .readable-value").first.inner_text()
+    for raw in ("request_id", "received_at", "node_id", "conversation_id", "started_at"):
+        assert raw not in shown, raw
+    assert "Conversation" in shown and "Conversation record" in shown and "Message count" in shown
+    assert _narrow_values(page, "table.steps") == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    api.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "run-page-trigger-result-1024.png"))

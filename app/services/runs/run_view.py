@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import flows
-from flows.available import node_display_name
+from flows.available import node_display_name, result_schema
 
 from app.models import Run, RunStep
+from app.words import REQUEST_SOURCE_WORDS
 from app.models.types import utcnow
 
 MIN_WIDTH_PCT = 0.6
@@ -112,3 +113,22 @@ def setting_words() -> dict[str, dict]:
     ("Retry › Attempts", "Branch 1 › Conditions › Condition 1 › Test: is equal to"), never by its key."""
     return {node_type.type: node_type.config_schema for node_type in flows.registry.types()
             if isinstance(node_type.config_schema, dict)}
+
+
+def result_words(run: Run) -> dict[str, dict]:
+    """node id -> how its step's Result is named: the value picker's titles for the node's values
+    ("Request id", "Time taken (ms)"), times marked as times (`flows.available.result_schema`), from
+    the run's version, so a result reads as the values a person picks later in the flow."""
+    graph = flows.Graph(run.version.document)
+    names = step_names(run)
+    words = {}
+    for node_id in {step.node_id for step in run.steps}:
+        schema = result_schema(graph, node_id) if node_id in graph.nodes else None
+        if schema is None:
+            continue
+        properties = schema["properties"]
+        if graph.node_type(node_id).is_trigger:  # which door and which trigger, as the facts above say them
+            properties["type"] = {**properties.get("type", {}), "x-enum-titles": REQUEST_SOURCE_WORDS}
+            properties["node_id"] = {**properties.get("node_id", {}), "x-enum-titles": names}
+        words[node_id] = schema
+    return words

@@ -53,3 +53,21 @@ function applyGeometry() {
 document.addEventListener("DOMContentLoaded", applyGeometry);
 document.addEventListener("htmx:afterSwap", applyGeometry);
 document.addEventListener("htmx:load", applyGeometry);
+
+// A running run's page swaps its whole panel every second (htmx polling): a fold a person opened
+// or closed (<details data-keep-open="name">) stays as they left it in the new panel.
+const keptFolds = new Map();
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const old = event.detail.target;
+  if (!old || !old.querySelectorAll) return;
+  old.querySelectorAll("details[data-keep-open]").forEach((fold) => keptFolds.set(fold.dataset.keepOpen, fold.open));
+});
+function restoreFolds() {
+  if (!keptFolds.size) return;
+  document.querySelectorAll("details[data-keep-open]").forEach((fold) => {
+    const open = keptFolds.get(fold.dataset.keepOpen);
+    if (open !== undefined && fold.open !== open) fold.open = open;
+  });
+}
+document.addEventListener("htmx:afterSwap", restoreFolds);
+document.addEventListener("htmx:load", restoreFolds);
