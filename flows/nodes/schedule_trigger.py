@@ -26,8 +26,10 @@ class ScheduleTrigger(_Trigger):
         output_field("fired_at", TEXT, f"When the schedule actually fired, {TIME_TEXT}.", "Fired", moment=True),
     )
     title = "Schedule"
+    # Whether saving arms it is said by the panel's schedule summary, which knows the flow's state
+    # (an archived flow's schedule is not armed by anything until the flow is restored).
     description = ("Start the flow at planned times: a cron expression (e.g. daily at 09:00) or a fixed "
-                   "interval, in a time zone of your choice. Saving arms the schedule.")
+                   "interval, in a time zone of your choice.")
     config_schema = {
         "type": "object",
         "additionalProperties": False,

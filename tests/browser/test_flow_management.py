@@ -198,7 +198,9 @@ def test_an_archived_flow_offers_no_run_or_replay_and_says_why_at_1024(app, make
     from app.services.versions.archived import RUN_MESSAGE
 
     account = make_account()
-    flow_id = publish(app, account, greeting_flow(key="desk"))
+    document = greeting_flow(key="desk")
+    next(n for n in document["nodes"] if n["id"] == "api")["name"] = "Order webhook"
+    flow_id = publish(app, account, document)
     log_in(page, live_server, account)
     page.set_viewport_size(SMALL)
     page.goto(f"{live_server}/flows/{flow_id}")
@@ -218,8 +220,20 @@ def test_an_archived_flow_offers_no_run_or_replay_and_says_why_at_1024(app, make
     side.get_by_role("button", name="Details…").click()
     page.wait_for_selector("#side-panel .trigger-panel")
     assert side.get_by_role("button", name="Rotate secret").count() == 1
+    # The panel's title keeps its words whole ("Order webho / ok" was read): one line, its tools beside or below.
+    title = side.locator(".side-head h2")
+    assert title.inner_text() == "Order webhook"
+    assert title.evaluate("h => h.getClientRects().length === 1 && h.getBoundingClientRect().height < 1.6 * "
+                          "parseFloat(getComputedStyle(h).lineHeight || 22) && h.scrollWidth <= h.clientWidth")
     _fits(page)
     shot(page, "archived-trigger-details-1024")
+    click_node(page, "manual")
+    side.get_by_role("button", name="Details…").click()
+    page.wait_for_selector("#side-panel .trigger-panel [data-run-off]")
+    run_details = side.locator(".trigger-panel").inner_text()
+    assert "From code" not in run_details and "POST" not in run_details  # it would be refused
+    assert "Once the flow is restored" in run_details
+    shot(page, "archived-run-now-details-1024")
 
     page.goto(run_url)
     page.wait_for_selector("[data-replay-off]")
@@ -244,6 +258,7 @@ def test_an_archived_flows_schedule_says_it_does_not_fire_at_1024(app, make_acco
     side = page.locator("#side-panel")
     assert side.locator("[data-schedule-off]").inner_text() == SCHEDULE_MESSAGE
     assert side.locator("[data-schedule-next]").count() == 0 and "Next fires" not in side.inner_text()
+    assert "arms the schedule" not in side.inner_text()  # nothing arms it until the flow is restored
     assert page.locator("#triggers-section [data-schedule-off]").inner_text() == SCHEDULE_MESSAGE
     _fits(page)
     shot(page, "archived-schedule-1024")
