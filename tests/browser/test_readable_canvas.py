@@ -293,3 +293,81 @@ def test_nodes_added_one_after_another_from_the_palette_neither_overlap_nor_leav
             if other["id"] != new:
                 assert not boxes_overlap(boxes[new], other), (new, other["id"])
     shot(page, "readable-three-added-1024")
+
+
+
+_SCREEN = """() => {
+  const S = Switchboard.canvas, r = document.getElementById("canvas-graph").getBoundingClientRect();
+  const boxes = Object.fromEntries(S.graph.getNodes().map(n => {
+    const b = S.graph.localToClient(n.getBBox());
+    return [n.id, {x: b.x, y: b.y, width: b.width, height: b.height}];
+  }));
+  return {stage: {x: r.x, y: r.y, width: r.width, height: r.height}, boxes, pan: S.graph.transform.getTranslation()};
+}"""
+
+
+def on_screen(page):
+    """The stage and every node on the page, in pixels (X6 draws only nodes in view, so read from the graph)."""
+    return page.evaluate(_SCREEN)
+
+
+def inside(box, stage):
+    return (stage["x"] <= box["x"] + 0.5 and stage["y"] <= box["y"] + 0.5
+            and box["x"] + box["width"] <= stage["x"] + stage["width"] + 0.5
+            and box["y"] + box["height"] <= stage["y"] + stage["height"] + 0.5)
+
+
+def add_from_palette(page, node_type):
+    """Click a palette item and wait until its node is added and the problem list it may open has settled.
+
+    Returns (the new node's id, the screen before, the screen after)."""
+    before = on_screen(page)
+    page.click(f'#palette [data-type="{node_type}"]')
+    page.wait_for_function("n => Switchboard.canvas.graph.getNodes().length === n", arg=len(before["boxes"]) + 1)
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
+    after = on_screen(page)
+    [new] = set(after["boxes"]) - set(before["boxes"])
+    assert inside(after["boxes"][new], after["stage"]), (node_type, "the new node is out of view")
+    for other, box in after["boxes"].items():
+        assert other == new or not boxes_overlap(after["boxes"][new], box), (new, "covers", other)
+    return new, before, after
+
+
+def left_the_view(before, after):
+    return sorted(i for i, box in before["boxes"].items()
+                  if inside(box, before["stage"]) and not inside(after["boxes"][i], after["stage"]))
+
+
+def test_clicking_palette_items_in_a_row_keeps_every_node_in_view_at_1024x768(app, make_account, live_server, page):
+    """The audit: on the example flow at 1024x768, Reply x3, Template x2, HTTP request, then Condition. The seventh
+    click centred the view on the new node: three new nodes went above the view and both triggers left of it,
+    while the lower part of the view was still empty."""
+    from tests.flows.conftest import load_example
+
+    account = make_account()
+    document = load_example("ops_status_check")
+    document["nodes"][0]["config"]["key"] = "ops-status-in-a-row"
+    flow_id = publish(app, account, document)
+    log_in(page, live_server, account)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{live_server}/flows/{flow_id}")
+    wait_for_canvas(page)
+    for node_type in ["reply", "reply", "reply", "template", "template", "http_request", "condition"]:
+        new, before, after = add_from_palette(page, node_type)
+        assert after["pan"] == before["pan"], (new, "the view moved though it had room")
+        assert not left_the_view(before, after), new
+    shot(page, "readable-seven-added-1024")
+    # Once the view is full, a new node goes just outside it and the view moves only as far as
+    # needed to show it (no more than the node's own size), not to centre it.
+    pans = 0
+    for _ in range(6):
+        new, before, after = add_from_palette(page, "template")
+        moved = (abs(after["pan"]["tx"] - before["pan"]["tx"]), abs(after["pan"]["ty"] - before["pan"]["ty"]))
+        if moved == (0, 0):
+            assert not left_the_view(before, after), new
+            continue
+        pans += 1
+        size = after["boxes"][new]
+        assert moved[0] <= size["width"] + 30 and moved[1] <= size["height"] + 30, (new, moved)
+    assert pans, "six more templates fitted in the view: nothing tested the full view"
+    shot(page, "readable-view-full-1024")
