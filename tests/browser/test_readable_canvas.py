@@ -10,7 +10,7 @@ import urllib.request
 
 from tests.app.flowdocs import greeting_flow
 from tests.browser.canvas_actions import (
-    assert_nodes, click_node, log_in, new_flow, node, open_canvas, publish, shot, wait_for_canvas,
+    assert_nodes, click_node, field, log_in, new_flow, node, open_canvas, publish, shot, wait_for_canvas,
 )
 
 MIN_LEGIBLE = 0.75  # canvas-view.js: node titles are 15 px, so at least 11 px on screen
@@ -371,3 +371,50 @@ def test_clicking_palette_items_in_a_row_keeps_every_node_in_view_at_1024x768(ap
         assert moved[0] <= size["width"] + 30 and moved[1] <= size["height"] + 30, (new, moved)
     assert pans, "six more templates fitted in the view: nothing tested the full view"
     shot(page, "readable-view-full-1024")
+
+
+def titles(page, node_ids):
+    return [node(page, n).locator(".sb-title").evaluate(
+        "t => Array.from(t.childNodes).filter(c => c.nodeName !== 'title').map(c => c.textContent).join('')"
+        ".replace(/\u00a0/g, ' ')")
+        for n in node_ids]
+
+
+def problem_names(page, node_ids):
+    """The names the problem list gives the nodes' lines (each line starts with its node's name)."""
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
+    if page.locator("#problems .problems-head button[aria-expanded=false]").count():
+        page.click("#problems .problems-head button[aria-expanded=false]")
+    return {n: sorted(set(page.locator(f'#problems li[data-node-id="{n}"] button').all_inner_texts())) for n in node_ids}
+
+
+def test_new_and_pasted_nodes_get_names_of_their_own(app, make_account, live_server, page):
+    """Three replies added from the palette were all called "Reply": the problem list showed three identical lines."""
+    account = make_account()
+    flow_id = publish(app, account, greeting_flow(key="named-apart"))
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-minimap")  # hidden, as it is for who opens the canvas at this size
+    page.click("#btn-fit")
+    for count in (1, 2, 3):
+        page.click('#palette [data-type="reply"]')
+        page.wait_for_selector(f'#canvas-graph g[data-node-id="reply_{count}"]')
+    # The flow's own replies are "Status" and "Answer": the first new one may be just "Reply".
+    assert titles(page, ["reply_1", "reply_2", "reply_3"]) == ["Reply", "Reply 2", "Reply 3"]
+    assert field(page, "name").input_value() == "Reply 3"  # the side panel shows the new node's name
+    assert problem_names(page, ["reply_1", "reply_2", "reply_3"]) == {
+        "reply_1": ["Reply"], "reply_2": ["Reply 2"], "reply_3": ["Reply 3"]}
+    shot(page, "readable-names-apart-1024")
+    # A copy gets a name of its own too: the next free number, or a number after a person's name.
+    click_node(page, "reply_2")
+    page.click("#btn-copy")
+    page.click("#btn-paste")
+    page.wait_for_selector('#canvas-graph g[data-node-id="reply_4"]')
+    click_node(page, "reply")
+    page.click("#btn-copy")
+    page.click("#btn-paste")
+    page.wait_for_selector('#canvas-graph g[data-node-id="reply_5"]')
+    assert titles(page, ["reply_4", "reply_5"]) == ["Reply 4", "Answer 2"]
+    # Saved with the flow, as the names a person would have typed.
+    names = page.evaluate("Object.fromEntries(Switchboard.canvas.toDocument().nodes.map(n => [n.id, n.name || null]))")
+    assert [names[f"reply_{n}"] for n in range(1, 6)] == [None, "Reply 2", "Reply 3", "Reply 4", "Answer 2"]

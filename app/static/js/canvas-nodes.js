@@ -278,13 +278,30 @@
 
   const randomKey = () => `flow-${Math.random().toString(36).slice(2, 8).padEnd(6, "0")}`;
 
-  // A new node of `type` (not yet added); REST triggers (new_key) get a key so they validate at once.
+  const NAME_MAX = 200; // docs/flow-format.md: a node's name
+
+  // A name no node on the canvas shows yet, so problems and run steps can be told apart: `wanted`
+  // while it is free, else the first free "Reply 2", "Reply 3"… (a copy of "Reply 2" is "Reply 3").
+  function freeName(wanted) {
+    const taken = new Set(S.graph.getNodes().map((n) => S.displayName(n.id).trim().toLowerCase()));
+    if (!taken.has(wanted.trim().toLowerCase())) return wanted;
+    const stem = wanted.replace(/\s+\d+$/, "") || wanted;
+    for (let n = 2; ; n += 1) {
+      const suffix = ` ${n}`;
+      const name = stem.slice(0, NAME_MAX - suffix.length) + suffix;
+      if (!taken.has(name.toLowerCase())) return name;
+    }
+  }
+
+  // A new node of `type` (not yet added): a name of its own once its type's title is taken (a
+  // copy: once its name is), and REST triggers (new_key) a key, so that both validate at once.
   S.newNodeMetadata = function (type, position, template) {
     const entry = S.entry(type);
     const config = template ? clone(template.config || {}) : clone(entry.default_config || {});
     if (S.triggerKind(type).new_key) config.key = randomKey();
     const doc = { id: uniqueId(type), type, type_version: entry.version, config, position };
-    if (template && template.name) doc.name = template.name;
+    const name = freeName((template && template.name) || entry.title);
+    if (name !== entry.title || (template && template.name)) doc.name = name;
     return nodeMetadata(doc);
   };
 
