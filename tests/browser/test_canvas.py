@@ -13,7 +13,7 @@ import urllib.request
 from tests.app.flowdocs import greeting_flow, with_reply_text
 from tests.browser.canvas_actions import (
     assert_nodes, click_node, connect, drag_from_palette, field, fill, flow_id_of, latest_version, log_in,
-    new_flow, node, open_canvas, port, publish, shot, wait_for_canvas,
+    new_flow, node, open_canvas, pick_value, port, publish, shot, wait_for_canvas,
 )
 
 # ---- scenarios --------------------------------------------------------------------------
@@ -339,6 +339,9 @@ def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, mak
         options = field(page, "config.credential").locator("option").all_inner_texts()
         assert options == ["(none)", "openai"]  # names only; the secret never reaches the page
         field(page, "config.credential").select_option("openai")
+        # Added before the start node had inputs, its message waits for the person to pick one.
+        assert field(page, "config.messages[0].content").input_value() == ""
+        pick_value(page, "config.messages[0].content", "Start › message")
         click_node(page, "http_request_1")
         fill(page, "config.url", svc.url + "/fail/503")
         assert port(page, "http_request_1", "error", "out").count() == 0

@@ -418,3 +418,35 @@ def test_new_and_pasted_nodes_get_names_of_their_own(app, make_account, live_ser
     # Saved with the flow, as the names a person would have typed.
     names = page.evaluate("Object.fromEntries(Switchboard.canvas.toDocument().nodes.map(n => [n.id, n.name || null]))")
     assert [names[f"reply_{n}"] for n in range(1, 6)] == [None, "Reply 2", "Reply 3", "Reply 4", "Answer 2"]
+
+
+def test_a_new_llm_node_asks_about_the_flows_own_message_input(app, make_account, live_server, page):
+    """An LLM node from the palette referred at once to `inputs.message`, an input the example flow does not
+    have: it was a problem from the moment it was added."""
+    from tests.flows.conftest import load_example
+
+    account = make_account()
+    document = load_example("ops_status_check")  # its message input is user_message
+    document["nodes"][0]["config"]["key"] = "ops-status-llm"
+    flow_id = publish(app, account, document)
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-minimap")
+    page.click("#btn-fit")
+    page.click('#palette [data-type="llm"]')
+    page.wait_for_selector('#side-panel[data-showing="node:llm_1"]')
+    assert field(page, "config.messages[0].content").input_value() == "{{ inputs.user_message }}"
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
+    codes = node(page, "llm_1").get_attribute("data-problem") or ""
+    assert "unknown_input" not in codes, codes  # only that nothing leads to it yet
+    shot(page, "readable-llm-message-1024")
+
+    # A flow without a text input: the message is left for the person to pick, not a guess.
+    new_flow(page, live_server, "No inputs yet")
+    page.click('#palette [data-type="llm"]')
+    page.wait_for_selector('#side-panel[data-showing="node:llm_1"]')
+    assert field(page, "config.messages[0].content").input_value() == ""
+    page.wait_for_selector("#problems:not([aria-busy])", state="attached")
+    codes = node(page, "llm_1").get_attribute("data-problem") or ""
+    assert "unknown_input" not in codes and "empty_field" in codes, codes
+    shot(page, "readable-llm-no-input-1024")

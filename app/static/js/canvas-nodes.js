@@ -293,11 +293,37 @@
     }
   }
 
+  // The input that carries the caller's message: the start node's message input when it names
+  // a declared text (or object) input, else its first text input; null when there is none.
+  S.messageInput = function () {
+    const start = S.graph.getNodes().map((n) => n.getData() || {}).find((d) => d.type === "start");
+    const inputs = ((start && start.config && start.config.inputs) || []).filter((i) => i && /^[A-Za-z_]\w*$/.test(i.name || ""));
+    const chosen = inputs.find((i) => i.name === start.config.message_input && (i.type === "string" || i.type === "object"));
+    const input = chosen || inputs.find((i) => i.type === "string");
+    return input ? input.name : null;
+  };
+
+  // The types' defaults call the message input "message" (the LLM node's first message is
+  // {{ inputs.message }}, what a flow sent through the API gets). A node placed on the canvas
+  // refers to this flow's message input instead, or leaves the text empty for the person to
+  // pick a value, rather than start with a reference to an input the flow does not have.
+  const MESSAGE_REFERENCE = /\{\{\s*inputs\.message\s*\}\}/g;
+  function fitDefaults(value, message) {
+    if (typeof value === "string") {
+      const fitted = value.replace(MESSAGE_REFERENCE, message ? `{{ inputs.${message} }}` : "");
+      return fitted.trim() ? fitted : "";
+    }
+    if (Array.isArray(value)) return value.map((item) => fitDefaults(item, message));
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fitDefaults(v, message)]));
+    return value;
+  }
+
   // A new node of `type` (not yet added): a name of its own once its type's title is taken (a
-  // copy: once its name is), and REST triggers (new_key) a key, so that both validate at once.
+  // copy: once its name is), defaults that refer to this flow's own inputs, and REST triggers
+  // (new_key) a key, so that it validates at once.
   S.newNodeMetadata = function (type, position, template) {
     const entry = S.entry(type);
-    const config = template ? clone(template.config || {}) : clone(entry.default_config || {});
+    const config = template ? clone(template.config || {}) : fitDefaults(clone(entry.default_config || {}), S.messageInput());
     if (S.triggerKind(type).new_key) config.key = randomKey();
     const doc = { id: uniqueId(type), type, type_version: entry.version, config, position };
     const name = freeName((template && template.name) || entry.title);
