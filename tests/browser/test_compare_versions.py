@@ -48,6 +48,15 @@ def _click_in_version_history(page, base, app, make_account, button: str) -> str
     return flow_id
 
 
+
+def _ask_to_roll_back_to_v1_at_1024(page, live_server, account, flow_id: str) -> None:
+    """Open the flow's canvas at 1024×768, then Versions, then "Roll back to v1" (the dialog opens)."""
+    open_canvas(page, live_server, account, flow_id)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.click("#btn-versions")
+    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
+    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back to v1")')
+
 def test_compare_colours_the_nodes_and_lists_each_field_before_and_after(app, make_account, live_server, page):
     _click_in_version_history(page, live_server, app, make_account, "Compare with live")
     page.wait_for_selector("#compare-bar")
@@ -106,11 +115,7 @@ def test_rolling_back_to_a_version_the_same_as_the_live_one_offers_only_close_at
     with app.app_context():
         publishing.rollback(db.session.get(Flow, flow_id), 1, None)
         db.session.commit()
-    open_canvas(page, live_server, account, flow_id)
-    page.set_viewport_size({"width": 1024, "height": 768})
-    page.click("#btn-versions")
-    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
-    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back to v1")')
+    _ask_to_roll_back_to_v1_at_1024(page, live_server, account, flow_id)
     page.wait_for_function("() => document.querySelector('#rollback-confirm').hidden")
     text = page.inner_text("#rollback-dialog")
     assert "Version 1 is the same as the current version (v3), so rolling back to it would publish nothing." in text
@@ -198,11 +203,7 @@ def test_a_version_that_differs_only_in_how_it_is_stored_says_rolling_back_still
     with app.app_context():
         assert publishing.save_flow(db.session.get(Flow, flow_id), reordered, None).published
         db.session.commit()
-    open_canvas(page, live_server, account, flow_id)
-    page.set_viewport_size({"width": 1024, "height": 768})
-    page.click("#btn-versions")
-    page.wait_for_selector('#side-panel[data-showing="versions"] tr[data-version="1"]')
-    page.click('#side-panel tr[data-version="1"] button:has-text("Roll back to v1")')
+    _ask_to_roll_back_to_v1_at_1024(page, live_server, account, flow_id)
     page.wait_for_selector("#rollback-dialog[open] .rollback-unseen")
     text = page.inner_text("#rollback-dialog")
     assert ("Nothing on the canvas changes; only how the flow is stored differs (its name and the order of its "
