@@ -197,9 +197,11 @@ def abridged_details(details):
     return _abridged_detail(details)
 
 
-# Detail entries that name what was sent are abridged like a quoted name; other texts (a problem's
-# message, a reason) only when absurdly long, so a real explanation is never cut.
+# Detail entries that name what was sent are abridged at a length no real name or settings path
+# reaches (the canvas matches a problem's `path` to its field, so a real one must stay whole);
+# other texts (a problem's message, a reason) only when absurdly long, so an explanation is never cut.
 _NAMING_KEYS = frozenset({"field", "param", "node_id", "edge_id", "path"})
+_NAMING_CHARS = 200
 _DETAIL_TEXT_CHARS = 1000
 
 
@@ -207,7 +209,7 @@ def _abridged_detail(item, limit: int = _DETAIL_TEXT_CHARS):
     if isinstance(item, str):
         return abridged(item, limit)
     if isinstance(item, dict):
-        return {abridged(key): _abridged_detail(value, ABRIDGE_CHARS if key in _NAMING_KEYS else _DETAIL_TEXT_CHARS)
+        return {abridged(key): _abridged_detail(value, _NAMING_CHARS if key in _NAMING_KEYS else _DETAIL_TEXT_CHARS)
                 for key, value in item.items()}
     if isinstance(item, list):
         return [_abridged_detail(value) for value in item[:LIST_LIMIT]]

@@ -47,7 +47,7 @@ def test_a_huge_key_is_refused_in_a_small_answer_that_keeps_the_reason(client, a
         else:
             assert message.endswith("… (900,000 characters). Allowed: " + ", ".join(sorted(body)) + "."), (label, message)
         assert "v" * 100 not in text, label
-        assert all(len(detail["field"]) < 100 for detail in error["details"]), label
+        assert all(len(detail["field"]) < 250 for detail in error["details"]), label  # abridged at 200
 
 
 def test_a_huge_value_is_refused_without_echoing_it(client, api_key):
@@ -63,3 +63,14 @@ def test_a_huge_value_is_refused_without_echoing_it(client, api_key):
         assert answer.status_code in (400, 404) and len(text) < SMALL_ANSWER, (label, len(text), text[:300])
         assert reason in answer.json["error"]["message"], (label, answer.json)
         assert "9" * 61 not in text, label
+
+
+def test_a_problem_path_the_canvas_matches_to_its_field_stays_whole():
+    """The canvas puts a refusal next to the field its `path` names; only an absurd path is abridged."""
+    from app.json_body import abridged_details
+
+    real = "config.headers." + "X-Custom-Header-" * 8  # a long but real settings path
+    (kept, cut) = abridged_details([{"path": real, "message": "m"}, {"path": "p" * 5000, "message": "m"}])
+
+    assert kept["path"] == real
+    assert cut["path"].startswith("p" * 200 + "…") and len(cut["path"]) < 250
