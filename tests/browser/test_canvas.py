@@ -309,18 +309,23 @@ def test_a_viewer_sees_the_canvas_read_only(app, make_account, live_server, page
     assert_nodes(page, ["api", "manual", "start", "greet", "route", "status_reply", "reply"])
 
 
+def _add_credential(app, account, fields: dict) -> None:
+    """Store a credential in the account's workspace, as the Credentials page would."""
+    from app.extensions import db
+    from app.services.workspaces.credentials import create_credential
+
+    with app.app_context():
+        create_credential(account.workspace_id, fields)
+        db.session.commit()
+
+
 def test_build_a_model_and_http_flow_with_credentials_and_an_error_port(app, make_account, live_server, page):
     """The issue's promise: from the canvas, a flow that asks a model (with a credential chosen by
     name), calls an HTTP service, and survives its failure through the error port."""
     from tests.stubs import provider, service
 
     account = make_account()
-    with app.app_context():
-        from app.extensions import db
-        from app.services.workspaces.credentials import create_credential
-
-        create_credential(account.workspace_id, {"name": "openai", "kind": "api_key", "value": "sk-browser-secret-1"})
-        db.session.commit()
+    _add_credential(app, account, {"name": "openai", "kind": "api_key", "value": "sk-browser-secret-1"})
     with provider() as llm, service() as svc:
         log_in(page, live_server, account)
         new_flow(page, live_server, "Model and HTTP")
