@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping
 
 from markupsafe import Markup
 
 from flows.nodes.schema_parts import ITEM_TITLE
+from flows.steps import storable_text
 
 from app.words import moment_words
 
@@ -31,24 +31,18 @@ MAX_ITEMS = 30  # entries shown per mapping or list
 MAX_TOTAL = 200  # entries shown in the whole value
 MAX_CHARS = 2000  # characters shown per text
 EMPTY = "(empty)"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def readable(value: object, labels: Mapping[str, str] | None = None,
-             choices: Mapping[str, Mapping[str, str]] | None = None, schema: Mapping | None = None) -> Markup:
+def readable(value: object, schema: Mapping | None = None) -> Markup:
     """Return `value` as escaped HTML: mappings as definition lists, lists as numbered lists.
 
-    `schema` (a node's config schema) names the settings at every level as its form does: each
-    property by its "title", a picked value by its "x-enum-titles", each item of a list by its
-    "x-item-title" ("Branch 1", "Condition 2"); the schema is walked alongside the value. `labels`
-    and `choices` do the same for the top level only ({"on_error": "When it fails"},
-    {"on_error": {"fail": "Stop the run"}}). Names and values none of them cover are shown as they are,
-    except that a text in a property whose "format" is "date-time" is written as the page writes times.
+    `schema` (a node's config schema, or a step result's, `flows.available.result_schema`) names the
+    values at every level as the form or the picker does: each property by its "title", a picked
+    value by its "x-enum-titles", each item of a list by its "x-item-title" ("Branch 1",
+    "Condition 2"); the schema is walked alongside the value. Names and values it does not cover are
+    shown as they are, except that a text in a property whose "format" is "date-time" is written as
+    the page writes times.
     """
-    if schema is None and (labels or choices):
-        schema = {"properties": {key: {"title": labels.get(key) if labels else None,
-                                       "x-enum-titles": choices.get(key) if choices else None}
-                                 for key in set(labels or {}) | set(choices or {})}}
     return _Renderer().value(value, 0, schema if isinstance(schema, Mapping) else None)
 
 
@@ -167,8 +161,9 @@ def _text(text: str) -> Markup:
 
 
 def _clean(text: str) -> str:
-    """A lone surrogate (valid JSON, "\\ud800") cannot be sent as UTF-8: show the replacement character."""
-    return _SURROGATE.sub("\ufffd", text)
+    """Text a page can carry: a lone surrogate (valid JSON, "\\ud800") cannot be sent as UTF-8, so it
+    shows as the replacement character (rows kept before the engine made stored text storable)."""
+    return storable_text(text)
 
 
 def _plural(count: int, noun: str) -> str:

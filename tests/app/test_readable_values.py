@@ -73,7 +73,8 @@ def test_nested_mappings_and_lists_are_nested_lists():
 
 
 def test_labels_rename_the_top_level_names_only_and_keep_the_name_as_a_hint():
-    html = str(readable({"template": "Hi {{ inputs.name }}", "nested": {"template": 1}}, {"template": "Text"}))
+    html = str(readable({"template": "Hi {{ inputs.name }}", "nested": {"template": 1}},
+                        {"properties": {"template": {"title": "Text"}}}))
     shown = tree(html)
     assert [name for name, _ in pairs(shown)] == ["Text", "nested"]
     assert 'title="template"' in html and "<dt>template</dt>" in html  # the nested one keeps its name
@@ -81,14 +82,15 @@ def test_labels_rename_the_top_level_names_only_and_keep_the_name_as_a_hint():
 
 def test_choices_say_a_picked_setting_as_its_form_does():
     shown = tree(readable({"on_error": "fail", "other": "fail", "odd": 5, "nested": {"on_error": "fail"}},
-                          {"on_error": "When it fails"}, {"on_error": {"fail": "Stop the run"}, "odd": {"5": "five"}}))
+                          {"properties": {"on_error": {"title": "When it fails", "x-enum-titles": {"fail": "Stop the run"}},
+                                          "odd": {"x-enum-titles": {"5": "five"}}}}))
     assert pairs(shown)[:3] == [("When it fails", "Stop the run"), ("other", "fail"), ("odd", "5")]
     assert "fail" in pairs(shown)[3][1]  # only the top level is a setting
 
 
 def test_html_in_names_and_values_is_escaped():
     html = str(readable({"<b>name</b>": "<script>alert(1)</script>", "x": ["<img src=x onerror=alert(1)>"]},
-                        {"x": "<i>label</i>"}))
+                        {"properties": {"x": {"title": "<i>label</i>"}}}))
     assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert pairs(tree(html))[0] == ("<b>name</b>", "<script>alert(1)</script>")
