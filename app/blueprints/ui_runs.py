@@ -118,9 +118,10 @@ def run_detail(run_id: str):
     template = "partials/_run_panel.html" if request.headers.get("HX-Request") else "runs/detail.html"
     node_names = {n.get("id"): n.get("name") for n in run.version.document.get("nodes", [])}
     node_titles = {node_type.type: node_type.title for node_type in flows.registry.types()}
+    names = step_names(run)
     return render_template(template, run=run, flow=run.flow, node_names=node_names, node_titles=node_titles,
-                           step_names=step_names(run), port_words=port_words(run), setting_words=setting_words(),
-                           result_words=result_words(run),
+                           step_names=names, port_words=port_words(run), setting_words=setting_words(),
+                           result_words=result_words(run, names),
                            timeline=timeline(run),
                            trigger_request=trigger_request(run),
                            live_poll="every 1s")

@@ -14,6 +14,7 @@ import flows
 from flows.available import node_display_name, result_schema
 
 from app.models import Run, RunStep
+from app.services.versions import parsed_versions
 from app.words import REQUEST_SOURCE_WORDS
 from app.models.types import utcnow
 
@@ -115,12 +116,14 @@ def setting_words() -> dict[str, dict]:
             if isinstance(node_type.config_schema, dict)}
 
 
-def result_words(run: Run) -> dict[str, dict]:
+def result_words(run: Run, names: dict[str, str]) -> dict[str, dict]:
     """node id -> how its step's Result is named: the value picker's titles for the node's values
     ("Request id", "Time taken (ms)"), times marked as times (`flows.available.result_schema`), from
-    the run's version, so a result reads as the values a person picks later in the flow."""
-    graph = flows.Graph(run.version.document)
-    names = step_names(run)
+    the run's version, so a result reads as the values a person picks later in the flow. `names`:
+    `step_names(run)`, which the page has already. The version's graph is the one parsed once per
+    process (`parsed_versions`): a running run's page is fetched every second."""
+    published = parsed_versions.by_id(run.flow_version_id)
+    graph = published.graph if published is not None else flows.Graph(run.version.document)
     words = {}
     for node_id in {step.node_id for step in run.steps}:
         schema = result_schema(graph, node_id) if node_id in graph.nodes else None
