@@ -8,8 +8,7 @@ import pytest
 
 from app.services.versions.archived import RUN_MESSAGE, SCHEDULE_MESSAGE
 from tests.app.flowdocs import greeting_flow, schedule_flow
-from tests.app.manage.manage_helpers import publish
-from tests.app.manage.test_flow_archive import _archive, _ui_publish
+from tests.app.manage.manage_helpers import archive, archive_on_page, publish, publish_in_workspace
 from tests.app.trigger_helpers import bearer
 from tests.conftest import csrf_from
 
@@ -35,21 +34,15 @@ def _runs(app, flow_id: str) -> int:
         return db.session.execute(db.select(db.func.count()).select_from(Run).where(Run.flow_id == flow_id)).scalar_one()
 
 
-def _archive_on_page(client, flow_id: str) -> dict:
-    csrf = {"X-CSRFToken": csrf_from(client.get(f"/flows/{flow_id}").get_data(as_text=True))}
-    assert client.post(f"/flows/{flow_id}/archive", headers=csrf).status_code == 302
-    return csrf
-
-
 def test_an_archived_flows_pages_offer_no_run_or_replay_and_say_why(app, client, auth, stack):
-    flow_id = _ui_publish(app, auth, greeting_flow(key="desk"))
+    flow_id = publish_in_workspace(app, auth, greeting_flow(key="desk"))
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
     assert "Rotate secret</button>" in page and 'class="primary">Run now</button>' in page
     ran = client.post(f"/flows/{flow_id}/triggers/manual/run", data={"csrf_token": csrf_from(page), "input-message": "hi"})
     run_id = ran.location.rsplit("/", 1)[-1]
     assert "Replay on v1" in client.get(f"/runs/{run_id}").get_data(as_text=True)
 
-    _archive_on_page(client, flow_id)
+    archive_on_page(client, flow_id)
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
     panel = client.get(f"/flows/{flow_id}/triggers/api/panel").get_data(as_text=True)
     for html in (page, panel):
@@ -61,8 +54,8 @@ def test_an_archived_flows_pages_offer_no_run_or_replay_and_say_why(app, client,
 
 def test_an_archived_flows_secrets_can_still_be_rotated_on_the_page_and_by_api(app, client, auth, api_key):
     """A secret that leaked while the flow was archived is replaced now, not after a restore."""
-    flow_id = _ui_publish(app, auth, greeting_flow(key="desk"))
-    csrf = _archive_on_page(client, flow_id)
+    flow_id = publish_in_workspace(app, auth, greeting_flow(key="desk"))
+    csrf = archive_on_page(client, flow_id)
     before = _secrets(app, flow_id)
 
     form = client.post(f"/flows/{flow_id}/triggers/api/rotate", data={"csrf_token": csrf["X-CSRFToken"]})
@@ -81,11 +74,11 @@ def test_an_archived_flows_secrets_can_still_be_rotated_on_the_page_and_by_api(a
 
 
 def test_run_now_and_replay_of_an_archived_flow_are_refused_in_words_and_start_nothing(app, client, auth, stack):
-    flow_id = _ui_publish(app, auth, greeting_flow(key="desk"))
+    flow_id = publish_in_workspace(app, auth, greeting_flow(key="desk"))
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
     ran = client.post(f"/flows/{flow_id}/triggers/manual/run", data={"csrf_token": csrf_from(page), "input-message": "hi"})
     run_id = ran.location.rsplit("/", 1)[-1]
-    csrf = _archive_on_page(client, flow_id)
+    csrf = archive_on_page(client, flow_id)
 
     run_now = client.post(f"/flows/{flow_id}/triggers/manual/run", data={"csrf_token": csrf["X-CSRFToken"], "input-message": "hi"})
     assert f"Not run: {RUN_MESSAGE}" in client.get(run_now.location).get_data(as_text=True)
@@ -96,10 +89,10 @@ def test_run_now_and_replay_of_an_archived_flow_are_refused_in_words_and_start_n
 
 
 def test_an_archived_flows_schedule_says_it_does_not_fire(app, client, auth):
-    flow_id = _ui_publish(app, auth, schedule_flow())
+    flow_id = publish_in_workspace(app, auth, schedule_flow())
     page = client.get(f"/flows/{flow_id}").get_data(as_text=True)
     assert "Next: <time" in page and SCHEDULE_MESSAGE not in page
-    _archive_on_page(client, flow_id)
+    archive_on_page(client, flow_id)
     for html in (client.get(f"/flows/{flow_id}").get_data(as_text=True),
                  client.get(f"/flows/{flow_id}/triggers").get_data(as_text=True)):
         assert SCHEDULE_MESSAGE in html and "Next: <time" not in html
@@ -108,8 +101,8 @@ def test_an_archived_flows_schedule_says_it_does_not_fire(app, client, auth):
 
 @pytest.mark.parametrize("node_id", ["x" * 100_000, "%ED%A0%80", "api%00", "..%2F..%2Fapi", "9" * 5000])
 def test_hostile_trigger_ids_on_the_rotate_doors_get_a_clear_4xx(app, client, auth, node_id):
-    flow_id = _ui_publish(app, auth, greeting_flow(key="desk"))
-    csrf = _archive_on_page(client, flow_id)
+    flow_id = publish_in_workspace(app, auth, greeting_flow(key="desk"))
+    csrf = archive_on_page(client, flow_id)
     for path in ("rotate", "signing-secret"):
         answer = client.post(f"/flows/{flow_id}/triggers/{node_id}/{path}", headers=csrf)
         assert 400 <= answer.status_code < 500, answer.status_code
@@ -122,7 +115,7 @@ def test_hostile_trigger_ids_on_the_rotate_doors_get_a_clear_4xx(app, client, au
 def test_hostile_bodies_on_the_archived_rotate_api_get_a_clear_4xx(app, client, api_key, body, content_type):
     flow = publish(client, api_key, greeting_flow(key="desk"))
     rest_id = next(t["id"] for t in flow["triggers"] if t["node_id"] == "api")
-    _archive(client, api_key, flow["id"])
+    archive(client, api_key, flow["id"])
     answer = client.post(f"/api/v1/triggers/{rest_id}/rotate-secret", data=body,
                          headers={**bearer(api_key), "Content-Type": content_type})
     assert 400 <= answer.status_code < 500 and answer.json["error"]["message"], answer.get_data(as_text=True)[:300]

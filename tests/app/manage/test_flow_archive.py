@@ -6,16 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.app.flowdocs import greeting_flow, schedule_flow, with_reply_text
-from tests.app.manage.manage_helpers import publish
+from tests.app.manage.manage_helpers import archive, archive_on_page, publish, publish_in_workspace
 from tests.app.trigger_helpers import bearer, local_path
-from tests.conftest import csrf_from
-
-
-def _archive(client, token, flow_id) -> dict:
-    answer = client.delete(f"/api/v1/flows/{flow_id}", headers=bearer(token))
-    assert answer.status_code == 200, answer.json
-    assert answer.json["archived_at"] is not None
-    return answer.json
 
 
 def _is_archived_answer(answer) -> None:
@@ -36,7 +28,7 @@ def test_every_door_of_an_archived_flow_answers_404_flow_archived_and_restore_op
     secret = flow["secrets"]["api"]
     before = client.post(local_path(rest["url"]), json={"message": "before"}, headers=bearer(secret))
     assert before.status_code == 200
-    _archive(client, api_key, flow["id"])
+    archive(client, api_key, flow["id"])
 
     _is_archived_answer(client.post(local_path(rest["url"]), json={"message": "hi"}, headers=bearer(secret)))
     _is_archived_answer(client.post(local_path(rest["url"]), data=b"not json", headers=bearer(secret)))
@@ -64,7 +56,7 @@ def test_an_archived_flow_cannot_be_saved_rolled_back_or_have_its_triggers_chang
     flow = publish(client, api_key, greeting_flow())
     url = f"/api/v1/flows/{flow['id']}"
     client.put(url, json={"document": with_reply_text(greeting_flow(), "v2")}, headers=bearer(api_key))
-    _archive(client, api_key, flow["id"])
+    archive(client, api_key, flow["id"])
     rest_id = next(t["id"] for t in flow["triggers"] if t["node_id"] == "api")
     refused = [
         client.put(url, json={"document": with_reply_text(greeting_flow(), "v3")}, headers=bearer(api_key)),
@@ -85,8 +77,8 @@ def test_an_archived_flow_cannot_be_saved_rolled_back_or_have_its_triggers_chang
 
 def test_archiving_twice_or_restoring_a_live_flow_is_harmless(client, api_key):
     flow = publish(client, api_key, greeting_flow())
-    first = _archive(client, api_key, flow["id"])
-    assert _archive(client, api_key, flow["id"])["archived_at"] == first["archived_at"]
+    first = archive(client, api_key, flow["id"])
+    assert archive(client, api_key, flow["id"])["archived_at"] == first["archived_at"]
     for _ in range(2):
         answer = client.post(f"/api/v1/flows/{flow['id']}/restore", headers=bearer(api_key))
         assert answer.status_code == 200 and answer.json["archived_at"] is None
@@ -97,7 +89,7 @@ def test_an_archived_flows_model_leaves_the_model_list_and_answers_flow_archived
     flow = publish(client, api_key, _openai_flow("archived-helper"))
     models = lambda: [m["id"] for m in client.get("/v1/models", headers=bearer(api_key)).json["data"]]
     assert models() == ["archived-helper", "helper"]
-    _archive(client, api_key, flow["id"])
+    archive(client, api_key, flow["id"])
     assert models() == ["helper"]
     fetched = client.get("/v1/models/archived-helper", headers=bearer(api_key))
     chat = client.post("/v1/chat/completions", headers=bearer(api_key), json={
@@ -140,7 +132,7 @@ def test_an_archived_flows_schedule_does_not_fire_and_restore_resumes_it(app, cl
     flow = publish(client, api_key, schedule_flow(interval_seconds=60))
     trigger_id, planned = _schedule(app, flow["id"])
     assert planned is not None
-    _archive(client, api_key, flow["id"])
+    archive(client, api_key, flow["id"])
     assert _schedule(app, flow["id"])[1] is None  # disarmed
     assert client.get(f"/api/v1/triggers/{trigger_id}", headers=bearer(api_key)).json["schedule"]["armed"] is False
 
@@ -158,29 +150,17 @@ def test_an_archived_flows_schedule_does_not_fire_and_restore_resumes_it(app, cl
     assert len(runs) == 1 and runs[0]["trigger_type"] == "schedule_trigger"
 
 
-def _ui_publish(app, account, document) -> str:
-    from app.extensions import db
-    from app.models import Workspace
-    from app.services.versions import publishing
-
-    with app.app_context():
-        flow = publishing.create_flow(db.session.get(Workspace, account.workspace_id), document, None).flow
-        db.session.commit()
-        return flow.id
-
-
 def test_an_archived_flows_pages_show_its_trigger_urls_as_off_and_offer_none_to_copy(app, client, auth):
     """Its URLs answer 404 flow_archived, so no page offers "Copy URL" (or ready-made calls) as if they worked."""
-    rest_id = _ui_publish(app, auth, greeting_flow(key="desk"))
-    openai_id = _ui_publish(app, auth, _openai_flow("helper"))
+    rest_id = publish_in_workspace(app, auth, greeting_flow(key="desk"))
+    openai_id = publish_in_workspace(app, auth, _openai_flow("helper"))
     off = "This flow is archived, so calls to its trigger URLs do not start runs until it is restored."
     pages = lambda flow_id, node_id: [client.get(f"/flows/{flow_id}").get_data(as_text=True),
                                       client.get(f"/flows/{flow_id}/triggers").get_data(as_text=True),
                                       client.get(f"/flows/{flow_id}/triggers/{node_id}/panel").get_data(as_text=True)]
     for flow_id, node_id in ((rest_id, "api"), (openai_id, "api")):
         assert all(off not in html and "data-copy=\"http" in html for html in pages(flow_id, node_id))
-        csrf = {"X-CSRFToken": csrf_from(client.get(f"/flows/{flow_id}").get_data(as_text=True))}
-        assert client.post(f"/flows/{flow_id}/archive", headers=csrf).status_code == 302
+        csrf = archive_on_page(client, flow_id)
         page, section, panel = pages(flow_id, node_id)
         for html in (page, section, panel):
             assert off in html and "data-copy=\"http" not in html and ">Copy URL<" not in html, [line for line in html.splitlines() if "data-copy" in line]

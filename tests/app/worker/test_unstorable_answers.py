@@ -6,7 +6,7 @@ on SQLite it was kept as it was. Now both keep the replacement character in its 
 
 from __future__ import annotations
 
-from tests.app.trigger_helpers import bearer
+from tests.app.trigger_helpers import bearer, publish
 from tests.app.worker.test_node_library_stack import edge
 from tests.conftest import wait_for
 from tests.stubs import service
@@ -23,11 +23,7 @@ def test_an_http_answer_with_nul_and_lone_surrogates_is_recorded_and_the_run_end
         links = [("api", "out", "start"), ("start", "out", "call"), ("call", "out", "say")]
         document = {"schema_version": 1, "name": "Odd answers", "nodes": nodes,
                     "edges": [edge(i, *e) for i, e in enumerate(links)]}
-        body = client.post("/api/v1/flows", json={"document": document}, headers=bearer(api_key)).json
-        trigger = next(t for t in body["triggers"] if t["type"] == "api_trigger")
-        path = "/" + trigger["url"].split("://", 1)[1].split("/", 1)[1]
-
-        accepted = client.post(path, json={}, headers=bearer(api_key))
+        accepted = publish(client, api_key, document).call({})
         assert accepted.status_code == 202, accepted.json
         run_id = accepted.json["run_id"]
         get = lambda: client.get(f"/api/v1/runs/{run_id}", headers=bearer(api_key)).json  # noqa: E731
