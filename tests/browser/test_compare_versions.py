@@ -219,3 +219,11 @@ def test_a_version_that_differs_only_in_how_it_is_stored_says_rolling_back_still
     wait_for_canvas(page)
     assert latest_version(app, flow_id) == 3
     assert _document(app, flow_id, 3) == greeting_flow(key="stored-only")
+
+    # Comparing v2 with the live v3 (v1's document again) says the same as the dialog did, not "the same".
+    page.click("#btn-versions")
+    page.locator('#side-panel tr[data-version="2"]').get_by_role("button", name="Compare with live").click()
+    page.wait_for_selector("#side-panel .compare-summary")
+    assert page.inner_text("#side-panel .compare-summary") == (
+        "Nothing on the canvas differs; only how the flow is stored (its name and the order of its steps or "
+        "connections).")

@@ -70,4 +70,3 @@ function restoreFolds() {
   });
 }
 document.addEventListener("htmx:afterSwap", restoreFolds);
-document.addEventListener("htmx:load", restoreFolds);

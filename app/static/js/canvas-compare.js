@@ -62,6 +62,16 @@
     return diff.edges_added.map((e) => line(e, "added")).concat(diff.edges_removed.map((e) => line(e, "removed")));
   }
 
+  // What a compare answer's `details_changed` names, in words (the rollback dialog says it too);
+  // the general sentence when the server did not say.
+  const STORED_WORDS = { name: "its name", description: "its description", order: "the order of its steps or connections",
+    edge_ids: "how its connections are labelled", other: "other stored settings" };
+  function storedWords(details) {
+    const words = (details || []).map((d) => STORED_WORDS[d]).filter(Boolean);
+    if (!words.length) return "such as the order of its steps or its name";
+    return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+  }
+
   function summary(diff) {
     const parts = [];
     if (diff.added.length) parts.push(`${count(diff.added.length, "node")} added`);
@@ -69,6 +79,9 @@
     if (diff.changed.length) parts.push(`${count(diff.changed.length, "node")} changed`);
     const edges = diff.edges_added.length + diff.edges_removed.length;
     if (edges) parts.push(`${count(edges, "connection")} different`);
+    if (!parts.length && diff.same === false && !diff.moved.length) {
+      return `Nothing on the canvas differs; only how the flow is stored (${storedWords(diff.details_changed)}).`;
+    }
     if (!parts.length) return diff.moved.length ? "Only node positions differ." : "No difference: the two versions are the same.";
     return `${parts.join(", ")}.`;
   }
@@ -283,5 +296,5 @@
     if (e.key === "Escape" && state && !document.querySelector("dialog[open]")) close();
   });
 
-  SB.compare = { open, close, isOpen: () => Boolean(state), shortValue, count, summary };
+  SB.compare = { open, close, isOpen: () => Boolean(state), shortValue, count, summary, storedWords };
 })();

@@ -186,9 +186,10 @@
     f.container.addEventListener("input", (e) => {
       const field = e.target.closest(".field");
       if (!field || f.readOnly) return;
+      const fresh = !f.typing || f.typing.field !== field;
       if (f.typing) clearTimeout(f.typing.timer);
       f.typing = { field, paused: false, timer: setTimeout(settle, PAUSE_MS) };
-      applyProblems(f); // the field's earlier messages go while it is being changed
+      if (fresh) applyProblems(f); // the field's earlier messages go once it is being changed, not at every key
     });
     f.container.addEventListener("focusout", (e) => {
       if (f.typing && !f.typing.field.contains(e.relatedTarget)) settle();

@@ -44,15 +44,6 @@
     return lines;
   }
 
-  // What `details_changed` names, in words; the general sentence when the server did not say.
-  const STORED_WORDS = { name: "its name", description: "its description", order: "the order of its steps or connections",
-    edge_ids: "how its connections are labelled", other: "other stored settings" };
-  function storedWords(details) {
-    const words = (details || []).map((d) => STORED_WORDS[d]).filter(Boolean);
-    if (!words.length) return "such as the order of its steps or its name";
-    return words.length === 1 ? words[0] : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
-  }
-
   function showSame(diff) {
     const version = diff.to;
     dialog.querySelector("#rollback-title").textContent = `Version ${version} is the same as the current version`;
@@ -74,7 +65,7 @@
       const publishes = ` Rolling back publishes that as version ${diff.latest_version + 1}.`;
       box.replaceChildren(el("p", { class: "rollback-unseen", text: diff.moved.length
         ? "The nodes and connections are the same as the current version's; only positions differ." + publishes
-        : `Nothing on the canvas changes; only how the flow is stored differs (${storedWords(diff.details_changed)}).` +
+        : `Nothing on the canvas changes; only how the flow is stored differs (${SB.compare.storedWords(diff.details_changed)}).` +
           publishes }));
       return;
     }

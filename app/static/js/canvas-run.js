@@ -210,6 +210,9 @@
     return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
   }
 
+  // A run or step status in the page's words ("Timed out", not "timed_out").
+  const statusWord = (status) => (S().data.status_words || {})[status] || status;
+
   function statusText(step) {
     switch (step.status) {
       case "succeeded": return `✓ ${duration(step.duration_ms)}`;
@@ -217,7 +220,7 @@
       case "running": return "… running";
       case "waiting": return `⏸ until ${utc(step.resume_at).slice(11, 16)} UTC`;
       case "skipped": return "not reached";
-      default: return step.status;
+      default: return statusWord(step.status);
     }
   }
 
@@ -227,7 +230,7 @@
     bar.dataset.runStatus = run.status;
     bar.toggleAttribute("data-test-run", testRun);
     const busy = ["queued", "running", "waiting"].includes(run.status);
-    const words = (S().data.status_words || {})[run.status] || run.status;
+    const words = statusWord(run.status);
     const parts = [el("strong", { text: `Run: ${words}${busy ? "…" : ""}` })];
     if (run.status === "waiting" && run.resume_at) parts.push(el("span", { text: ` until ${utc(run.resume_at)}`, "data-resume-at": run.resume_at }));
     if (run.duration_ms !== undefined && run.duration_ms !== null) parts.push(` in ${duration(run.duration_ms)}`);
@@ -260,7 +263,7 @@
     const step = stepFor(nodeId);
     if (!step) return null;
     const box = el("section", { class: `run-step status-${step.status}`, "data-node-id": nodeId, "data-status": step.status },
-      el("h3", {}, testRun ? "Last test: " : "Last run: ", el("span", { class: `badge status-${step.status}`, text: step.status === "skipped" ? "not reached" : ((S().data.status_words || {})[step.status] || step.status) }),
+      el("h3", {}, testRun ? "Last test: " : "Last run: ", el("span", { class: `badge status-${step.status}`, text: step.status === "skipped" ? "not reached" : statusWord(step.status) }),
         step.duration_ms !== undefined && step.duration_ms !== null ? el("span", { class: "muted small", text: ` ${duration(step.duration_ms)}` }) : null,
         step.port ? el("span", { class: "muted small", text: ` · left by port ${step.port}` }) : null,
         step.resume_at ? el("span", { class: "small", text: ` until ${utc(step.resume_at)}` }) : null));
