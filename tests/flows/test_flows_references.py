@@ -106,6 +106,7 @@ def test_problems_name_trigger_and_conversation_values_as_the_picker_does():
     graph = Graph(_flow())
     listed = {v["expression"]: v["label"] for v in available_values(_flow(), "vars")}
     assert value_label(graph, "trigger", "request_id") == listed["trigger.request_id"]
+    assert value_label(graph, "trigger", "request_id").endswith(" › Request id")  # the words, not only one source
     assert value_label(graph, "trigger", "not_a_field") == "Trigger › not_a_field"
     assert value_label(graph, "session", "history") == "Conversation › Messages so far"
     assert value_label(graph, "run", "id") is None

@@ -110,6 +110,7 @@ def test_a_list_item_is_named_by_its_annotation_and_by_the_old_rule_only_without
                                      {"value": "", "operator": "is_empty"}]}]}}
     [problem] = flows.errors(flows.validate(_flow(condition)))
     assert f'"{item_title(branches)} 2 › {item_title(conditions)} 2 › Value"' in problem.message
+    assert '"Branch 2 › Condition 2 › Value"' in problem.message  # the words themselves, not only their source
     assert item_title({"title": "Criteria", "x-item-title": "Criterion"}) == "Criterion"  # no rule gets this right
     assert [item_title({"title": t}) for t in ("Branches", "Entries", "Messages", "Address", "s")] == [
         "Branch", "Entry", "Message", "Address", "s"]  # canvas-forms.js's `singular`, for lists without one
