@@ -126,6 +126,8 @@
     const list = strip.querySelector("ul");
     if (!list || list.hidden) return 0; // collapsed: one line, whatever the number of problems
     const stage = strip.parentElement.getBoundingClientRect().height;
+    // The strip's own cap, as canvas.css's `.canvas-problems { max-height: min(30%, 170px) }` says it
+    // (a computed max-height is not resolved to pixels): change both together.
     return Math.max(0, Math.min(0.3 * stage, 170) - strip.getBoundingClientRect().height);
   }
 
