@@ -96,6 +96,7 @@ def test_an_archived_flows_schedule_says_it_does_not_fire(app, client, auth):
     for html in (client.get(f"/flows/{flow_id}").get_data(as_text=True),
                  client.get(f"/flows/{flow_id}/triggers").get_data(as_text=True)):
         assert SCHEDULE_MESSAGE in html and "Next: <time" not in html
+        assert "data-urls-off" not in html  # a schedule has no URL: no sentence about trigger URLs
     assert f'"schedule_off": "{SCHEDULE_MESSAGE}"' in client.get(f"/flows/{flow_id}").get_data(as_text=True)
 
 
